@@ -1,0 +1,27 @@
+# Loft - the two commands a new developer needs:
+#   make run    install missing Debian packages, build, start the demo server
+#   make test   the whole test suite (unit, integration, sanitizers, fuzz)
+
+BUILD ?= build
+
+.PHONY: all deps build run test clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@scripts/build.sh $(BUILD)
+
+run: build
+	@scripts/demo.sh
+
+test: deps
+	@scripts/run-tests.sh
+
+format:
+	@find src tests -name '*.[ch]' -print0 | xargs -0 clang-format -i
+
+clean:
+	rm -rf build build-asan build-fuzz demo
