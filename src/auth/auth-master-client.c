@@ -1,0 +1,2 @@
+/* auth-master-client.c - placeholder, replaced below. */
+#include "lib.h"
