@@ -1,0 +1,72 @@
+/* pop3-fetch.c - LF to CR LF conversion, dot-stuffing and TOP's line
+ * limit as a resumable byte filter (see pop3-fetch.h). No I/O here. */
+#include "lib.h"
+#include "pop3-fetch.h"
+
+void pop3_fetch_filter_init(struct pop3_fetch_filter *filter, bool top,
+			    uint64_t body_lines)
+{
+	memset(filter, 0, sizeof(*filter));
+	filter->top = top;
+	filter->last = '\n';
+	/* the empty line between header and body counts as the first */
+	filter->body_lines_left = body_lines == UINT64_MAX ?
+		UINT64_MAX : body_lines + 1;
+}
+
+size_t pop3_fetch_filter_run(struct pop3_fetch_filter *filter,
+			     const unsigned char *in, size_t in_size,
+			     size_t *in_used_r, unsigned char *out,
+			     size_t out_size)
+{
+	size_t i = 0, o = 0;
+
+	if (filter->done) {
+		*in_used_r = in_size;
+		return 0;
+	}
+	for (; i < in_size && out_size - o >= 2; i++) {
+		unsigned char c = in[i];
+
+		if (c == '\n') {
+			if (filter->last != '\r')
+				out[o++] = '\r';
+			out[o++] = '\n';
+			filter->last = '\n';
+			if (!filter->in_body && filter->line_len == 0)
+				filter->in_body = true;
+			filter->line_len = 0;
+			if (filter->top && filter->in_body &&
+			    --filter->body_lines_left == 0) {
+				filter->done = true;
+				*in_used_r = in_size;
+				return o;
+			}
+			continue;
+		}
+		if (c == '.' && filter->last == '\n')
+			out[o++] = '.';
+		out[o++] = c;
+		filter->last = c;
+		if (c != '\r')
+			filter->line_len++;
+	}
+	*in_used_r = i;
+	return o;
+}
+
+size_t pop3_fetch_filter_finish(struct pop3_fetch_filter *filter,
+				unsigned char *out)
+{
+	size_t o = 0;
+
+	if (filter->last != '\n') {
+		out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	out[o++] = '.';
+	out[o++] = '\r';
+	out[o++] = '\n';
+	filter->last = '\n';
+	return o;
+}
