@@ -51,4 +51,16 @@ void login_handoff_encode(const struct login_handoff *h, string_t *dest);
 int login_handoff_decode(pool_t pool, const char *line,
 			 struct login_handoff *h_r, const char **error_r);
 
+/* The mail service's answer. login_handoff_reply_ok() appends "OK\n", or
+ * "OK\t<mail_pid>\n" when mail_pid > 0; login_handoff_reply_fail() appends
+ * "FAIL\t<reason>\n" with reason tab-escaped. */
+void login_handoff_reply_ok(string_t *dest, pid_t mail_pid);
+void login_handoff_reply_fail(string_t *dest, const char *reason);
+/* Parses an answer line (without the LF). Returns 1 for OK with *mail_pid_r
+ * (0 when the service did not give one), 0 for FAIL with *reason_r
+ * allocated from pool, -1 when the line is malformed (*reason_r then says
+ * why). */
+int login_handoff_parse_reply(pool_t pool, const char *line,
+			      pid_t *mail_pid_r, const char **reason_r);
+
 #endif
