@@ -30,7 +30,8 @@ void iostream_destroy(struct iostream **stream);
 int iostream_get_fd(const struct iostream *stream);
 
 /* Called when input is available (or EOF/error is pending). NULL stops
- * reading (e.g. while the output is blocked). */
+ * reading (e.g. while the output is blocked). Setting a callback again
+ * while input is already buffered schedules one call from the loop. */
 void iostream_set_input_callback(struct iostream *stream,
 				 iostream_callback_t *cb, void *context);
 /* Called when all buffered output has been written after a flush that
@@ -42,7 +43,15 @@ void iostream_set_flush_callback(struct iostream *stream,
  * handshake continues inside the stream), -1 on error with *error_r. */
 int iostream_start_tls_server(struct iostream *stream,
 			      struct tls_context *ctx, const char **error_r);
+/* Starts a TLS client handshake (proxying, tests); hostname (may be NULL)
+ * is sent as SNI and checked when the context verifies certificates.
+ * Returns 0, or -1 with *error_r. */
+int iostream_start_tls_client(struct iostream *stream,
+			      struct tls_context *ctx, const char *hostname,
+			      const char **error_r);
 bool iostream_is_tls(const struct iostream *stream);
+/* True once the TLS handshake has completed. */
+bool iostream_tls_handshake_finished(const struct iostream *stream);
 /* Negotiated "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384" or NULL. */
 const char *iostream_tls_description(const struct iostream *stream);
 /* Fills with RFC 9266 tls-exporter channel binding data. Returns 0 ok,
@@ -86,7 +95,8 @@ size_t iostream_get_output_max(const struct iostream *stream);
 
 /* Set when the peer closed or an error happened. */
 bool iostream_is_closed(const struct iostream *stream);
-/* "Connection closed", "Connection reset by peer", TLS error text... */
+/* "Connection closed", "Connection reset by peer", TLS error text...
+ * ("" while the stream is open). */
 const char *iostream_get_error(const struct iostream *stream);
 
 #endif

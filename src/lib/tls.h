@@ -22,6 +22,12 @@ struct tls_settings {
 /* Returns NULL and *error_r on failure (unreadable file, key mismatch...). */
 struct tls_context *tls_context_create_server(const struct tls_settings *set,
 					      const char **error_r);
+/* Client context (proxying, tests): cert_file/key_file optional (client
+ * certificate); with ca_file the server certificate is verified, without
+ * it nothing is verified. NULL and *error_r on failure. */
+struct tls_context *tls_context_create_client(const struct tls_settings *set,
+					      const char **error_r);
+bool tls_context_is_client(const struct tls_context *ctx);
 void tls_context_unref(struct tls_context **ctx);
 /* The underlying SSL_CTX * (as void * so that this header needs no OpenSSL). */
 void *tls_context_get_ssl_ctx(struct tls_context *ctx);
