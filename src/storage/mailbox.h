@@ -49,6 +49,12 @@ void mailbox_close(struct mailbox **box);
  * when taken, 0 when another session holds it, -1 on error. Released at
  * mailbox_close(). */
 int mailbox_lock_session(struct mailbox *box, const char **error_r);
+/* The session lock is the dotlock "dovecot-pop3-session.lock" in the index
+ * (or mail root) directory, shared with Dovecot's pop3_lock_session. It is
+ * stale after 5 minutes without refresh or when its process is gone: call
+ * this every minute or so while the session lasts. 0, or -1 when the lock
+ * was lost (another session took it over). No-op without a lock. */
+int mailbox_lock_session_refresh(struct mailbox *box);
 
 /* Rescans the Maildir: moves new/ files to cur/, assigns UIDs to new
  * messages (writing dovecot-uidlist under its lock), drops records whose

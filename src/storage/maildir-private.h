@@ -1,0 +1,55 @@
+/* maildir-private.h - the mailbox handle shared by the maildir storage
+ * files (maildir-storage.c, maildir-save.c, pop3-uidl.c). Not for
+ * protocol code: they use mailbox.h. */
+#ifndef LOFT_MAILDIR_PRIVATE_H
+#define LOFT_MAILDIR_PRIVATE_H
+
+#include "lib.h"
+#include "pool.h"
+#include "array.h"
+#include "mailbox.h"
+#include "dotlock.h"
+
+#define MAILDIR_DIR_MODE 0700
+#define MAILDIR_FILE_MODE 0600
+#define MAILDIR_UIDVALIDITY_FNAME "dovecot-uidvalidity"
+#define MAILDIR_POP3_SESSION_LOCK_FNAME "dovecot-pop3-session.lock"
+/* Dovecot's timings for these locks. */
+#define MAILDIR_UIDLIST_LOCK_STALE_SECS (2 * 60)
+#define MAILDIR_UIDLIST_LOCK_TIMEOUT_SECS 10
+#define MAILDIR_POP3_SESSION_LOCK_STALE_SECS (5 * 60)
+
+struct maildir_mail {
+	struct mail_record rec; /* first: protocol code sees only this */
+	const char *filename;   /* current name in cur/ (or new/) */
+	const char *pop3_uidl;  /* uidlist P extension, or NULL */
+	bool in_new;
+};
+
+struct mailbox {
+	pool_t pool;      /* lifetime of the handle */
+	pool_t view_pool; /* records of the current view, replaced by sync */
+	const char *path;            /* the INBOX maildir */
+	const char *control_dir;     /* dovecot-uidlist */
+	const char *index_dir;       /* dovecot-pop3-session.lock */
+	const char *uidvalidity_dir; /* dovecot-uidvalidity */
+	uint32_t uid_validity, next_uid;
+	ARRAY(struct maildir_mail *) mails;
+	struct dotlock *session_lock;
+};
+
+/* Formats an error message into this module's buffer (valid until the next
+ * storage call) and returns it. */
+const char *maildir_error(const char *fmt, ...) ATTR_FORMAT(1, 2);
+
+/* Counts the size the file would have with CRLF line endings. Returns 0
+ * with *vsize_r and *psize_r, or -1 with errno set. */
+int maildir_file_get_vsize(int fd, uint64_t *psize_r, uint64_t *vsize_r);
+
+/* fsyncs a directory. 0 or -1 with errno. */
+int maildir_fsync_dir(const char *path);
+
+/* mkdir -p with the given mode. 0 or -1 with errno. */
+int maildir_mkdir_parents(const char *path, mode_t mode);
+
+#endif

@@ -1,0 +1,1082 @@
+/* maildir-storage.c - the INBOX of a Maildir++ mailbox as Dovecot 2.3 keeps
+ * it: cur/ new/ tmp/, flags in file names, UIDs in dovecot-uidlist under
+ * dovecot-uidlist.lock, UIDVALIDITY from dovecot-uidvalidity.
+ *
+ * Does: open/sync (new/ -> cur/, UID assignment, vanished files), sizes
+ * (S=/W= in names, W cached in the uidlist), flag renames, expunge, the
+ * POP3 session lock. Does not: other folders, keywords file, index/cache
+ * files, quota. */
+#include "lib.h"
+#include "pool.h"
+#include "str.h"
+#include "array.h"
+#include "hash.h"
+#include "log.h"
+#include "mail-location.h"
+#include "maildir-filename.h"
+#include "maildir-uidlist.h"
+#include "maildir-private.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct scan_file {
+	const char *name;
+	const char *basename;
+	bool in_new;
+};
+
+struct maildir_scan {
+	ARRAY(struct scan_file *) files;
+	struct hash_table *by_base; /* basename -> struct scan_file */
+};
+
+static char maildir_errbuf[2048];
+
+const char *maildir_error(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(maildir_errbuf, sizeof(maildir_errbuf), fmt, args);
+	va_end(args);
+	return maildir_errbuf;
+}
+
+int maildir_fsync_dir(const char *path)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	i_close_fd(&fd);
+	return ret;
+}
+
+int maildir_mkdir_parents(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int maildir_file_get_vsize(int fd, uint64_t *psize_r, uint64_t *vsize_r)
+{
+	unsigned char buf[65536];
+	uint64_t psize = 0, lfs = 0;
+	unsigned char last = '\0';
+	ssize_t ret;
+
+	for (;;) {
+		ret = read(fd, buf, sizeof(buf));
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (ret == 0)
+			break;
+		for (ssize_t i = 0; i < ret; i++) {
+			if (buf[i] == '\n' &&
+			    (i > 0 ? buf[i - 1] : last) != '\r')
+				lfs++;
+		}
+		last = buf[ret - 1];
+		psize += (uint64_t)ret;
+	}
+	*psize_r = psize;
+	*vsize_r = psize + lfs;
+	return 0;
+}
+
+/* ---- directory scanning ---- */
+
+static int scan_dir(pool_t pool, struct maildir_scan *scan, const char *dir,
+		    bool in_new, const char **error_r)
+{
+	struct dirent *d;
+	DIR *dirp;
+
+	dirp = opendir(dir);
+	if (dirp == NULL) {
+		*error_r = maildir_error("opendir(%s) failed: %s", dir,
+					 strerror(errno));
+		return -1;
+	}
+	errno = 0;
+	while ((d = readdir(dirp)) != NULL) {
+		struct scan_file *f, *old;
+
+		if (d->d_name[0] == '.')
+			continue;
+		if (d->d_type == DT_DIR)
+			continue;
+		f = p_new(pool, struct scan_file, 1);
+		f->name = p_strdup(pool, d->d_name);
+		f->basename = maildir_filename_base(pool, f->name);
+		f->in_new = in_new;
+		old = hash_table_lookup(scan->by_base, f->basename);
+		if (old != NULL) {
+			if (old->in_new && !in_new) {
+				/* moved to cur/ while we were scanning */
+				old->name = f->name;
+				old->in_new = false;
+			} else {
+				i_warning("Maildir %s: duplicate message file "
+					  "%s ignored", dir, f->name);
+			}
+			continue;
+		}
+		array_push(&scan->files, f);
+		hash_table_insert(scan->by_base, f->basename, f);
+	}
+	if (errno != 0) {
+		*error_r = maildir_error("readdir(%s) failed: %s", dir,
+					 strerror(errno));
+		(void)closedir(dirp);
+		return -1;
+	}
+	(void)closedir(dirp);
+	return 0;
+}
+
+/* Scans new/ and then cur/ (in that order, so that a file moved from new/
+ * to cur/ meanwhile is still seen) and moves new/ files into cur/. */
+static int maildir_scan(struct mailbox *box, pool_t pool,
+			struct maildir_scan **scan_r, const char **error_r)
+{
+	const char *new_dir = p_strconcat(pool, box->path, "/new", NULL);
+	const char *cur_dir = p_strconcat(pool, box->path, "/cur", NULL);
+	struct maildir_scan *scan;
+
+	for (unsigned int attempt = 0;; attempt++) {
+		bool lost = false, moved = false;
+
+		scan = p_new(pool, struct maildir_scan, 1);
+		array_init(&scan->files, pool, 64);
+		scan->by_base = hash_table_create(pool, 64, str_hash, str_cmp);
+		if (scan_dir(pool, scan, new_dir, true, error_r) < 0 ||
+		    scan_dir(pool, scan, cur_dir, false, error_r) < 0)
+			return -1;
+
+		for (unsigned int i = 0; i < scan->files.count; i++) {
+			struct scan_file *f = scan->files.items[i];
+			const char *src, *dest_name, *dest;
+
+			if (!f->in_new)
+				continue;
+			dest_name = strchr(f->name, ':') != NULL ? f->name :
+				p_strconcat(pool, f->name, ":2,", NULL);
+			src = p_strconcat(pool, new_dir, "/", f->name, NULL);
+			dest = p_strconcat(pool, cur_dir, "/", dest_name, NULL);
+			if (rename(src, dest) == 0) {
+				f->name = dest_name;
+				f->in_new = false;
+				moved = true;
+			} else if (errno == ENOENT) {
+				lost = true;
+			} else {
+				i_warning("rename(%s, %s) failed: %s", src,
+					  dest, strerror(errno));
+			}
+		}
+		if (moved && maildir_fsync_dir(cur_dir) < 0)
+			i_warning("fsync(%s) failed: %s", cur_dir,
+				  strerror(errno));
+		if (!lost || attempt > 0)
+			break;
+		/* someone else moved or removed a file: look again */
+	}
+	*scan_r = scan;
+	return 0;
+}
+
+/* Finds the current file name of a message by its base name (after someone
+ * renamed it). Returns true when found. */
+static bool maildir_find_file(struct mailbox *box, pool_t pool,
+			      const char *basename, const char **name_r,
+			      bool *in_new_r)
+{
+	static const char *const subdirs[] = { "cur", "new" };
+	size_t base_len = strlen(basename);
+
+	for (unsigned int i = 0; i < N_ELEMENTS(subdirs); i++) {
+		const char *dir = p_strconcat(pool, box->path, "/",
+					      subdirs[i], NULL);
+		struct dirent *d;
+		DIR *dirp = opendir(dir);
+
+		if (dirp == NULL)
+			continue;
+		while ((d = readdir(dirp)) != NULL) {
+			if (maildir_filename_base_len(d->d_name) == base_len &&
+			    strncmp(d->d_name, basename, base_len) == 0) {
+				*name_r = p_strdup(pool, d->d_name);
+				*in_new_r = i == 1;
+				(void)closedir(dirp);
+				return true;
+			}
+		}
+		(void)closedir(dirp);
+	}
+	return false;
+}
+
+/* ---- uidlist and uidvalidity files ---- */
+
+static const char *uidlist_path(struct mailbox *box, pool_t pool)
+{
+	return p_strconcat(pool, box->control_dir, "/" MAILDIR_UIDLIST_FNAME,
+			   NULL);
+}
+
+/* Returns 1 with *list_r (header_ok_r tells whether the header was valid),
+ * 0 when there is no uidlist, -1 on error. */
+static int uidlist_read(struct mailbox *box, pool_t pool,
+			struct maildir_uidlist **list_r, bool *header_ok_r,
+			const char **error_r)
+{
+	const char *path = uidlist_path(box, pool);
+	struct stat st;
+	unsigned char *data;
+	size_t pos = 0;
+	int fd;
+
+	*list_r = NULL;
+	*header_ok_r = false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r = maildir_error("open(%s) failed: %s", path,
+					 strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		*error_r = maildir_error("fstat(%s) failed: %s", path,
+					 strerror(errno));
+		i_close_fd(&fd);
+		return -1;
+	}
+	if ((uint64_t)st.st_size > MAILDIR_UIDLIST_MAX_SIZE) {
+		i_warning("Broken file %s: too large (%lld bytes)", path,
+			  (long long)st.st_size);
+		i_close_fd(&fd);
+		(void)maildir_uidlist_parse(pool, path, "", 0, list_r);
+		return 1;
+	}
+	data = p_malloc(pool, (size_t)st.st_size + 1);
+	while (pos < (size_t)st.st_size) {
+		ssize_t ret = read(fd, data + pos, (size_t)st.st_size - pos);
+
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0) {
+			*error_r = maildir_error("read(%s) failed: %s", path,
+						 strerror(errno));
+			i_close_fd(&fd);
+			return -1;
+		}
+		if (ret == 0)
+			break;
+		pos += (size_t)ret;
+	}
+	i_close_fd(&fd);
+	*header_ok_r = maildir_uidlist_parse(pool, path, data, pos, list_r) > 0;
+	return 1;
+}
+
+static bool parse_hex32(const char *s, size_t len, uint32_t *num_r)
+{
+	uint32_t num = 0;
+
+	if (len == 0 || len > 8)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		uint32_t d;
+
+		if (c >= '0' && c <= '9')
+			d = (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (uint32_t)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			d = (uint32_t)(c - 'A' + 10);
+		else
+			return false;
+		num = num * 16 + d;
+	}
+	*num_r = num;
+	return true;
+}
+
+/* The highest "dovecot-uidvalidity.<hex>" marker in dir, or 0. */
+static uint32_t uidvalidity_scan_markers(const char *dir)
+{
+	static const char prefix[] = MAILDIR_UIDVALIDITY_FNAME ".";
+	uint32_t max = 0, num;
+	struct dirent *d;
+	DIR *dirp = opendir(dir);
+
+	if (dirp == NULL)
+		return 0;
+	while ((d = readdir(dirp)) != NULL) {
+		if (strncmp(d->d_name, prefix, sizeof(prefix) - 1) == 0 &&
+		    parse_hex32(d->d_name + sizeof(prefix) - 1,
+				strlen(d->d_name + sizeof(prefix) - 1), &num) &&
+		    num > max)
+			max = num;
+	}
+	(void)closedir(dirp);
+	return max;
+}
+
+/* A new UIDVALIDITY, unique under this mail root: the current time, or one
+ * more than the last value handed out when that is not older. Kept in
+ * "dovecot-uidvalidity" (hex) plus an empty marker file
+ * "dovecot-uidvalidity.<hex>" as Dovecot does. */
+static uint32_t uidvalidity_next(struct mailbox *box, pool_t pool)
+{
+	const char *dir = box->uidvalidity_dir;
+	const char *path = p_strconcat(pool, dir, "/" MAILDIR_UIDVALIDITY_FNAME,
+				       NULL);
+	uint32_t cur = 0, next, now = (uint32_t)time(NULL);
+	char buf[16], *tmp_path, *old_marker, *new_marker;
+	ssize_t ret;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ret = read(fd, buf, sizeof(buf) - 1);
+		i_close_fd(&fd);
+		if (ret > 0) {
+			size_t len = (size_t)ret;
+
+			while (len > 0 && (buf[len - 1] == '\n' ||
+					   buf[len - 1] == '\r'))
+				len--;
+			if (!parse_hex32(buf, len, &cur))
+				cur = 0;
+		}
+	}
+	if (cur == 0)
+		cur = uidvalidity_scan_markers(dir);
+
+	next = cur < now ? now : cur + 1;
+	for (unsigned int i = 0; i < 10; i++, next++) {
+		if (next == 0)
+			next = 1;
+		old_marker = p_strdup_printf(pool, "%s.%08x", path, cur);
+		new_marker = p_strdup_printf(pool, "%s.%08x", path, next);
+		if (cur != 0 && rename(old_marker, new_marker) == 0)
+			break;
+		fd = open(new_marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			  0444);
+		if (fd >= 0) {
+			i_close_fd(&fd);
+			if (cur != 0)
+				(void)unlink(old_marker);
+			break;
+		}
+		if (errno != EEXIST) {
+			/* can't keep markers here: time-based value only */
+			break;
+		}
+	}
+
+	tmp_path = p_strdup_printf(pool, "%s.tmp%ld", path, (long)getpid());
+	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		int len = snprintf(buf, sizeof(buf), "%08x", next);
+		bool ok = write(fd, buf, (size_t)len) == len;
+
+		i_close_fd(&fd);
+		if (!ok || rename(tmp_path, path) < 0) {
+			i_warning("Couldn't write %s: %s", path,
+				  strerror(errno));
+			(void)unlink(tmp_path);
+		}
+	}
+	return next;
+}
+
+/* ---- sync ---- */
+
+static const char *scan_file_path(struct mailbox *box, pool_t pool,
+				  const char *name, bool in_new)
+{
+	return p_strconcat(pool, box->path, in_new ? "/new/" : "/cur/", name,
+			   NULL);
+}
+
+/* The W extension of a uidlist record as a number. */
+static bool rec_get_vsize(const struct maildir_uidlist_rec *rec,
+			  uint64_t *size_r)
+{
+	const char *p = rec->exts;
+
+	while (p != NULL && *p != '\0') {
+		if (p[0] == 'W') {
+			char *end;
+
+			errno = 0;
+			*size_r = strtoull(p + 1, &end, 10);
+			return end != p + 1 && (*end == ' ' || *end == '\0') &&
+				errno == 0 && p[1] != '-';
+		}
+		p = strchr(p, ' ');
+		if (p != NULL)
+			p++;
+	}
+	return false;
+}
+
+/* True when the virtual size is known without reading the file. */
+static bool vsize_known(const struct scan_file *f,
+			const struct maildir_uidlist_rec *rec)
+{
+	uint64_t size;
+
+	return maildir_filename_get_size(f->name, 'W', &size) ||
+		(rec != NULL && rec_get_vsize(rec, &size));
+}
+
+static struct hash_table *uidlist_hash(pool_t pool,
+				       struct maildir_uidlist *list)
+{
+	struct hash_table *hash;
+
+	hash = hash_table_create(pool, list->recs.count + 16, str_hash,
+				 str_cmp);
+	for (unsigned int i = 0; i < list->recs.count; i++) {
+		struct maildir_uidlist_rec *rec = &list->recs.items[i];
+
+		hash_table_insert(hash, rec->basename, rec);
+	}
+	return hash;
+}
+
+static bool uidlist_needs_update(pool_t pool, struct maildir_uidlist *list,
+				 bool header_ok, struct maildir_scan *scan)
+{
+	struct hash_table *hash;
+
+	if (list == NULL || !header_ok)
+		return true;
+	hash = uidlist_hash(pool, list);
+	for (unsigned int i = 0; i < scan->files.count; i++) {
+		struct scan_file *f = scan->files.items[i];
+		struct maildir_uidlist_rec *rec;
+
+		rec = hash_table_lookup(hash, f->basename);
+		if (rec == NULL || !vsize_known(f, rec))
+			return true;
+	}
+	return false;
+}
+
+static int cmp_scan_files(const void *a, const void *b)
+{
+	const struct scan_file *const *fa = a, *const *fb = b;
+
+	return maildir_filename_sort_cmp((*fa)->basename, (*fb)->basename);
+}
+
+static int write_full(int fd, const void *data, size_t size)
+{
+	const unsigned char *p = data;
+
+	while (size > 0) {
+		ssize_t ret = write(fd, p, size);
+
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += ret;
+		size -= (size_t)ret;
+	}
+	return 0;
+}
+
+/* Takes the uidlist lock and writes list (lock file renamed over
+ * dovecot-uidlist). */
+static int uidlist_lock(struct mailbox *box, pool_t pool,
+			struct dotlock **lock_r, const char **error_r)
+{
+	static const struct dotlock_settings set = {
+		.timeout_secs = MAILDIR_UIDLIST_LOCK_TIMEOUT_SECS,
+		.stale_secs = MAILDIR_UIDLIST_LOCK_STALE_SECS,
+		.write_pid = false,
+	};
+	const char *path = p_strconcat(pool, box->control_dir,
+				       "/" MAILDIR_UIDLIST_LOCK_FNAME, NULL);
+
+	if (dotlock_create(path, &set, lock_r, error_r) <= 0)
+		return -1;
+	return 0;
+}
+
+static int uidlist_commit(struct mailbox *box, pool_t pool,
+			  struct dotlock **lock, struct maildir_uidlist *list,
+			  const char **error_r)
+{
+	string_t *str = str_new(pool, 128 + list->recs.count * 64);
+	const char *path = uidlist_path(box, pool);
+
+	maildir_uidlist_write(list, str);
+	if (write_full(dotlock_get_fd(*lock), str_data(str), str_len(str)) < 0) {
+		*error_r = maildir_error("write(%s) failed: %s",
+					 dotlock_get_path(*lock),
+					 strerror(errno));
+		dotlock_delete(lock);
+		return -1;
+	}
+	return dotlock_replace(lock, path, error_r);
+}
+
+/* Under the uidlist lock: rescans, assigns UIDs to new files in Dovecot's
+ * order, drops records of vanished files, caches virtual sizes, and
+ * rewrites dovecot-uidlist. */
+static int uidlist_update_locked(struct mailbox *box, pool_t pool,
+				 struct maildir_scan **scan_r,
+				 struct maildir_uidlist **list_r,
+				 const char **error_r)
+{
+	struct maildir_uidlist *list, *old_list;
+	struct maildir_scan *scan;
+	struct hash_table *hash;
+	struct dotlock *lock;
+	ARRAY(struct scan_file *) new_files;
+	bool header_ok;
+	int ret;
+
+	if (uidlist_lock(box, pool, &lock, error_r) < 0)
+		return -1;
+	if (maildir_scan(box, pool, &scan, error_r) < 0 ||
+	    (ret = uidlist_read(box, pool, &old_list, &header_ok, error_r)) < 0) {
+		dotlock_delete(&lock);
+		return -1;
+	}
+	list = old_list;
+	if (list == NULL || !header_ok) {
+		list = maildir_uidlist_new(pool, uidvalidity_next(box, pool));
+		if (old_list != NULL) {
+			i_warning("%s: rebuilding with new UIDVALIDITY %u",
+				  uidlist_path(box, pool), list->uid_validity);
+			memcpy(list->guid, old_list->guid, sizeof(list->guid));
+		}
+	}
+	if (list->guid[0] == '\0')
+		maildir_uidlist_generate_guid(list->guid);
+
+	/* drop records whose files are gone */
+	for (unsigned int i = 0; i < list->recs.count;) {
+		if (hash_table_lookup(scan->by_base,
+				      list->recs.items[i].basename) == NULL)
+			array_delete(&list->recs, i, 1);
+		else
+			i++;
+	}
+
+	/* new files get UIDs sorted by file name */
+	hash = uidlist_hash(pool, list);
+	array_init(&new_files, pool, 16);
+	for (unsigned int i = 0; i < scan->files.count; i++) {
+		struct scan_file *f = scan->files.items[i];
+
+		if (hash_table_lookup(hash, f->basename) == NULL)
+			array_push(&new_files, f);
+	}
+	qsort(new_files.items, new_files.count, sizeof(new_files.items[0]),
+	      cmp_scan_files);
+	for (unsigned int i = 0; i < new_files.count; i++) {
+		if (list->next_uid >= UINT32_MAX - 1) {
+			*error_r = maildir_error("%s: UIDs exhausted",
+						 uidlist_path(box, pool));
+			dotlock_delete(&lock);
+			return -1;
+		}
+		(void)maildir_uidlist_append(list, list->next_uid,
+					     new_files.items[i]->basename);
+	}
+
+	/* cache virtual sizes that the file names do not carry */
+	for (unsigned int i = 0; i < list->recs.count; i++) {
+		struct maildir_uidlist_rec *rec = &list->recs.items[i];
+		struct scan_file *f = hash_table_lookup(scan->by_base,
+							rec->basename);
+		const char *path;
+		uint64_t psize, vsize;
+		int fd;
+
+		if (vsize_known(f, rec))
+			continue;
+		path = scan_file_path(box, pool, f->name, f->in_new);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno != ENOENT)
+				i_warning("open(%s) failed: %s", path,
+					  strerror(errno));
+			continue;
+		}
+		if (maildir_file_get_vsize(fd, &psize, &vsize) < 0)
+			i_warning("read(%s) failed: %s", path, strerror(errno));
+		else {
+			char num[32];
+
+			snprintf(num, sizeof(num), "%llu",
+				 (unsigned long long)vsize);
+			maildir_uidlist_rec_set_ext(pool, rec, 'W', num);
+		}
+		i_close_fd(&fd);
+	}
+
+	if (uidlist_commit(box, pool, &lock, list, error_r) < 0)
+		return -1;
+	*scan_r = scan;
+	*list_r = list;
+	return 0;
+}
+
+static int fill_mail(struct mailbox *box, pool_t pool,
+		     const struct maildir_uidlist_rec *rec,
+		     const struct scan_file *f, struct maildir_mail **mail_r,
+		     const char **error_r)
+{
+	const char *name = f->name, *path;
+	bool in_new = f->in_new;
+	struct maildir_mail *mail;
+	struct stat st;
+	uint64_t size;
+
+	*mail_r = NULL;
+	path = scan_file_path(box, pool, name, in_new);
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT) {
+			*error_r = maildir_error("stat(%s) failed: %s", path,
+						 strerror(errno));
+			return -1;
+		}
+		/* renamed by someone else after we scanned: look again */
+		if (!maildir_find_file(box, pool, rec->basename, &name,
+				       &in_new))
+			return 0;
+		path = scan_file_path(box, pool, name, in_new);
+		if (stat(path, &st) < 0) {
+			if (errno == ENOENT)
+				return 0;
+			*error_r = maildir_error("stat(%s) failed: %s", path,
+						 strerror(errno));
+			return -1;
+		}
+	}
+	mail = p_new(pool, struct maildir_mail, 1);
+	mail->filename = name;
+	mail->in_new = in_new;
+	mail->rec.uid = rec->uid;
+	mail->rec.basename = p_strdup(pool, rec->basename);
+	mail->rec.flags = maildir_filename_get_flags(name);
+	mail->rec.received_time = st.st_mtime;
+	mail->pop3_uidl = maildir_uidlist_rec_get_ext(pool, rec, 'P');
+	if (maildir_filename_get_size(name, 'S', &size))
+		mail->rec.physical_size = size;
+	else
+		mail->rec.physical_size = (uint64_t)st.st_size;
+	if (maildir_filename_get_size(name, 'W', &size) ||
+	    rec_get_vsize(rec, &size)) {
+		mail->rec.virtual_size = size;
+	} else {
+		uint64_t psize;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == ENOENT)
+				return 0;
+			*error_r = maildir_error("open(%s) failed: %s", path,
+						 strerror(errno));
+			return -1;
+		}
+		if (maildir_file_get_vsize(fd, &psize, &size) < 0) {
+			*error_r = maildir_error("read(%s) failed: %s", path,
+						 strerror(errno));
+			i_close_fd(&fd);
+			return -1;
+		}
+		i_close_fd(&fd);
+		mail->rec.virtual_size = size;
+	}
+	*mail_r = mail;
+	return 0;
+}
+
+int mailbox_sync(struct mailbox *box, const char **error_r)
+{
+	pool_t pool = pool_create("maildir view", 8192);
+	__typeof__(box->mails) mails;
+	struct maildir_uidlist *list;
+	struct maildir_scan *scan;
+	bool header_ok;
+
+	if (maildir_scan(box, pool, &scan, error_r) < 0 ||
+	    uidlist_read(box, pool, &list, &header_ok, error_r) < 0)
+		goto fail;
+	if (uidlist_needs_update(pool, list, header_ok, scan)) {
+		if (uidlist_update_locked(box, pool, &scan, &list, error_r) < 0)
+			goto fail;
+	}
+	array_init(&mails, pool, list->recs.count + 1);
+	for (unsigned int i = 0; i < list->recs.count; i++) {
+		const struct maildir_uidlist_rec *rec = &list->recs.items[i];
+		struct scan_file *f = hash_table_lookup(scan->by_base,
+							rec->basename);
+		struct maildir_mail *mail;
+
+		if (f == NULL)
+			continue;
+		if (fill_mail(box, pool, rec, f, &mail, error_r) < 0)
+			goto fail;
+		if (mail != NULL)
+			array_push(&mails, mail);
+	}
+	if (box->view_pool != NULL)
+		pool_unref(&box->view_pool);
+	box->view_pool = pool;
+	box->mails = mails;
+	box->uid_validity = list->uid_validity;
+	box->next_uid = list->next_uid;
+	return 0;
+fail:
+	pool_unref(&pool);
+	return -1;
+}
+
+/* ---- the public mailbox API ---- */
+
+int mailbox_open_inbox(const char *mail_location, const char *home,
+		       struct mailbox **box_r, const char **error_r)
+{
+	static const char *const subdirs[] = { "cur", "new", "tmp" };
+	pool_t pool = pool_create("maildir mailbox", 2048);
+	struct mail_location *loc;
+	struct mailbox *box;
+	const char *dirs[3];
+
+	*box_r = NULL;
+	box = p_new(pool, struct mailbox, 1);
+	box->pool = pool;
+	if (mail_location_parse(pool, mail_location, home, &loc, error_r) < 0) {
+		*error_r = maildir_error("%s", *error_r);
+		pool_unref(&pool);
+		return -1;
+	}
+	box->path = loc->inbox;
+	box->control_dir = loc->control != NULL ? loc->control : loc->inbox;
+	box->index_dir = loc->index != NULL && strcmp(loc->index, "MEMORY") != 0 ?
+		loc->index : loc->root;
+	box->uidvalidity_dir = loc->control != NULL ? loc->control : loc->root;
+
+	dirs[0] = box->path;
+	dirs[1] = box->control_dir;
+	dirs[2] = box->uidvalidity_dir;
+	for (unsigned int i = 0; i < N_ELEMENTS(dirs); i++) {
+		if (maildir_mkdir_parents(dirs[i], MAILDIR_DIR_MODE) < 0) {
+			*error_r = maildir_error("mkdir(%s) failed: %s",
+						 dirs[i], strerror(errno));
+			pool_unref(&pool);
+			return -1;
+		}
+	}
+	for (unsigned int i = 0; i < N_ELEMENTS(subdirs); i++) {
+		const char *dir = p_strconcat(pool, box->path, "/", subdirs[i],
+					      NULL);
+
+		if (mkdir(dir, MAILDIR_DIR_MODE) < 0 && errno != EEXIST) {
+			*error_r = maildir_error("mkdir(%s) failed: %s", dir,
+						 strerror(errno));
+			pool_unref(&pool);
+			return -1;
+		}
+	}
+	array_init(&box->mails, pool, 1);
+	if (mailbox_sync(box, error_r) < 0) {
+		mailbox_close(&box);
+		return -1;
+	}
+	*box_r = box;
+	return 0;
+}
+
+void mailbox_close(struct mailbox **_box)
+{
+	struct mailbox *box = *_box;
+
+	if (box == NULL)
+		return;
+	*_box = NULL;
+	dotlock_delete(&box->session_lock);
+	if (box->view_pool != NULL)
+		pool_unref(&box->view_pool);
+	pool_unref(&box->pool);
+}
+
+int mailbox_lock_session(struct mailbox *box, const char **error_r)
+{
+	static const struct dotlock_settings set = {
+		.timeout_secs = 0,
+		.stale_secs = MAILDIR_POP3_SESSION_LOCK_STALE_SECS,
+		.write_pid = true,
+	};
+	const char *path;
+	int ret;
+
+	if (box->session_lock != NULL)
+		return 1;
+	if (maildir_mkdir_parents(box->index_dir, MAILDIR_DIR_MODE) < 0) {
+		*error_r = maildir_error("mkdir(%s) failed: %s", box->index_dir,
+					 strerror(errno));
+		return -1;
+	}
+	path = p_strconcat(box->pool, box->index_dir,
+			   "/" MAILDIR_POP3_SESSION_LOCK_FNAME, NULL);
+	ret = dotlock_create(path, &set, &box->session_lock, error_r);
+	if (ret == 0)
+		*error_r = "Mailbox is locked by another POP3 session";
+	return ret;
+}
+
+int mailbox_lock_session_refresh(struct mailbox *box)
+{
+	if (box->session_lock == NULL)
+		return 0;
+	return dotlock_touch(box->session_lock);
+}
+
+uint32_t mailbox_get_uid_validity(const struct mailbox *box)
+{
+	return box->uid_validity;
+}
+
+uint32_t mailbox_get_uid_next(const struct mailbox *box)
+{
+	return box->next_uid;
+}
+
+unsigned int mailbox_count(const struct mailbox *box)
+{
+	return box->mails.count;
+}
+
+const struct mail_record *mailbox_get(const struct mailbox *box,
+				      unsigned int seq)
+{
+	i_assert(seq >= 1 && seq <= box->mails.count);
+	return &box->mails.items[seq - 1]->rec;
+}
+
+static const char *mail_path(struct mailbox *box, const struct maildir_mail *mail)
+{
+	return scan_file_path(box, box->view_pool, mail->filename,
+			      mail->in_new);
+}
+
+/* The message was renamed by someone else: find its new name. */
+static bool mail_refind(struct mailbox *box, struct maildir_mail *mail)
+{
+	const char *name;
+	bool in_new;
+
+	if (!maildir_find_file(box, box->view_pool, mail->rec.basename, &name,
+			       &in_new))
+		return false;
+	mail->filename = name;
+	mail->in_new = in_new;
+	mail->rec.flags = maildir_filename_get_flags(name);
+	return true;
+}
+
+int mailbox_open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
+		      const char **error_r)
+{
+	struct maildir_mail *mail;
+	const char *path;
+	int fd;
+
+	*expunged_r = false;
+	if (seq < 1 || seq > box->mails.count) {
+		*error_r = maildir_error("Invalid message number %u", seq);
+		return -1;
+	}
+	mail = box->mails.items[seq - 1];
+	for (unsigned int attempt = 0;; attempt++) {
+		path = mail_path(box, mail);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOENT) {
+			*error_r = maildir_error("open(%s) failed: %s", path,
+						 strerror(errno));
+			return -1;
+		}
+		if (attempt > 0 || !mail_refind(box, mail))
+			break;
+	}
+	*expunged_r = true;
+	*error_r = maildir_error("Message UID=%u was expunged", mail->rec.uid);
+	return -1;
+}
+
+int mailbox_add_flags(struct mailbox *box, unsigned int seq,
+		      enum mail_flags flags, const char **error_r)
+{
+	struct maildir_mail *mail;
+	const char *src, *dest, *new_name;
+
+	if (seq < 1 || seq > box->mails.count) {
+		*error_r = maildir_error("Invalid message number %u", seq);
+		return -1;
+	}
+	mail = box->mails.items[seq - 1];
+	for (unsigned int attempt = 0;; attempt++) {
+		enum mail_flags new_flags = mail->rec.flags | flags;
+
+		if (new_flags == mail->rec.flags && !mail->in_new)
+			return 0;
+		new_name = maildir_filename_set_flags(box->view_pool,
+						      mail->filename, new_flags);
+		src = mail_path(box, mail);
+		dest = p_strconcat(box->view_pool, box->path, "/cur/", new_name,
+				   NULL);
+		if (rename(src, dest) == 0) {
+			mail->filename = new_name;
+			mail->in_new = false;
+			mail->rec.flags = new_flags;
+			return 0;
+		}
+		if (errno != ENOENT) {
+			*error_r = maildir_error("rename(%s, %s) failed: %s",
+						 src, dest, strerror(errno));
+			return -1;
+		}
+		if (attempt > 0 || !mail_refind(box, mail))
+			break;
+	}
+	*error_r = maildir_error("Message UID=%u was expunged", mail->rec.uid);
+	return -1;
+}
+
+int mailbox_expunge_seqs(struct mailbox *box, const unsigned int *seqs,
+			 unsigned int count, const char **error_r)
+{
+	pool_t pool;
+	const char *fail_msg = NULL;
+	bool *gone, any = false, failed = false;
+	struct maildir_uidlist *list;
+	struct dotlock *lock;
+	bool header_ok;
+	unsigned int i, j;
+
+	for (i = 0; i < count; i++) {
+		if (seqs[i] < 1 || seqs[i] > box->mails.count) {
+			*error_r = maildir_error("Invalid message number %u",
+						 seqs[i]);
+			return -1;
+		}
+	}
+	pool = pool_create("maildir expunge", 1024);
+	gone = p_new(pool, bool, box->mails.count + 1);
+	for (i = 0; i < count && !failed; i++) {
+		struct maildir_mail *mail = box->mails.items[seqs[i] - 1];
+		const char *path;
+
+		if (gone[seqs[i] - 1])
+			continue;
+		for (unsigned int attempt = 0;; attempt++) {
+			path = mail_path(box, mail);
+			if (unlink(path) == 0)
+				break;
+			if (errno != ENOENT) {
+				fail_msg = p_strdup_printf(pool,
+					"unlink(%s) failed: %s", path,
+					strerror(errno));
+				failed = true;
+				break;
+			}
+			if (attempt > 0 || !mail_refind(box, mail))
+				break; /* already gone */
+		}
+		if (!failed) {
+			gone[seqs[i] - 1] = true;
+			any = true;
+		}
+	}
+	if (any) {
+		const char *dir = p_strconcat(pool, box->path, "/cur", NULL);
+
+		if (maildir_fsync_dir(dir) < 0)
+			i_warning("fsync(%s) failed: %s", dir, strerror(errno));
+
+		/* update the uidlist; if that fails the next sync drops
+		 * the records anyway */
+		const char *error;
+
+		if (uidlist_lock(box, pool, &lock, &error) < 0) {
+			i_warning("Couldn't update uidlist after expunge: %s",
+				  error);
+		} else if (uidlist_read(box, pool, &list, &header_ok,
+					&error) <= 0 || !header_ok) {
+			dotlock_delete(&lock);
+		} else {
+			for (j = 0; j < box->mails.count; j++) {
+				struct maildir_uidlist_rec *rec;
+				unsigned int idx;
+
+				if (!gone[j])
+					continue;
+				rec = maildir_uidlist_lookup_uid(
+					list, box->mails.items[j]->rec.uid);
+				if (rec == NULL)
+					continue;
+				idx = (unsigned int)(rec - list->recs.items);
+				array_delete(&list->recs, idx, 1);
+			}
+			if (uidlist_commit(box, pool, &lock, list, &error) < 0)
+				i_warning("Couldn't update uidlist after "
+					  "expunge: %s", error);
+		}
+		for (i = j = 0; i < box->mails.count; i++) {
+			if (!gone[i])
+				box->mails.items[j++] = box->mails.items[i];
+		}
+		box->mails.count = j;
+	}
+	if (failed)
+		*error_r = maildir_error("%s", fail_msg);
+	pool_unref(&pool);
+	return failed ? -1 : 0;
+}
