@@ -1,0 +1,281 @@
+/* pop3-worker.c - the mail worker of one uid: receives logged-in clients
+ * from the dispatcher and serves their POP3 sessions in one event loop.
+ *
+ * It changes to the uid/gid it was started for before reading any mail,
+ * answers every hand-off record, and shuts down on SIGTERM (at once) or
+ * SIGQUIT / dispatcher gone (when the last session ends). It does not
+ * talk to the auth process: the dispatcher has validated the login. */
+#include "lib.h"
+#include "pool.h"
+#include "str.h"
+#include "array.h"
+#include "log.h"
+#include "ioloop.h"
+#include "fdpass.h"
+#include "base64.h"
+#include "restrict.h"
+#include "pop3-worker.h"
+
+#include <signal.h>
+
+#define REQUEST_FIELD_COUNT 9
+
+static struct service_env *worker_env;
+static struct io *worker_io = NULL;
+static int worker_fd = -1;
+static bool worker_stopping = false;
+static unsigned char *worker_buf;
+
+void pop3_worker_request_encode(string_t *dest, const char *user,
+				const char *const *userdb_fields,
+				const struct login_handoff *h)
+{
+	str_append(dest, "CLIENT\t");
+	str_append_tabescaped(dest, user);
+	str_append_c(dest, '\t');
+	str_append_tabescaped(dest, h->session_id != NULL ? h->session_id : "");
+	str_append_c(dest, '\t');
+	str_append_tabescaped(dest, h->local_ip != NULL ? h->local_ip : "");
+	str_printfa(dest, "\t%u\t", h->local_port);
+	str_append_tabescaped(dest, h->remote_ip != NULL ? h->remote_ip : "");
+	str_printfa(dest, "\t%u\t", h->remote_port);
+	if (h->secured)
+		str_append(dest, "secured");
+	if (h->tls)
+		str_append(dest, h->secured ? ",tls" : "tls");
+	str_append_c(dest, '\t');
+	if (h->leftover_size > 0)
+		base64_encode(h->leftover, h->leftover_size, dest);
+	for (unsigned int i = 0; userdb_fields != NULL &&
+	     userdb_fields[i] != NULL; i++) {
+		str_append_c(dest, '\t');
+		str_append_tabescaped(dest, userdb_fields[i]);
+	}
+	str_append_c(dest, '\n');
+}
+
+static int parse_port(const char *str, unsigned int *port_r)
+{
+	if (str_to_uint(str, port_r) < 0 || *port_r > 65535)
+		return -1;
+	return 0;
+}
+
+static int parse_flags(const char *str, struct pop3_session_params *params)
+{
+	char flag[16];
+
+	while (*str != '\0') {
+		size_t len = strcspn(str, ",");
+
+		if (len == 0 || len >= sizeof(flag))
+			return -1;
+		memcpy(flag, str, len);
+		flag[len] = '\0';
+		if (strcmp(flag, "secured") == 0)
+			params->secured = true;
+		else if (strcmp(flag, "tls") == 0)
+			params->tls = true;
+		else
+			return -1;
+		str += len;
+		if (*str == ',')
+			str++;
+	}
+	return 0;
+}
+
+int pop3_worker_request_decode(pool_t pool, const char *line,
+			       struct pop3_session_params *params_r,
+			       const char **error_r)
+{
+	char **f = p_strsplit(pool, line, "\t");
+	unsigned int count = str_array_length((const char *const *)f);
+	const char **fields;
+
+	memset(params_r, 0, sizeof(*params_r));
+	if (count < REQUEST_FIELD_COUNT || strcmp(f[0], "CLIENT") != 0) {
+		*error_r = "Not a CLIENT line";
+		return -1;
+	}
+	for (unsigned int i = 1; i < count; i++)
+		f[i] = str_tabunescape(pool, f[i]);
+	if (*f[1] == '\0') {
+		*error_r = "Empty user";
+		return -1;
+	}
+	params_r->user = f[1];
+	params_r->session_id = f[2];
+	params_r->local_ip = *f[3] == '\0' ? NULL : f[3];
+	params_r->remote_ip = *f[5] == '\0' ? NULL : f[5];
+	if (parse_port(f[4], &params_r->local_port) < 0 ||
+	    parse_port(f[6], &params_r->remote_port) < 0) {
+		*error_r = "Invalid port";
+		return -1;
+	}
+	if (parse_flags(f[7], params_r) < 0) {
+		*error_r = "Invalid flags";
+		return -1;
+	}
+	if (*f[8] != '\0') {
+		string_t *buf = str_new(pool, strlen(f[8]));
+
+		if (base64_decode(f[8], strlen(f[8]), buf) < 0) {
+			*error_r = "Invalid leftover base64";
+			return -1;
+		}
+		params_r->leftover = str_data(buf);
+		params_r->leftover_size = str_len(buf);
+	}
+	fields = p_new(pool, const char *, count - REQUEST_FIELD_COUNT + 1);
+	for (unsigned int i = REQUEST_FIELD_COUNT; i < count; i++) {
+		if (strchr(f[i], '=') == NULL) {
+			*error_r = "Invalid userdb field";
+			return -1;
+		}
+		fields[i - REQUEST_FIELD_COUNT] = f[i];
+	}
+	params_r->userdb_fields = fields;
+	return 0;
+}
+
+static void worker_reply(const char *line)
+{
+	if (fd_send(worker_fd, -1, line, strlen(line)) < 0 &&
+	    errno != EPIPE && errno != ECONNRESET)
+		i_error("send() to dispatcher failed: %m");
+}
+
+static void worker_check_exit(void)
+{
+	if (worker_stopping && pop3_clients_count() == 0)
+		ioloop_stop(current_ioloop);
+}
+
+static void worker_stop_accepting(void)
+{
+	worker_stopping = true;
+	if (worker_io != NULL)
+		io_remove(&worker_io);
+	pop3_clients_set_empty_callback(worker_check_exit);
+	worker_check_exit();
+}
+
+static void worker_handle_request(const char *line, int client_fd)
+{
+	pool_t pool = pool_create("pop3 worker request", 1024);
+	struct pop3_session_params params;
+	const char *error;
+	string_t *reply = str_new(pool, 128);
+
+	if (client_fd < 0) {
+		i_error("Dispatcher sent a request without a client fd");
+		str_append(reply, "FAIL\tInternal error\n");
+	} else if (pop3_worker_request_decode(pool, line, &params,
+					      &error) < 0) {
+		i_error("Dispatcher sent a malformed request: %s", error);
+		str_append(reply, "FAIL\tInternal error\n");
+		i_close_fd(&client_fd);
+	} else {
+		pop3_client_create(client_fd, worker_env->set, &params);
+		str_printfa(reply, "OK\t%ld\n", (long)getpid());
+	}
+	worker_reply(str_c(reply));
+	pool_unref(&pool);
+}
+
+static void worker_input(void *context)
+{
+	int client_fd = -1;
+	ssize_t ret;
+
+	ret = fd_read(worker_fd, worker_buf, POP3_WORKER_MAX_REQUEST,
+		      &client_fd);
+	if (ret < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		i_error("recvmsg() from dispatcher failed: %m");
+		worker_stop_accepting();
+		return;
+	}
+	if (ret == 0) {
+		/* the dispatcher is gone: finish the sessions we have */
+		worker_stop_accepting();
+		return;
+	}
+	if (worker_stopping) {
+		i_close_fd(&client_fd);
+		worker_reply("FAIL\tServer shutting down\n");
+		return;
+	}
+	if (worker_buf[ret - 1] != '\n' || memchr(worker_buf, '\0', ret) != NULL) {
+		i_error("Dispatcher sent a malformed record");
+		i_close_fd(&client_fd);
+		worker_reply("FAIL\tInternal error\n");
+		return;
+	}
+	worker_buf[ret - 1] = '\0';
+	worker_handle_request((const char *)worker_buf, client_fd);
+}
+
+static void worker_sigterm(int signo, void *context)
+{
+	pop3_clients_destroy_all();
+	ioloop_stop(current_ioloop);
+}
+
+static void worker_sigquit(int signo, void *context)
+{
+	worker_stop_accepting();
+}
+
+static uid_t env_id(const char *name)
+{
+	const char *value = getenv(name);
+	unsigned int id;
+
+	if (value == NULL || str_to_uint(value, &id) < 0)
+		i_fatal("pop3 worker: %s missing or invalid", name);
+	return (uid_t)id;
+}
+
+void pop3_worker_main(struct service_env *env)
+{
+	struct restrict_settings rset;
+	struct ioloop *ioloop;
+	const char *error, *value;
+	unsigned int fd;
+
+	worker_env = env;
+	value = getenv(POP3_WORKER_ENV_FD);
+	if (value == NULL || str_to_uint(value, &fd) < 0)
+		i_fatal("pop3 worker: " POP3_WORKER_ENV_FD " missing");
+	worker_fd = (int)fd;
+	fd_close_on_exec(worker_fd, true);
+	fd_set_nonblock(worker_fd, true);
+
+	memset(&rset, 0, sizeof(rset));
+	rset.uid = env_id(POP3_WORKER_ENV_UID);
+	rset.gid = (gid_t)env_id(POP3_WORKER_ENV_GID);
+	rset.user_name = getenv(POP3_WORKER_ENV_USER);
+	if (rset.uid == 0)
+		i_fatal("pop3 worker: refusing to serve mail as root");
+	if (restrict_access(&rset, &error) < 0)
+		i_fatal("pop3 worker: %s", error);
+
+	worker_buf = i_malloc(POP3_WORKER_MAX_REQUEST + 1);
+	ioloop = ioloop_create();
+	signal_add(SIGTERM, worker_sigterm, NULL);
+	signal_add(SIGQUIT, worker_sigquit, NULL);
+	signal_add(SIGINT, worker_sigterm, NULL);
+	worker_io = io_add(worker_fd, IO_READ, worker_input, NULL);
+	ioloop_run(ioloop);
+
+	pop3_clients_destroy_all();
+	if (worker_io != NULL)
+		io_remove(&worker_io);
+	i_close_fd(&worker_fd);
+	ioloop_destroy(&ioloop);
+	i_free(worker_buf);
+	exit(0);
+}
