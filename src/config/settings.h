@@ -4,7 +4,8 @@
  * generation) into one struct loft_settings, applying a protocol filter
  * (`protocol pop3 { }`) for the process that asks. Setting names below are
  * the 2.3 names; the 2.4 names map onto the same fields (see
- * doc/configuration.md). Everything lives in the settings' own pool. */
+ * doc/configuration.md). Everything lives in the settings' own pool.
+ * String settings are never NULL: an unset one is "". */
 #ifndef LOFT_SETTINGS_H
 #define LOFT_SETTINGS_H
 
@@ -40,6 +41,8 @@ struct service_settings {
 	unsigned int vsz_limit_mb;
 	ARRAY(struct inet_listener_settings *) inet_listeners;
 	ARRAY(struct unix_listener_settings *) unix_listeners;
+	/* Known service settings Loft does not act on yet ("key=value"). */
+	ARRAY(const char *) extra_settings;
 };
 
 enum db_result_action {
@@ -72,6 +75,7 @@ struct mailbox_settings {
 	const char *name;
 	const char *special_use; /* "\\Sent" ... or NULL */
 	const char *autocreate;  /* "no", "create", "subscribe" */
+	ARRAY(const char *) extra_settings; /* others, "key=value" */
 };
 
 struct namespace_settings {
@@ -82,6 +86,7 @@ struct namespace_settings {
 	const char *location;
 	bool inbox, hidden, list, subscriptions;
 	ARRAY(struct mailbox_settings *) mailboxes;
+	ARRAY(const char *) extra_settings; /* others, "key=value" */
 };
 
 struct loft_settings {
@@ -139,6 +144,7 @@ struct loft_settings {
 
 	unsigned int imap_max_line_length;
 	unsigned int client_idle_timeout_secs; /* pre- and post-login idle */
+	unsigned int login_timeout_secs;       /* not logged in after this */
 	unsigned int pop3_max_line_length;
 
 	ARRAY(struct auth_db_settings *) passdbs;
