@@ -133,7 +133,8 @@ static int add_inet_listener(struct master_generation *gen,
 					 service->name, name, port);
 		return -1;
 	}
-	if (address == NULL)
+	/* an unset (NULL or empty) address means the global listen */
+	if (address == NULL || address[0] == '\0')
 		address = gen->set->listen != NULL ? gen->set->listen : "*, ::";
 	if (master_listen_parse(gen->pool, address, &ips, &count, &error) < 0) {
 		*error_r = master_errorf("service(%s): inet_listener %s: %s",
