@@ -142,6 +142,14 @@ bool net_is_in_network(const struct ip_addr *ip, const struct ip_addr *net_ip,
 
 	if (!ip_to16(ip, a) || !ip_to16(net_ip, n))
 		return false;
+	/* IPv4 (plain or IPv4-mapped) only matches IPv4 networks, which
+	   include ::ffff:0:0/96 and longer */
+	bool ip_v4 = ip->family == AF_INET ||
+		IN6_IS_ADDR_V4MAPPED(&ip->u.ip6);
+	bool net_v4 = net_ip->family == AF_INET ||
+		(IN6_IS_ADDR_V4MAPPED(&net_ip->u.ip6) && bits >= 96);
+	if (ip_v4 != net_v4)
+		return false;
 	if (net_ip->family == AF_INET)
 		bits = MIN_OF(bits, 32U) + 96;
 	else if (bits > 128)
