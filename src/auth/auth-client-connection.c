@@ -1,0 +1,616 @@
+/* auth-client-connection.c - one auth-client protocol connection: the
+ * handshake, a bounded line assembler, the AUTH/CONT dispatcher, and the
+ * replies of its requests (CONT/OK/FAIL, with the failure delay).
+ * Protocol errors by the client (bad handshake, malformed AUTH, duplicate
+ * ids, overlong lines) drop the connection with an error log, as a login
+ * process that sends them is broken or compromised. */
+#include "lib.h"
+#include "pool.h"
+#include "str.h"
+#include "array.h"
+#include "base64.h"
+#include "log.h"
+#include "ioloop.h"
+#include "iostream.h"
+#include "net.h"
+#include "password-scheme.h"
+#include "mech.h"
+#include "auth.h"
+#include "auth-request.h"
+#include "auth-client-connection.h"
+
+#define AUTH_CLIENT_MAX_ARGS 64
+#define AUTH_INTERNAL_FAILURE_MSG \
+	"Internal error occurred. Refer to server log for more information."
+
+struct auth_client_connection {
+	struct auth_client_connection *prev, *next;
+	struct auth *auth;
+	struct iostream *stream;
+	string_t *capture;   /* capture mode output */
+	string_t *linebuf;   /* partial input line */
+	pool_t line_pool;    /* per-line scratch */
+	bool skip_to_lf;
+	bool version_received;
+	bool destroyed, failed;
+	struct timeout *to_destroy;
+
+	unsigned int connect_uid;
+	pid_t peer_pid;   /* SO_PEERCRED, 0 = unknown */
+	pid_t client_pid; /* CPID, 0 = not yet */
+	char cookie[33];
+
+	ARRAY(struct auth_request *) requests;
+};
+
+static struct auth_client_connection *connections = NULL;
+static unsigned int next_connect_uid = 1;
+
+static void conn_destroy_timeout(void *context);
+
+static void conn_send(struct auth_client_connection *conn, string_t *line)
+{
+	if (conn->failed)
+		return;
+	str_append_c(line, '\n');
+	if (conn->stream == NULL) {
+		str_append_str(conn->capture, line);
+		return;
+	}
+	if (iostream_write(conn->stream, str_data(line), str_len(line)) < 0) {
+		i_error("auth client %u: output buffer full, disconnecting",
+			conn->connect_uid);
+		conn->failed = true;
+		if (conn->to_destroy == NULL && current_ioloop != NULL) {
+			conn->to_destroy = timeout_add_once(0,
+				conn_destroy_timeout, conn, &conn->to_destroy);
+		}
+		return;
+	}
+	if (iostream_flush(conn->stream) < 0 && !conn->failed) {
+		conn->failed = true;
+		if (conn->to_destroy == NULL && current_ioloop != NULL) {
+			conn->to_destroy = timeout_add_once(0,
+				conn_destroy_timeout, conn, &conn->to_destroy);
+		}
+	}
+}
+
+static void conn_send_str(struct auth_client_connection *conn, const char *s)
+{
+	string_t *line = str_new(conn->line_pool, strlen(s) + 2);
+
+	str_append(line, s);
+	conn_send(conn, line);
+}
+
+const char *auth_client_connection_get_cookie(
+	const struct auth_client_connection *conn)
+{
+	return conn->cookie;
+}
+
+string_t *auth_client_connection_get_output(struct auth_client_connection *conn)
+{
+	return conn->capture;
+}
+
+void auth_client_connection_set_peer_pid(struct auth_client_connection *conn,
+					 pid_t pid)
+{
+	conn->peer_pid = pid;
+}
+
+static void conn_send_handshake(struct auth_client_connection *conn)
+{
+	string_t *out = str_new(conn->line_pool, 256);
+
+	str_printfa(out, "VERSION\t%u\t%u", AUTH_CLIENT_PROTOCOL_MAJOR,
+		    AUTH_CLIENT_PROTOCOL_MINOR);
+	conn_send(conn, out);
+	for (unsigned int i = 0; i < conn->auth->mechs.count; i++) {
+		const struct mech_module *mech = conn->auth->mechs.items[i];
+
+		out = str_new(conn->line_pool, 64);
+		str_printfa(out, "MECH\t%s", mech->name);
+		if (mech->flags != NULL)
+			str_printfa(out, "\t%s", mech->flags);
+		conn_send(conn, out);
+	}
+	out = str_new(conn->line_pool, 64);
+	str_printfa(out, "SPID\t%ld", (long)conn->auth->pid);
+	conn_send(conn, out);
+	out = str_new(conn->line_pool, 64);
+	str_printfa(out, "CUID\t%u", conn->connect_uid);
+	conn_send(conn, out);
+	out = str_new(conn->line_pool, 64);
+	str_printfa(out, "COOKIE\t%s", conn->cookie);
+	conn_send(conn, out);
+	conn_send_str(conn, "DONE");
+	pool_clear(conn->line_pool);
+}
+
+/* --- requests --- */
+
+static int conn_find_request(struct auth_client_connection *conn,
+			     unsigned int id)
+{
+	for (unsigned int i = 0; i < conn->requests.count; i++) {
+		if (conn->requests.items[i]->id == id)
+			return (int)i;
+	}
+	return -1;
+}
+
+static void conn_remove_request(struct auth_client_connection *conn,
+				struct auth_request *request)
+{
+	for (unsigned int i = 0; i < conn->requests.count; i++) {
+		if (conn->requests.items[i] == request) {
+			array_delete(&conn->requests, i, 1);
+			if (request->to_delay != NULL)
+				timeout_remove(&request->to_delay);
+			auth_request_unref(&request);
+			return;
+		}
+	}
+}
+
+static bool reply_field_is_internal(const char *field)
+{
+	static const char *const internal[] = {
+		"nopassword=", "password=", "nodelay=", "allow_nets=",
+		"allow_real_nets=",
+	};
+	for (unsigned int i = 0; i < N_ELEMENTS(internal); i++) {
+		if (str_begins(field, internal[i], NULL))
+			return true;
+	}
+	return false;
+}
+
+static void conn_send_fail_line(struct auth_client_connection *conn,
+				struct auth_request *request)
+{
+	string_t *line = str_new(conn->line_pool, 128);
+	const char *user = request->user != NULL ? request->user :
+		request->original_username;
+
+	str_printfa(line, "FAIL\t%u", request->id);
+	if (user != NULL) {
+		str_append(line, "\tuser=");
+		str_append_tabescaped(line, user);
+	}
+	conn_send(conn, line);
+}
+
+static void request_delayed_fail(void *context)
+{
+	struct auth_request *request = context;
+	struct auth_client_connection *conn = request->context;
+
+	/* timeout_add_once() already cleared request->to_delay */
+	conn_send_fail_line(conn, request);
+	conn_remove_request(conn, request);
+	pool_clear(conn->line_pool);
+}
+
+static void conn_reply_success(struct auth_client_connection *conn,
+			       struct auth_request *request)
+{
+	string_t *line = str_new(conn->line_pool, 256);
+
+	str_printfa(line, "OK\t%u\tuser=", request->id);
+	str_append_tabescaped(line, request->user);
+	for (unsigned int i = 0; i < request->extra_fields.count; i++) {
+		const char *f = request->extra_fields.items[i];
+
+		if (reply_field_is_internal(f))
+			continue;
+		str_append_c(line, '\t');
+		str_append_tabescaped(line, f);
+	}
+	auth_success_add(conn->auth, conn->client_pid, request->id,
+			 conn->cookie, request->user, request->userdb_found,
+			 request->userdb_internal_failure,
+			 &request->userdb_fields);
+	conn_send(conn, line);
+	conn_remove_request(conn, request);
+}
+
+static void auth_client_request_reply(struct auth_request *request,
+				      enum auth_reply_type type,
+				      const unsigned char *data, size_t size)
+{
+	struct auth_client_connection *conn = request->context;
+	unsigned int delay = conn->auth->set->auth_failure_delay_msecs;
+	string_t *line;
+
+	switch (type) {
+	case AUTH_REPLY_CONTINUE:
+		line = str_new(conn->line_pool, 64 + BASE64_ENCODED_SIZE(size));
+		str_printfa(line, "CONT\t%u\t", request->id);
+		base64_encode(data, size, line);
+		conn_send(conn, line);
+		break;
+	case AUTH_REPLY_SUCCESS:
+		if (auth_verbose_enabled(conn->auth, NULL) &&
+		    conn->auth->set->auth_debug) {
+			i_debug("client %u: %s authenticated", conn->connect_uid,
+				request->user);
+		}
+		conn_reply_success(conn, request);
+		break;
+	case AUTH_REPLY_FAIL:
+		if (delay == 0 || current_ioloop == NULL ||
+		    auth_fields_find(&request->extra_fields, "nodelay") != NULL) {
+			conn_send_fail_line(conn, request);
+			conn_remove_request(conn, request);
+			break;
+		}
+		/* Keep the request (its id stays taken) until the delay
+		 * has passed, then answer. */
+		request->to_delay = timeout_add_once(delay,
+			request_delayed_fail, request, &request->to_delay);
+		break;
+	case AUTH_REPLY_INTERNAL_FAIL:
+		line = str_new(conn->line_pool, 128);
+		str_printfa(line, "FAIL\t%u\treason=%s\ttemp", request->id,
+			    AUTH_INTERNAL_FAILURE_MSG);
+		conn_send(conn, line);
+		conn_remove_request(conn, request);
+		break;
+	}
+}
+
+/* --- commands --- */
+
+static int conn_error(struct auth_client_connection *conn, const char *msg)
+{
+	i_error("auth client %u (pid=%ld): %s", conn->connect_uid,
+		(long)conn->client_pid, msg);
+	return -1;
+}
+
+static void conn_fail_now(struct auth_client_connection *conn, unsigned int id,
+			  const char *reason)
+{
+	string_t *line = str_new(conn->line_pool, 128);
+
+	str_printfa(line, "FAIL\t%u\treason=", id);
+	str_append_tabescaped(line, reason);
+	conn_send(conn, line);
+}
+
+static int conn_cmd_auth(struct auth_client_connection *conn,
+			 char *const *args, unsigned int argc)
+{
+	const struct mech_module *mech;
+	struct auth_request *request;
+	string_t *initial = NULL;
+	unsigned int id;
+	const char *resp = NULL;
+
+	if (argc < 2 || str_to_uint(args[0], &id) < 0)
+		return conn_error(conn, "BUG: Authentication client sent broken AUTH request");
+	if (conn_find_request(conn, id) >= 0)
+		return conn_error(conn, "BUG: Authentication client sent a duplicate ID");
+	if (conn->requests.count >= AUTH_CLIENT_MAX_PENDING) {
+		i_warning("auth client %u: too many pending requests",
+			  conn->connect_uid);
+		string_t *line = str_new(conn->line_pool, 64);
+		str_printfa(line, "FAIL\t%u\treason=Too many pending requests\ttemp",
+			    id);
+		conn_send(conn, line);
+		return 0;
+	}
+
+	mech = auth_find_mech(conn->auth, args[1]);
+	if (mech == NULL) {
+		conn_fail_now(conn, id, "Unsupported authentication mechanism");
+		return 0;
+	}
+
+	request = auth_request_new(conn->auth, mech, auth_client_request_reply,
+				   conn);
+	request->id = id;
+	request->want_userdb = true;
+	for (unsigned int i = 2; i < argc; i++) {
+		const char *arg = args[i], *eq = strchr(arg, '=');
+		const char *key = eq == NULL ? arg :
+			p_strndup(request->pool, arg, eq - arg);
+		const char *value = eq == NULL ? NULL : eq + 1;
+
+		if (strcmp(key, "resp") == 0) {
+			resp = value == NULL ? "" : value;
+			continue;
+		}
+		if (value != NULL)
+			value = str_tabunescape(request->pool, value);
+		if (!auth_request_import(request, key, value)) {
+			auth_request_unref(&request);
+			return conn_error(conn, "BUG: Authentication client sent an invalid AUTH parameter");
+		}
+	}
+	if (request->service == NULL) {
+		auth_request_unref(&request);
+		return conn_error(conn, "BUG: Authentication client didn't specify service");
+	}
+
+	if (resp != NULL) {
+		initial = str_new(request->pool, strlen(resp) * 3 / 4 + 4);
+		if (base64_decode(resp, strlen(resp), initial) < 0) {
+			auth_request_unref(&request);
+			conn_fail_now(conn, id, "Invalid base64 data in initial response");
+			return 0;
+		}
+		if (str_len(initial) > MECH_MAX_RESPONSE_SIZE) {
+			auth_request_unref(&request);
+			conn_fail_now(conn, id, "Initial response too large");
+			return 0;
+		}
+	}
+
+	array_push(&conn->requests, request);
+	auth_request_ref(request);
+	mech->auth_initial(request,
+			   initial == NULL ? (const unsigned char *)"" :
+			   str_data(initial),
+			   initial == NULL ? 0 : str_len(initial),
+			   initial != NULL);
+	auth_request_unref(&request);
+	return 0;
+}
+
+static int conn_cmd_cont(struct auth_client_connection *conn,
+			 char *const *args, unsigned int argc)
+{
+	struct auth_request *request;
+	unsigned int id;
+	string_t *data;
+	int idx;
+
+	if (argc < 2 || str_to_uint(args[0], &id) < 0)
+		return conn_error(conn, "BUG: Authentication client sent broken CONT request");
+	idx = conn_find_request(conn, id);
+	if (idx < 0) {
+		/* It may have just failed or timed out. */
+		i_debug("auth client %u: CONT for unknown request %u",
+			conn->connect_uid, id);
+		return 0;
+	}
+	request = conn->requests.items[idx];
+	if (request->finished) {
+		/* waiting for its failure delay */
+		return 0;
+	}
+	data = str_new(request->pool, strlen(args[1]) * 3 / 4 + 4);
+	if (base64_decode(args[1], strlen(args[1]), data) < 0) {
+		auth_request_fail(request, "Invalid base64 data in continued response");
+		return 0;
+	}
+	if (str_len(data) > MECH_MAX_RESPONSE_SIZE) {
+		auth_request_fail(request, "Response too large");
+		return 0;
+	}
+	auth_request_ref(request);
+	request->mech->auth_continue(request, str_data(data), str_len(data));
+	safe_memset0(data->data, str_len(data));
+	auth_request_unref(&request);
+	return 0;
+}
+
+static int conn_cmd_cpid(struct auth_client_connection *conn,
+			 char *const *args, unsigned int argc)
+{
+	unsigned int pid;
+
+	if (conn->client_pid != 0)
+		return conn_error(conn, "BUG: Authentication client sent CPID twice");
+	if (argc < 1 || str_to_uint(args[0], &pid) < 0 || pid == 0)
+		return conn_error(conn, "BUG: Authentication client sent an invalid CPID");
+	if (conn->peer_pid != 0 && (pid_t)pid != conn->peer_pid) {
+		i_error("auth client %u: CPID %u does not match the peer's pid %ld",
+			conn->connect_uid, pid, (long)conn->peer_pid);
+		return -1;
+	}
+	conn->client_pid = (pid_t)pid;
+	return 0;
+}
+
+static int conn_handle_line(struct auth_client_connection *conn, char *line)
+{
+	char *args[AUTH_CLIENT_MAX_ARGS + 1];
+	unsigned int argc = 0;
+	char *p, *cmd = line;
+
+	/* split at tabs (values stay escaped until used) */
+	p = strchr(line, '\t');
+	if (p != NULL) {
+		*p++ = '\0';
+		while (p != NULL && argc < AUTH_CLIENT_MAX_ARGS) {
+			args[argc++] = p;
+			p = strchr(p, '\t');
+			if (p != NULL)
+				*p++ = '\0';
+		}
+		if (p != NULL)
+			return conn_error(conn, "Too many parameters");
+	}
+	args[argc] = NULL;
+
+	if (!conn->version_received) {
+		unsigned int major;
+
+		if (strcmp(cmd, "VERSION") != 0 || argc < 2 ||
+		    str_to_uint(args[0], &major) < 0)
+			return conn_error(conn, "Authentication client didn't send VERSION");
+		if (major != AUTH_CLIENT_PROTOCOL_MAJOR)
+			return conn_error(conn, "Authentication client is not compatible with this server (major version mismatch)");
+		conn->version_received = true;
+		return 0;
+	}
+	if (strcmp(cmd, "CPID") == 0)
+		return conn_cmd_cpid(conn, args, argc);
+	if (conn->client_pid == 0)
+		return conn_error(conn, "BUG: Authentication client sent a command before CPID");
+	if (strcmp(cmd, "AUTH") == 0)
+		return conn_cmd_auth(conn, args, argc);
+	if (strcmp(cmd, "CONT") == 0)
+		return conn_cmd_cont(conn, args, argc);
+	return conn_error(conn, "BUG: Authentication client sent unknown command");
+}
+
+int auth_client_connection_input(struct auth_client_connection *conn,
+				 const unsigned char *data, size_t size)
+{
+	size_t i = 0;
+
+	while (i < size && !conn->failed) {
+		const unsigned char *lf = memchr(data + i, '\n', size - i);
+		size_t chunk = lf == NULL ? size - i : (size_t)(lf - (data + i));
+
+		if (conn->skip_to_lf) {
+			if (lf == NULL)
+				return 0;
+			conn->skip_to_lf = false;
+			i += chunk + 1;
+			continue;
+		}
+		if (str_len(conn->linebuf) + chunk > AUTH_CLIENT_MAX_LINE) {
+			return conn_error(conn, "Authentication client sent too long line");
+		}
+		str_append_n(conn->linebuf, data + i, chunk);
+		if (lf == NULL)
+			return 0;
+		i += chunk + 1;
+
+		char *line = p_strndup(conn->line_pool, str_data(conn->linebuf),
+				       str_len(conn->linebuf));
+		size_t len = strlen(line);
+		if (len != str_len(conn->linebuf)) {
+			str_truncate(conn->linebuf, 0);
+			return conn_error(conn, "Authentication client sent NUL in a line");
+		}
+		safe_memset0(conn->linebuf->data, str_len(conn->linebuf));
+		str_truncate(conn->linebuf, 0);
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		int ret = conn_handle_line(conn, line);
+		safe_memset0(line, len);
+		pool_clear(conn->line_pool);
+		if (ret < 0)
+			return -1;
+	}
+	return conn->failed ? -1 : 0;
+}
+
+/* --- socket I/O --- */
+
+static void conn_destroy_timeout(void *context)
+{
+	struct auth_client_connection *conn = context;
+
+	auth_client_connection_destroy(&conn);
+}
+
+static void conn_input_callback(void *context)
+{
+	struct auth_client_connection *conn = context;
+	const unsigned char *data;
+	size_t size;
+	ssize_t ret;
+
+	ret = iostream_read(conn->stream);
+	data = iostream_get_data(conn->stream, &size);
+	if (size > 0) {
+		int r = auth_client_connection_input(conn, data, size);
+		iostream_skip(conn->stream, size);
+		if (r < 0) {
+			auth_client_connection_destroy(&conn);
+			return;
+		}
+	}
+	if (ret < 0)
+		auth_client_connection_destroy(&conn);
+}
+
+struct auth_client_connection *auth_client_connection_create(struct auth *auth,
+							     int fd)
+{
+	struct auth_client_connection *conn;
+	unsigned char rnd[16];
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+
+	conn = i_malloc(sizeof(*conn));
+	conn->auth = auth;
+	conn->connect_uid = next_connect_uid++;
+	conn->line_pool = pool_create_secure("auth client line", 1024);
+	conn->linebuf = str_new_secure(256);
+	array_init(&conn->requests, NULL, 8);
+	password_random_bytes(rnd, sizeof(rnd));
+	for (unsigned int i = 0; i < sizeof(rnd); i++)
+		snprintf(conn->cookie + i * 2, 3, "%02x", rnd[i]);
+
+	if (fd < 0) {
+		conn->capture = str_new(NULL, 256);
+	} else {
+		if (net_getunixcred(fd, &pid, &uid, &gid) == 0)
+			conn->peer_pid = pid;
+		conn->stream = iostream_create(fd, AUTH_CLIENT_MAX_LINE + 1024,
+					       AUTH_CLIENT_MAX_OUTPUT);
+		iostream_set_input_callback(conn->stream, conn_input_callback,
+					    conn);
+	}
+	conn->next = connections;
+	if (connections != NULL)
+		connections->prev = conn;
+	connections = conn;
+	conn_send_handshake(conn);
+	return conn;
+}
+
+void auth_client_connection_destroy(struct auth_client_connection **_conn)
+{
+	struct auth_client_connection *conn = *_conn;
+
+	*_conn = NULL;
+	if (conn == NULL || conn->destroyed)
+		return;
+	conn->destroyed = true;
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		connections = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
+
+	for (unsigned int i = 0; i < conn->requests.count; i++) {
+		struct auth_request *request = conn->requests.items[i];
+
+		if (request->to_delay != NULL)
+			timeout_remove(&request->to_delay);
+		auth_request_abort(request);
+		auth_request_unref(&request);
+	}
+	array_free(&conn->requests);
+	if (conn->to_destroy != NULL)
+		timeout_remove(&conn->to_destroy);
+	if (conn->stream != NULL)
+		iostream_destroy(&conn->stream);
+	if (conn->capture != NULL)
+		str_free(&conn->capture);
+	str_free(&conn->linebuf);
+	pool_unref(&conn->line_pool);
+	i_free(conn);
+}
+
+void auth_client_connections_destroy_all(void)
+{
+	while (connections != NULL) {
+		struct auth_client_connection *conn = connections;
+		auth_client_connection_destroy(&conn);
+	}
+}

@@ -1,0 +1,443 @@
+/* auth-master-connection.c - one auth-master / auth-userdb connection:
+ * REQUEST (turning a login's successful AUTH into its user), USER and
+ * PASS lookups through the chains, and LIST. The peer is a trusted Loft
+ * process, but its input is still parsed with the same bounds. */
+#include "lib.h"
+#include "pool.h"
+#include "str.h"
+#include "array.h"
+#include "log.h"
+#include "ioloop.h"
+#include "iostream.h"
+#include "auth.h"
+#include "auth-request.h"
+#include "auth-master-connection.h"
+
+#define AUTH_MASTER_MAX_ARGS 64
+
+struct auth_master_connection {
+	struct auth_master_connection *prev, *next;
+	struct auth *auth;
+	struct iostream *stream;
+	string_t *capture;
+	string_t *linebuf;
+	pool_t line_pool;
+	bool userdb_only;
+	bool version_received;
+	bool failed, destroyed;
+	struct timeout *to_destroy;
+	ARRAY(struct auth_request *) requests;
+};
+
+static struct auth_master_connection *master_connections = NULL;
+
+static void master_destroy_timeout(void *context)
+{
+	struct auth_master_connection *conn = context;
+
+	auth_master_connection_destroy(&conn);
+}
+
+static void master_send(struct auth_master_connection *conn, string_t *line)
+{
+	if (conn->failed)
+		return;
+	str_append_c(line, '\n');
+	if (conn->stream == NULL) {
+		str_append_str(conn->capture, line);
+		return;
+	}
+	if (iostream_write(conn->stream, str_data(line), str_len(line)) < 0 ||
+	    iostream_flush(conn->stream) < 0) {
+		i_error("auth-master connection: output failed, disconnecting");
+		conn->failed = true;
+		if (conn->to_destroy == NULL && current_ioloop != NULL) {
+			conn->to_destroy = timeout_add_once(0,
+				master_destroy_timeout, conn, &conn->to_destroy);
+		}
+	}
+}
+
+string_t *auth_master_connection_get_output(struct auth_master_connection *conn)
+{
+	return conn->capture;
+}
+
+static int master_error(struct auth_master_connection *conn, const char *msg)
+{
+	i_error("auth-master connection: %s", msg);
+	return -1;
+}
+
+static void master_remove_request(struct auth_master_connection *conn,
+				  struct auth_request *request)
+{
+	for (unsigned int i = 0; i < conn->requests.count; i++) {
+		if (conn->requests.items[i] == request) {
+			array_delete(&conn->requests, i, 1);
+			auth_request_unref(&request);
+			return;
+		}
+	}
+}
+
+static void append_fields(string_t *line, const auth_fields_t *fields,
+			  bool skip_passwords)
+{
+	for (unsigned int i = 0; i < fields->count; i++) {
+		const char *f = fields->items[i];
+
+		if (skip_passwords && (str_begins(f, "password=", NULL) ||
+				       str_begins(f, "nopassword=", NULL)))
+			continue;
+		str_append_c(line, '\t');
+		str_append_tabescaped(line, f);
+	}
+}
+
+/* REQUEST */
+static int master_cmd_request(struct auth_master_connection *conn,
+			      char *const *args, unsigned int argc)
+{
+	unsigned int id, pid, auth_id;
+	const char *user, *const *fields;
+	bool found;
+	string_t *line = str_new(conn->line_pool, 256);
+	int ret;
+
+	if (argc < 4 || str_to_uint(args[0], &id) < 0 ||
+	    str_to_uint(args[1], &pid) < 0 ||
+	    str_to_uint(args[2], &auth_id) < 0)
+		return master_error(conn, "BUG: Master sent broken REQUEST");
+	ret = auth_success_take(conn->auth, conn->line_pool, (pid_t)pid,
+				auth_id, args[3], &user, &found, &fields);
+	if (ret < 0) {
+		str_printfa(line, "FAIL\t%u\treason=Internal userdb failure", id);
+	} else if (ret == 0) {
+		i_error("Master requested auth for nonexistent client %u "
+			"(or the request timed out or the cookie is wrong)",
+			pid);
+		str_printfa(line, "FAIL\t%u\treason=Authentication request not found", id);
+	} else if (!found) {
+		str_printfa(line, "NOTFOUND\t%u", id);
+	} else {
+		str_printfa(line, "USER\t%u\t", id);
+		str_append_tabescaped(line, user);
+		for (unsigned int i = 0; fields[i] != NULL; i++) {
+			str_append_c(line, '\t');
+			str_append_tabescaped(line, fields[i]);
+		}
+	}
+	master_send(conn, line);
+	return 0;
+}
+
+static void master_user_callback(struct auth_request *request,
+				 enum auth_lookup_result result)
+{
+	struct auth_master_connection *conn = request->context;
+	string_t *line = str_new(conn->line_pool, 256);
+
+	switch (result) {
+	case AUTH_LOOKUP_OK:
+		str_printfa(line, "USER\t%u\t", request->id);
+		str_append_tabescaped(line, request->user);
+		append_fields(line, &request->userdb_fields, false);
+		break;
+	case AUTH_LOOKUP_NOTFOUND:
+		str_printfa(line, "NOTFOUND\t%u", request->id);
+		break;
+	case AUTH_LOOKUP_INTERNAL_FAIL:
+		str_printfa(line, "FAIL\t%u\treason=Internal userdb failure",
+			    request->id);
+		break;
+	}
+	master_send(conn, line);
+	master_remove_request(conn, request);
+}
+
+static void master_pass_callback(struct auth_request *request,
+				 enum auth_lookup_result result)
+{
+	struct auth_master_connection *conn = request->context;
+	string_t *line = str_new(conn->line_pool, 256);
+
+	switch (result) {
+	case AUTH_LOOKUP_OK:
+		str_printfa(line, "PASS\t%u\t", request->id);
+		str_append_tabescaped(line, request->user);
+		append_fields(line, &request->extra_fields, true);
+		break;
+	case AUTH_LOOKUP_NOTFOUND:
+		str_printfa(line, "NOTFOUND\t%u", request->id);
+		break;
+	case AUTH_LOOKUP_INTERNAL_FAIL:
+		str_printfa(line, "FAIL\t%u\treason=Internal passdb failure",
+			    request->id);
+		break;
+	}
+	master_send(conn, line);
+	master_remove_request(conn, request);
+}
+
+/* USER and PASS */
+static int master_cmd_lookup(struct auth_master_connection *conn,
+			     char *const *args, unsigned int argc, bool pass)
+{
+	struct auth_request *request;
+	unsigned int id;
+	const char *error, *user;
+
+	if (argc < 2 || str_to_uint(args[0], &id) < 0 || args[1][0] == '\0')
+		return master_error(conn, pass ?
+				    "BUG: Master sent broken PASS" :
+				    "BUG: Master sent broken USER");
+	request = auth_request_new(conn->auth, NULL, NULL, conn);
+	request->id = id;
+	for (unsigned int i = 2; i < argc; i++) {
+		const char *eq = strchr(args[i], '=');
+		const char *key = eq == NULL ? args[i] :
+			p_strndup(request->pool, args[i], eq - args[i]);
+		const char *value = eq == NULL ? NULL :
+			str_tabunescape(request->pool, eq + 1);
+
+		(void)auth_request_import(request, key, value);
+	}
+	if (request->service == NULL)
+		request->service = "";
+	user = str_tabunescape(request->pool, args[1]);
+	(void)auth_request_set_username(request, (const unsigned char *)user,
+					strlen(user), &error);
+	array_push(&conn->requests, request);
+	auth_request_ref(request);
+	if (pass)
+		auth_request_lookup_passdb(request, master_pass_callback);
+	else
+		auth_request_lookup_userdb(request, master_user_callback);
+	auth_request_unref(&request);
+	return 0;
+}
+
+struct master_list_ctx {
+	struct auth_master_connection *conn;
+	unsigned int id;
+	bool failed;
+};
+
+static void master_list_user(const char *user, bool failed, void *context)
+{
+	struct master_list_ctx *ctx = context;
+	string_t *line;
+
+	if (user == NULL) {
+		if (failed)
+			ctx->failed = true;
+		return;
+	}
+	line = str_new(ctx->conn->line_pool, 64);
+	str_printfa(line, "LIST\t%u\t", ctx->id);
+	str_append_tabescaped(line, user);
+	master_send(ctx->conn, line);
+}
+
+static int master_cmd_list(struct auth_master_connection *conn,
+			   char *const *args, unsigned int argc)
+{
+	struct master_list_ctx ctx = { .conn = conn };
+	string_t *line = str_new(conn->line_pool, 64);
+	bool any = false;
+
+	if (argc < 1 || str_to_uint(args[0], &ctx.id) < 0)
+		return master_error(conn, "BUG: Master sent broken LIST");
+	for (unsigned int i = 0; i < conn->auth->userdbs.count; i++) {
+		struct userdb_module *userdb = conn->auth->userdbs.items[i];
+
+		if (userdb->iface->iterate == NULL)
+			continue;
+		any = true;
+		/* The shipped iterators call back synchronously. */
+		userdb->iface->iterate(userdb, master_list_user, &ctx);
+	}
+	str_printfa(line, "DONE\t%u", ctx.id);
+	if (ctx.failed || !any)
+		str_append(line, "\tfail");
+	master_send(conn, line);
+	return 0;
+}
+
+static int master_handle_line(struct auth_master_connection *conn, char *line)
+{
+	char *args[AUTH_MASTER_MAX_ARGS + 1];
+	unsigned int argc = 0;
+	char *p, *cmd = line;
+
+	p = strchr(line, '\t');
+	if (p != NULL) {
+		*p++ = '\0';
+		while (p != NULL && argc < AUTH_MASTER_MAX_ARGS) {
+			args[argc++] = p;
+			p = strchr(p, '\t');
+			if (p != NULL)
+				*p++ = '\0';
+		}
+		if (p != NULL)
+			return master_error(conn, "Too many parameters");
+	}
+	args[argc] = NULL;
+
+	if (!conn->version_received) {
+		unsigned int major;
+
+		if (strcmp(cmd, "VERSION") != 0 || argc < 1 ||
+		    str_to_uint(args[0], &major) < 0)
+			return master_error(conn, "Master didn't send VERSION");
+		if (major != AUTH_MASTER_PROTOCOL_MAJOR)
+			return master_error(conn, "Master is not compatible with this server (major version mismatch)");
+		conn->version_received = true;
+		return 0;
+	}
+	if (strcmp(cmd, "USER") == 0)
+		return master_cmd_lookup(conn, args, argc, false);
+	if (strcmp(cmd, "LIST") == 0)
+		return master_cmd_list(conn, args, argc);
+	if (conn->userdb_only) {
+		if (strcmp(cmd, "REQUEST") == 0 || strcmp(cmd, "PASS") == 0) {
+			return master_error(conn,
+				"auth-userdb socket allows only USER and LIST");
+		}
+	} else {
+		if (strcmp(cmd, "REQUEST") == 0)
+			return master_cmd_request(conn, args, argc);
+		if (strcmp(cmd, "PASS") == 0)
+			return master_cmd_lookup(conn, args, argc, true);
+	}
+	return master_error(conn, "BUG: Master sent unknown command");
+}
+
+int auth_master_connection_input(struct auth_master_connection *conn,
+				 const unsigned char *data, size_t size)
+{
+	size_t i = 0;
+
+	while (i < size && !conn->failed) {
+		const unsigned char *lf = memchr(data + i, '\n', size - i);
+		size_t chunk = lf == NULL ? size - i : (size_t)(lf - (data + i));
+
+		if (str_len(conn->linebuf) + chunk > AUTH_MASTER_MAX_LINE)
+			return master_error(conn, "Master sent too long line");
+		str_append_n(conn->linebuf, data + i, chunk);
+		if (lf == NULL)
+			return 0;
+		i += chunk + 1;
+
+		char *line = p_strndup(conn->line_pool, str_data(conn->linebuf),
+				       str_len(conn->linebuf));
+		size_t len = strlen(line);
+		bool has_nul = len != str_len(conn->linebuf);
+		str_truncate(conn->linebuf, 0);
+		if (has_nul)
+			return master_error(conn, "Master sent NUL in a line");
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		int ret = master_handle_line(conn, line);
+		pool_clear(conn->line_pool);
+		if (ret < 0)
+			return -1;
+	}
+	return conn->failed ? -1 : 0;
+}
+
+static void master_input_callback(void *context)
+{
+	struct auth_master_connection *conn = context;
+	const unsigned char *data;
+	size_t size;
+	ssize_t ret;
+
+	ret = iostream_read(conn->stream);
+	data = iostream_get_data(conn->stream, &size);
+	if (size > 0) {
+		int r = auth_master_connection_input(conn, data, size);
+		iostream_skip(conn->stream, size);
+		if (r < 0) {
+			auth_master_connection_destroy(&conn);
+			return;
+		}
+	}
+	if (ret < 0)
+		auth_master_connection_destroy(&conn);
+}
+
+struct auth_master_connection *
+auth_master_connection_create(struct auth *auth, int fd, bool userdb_only)
+{
+	struct auth_master_connection *conn = i_malloc(sizeof(*conn));
+	string_t *line;
+
+	conn->auth = auth;
+	conn->userdb_only = userdb_only;
+	conn->line_pool = pool_create("auth master line", 1024);
+	conn->linebuf = str_new(NULL, 256);
+	array_init(&conn->requests, NULL, 4);
+	if (fd < 0) {
+		conn->capture = str_new(NULL, 256);
+	} else {
+		conn->stream = iostream_create(fd, AUTH_MASTER_MAX_LINE + 1024,
+					       AUTH_MASTER_MAX_OUTPUT);
+		iostream_set_input_callback(conn->stream, master_input_callback,
+					    conn);
+	}
+	conn->next = master_connections;
+	if (master_connections != NULL)
+		master_connections->prev = conn;
+	master_connections = conn;
+
+	line = str_new(conn->line_pool, 64);
+	str_printfa(line, "VERSION\t%u\t%u", AUTH_MASTER_PROTOCOL_MAJOR,
+		    AUTH_MASTER_PROTOCOL_MINOR);
+	master_send(conn, line);
+	line = str_new(conn->line_pool, 64);
+	str_printfa(line, "SPID\t%ld", (long)auth->pid);
+	master_send(conn, line);
+	pool_clear(conn->line_pool);
+	return conn;
+}
+
+void auth_master_connection_destroy(struct auth_master_connection **_conn)
+{
+	struct auth_master_connection *conn = *_conn;
+
+	*_conn = NULL;
+	if (conn == NULL || conn->destroyed)
+		return;
+	conn->destroyed = true;
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		master_connections = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
+	for (unsigned int i = 0; i < conn->requests.count; i++) {
+		struct auth_request *request = conn->requests.items[i];
+		auth_request_abort(request);
+		auth_request_unref(&request);
+	}
+	array_free(&conn->requests);
+	if (conn->to_destroy != NULL)
+		timeout_remove(&conn->to_destroy);
+	if (conn->stream != NULL)
+		iostream_destroy(&conn->stream);
+	if (conn->capture != NULL)
+		str_free(&conn->capture);
+	str_free(&conn->linebuf);
+	pool_unref(&conn->line_pool);
+	i_free(conn);
+}
+
+void auth_master_connections_destroy_all(void)
+{
+	while (master_connections != NULL) {
+		struct auth_master_connection *conn = master_connections;
+		auth_master_connection_destroy(&conn);
+	}
+}
