@@ -56,17 +56,21 @@ char *i_strndup(const char *s, size_t max_len)
 char *i_strdup_printf(const char *fmt, ...)
 {
 	va_list args, args2;
+	char tmp[256];
 	int len;
 	char *p;
 
 	va_start(args, fmt);
 	va_copy(args2, args);
-	len = vsnprintf(NULL, 0, fmt, args);
+	len = vsnprintf(tmp, sizeof(tmp), fmt, args);
 	va_end(args);
 	if (len < 0)
 		i_panic("i_strdup_printf: invalid format '%s'", fmt);
 	p = i_malloc((size_t)len + 1);
-	vsnprintf(p, (size_t)len + 1, fmt, args2);
+	if ((size_t)len < sizeof(tmp))
+		memcpy(p, tmp, (size_t)len);
+	else
+		vsnprintf(p, (size_t)len + 1, fmt, args2);
 	va_end(args2);
 	return p;
 }

@@ -219,16 +219,20 @@ void *p_memdup(pool_t pool, const void *data, size_t size)
 char *p_strdup_vprintf(pool_t pool, const char *fmt, va_list args)
 {
 	va_list args2;
+	char tmp[256];
 	int len;
 	char *p;
 
 	va_copy(args2, args);
-	len = vsnprintf(NULL, 0, fmt, args2);
+	len = vsnprintf(tmp, sizeof(tmp), fmt, args2);
 	va_end(args2);
 	if (len < 0)
 		i_panic("p_strdup_vprintf: invalid format '%s'", fmt);
 	p = p_malloc(pool, (size_t)len + 1);
-	vsnprintf(p, (size_t)len + 1, fmt, args);
+	if ((size_t)len < sizeof(tmp))
+		memcpy(p, tmp, (size_t)len);
+	else
+		vsnprintf(p, (size_t)len + 1, fmt, args);
 	return p;
 }
 
