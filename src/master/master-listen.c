@@ -288,9 +288,18 @@ const char *master_listeners_env(pool_t pool,
 	for (unsigned int i = 0; i < count; i++) {
 		const struct master_listener *l = listeners[i];
 
+		unsigned int seen = 0;
+
+		for (unsigned int j = 0; j < i; j++) {
+			if (strcmp(listeners[j]->name, l->name) == 0)
+				seen++;
+		}
 		if (i > 0)
 			str_append_c(str, ' ');
-		str_printfa(str, "%s:%d", l->name, first_fd + (int)i);
+		str_append(str, l->name);
+		if (seen > 0)
+			str_printfa(str, "#%u", seen + 1);
+		str_printfa(str, ":%d", first_fd + (int)i);
 		if (l->ssl)
 			str_append(str, ":ssl");
 		if (l->haproxy)

@@ -89,8 +89,10 @@ bool master_listener_same_socket(const struct master_listener *a,
 
 /* The LOFT_LISTENERS value for listeners that will be dup2()ed to
  * first_fd, first_fd+1, ... in order: "name:fd[:ssl][:haproxy]" entries
- * separated by one space, e.g. "pop3:3 pop3s:4:ssl". Names may repeat
- * (one inet listener on several addresses). Allocated from pool. */
+ * separated by one space, e.g. "pop3:3 pop3s:4:ssl". Names are unique: a
+ * listener bound on several addresses keeps its name on the first and
+ * gets "#2", "#3" ... appended on the others ("pop3:3 pop3#2:4").
+ * Allocated from pool. */
 const char *master_listeners_env(pool_t pool,
 				 struct master_listener *const *listeners,
 				 unsigned int count, int first_fd);

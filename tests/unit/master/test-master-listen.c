@@ -159,10 +159,14 @@ static void test_env_format(void **state)
 					   "/run/loft/login/pop3", 0666,
 					   (uid_t)-1, (gid_t)-1);
 	assert_string_equal(master_listeners_env(pool, list, 4, 3),
-			    "pop3:3:haproxy pop3:4:haproxy pop3s:5:ssl:haproxy "
+			    "pop3:3:haproxy pop3#2:4:haproxy pop3s:5:ssl:haproxy "
 			    "login/pop3:6");
 	assert_string_equal(master_listeners_env(pool, list + 3, 1, 7),
 			    "login/pop3:7");
+	list[3] = inet("pop3", "10.0.0.1", 110, false, false);
+	assert_string_equal(master_listeners_env(pool, list, 4, 3),
+			    "pop3:3:haproxy pop3#2:4:haproxy pop3s:5:ssl:haproxy "
+			    "pop3#3:6");
 }
 
 static void test_same_socket(void **state)
