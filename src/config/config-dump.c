@@ -691,7 +691,7 @@ static void dump_free_sections(struct dump_ctx *ctx)
 	}
 }
 
-static void dump_loaded(struct config_loaded *cl, bool all, int as_v24,
+void config_dump_loaded(struct config_loaded *cl, bool all, int as_v24,
 			string_t *dest)
 {
 	struct dump_ctx ctx = {
@@ -733,7 +733,7 @@ int config_dump(const char *path, bool all_settings, int as_v24,
 		pool_unref(&pool);
 		return -1;
 	}
-	dump_loaded(cl, all_settings, as_v24, dest);
+	config_dump_loaded(cl, all_settings, as_v24, dest);
 	pool_unref(&pool);
 	return 0;
 }
@@ -747,13 +747,13 @@ int config_dump_buffer(const char *name, const void *data, size_t size,
 	struct config_loaded *cl;
 	const char *error;
 
-	if (config_parse_buffer(pool, name, data, size, &tree, &error) < 0 ||
+	if (config_parse_buffer(pool, name, data, size, 0, &tree, &error) < 0 ||
 	    config_load_tree(tree, NULL, &cl, &error) < 0) {
 		*error_r = config_error_copy(error);
 		pool_unref(&pool);
 		return -1;
 	}
-	dump_loaded(cl, all_settings, as_v24, dest);
+	config_dump_loaded(cl, all_settings, as_v24, dest);
 	pool_unref(&pool);
 	return 0;
 }

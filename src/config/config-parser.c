@@ -26,6 +26,7 @@ struct parse_ctx {
 	unsigned int nodes;
 	size_t file_value_bytes;
 	bool seen_setting;           /* a KEY was parsed in the main file */
+	bool no_files;
 
 	/* position, for errors */
 	const char *file;
@@ -210,6 +211,8 @@ static int parse_include(struct parse_ctx *ctx, const char *arg, bool try)
 
 	if (arg[0] == '\0')
 		return parse_error(ctx, "!include requires a path");
+	if (ctx->no_files)
+		return parse_error(ctx, "!include not allowed here");
 	if (ctx->include_depth >= CONFIG_MAX_INCLUDE_DEPTH)
 		return parse_error(ctx, "Includes nested too deep (max %d)",
 				   CONFIG_MAX_INCLUDE_DEPTH);
@@ -314,6 +317,8 @@ static int value_from_file(struct parse_ctx *ctx, struct config_node *node,
 
 	if (path[0] == '\0')
 		return parse_error(ctx, "%s: '<' requires a file path", node->key);
+	if (ctx->no_files)
+		return parse_error(ctx, "%s: <file not allowed here", node->key);
 	node->value_path = path_resolve(ctx, path);
 	if (def != NULL && (def->flags & SET_FLAG_FILE_PATH) != 0) {
 		node->value = node->value_path;
@@ -631,11 +636,12 @@ int config_parse_file(pool_t pool, const char *path,
 }
 
 int config_parse_buffer(pool_t pool, const char *name, const void *data,
-			size_t size, struct config_tree **tree_r,
-			const char **error_r)
+			size_t size, enum config_parse_flags flags,
+			struct config_tree **tree_r, const char **error_r)
 {
 	struct parse_ctx *ctx = parse_init(pool, name);
 
+	ctx->no_files = (flags & CONFIG_PARSE_FLAG_NO_FILES) != 0;
 	if (size > CONFIG_MAX_FILE_SIZE) {
 		*error_r = p_strdup_printf(pool, "%s is too large", name);
 		return -1;

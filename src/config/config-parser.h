@@ -56,11 +56,15 @@ struct config_tree {
  * "FILE:LINE: reason" (allocated from pool). */
 int config_parse_file(pool_t pool, const char *path,
 		      struct config_tree **tree_r, const char **error_r);
+enum config_parse_flags {
+	/* !include and "<file" are errors (fuzzing: no file system) */
+	CONFIG_PARSE_FLAG_NO_FILES = 0x01,
+};
 /* Same for a config held in memory; name is used in errors and relative
  * !include paths resolve against the current directory. */
 int config_parse_buffer(pool_t pool, const char *name, const void *data,
-			size_t size, struct config_tree **tree_r,
-			const char **error_r);
+			size_t size, enum config_parse_flags flags,
+			struct config_tree **tree_r, const char **error_r);
 
 /* Section lookup helpers: the last KEY child named key, or NULL. */
 const struct config_node *config_node_find_key(const struct config_node *section,

@@ -35,6 +35,9 @@ int config_load_tree(struct config_tree *tree,
 /* Copies an error out of a pool about to be freed into a static buffer
  * (valid until the next failing config call). */
 const char *config_error_copy(const char *error);
+/* config_dump() of an already loaded config. */
+void config_dump_loaded(struct config_loaded *cl, bool all, int as_v24,
+			string_t *dest);
 bool config_is_free_section(const char *type);
 bool config_protocol_matches(const char *names, const char *protocol);
 void config_default_services(pool_t pool, ARRAY_TYPE_SERVICES *services);

@@ -710,7 +710,7 @@ static int apply_db(struct config_ctx *ctx, const struct config_node *sec,
 {
 	struct loft_settings *set = &ctx->cl->set;
 	struct auth_db_settings *db = p_new(ctx->pool, struct auth_db_settings, 1);
-	int idx, ret;
+	int idx = 0, ret;
 
 	db->userdb = userdb;
 	db->name = sec->value;
@@ -860,7 +860,7 @@ static int apply_mailbox(struct config_ctx *ctx, struct namespace_settings *ns,
 		} else if (strcmp(n->key, "auto") == 0) {
 			static const char *const autos[] = {
 				"no", "create", "subscribe", NULL };
-			int idx;
+			int idx = 0;
 			if (parse_word(ctx, n, autos, &idx) < 0)
 				return -1;
 			mb->autocreate = autos[idx];
@@ -900,7 +900,7 @@ static int apply_namespace(struct config_ctx *ctx, const struct config_node *sec
 		} else if (strcmp(k, "type") == 0) {
 			static const char *const types[] = {
 				"private", "shared", "public", NULL };
-			int idx;
+			int idx = 0;
 			ret = parse_word(ctx, n, types, &idx);
 			ns->type = types[idx < 0 ? 0 : idx];
 		} else if (strcmp(k, "separator") == 0) {
@@ -1234,7 +1234,7 @@ int config_load_buffer(const char *name, const void *data, size_t size,
 	struct config_loaded *cl;
 	const char *error;
 
-	if (config_parse_buffer(pool, name, data, size, &tree, &error) < 0 ||
+	if (config_parse_buffer(pool, name, data, size, 0, &tree, &error) < 0 ||
 	    config_load_tree(tree, filter, &cl, &error) < 0) {
 		*error_r = config_error_copy(error);
 		pool_unref(&pool);
