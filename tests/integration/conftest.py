@@ -124,6 +124,13 @@ class Factory:
         self.servers.append(srv)
         return srv.start(wait=wait)
 
+    def stop(self, srv):
+        """Stops one server now; fails the test if it did not stop cleanly."""
+        problems = srv.stop()
+        if problems:
+            pytest.fail("%s: %s\n%s" % (srv.kind, "; ".join(problems),
+                                        srv.log_text()), pytrace=False)
+
     def finish(self):
         problems = []
         for srv in self.servers:

@@ -424,6 +424,7 @@ class Server:
         self.cafile = cafile
         self.host = host
         self.proc = None
+        self.stopped = False
         self.stderr_path = config.root / ("%s.stderr" % self.kind)
         self.log_path = config.root / ("%s.log" % self.kind)
 
@@ -474,8 +475,9 @@ class Server:
         """SIGTERM and wait.  Returns a list of problems (empty when the
         server stopped cleanly and logged no crash)."""
         problems = []
-        if self.proc is None:
+        if self.proc is None or self.stopped:
             return problems
+        self.stopped = True
         if self in Server.all_running:
             Server.all_running.remove(self)
         if self.proc.poll() is not None:
