@@ -302,8 +302,14 @@ static void client_handler_end(struct pop3_client *client)
 {
 	int ret;
 
-	if (!client->disconnecting)
-		return;
+	if (!client->disconnecting) {
+		/* replies go out at the end of every event; a partial
+		 * flush continues from the loop */
+		if (iostream_get_output_used(client->stream) > 0)
+			(void)client_flush(client);
+		if (!client->disconnecting)
+			return;
+	}
 	if (client->output_error || iostream_is_closed(client->stream)) {
 		client_destroy(client);
 		return;
