@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import loftlib  # noqa: E402
 from loftlib import (Config, DovecotServer, LoftServer, Server,  # noqa: E402
-                     TestDir, free_port, make_cert, populate_users)
+                     WorkDir, free_port, make_cert, populate_users)
 
 SERVER_KIND = os.environ.get("LOFT_TEST_SERVER", "loft")
 
@@ -73,7 +73,7 @@ def require_dovecot():
 
 @pytest.fixture(scope="session")
 def session_dir():
-    d = TestDir(prefix="loft-it-session-")
+    d = WorkDir(prefix="loft-it-session-")
     yield d
     d.cleanup()
 
@@ -96,7 +96,7 @@ class Factory:
     def world(self, users=None, messages=None, ports=("pop3", "pop3s"),
               listen="127.0.0.1", **config_kw):
         """A directory with users, Maildirs and a Config, not started."""
-        d = TestDir()
+        d = WorkDir()
         self.dirs.append(d)
         us = populate_users(d.path, users=users, messages=messages)
         if not isinstance(ports, dict):

@@ -252,7 +252,7 @@ def write_maildir(maildir, messages, uid, gid, start=1700000000):
 
 # -------------------------------------------------------- test directory ---
 
-class TestDir:
+class WorkDir:
     """A private directory tree, traversable by the mail owner when the
     tests run as root (pytest's own temp dirs are mode 0700)."""
 
