@@ -11,7 +11,10 @@
  * TLS (OpenSSL) can be started at any point (STARTTLS/STLS) after the
  * plain output has been flushed: the bytes already buffered as input at
  * that point are discarded, as RFC 3207/2595 require. Renegotiation is
- * refused. The stream owns the fd: iostream_destroy() closes it. */
+ * refused. The stream owns the fd: iostream_destroy() closes it.
+ *
+ * Plain writes use MSG_NOSIGNAL, but OpenSSL writes with write(2): a
+ * process using TLS streams must call signal_ignore(SIGPIPE). */
 #ifndef LOFT_IOSTREAM_H
 #define LOFT_IOSTREAM_H
 
