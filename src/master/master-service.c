@@ -688,7 +688,8 @@ static void process_exited(struct master_process *p, int status)
 		retired_generation_check(gen);
 		return;
 	}
-	if (!p->quit_sent && !shutting_down) {
+	if (!p->quit_sent && !shutting_down && service->to_restart == NULL) {
+		/* (with a restart pending, it starts this one too) */
 		delay = master_backoff_exit(&service->backoff, run_msecs,
 					    failed);
 		if (delay == 0) {
