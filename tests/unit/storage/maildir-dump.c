@@ -44,7 +44,8 @@ static unsigned int uid_to_seq(struct mailbox *box, uint32_t uid)
 
 int main(int argc, char *argv[])
 {
-	const char *format = "%08Xu%08Xv", *error, *location;
+	const char *format = "%08Xu%08Xv", *error;
+	char *location;
 	const char *flag_ops[64], *expunge_ops[64];
 	unsigned int nflag = 0, nexp = 0, seqs[64], nseqs = 0;
 	struct mailbox *box;
@@ -80,6 +81,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "open failed: %s\n", error);
 		return 1;
 	}
+	i_free(location);
 	for (unsigned int i = 0; i < nflag; i++) {
 		const char *eq = strchr(flag_ops[i], '=');
 		unsigned int uid, seq;
