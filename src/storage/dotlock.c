@@ -109,8 +109,9 @@ static bool dotlock_remove_if_stale(const char *path, unsigned int stale_secs)
 	return true;
 }
 
-static int dotlock_try_create(const char *path, const struct dotlock_settings *set,
-			      int *fd_r, const char **error_r)
+static int dotlock_try_create(const char *path,
+			      const struct dotlock_settings *set, int *fd_r,
+			      const char **error_r)
 {
 	char content[320];
 	size_t len;
@@ -121,8 +122,8 @@ static int dotlock_try_create(const char *path, const struct dotlock_settings *s
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return 0;
-		*error_r = dotlock_error("open(%s) failed: %s", path,
-					 strerror(errno));
+		*error_r =
+		    dotlock_error("open(%s) failed: %s", path, strerror(errno));
 		return -1;
 	}
 	if (set->write_pid) {
@@ -233,15 +234,15 @@ int dotlock_replace(struct dotlock **_lock, const char *target_path,
 	}
 	if (!dotlock_is_ours(lock)) {
 		*error_r = dotlock_error(
-			"Lock file %s was overridden by another process",
-			lock->path);
+		    "Lock file %s was overridden by another process",
+		    lock->path);
 		dotlock_free(_lock);
 		return -1;
 	}
 	if (rename(lock->path, target_path) < 0) {
-		*error_r = dotlock_error("rename(%s, %s) failed: %s",
-					 lock->path, target_path,
-					 strerror(errno));
+		*error_r =
+		    dotlock_error("rename(%s, %s) failed: %s", lock->path,
+				  target_path, strerror(errno));
 		dotlock_delete(_lock);
 		return -1;
 	}

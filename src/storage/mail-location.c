@@ -5,10 +5,11 @@
 #include "mail-location.h"
 
 static const char *const ignored_keys[] = {
-	"VOLATILEDIR", "DIRNAME", "FULLDIRNAME", "SUBSCRIPTIONS", "ITERINDEX",
-	"INDEXPVT", "INDEXSHARED", "ALT", "NO-NOSELECT", "UTF-8", "UTF8",
-	"LITERAL", "NOCHILDREN", "NO-NOCHILDREN", "BROKENCHAR", "MAILBOXDIR",
-	"LISTINDEX", "KEEP-NOSELECT", "DIRPREFIX",
+    "VOLATILEDIR", "DIRNAME",	    "FULLDIRNAME", "SUBSCRIPTIONS",
+    "ITERINDEX",   "INDEXPVT",	    "INDEXSHARED", "ALT",
+    "NO-NOSELECT", "UTF-8",	    "UTF8",	   "LITERAL",
+    "NOCHILDREN",  "NO-NOCHILDREN", "BROKENCHAR",  "MAILBOXDIR",
+    "LISTINDEX",   "KEEP-NOSELECT", "DIRPREFIX",
 };
 
 /* Splits at single ':' and unescapes "::". */
@@ -51,8 +52,8 @@ static int expand_home(pool_t pool, const char *path, const char *home,
 		return 0;
 	}
 	if (home == NULL || home[0] == '\0') {
-		*error_r = p_strdup_printf(pool,
-			"Home directory not set, can't expand ~ in %s", path);
+		*error_r = p_strdup_printf(
+		    pool, "Home directory not set, can't expand ~ in %s", path);
 		return -1;
 	}
 	rest = path + 1;
@@ -80,16 +81,18 @@ int mail_location_parse(pool_t pool, const char *location, const char *home,
 
 	driver_end = strchr(location, ':');
 	if (driver_end == NULL) {
-		*error_r = p_strdup_printf(pool,
-			"Mail location '%s' has no storage driver "
-			"(expected maildir:PATH)", location);
+		*error_r =
+		    p_strdup_printf(pool,
+				    "Mail location '%s' has no storage driver "
+				    "(expected maildir:PATH)",
+				    location);
 		return -1;
 	}
 	if ((size_t)(driver_end - location) != 7 ||
 	    strncmp(location, "maildir", 7) != 0) {
-		*error_r = p_strdup_printf(pool,
-			"Unknown mail storage driver %.*s",
-			(int)(driver_end - location), location);
+		*error_r =
+		    p_strdup_printf(pool, "Unknown mail storage driver %.*s",
+				    (int)(driver_end - location), location);
 		return -1;
 	}
 	parts = location_split(pool, driver_end + 1);
@@ -122,9 +125,9 @@ int mail_location_parse(pool_t pool, const char *location, const char *home,
 				 strcmp(value, "Maildir++") == 0)
 				loc->layout = MAIL_LOCATION_LAYOUT_MAILDIRPP;
 			else {
-				*error_r = p_strdup_printf(pool,
-					"Unsupported mailbox list LAYOUT=%s",
-					value);
+				*error_r = p_strdup_printf(
+				    pool, "Unsupported mailbox list LAYOUT=%s",
+				    value);
 				return -1;
 			}
 			continue;
@@ -132,9 +135,10 @@ int mail_location_parse(pool_t pool, const char *location, const char *home,
 		if (strcmp(key, "INBOX") == 0 || strcmp(key, "CONTROL") == 0 ||
 		    strcmp(key, "INDEX") == 0) {
 			if (value[0] == '\0') {
-				*error_r = p_strdup_printf(pool,
-					"Mail location %s= has an empty value",
-					key);
+				*error_r = p_strdup_printf(
+				    pool,
+				    "Mail location %s= has an empty value",
+				    key);
 				return -1;
 			}
 			if (strcmp(key, "INDEX") == 0 &&
@@ -158,8 +162,8 @@ int mail_location_parse(pool_t pool, const char *location, const char *home,
 				known = true;
 		}
 		if (!known) {
-			*error_r = p_strdup_printf(pool,
-				"Unknown setting in mail location: %s", key);
+			*error_r = p_strdup_printf(
+			    pool, "Unknown setting in mail location: %s", key);
 			return -1;
 		}
 	}

@@ -19,11 +19,11 @@ enum mail_location_layout {
 };
 
 struct mail_location {
-	const char *driver;   /* "maildir" */
-	const char *root;     /* the mail root directory */
-	const char *inbox;    /* INBOX's maildir: INBOX= or root */
-	const char *control;  /* CONTROL= or NULL (same as the mailbox) */
-	const char *index;    /* INDEX= or NULL; "MEMORY" when in-memory */
+	const char *driver;  /* "maildir" */
+	const char *root;    /* the mail root directory */
+	const char *inbox;   /* INBOX's maildir: INBOX= or root */
+	const char *control; /* CONTROL= or NULL (same as the mailbox) */
+	const char *index;   /* INDEX= or NULL; "MEMORY" when in-memory */
 	enum mail_location_layout layout;
 };
 

@@ -14,12 +14,9 @@ static const struct {
 	char letter;
 	enum mail_flags flag;
 } flag_letters[] = {
-	/* ASCII order */
-	{ 'D', MAIL_DRAFT },
-	{ 'F', MAIL_FLAGGED },
-	{ 'R', MAIL_ANSWERED },
-	{ 'S', MAIL_SEEN },
-	{ 'T', MAIL_DELETED },
+    /* ASCII order */
+    {'D', MAIL_DRAFT}, {'F', MAIL_FLAGGED}, {'R', MAIL_ANSWERED},
+    {'S', MAIL_SEEN},  {'T', MAIL_DELETED},
 };
 
 size_t maildir_filename_base_len(const char *fname)

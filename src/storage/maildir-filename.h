@@ -27,8 +27,7 @@ enum mail_flags maildir_filename_get_flags(const char *fname);
 
 /* Looks for ",<field>=<number>" in the base name (field 'S' or 'W').
  * Returns true and sets *size_r when present and valid. */
-bool maildir_filename_get_size(const char *fname, char field,
-			       uint64_t *size_r);
+bool maildir_filename_get_size(const char *fname, char field, uint64_t *size_r);
 
 /* The file name with its flags replaced by `flags`: base + ":2," + the
  * sorted letters. Letters other than D F R S T already in the name (P,

@@ -21,17 +21,17 @@
 
 struct maildir_mail {
 	struct mail_record rec; /* first: protocol code sees only this */
-	const char *filename;   /* current name in cur/ (or new/) */
-	const char *pop3_uidl;  /* uidlist P extension, or NULL */
+	const char *filename;	/* current name in cur/ (or new/) */
+	const char *pop3_uidl;	/* uidlist P extension, or NULL */
 	bool in_new;
 };
 
 struct mailbox {
-	pool_t pool;      /* lifetime of the handle */
+	pool_t pool;	  /* lifetime of the handle */
 	pool_t view_pool; /* records of the current view, replaced by sync */
-	const char *path;            /* the INBOX maildir */
+	const char *path; /* the INBOX maildir */
 	const char *control_dir;     /* dovecot-uidlist */
-	const char *index_dir;       /* dovecot-pop3-session.lock */
+	const char *index_dir;	     /* dovecot-pop3-session.lock */
 	const char *uidvalidity_dir; /* dovecot-uidvalidity */
 	uint32_t uid_validity, next_uid;
 	ARRAY(struct maildir_mail *) mails;

@@ -45,7 +45,7 @@ int maildir_save_file(const char *maildir_path, const void *data, size_t size,
 		      enum mail_flags flags, time_t received_time,
 		      const char **error_r)
 {
-	static const char *const subdirs[] = { "cur", "new", "tmp" };
+	static const char *const subdirs[] = {"cur", "new", "tmp"};
 	pool_t pool = pool_create("maildir save", 1024);
 	const char *name = NULL, *tmp_path = NULL, *dest_dir, *dest_path;
 	char letters[16];
@@ -53,8 +53,8 @@ int maildir_save_file(const char *maildir_path, const void *data, size_t size,
 	int fd = -1, ret = -1;
 
 	for (unsigned int i = 0; i < N_ELEMENTS(subdirs); i++) {
-		const char *dir = p_strconcat(pool, maildir_path, "/",
-					      subdirs[i], NULL);
+		const char *dir =
+		    p_strconcat(pool, maildir_path, "/", subdirs[i], NULL);
 
 		if (maildir_mkdir_parents(dir, MAILDIR_DIR_MODE) < 0) {
 			*error_r = maildir_error("mkdir(%s) failed: %s", dir,
@@ -82,8 +82,8 @@ int maildir_save_file(const char *maildir_path, const void *data, size_t size,
 	}
 	if (received_time > 0) {
 		struct timespec ts[2] = {
-			{ .tv_sec = received_time, .tv_nsec = 0 },
-			{ .tv_sec = received_time, .tv_nsec = 0 },
+		    {.tv_sec = received_time, .tv_nsec = 0},
+		    {.tv_sec = received_time, .tv_nsec = 0},
 		};
 
 		if (futimens(fd, ts) < 0) {

@@ -147,7 +147,8 @@ static int scan_dir(pool_t pool, struct maildir_scan *scan, const char *dir,
 				old->in_new = false;
 			} else {
 				i_warning("Maildir %s: duplicate message file "
-					  "%s ignored", dir, f->name);
+					  "%s ignored",
+					  dir, f->name);
 			}
 			continue;
 		}
@@ -189,8 +190,10 @@ static int maildir_scan(struct mailbox *box, pool_t pool,
 
 			if (!f->in_new)
 				continue;
-			dest_name = strchr(f->name, ':') != NULL ? f->name :
-				p_strconcat(pool, f->name, ":2,", NULL);
+			dest_name =
+			    strchr(f->name, ':') != NULL
+				? f->name
+				: p_strconcat(pool, f->name, ":2,", NULL);
 			src = p_strconcat(pool, new_dir, "/", f->name, NULL);
 			dest = p_strconcat(pool, cur_dir, "/", dest_name, NULL);
 			if (rename(src, dest) == 0) {
@@ -221,12 +224,12 @@ static bool maildir_find_file(struct mailbox *box, pool_t pool,
 			      const char *basename, const char **name_r,
 			      bool *in_new_r)
 {
-	static const char *const subdirs[] = { "cur", "new" };
+	static const char *const subdirs[] = {"cur", "new"};
 	size_t base_len = strlen(basename);
 
 	for (unsigned int i = 0; i < N_ELEMENTS(subdirs); i++) {
-		const char *dir = p_strconcat(pool, box->path, "/",
-					      subdirs[i], NULL);
+		const char *dir =
+		    p_strconcat(pool, box->path, "/", subdirs[i], NULL);
 		struct dirent *d;
 		DIR *dirp = opendir(dir);
 
@@ -272,8 +275,8 @@ static int uidlist_read(struct mailbox *box, pool_t pool,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		*error_r = maildir_error("open(%s) failed: %s", path,
-					 strerror(errno));
+		*error_r =
+		    maildir_error("open(%s) failed: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -362,8 +365,8 @@ static uint32_t uidvalidity_scan_markers(const char *dir)
 static uint32_t uidvalidity_next(struct mailbox *box, pool_t pool)
 {
 	const char *dir = box->uidvalidity_dir;
-	const char *path = p_strconcat(pool, dir, "/" MAILDIR_UIDVALIDITY_FNAME,
-				       NULL);
+	const char *path =
+	    p_strconcat(pool, dir, "/" MAILDIR_UIDVALIDITY_FNAME, NULL);
 	uint32_t cur = 0, next, now = (uint32_t)time(NULL);
 	char buf[16], *tmp_path, *old_marker, *new_marker;
 	ssize_t ret;
@@ -376,8 +379,8 @@ static uint32_t uidvalidity_next(struct mailbox *box, pool_t pool)
 		if (ret > 0) {
 			size_t len = (size_t)ret;
 
-			while (len > 0 && (buf[len - 1] == '\n' ||
-					   buf[len - 1] == '\r'))
+			while (len > 0 &&
+			       (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 				len--;
 			if (!parse_hex32(buf, len, &cur))
 				cur = 0;
@@ -446,7 +449,7 @@ static bool rec_get_vsize(const struct maildir_uidlist_rec *rec,
 			errno = 0;
 			*size_r = strtoull(p + 1, &end, 10);
 			return end != p + 1 && (*end == ' ' || *end == '\0') &&
-				errno == 0 && p[1] != '-';
+			       errno == 0 && p[1] != '-';
 		}
 		p = strchr(p, ' ');
 		if (p != NULL)
@@ -462,7 +465,7 @@ static bool vsize_known(const struct scan_file *f,
 	uint64_t size;
 
 	return maildir_filename_get_size(f->name, 'W', &size) ||
-		(rec != NULL && rec_get_vsize(rec, &size));
+	       (rec != NULL && rec_get_vsize(rec, &size));
 }
 
 static struct hash_table *uidlist_hash(pool_t pool,
@@ -470,8 +473,8 @@ static struct hash_table *uidlist_hash(pool_t pool,
 {
 	struct hash_table *hash;
 
-	hash = hash_table_create(pool, list->recs.count + 16, str_hash,
-				 str_cmp);
+	hash =
+	    hash_table_create(pool, list->recs.count + 16, str_hash, str_cmp);
 	for (unsigned int i = 0; i < list->recs.count; i++) {
 		struct maildir_uidlist_rec *rec = &list->recs.items[i];
 
@@ -530,9 +533,9 @@ static int uidlist_lock(struct mailbox *box, pool_t pool,
 			struct dotlock **lock_r, const char **error_r)
 {
 	static const struct dotlock_settings set = {
-		.timeout_secs = MAILDIR_UIDLIST_LOCK_TIMEOUT_SECS,
-		.stale_secs = MAILDIR_UIDLIST_LOCK_STALE_SECS,
-		.write_pid = false,
+	    .timeout_secs = MAILDIR_UIDLIST_LOCK_TIMEOUT_SECS,
+	    .stale_secs = MAILDIR_UIDLIST_LOCK_STALE_SECS,
+	    .write_pid = false,
 	};
 	const char *path = p_strconcat(pool, box->control_dir,
 				       "/" MAILDIR_UIDLIST_LOCK_FNAME, NULL);
@@ -550,10 +553,11 @@ static int uidlist_commit(struct mailbox *box, pool_t pool,
 	const char *path = uidlist_path(box, pool);
 
 	maildir_uidlist_write(list, str);
-	if (write_full(dotlock_get_fd(*lock), str_data(str), str_len(str)) < 0) {
-		*error_r = maildir_error("write(%s) failed: %s",
-					 dotlock_get_path(*lock),
-					 strerror(errno));
+	if (write_full(dotlock_get_fd(*lock), str_data(str), str_len(str)) <
+	    0) {
+		*error_r =
+		    maildir_error("write(%s) failed: %s",
+				  dotlock_get_path(*lock), strerror(errno));
 		dotlock_delete(lock);
 		return -1;
 	}
@@ -579,7 +583,8 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 	if (uidlist_lock(box, pool, &lock, error_r) < 0)
 		return -1;
 	if (maildir_scan(box, pool, &scan, error_r) < 0 ||
-	    (ret = uidlist_read(box, pool, &old_list, &header_ok, error_r)) < 0) {
+	    (ret = uidlist_read(box, pool, &old_list, &header_ok, error_r)) <
+		0) {
 		dotlock_delete(&lock);
 		return -1;
 	}
@@ -629,8 +634,8 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 	/* cache virtual sizes that the file names do not carry */
 	for (unsigned int i = 0; i < list->recs.count; i++) {
 		struct maildir_uidlist_rec *rec = &list->recs.items[i];
-		struct scan_file *f = hash_table_lookup(scan->by_base,
-							rec->basename);
+		struct scan_file *f =
+		    hash_table_lookup(scan->by_base, rec->basename);
 		const char *path;
 		uint64_t psize, vsize;
 		int fd;
@@ -753,8 +758,8 @@ int mailbox_sync(struct mailbox *box, const char **error_r)
 	array_init(&mails, pool, list->recs.count + 1);
 	for (unsigned int i = 0; i < list->recs.count; i++) {
 		const struct maildir_uidlist_rec *rec = &list->recs.items[i];
-		struct scan_file *f = hash_table_lookup(scan->by_base,
-							rec->basename);
+		struct scan_file *f =
+		    hash_table_lookup(scan->by_base, rec->basename);
 		struct maildir_mail *mail;
 
 		if (f == NULL)
@@ -781,7 +786,7 @@ fail:
 int mailbox_open_inbox(const char *mail_location, const char *home,
 		       struct mailbox **box_r, const char **error_r)
 {
-	static const char *const subdirs[] = { "cur", "new", "tmp" };
+	static const char *const subdirs[] = {"cur", "new", "tmp"};
 	pool_t pool = pool_create("maildir mailbox", 2048);
 	struct mail_location *loc;
 	struct mailbox *box;
@@ -797,8 +802,9 @@ int mailbox_open_inbox(const char *mail_location, const char *home,
 	}
 	box->path = loc->inbox;
 	box->control_dir = loc->control != NULL ? loc->control : loc->inbox;
-	box->index_dir = loc->index != NULL && strcmp(loc->index, "MEMORY") != 0 ?
-		loc->index : loc->root;
+	box->index_dir = loc->index != NULL && strcmp(loc->index, "MEMORY") != 0
+			     ? loc->index
+			     : loc->root;
 	box->uidvalidity_dir = loc->control != NULL ? loc->control : loc->root;
 
 	dirs[0] = box->path;
@@ -813,8 +819,8 @@ int mailbox_open_inbox(const char *mail_location, const char *home,
 		}
 	}
 	for (unsigned int i = 0; i < N_ELEMENTS(subdirs); i++) {
-		const char *dir = p_strconcat(pool, box->path, "/", subdirs[i],
-					      NULL);
+		const char *dir =
+		    p_strconcat(pool, box->path, "/", subdirs[i], NULL);
 
 		if (mkdir(dir, MAILDIR_DIR_MODE) < 0 && errno != EEXIST) {
 			*error_r = maildir_error("mkdir(%s) failed: %s", dir,
@@ -848,9 +854,9 @@ void mailbox_close(struct mailbox **_box)
 int mailbox_lock_session(struct mailbox *box, const char **error_r)
 {
 	static const struct dotlock_settings set = {
-		.timeout_secs = 0,
-		.stale_secs = MAILDIR_POP3_SESSION_LOCK_STALE_SECS,
-		.write_pid = true,
+	    .timeout_secs = 0,
+	    .stale_secs = MAILDIR_POP3_SESSION_LOCK_STALE_SECS,
+	    .write_pid = true,
 	};
 	const char *path;
 	int ret;
@@ -899,7 +905,8 @@ const struct mail_record *mailbox_get(const struct mailbox *box,
 	return &box->mails.items[seq - 1]->rec;
 }
 
-static const char *mail_path(struct mailbox *box, const struct maildir_mail *mail)
+static const char *mail_path(struct mailbox *box,
+			     const struct maildir_mail *mail)
 {
 	return scan_file_path(box, box->view_pool, mail->filename,
 			      mail->in_new);
@@ -967,8 +974,8 @@ int mailbox_add_flags(struct mailbox *box, unsigned int seq,
 
 		if (new_flags == mail->rec.flags && !mail->in_new)
 			return 0;
-		new_name = maildir_filename_set_flags(box->view_pool,
-						      mail->filename, new_flags);
+		new_name = maildir_filename_set_flags(
+		    box->view_pool, mail->filename, new_flags);
 		src = mail_path(box, mail);
 		dest = p_strconcat(box->view_pool, box->path, "/cur/", new_name,
 				   NULL);
@@ -1003,8 +1010,8 @@ int mailbox_expunge_seqs(struct mailbox *box, const unsigned int *seqs,
 
 	for (i = 0; i < count; i++) {
 		if (seqs[i] < 1 || seqs[i] > box->mails.count) {
-			*error_r = maildir_error("Invalid message number %u",
-						 seqs[i]);
+			*error_r =
+			    maildir_error("Invalid message number %u", seqs[i]);
 			return -1;
 		}
 	}
@@ -1021,9 +1028,9 @@ int mailbox_expunge_seqs(struct mailbox *box, const unsigned int *seqs,
 			if (unlink(path) == 0)
 				break;
 			if (errno != ENOENT) {
-				fail_msg = p_strdup_printf(pool,
-					"unlink(%s) failed: %s", path,
-					strerror(errno));
+				fail_msg = p_strdup_printf(
+				    pool, "unlink(%s) failed: %s", path,
+				    strerror(errno));
 				failed = true;
 				break;
 			}
@@ -1048,8 +1055,9 @@ int mailbox_expunge_seqs(struct mailbox *box, const unsigned int *seqs,
 		if (uidlist_lock(box, pool, &lock, &error) < 0) {
 			i_warning("Couldn't update uidlist after expunge: %s",
 				  error);
-		} else if (uidlist_read(box, pool, &list, &header_ok,
-					&error) <= 0 || !header_ok) {
+		} else if (uidlist_read(box, pool, &list, &header_ok, &error) <=
+			       0 ||
+			   !header_ok) {
 			dotlock_delete(&lock);
 		} else {
 			for (j = 0; j < box->mails.count; j++) {
@@ -1059,7 +1067,7 @@ int mailbox_expunge_seqs(struct mailbox *box, const unsigned int *seqs,
 				if (!gone[j])
 					continue;
 				rec = maildir_uidlist_lookup_uid(
-					list, box->mails.items[j]->rec.uid);
+				    list, box->mails.items[j]->rec.uid);
 				if (rec == NULL)
 					continue;
 				idx = (unsigned int)(rec - list->recs.items);
@@ -1067,7 +1075,8 @@ int mailbox_expunge_seqs(struct mailbox *box, const unsigned int *seqs,
 			}
 			if (uidlist_commit(box, pool, &lock, list, &error) < 0)
 				i_warning("Couldn't update uidlist after "
-					  "expunge: %s", error);
+					  "expunge: %s",
+					  error);
 		}
 		for (i = j = 0; i < box->mails.count; i++) {
 			if (!gone[i])

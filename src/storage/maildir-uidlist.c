@@ -51,7 +51,7 @@ static bool parse_u32(const char *s, size_t len, uint32_t *num_r)
 static bool is_hex(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		(c >= 'A' && c <= 'F');
+	       (c >= 'A' && c <= 'F');
 }
 
 /* Next space-separated token in [*pos, end). */
@@ -134,7 +134,7 @@ static int parse_header(struct maildir_uidlist *list, const char *line,
 }
 
 static void ATTR_FORMAT(2, 3)
-parser_warning(struct uidlist_parser *parser, const char *fmt, ...)
+    parser_warning(struct uidlist_parser *parser, const char *fmt, ...)
 {
 	char buf[256];
 	va_list args;
@@ -142,8 +142,8 @@ parser_warning(struct uidlist_parser *parser, const char *fmt, ...)
 	va_start(args, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, args);
 	va_end(args);
-	i_warning("Broken file %s line %u: %s", parser->path,
-		  parser->line_num, buf);
+	i_warning("Broken file %s line %u: %s", parser->path, parser->line_num,
+		  buf);
 	parser->list->skipped_lines++;
 }
 
@@ -218,9 +218,10 @@ static void parse_record(struct uidlist_parser *parser, const char *line,
 	rec = array_append_space(&list->recs);
 	rec->uid = uid;
 	rec->basename = basename;
-	rec->exts = exts_start == NULL ? "" :
-		p_strndup(list->pool, exts_start,
-			  (size_t)(exts_end - exts_start));
+	rec->exts = exts_start == NULL
+			? ""
+			: p_strndup(list->pool, exts_start,
+				    (size_t)(exts_end - exts_start));
 	hash_table_insert(parser->basenames, basename, rec);
 	if (uid >= list->next_uid)
 		list->next_uid = uid + 1;
@@ -290,9 +291,9 @@ void maildir_uidlist_write(const struct maildir_uidlist *list, string_t *dest)
 	}
 }
 
-struct maildir_uidlist_rec *
-maildir_uidlist_append(struct maildir_uidlist *list, uint32_t uid,
-		       const char *basename)
+struct maildir_uidlist_rec *maildir_uidlist_append(struct maildir_uidlist *list,
+						   uint32_t uid,
+						   const char *basename)
 {
 	struct maildir_uidlist_rec *rec;
 

@@ -63,9 +63,9 @@ int maildir_uidlist_parse(pool_t pool, const char *path, const void *data,
 void maildir_uidlist_write(const struct maildir_uidlist *list, string_t *dest);
 
 /* Appends a record; uid must be >= list->next_uid. next_uid is advanced. */
-struct maildir_uidlist_rec *
-maildir_uidlist_append(struct maildir_uidlist *list, uint32_t uid,
-		       const char *basename);
+struct maildir_uidlist_rec *maildir_uidlist_append(struct maildir_uidlist *list,
+						   uint32_t uid,
+						   const char *basename);
 
 /* Binary search by UID; NULL when missing. */
 struct maildir_uidlist_rec *

@@ -23,9 +23,8 @@ struct uidl_spec {
 
 static const char *uidl_var_value(char key, const char *long_key,
 				  const struct mailbox *box,
-				  const struct maildir_mail *mail,
-				  char *numbuf, size_t numbuf_size,
-				  const char **error_r)
+				  const struct maildir_mail *mail, char *numbuf,
+				  size_t numbuf_size, const char **error_r)
 {
 	if (long_key != NULL) {
 		if (strcmp(long_key, "uid") == 0)
@@ -40,8 +39,8 @@ static const char *uidl_var_value(char key, const char *long_key,
 			key = 'm';
 		else {
 			*error_r = maildir_error(
-				"pop3_uidl_format: Unknown variable %%{%s}",
-				long_key);
+			    "pop3_uidl_format: Unknown variable %%{%s}",
+			    long_key);
 			return NULL;
 		}
 	}
@@ -60,7 +59,7 @@ static const char *uidl_var_value(char key, const char *long_key,
 		return NULL;
 	default:
 		*error_r = maildir_error(
-			"pop3_uidl_format: Unknown variable %%%c", key);
+		    "pop3_uidl_format: Unknown variable %%%c", key);
 		return NULL;
 	}
 }
@@ -95,8 +94,8 @@ static bool uidl_apply(string_t *dest, const char *value,
 			break;
 		default:
 			*error_r = maildir_error(
-				"pop3_uidl_format: Unsupported modifier %c",
-				spec->mods[i]);
+			    "pop3_uidl_format: Unsupported modifier %c",
+			    spec->mods[i]);
 			str_free(&tmp);
 			return false;
 		}
@@ -105,13 +104,15 @@ static bool uidl_apply(string_t *dest, const char *value,
 	if (spec->offset > 0)
 		start = MIN_OF((size_t)spec->offset, len);
 	else if (spec->offset < 0)
-		start = (size_t)-spec->offset >= len ? 0 :
-			len - (size_t)-spec->offset;
+		start = (size_t)-spec->offset >= len
+			    ? 0
+			    : len - (size_t)-spec->offset;
 	len -= start;
 	if (spec->width == 0)
 		str_append_n(dest, str_c(tmp) + start, len);
 	else if (!spec->zero_pad)
-		str_append_n(dest, str_c(tmp) + start, MIN_OF(len, spec->width));
+		str_append_n(dest, str_c(tmp) + start,
+			     MIN_OF(len, spec->width));
 	else {
 		for (size_t i = len; i < spec->width; i++)
 			str_append_c(dest, '0');
@@ -174,13 +175,14 @@ static int uidl_expand(string_t *dest, const char *format,
 
 			if (end == NULL ||
 			    (len = (size_t)(end - p - 1)) >= sizeof(long_key)) {
-				*error_r = "pop3_uidl_format: Invalid %{variable}";
+				*error_r =
+				    "pop3_uidl_format: Invalid %{variable}";
 				return -1;
 			}
 			memcpy(long_key, p + 1, len);
 			long_key[len] = '\0';
-			value = uidl_var_value('\0', long_key, box, mail, numbuf,
-					       sizeof(numbuf), error_r);
+			value = uidl_var_value('\0', long_key, box, mail,
+					       numbuf, sizeof(numbuf), error_r);
 			p = end;
 		} else {
 			value = uidl_var_value(*p, NULL, box, mail, numbuf,

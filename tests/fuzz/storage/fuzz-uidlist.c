@@ -35,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    list2->uid_validity != list->uid_validity)
 			abort();
 		for (unsigned int i = 0; i < list->recs.count; i++) {
-			if (list->recs.items[i].uid != list2->recs.items[i].uid ||
+			if (list->recs.items[i].uid !=
+				list2->recs.items[i].uid ||
 			    strcmp(list->recs.items[i].basename,
 				   list2->recs.items[i].basename) != 0)
 				abort();

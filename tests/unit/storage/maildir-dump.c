@@ -22,12 +22,23 @@ static enum mail_flags letters_to_flags(const char *s)
 
 	for (; *s != '\0'; s++) {
 		switch (*s) {
-		case 'D': flags |= MAIL_DRAFT; break;
-		case 'F': flags |= MAIL_FLAGGED; break;
-		case 'R': flags |= MAIL_ANSWERED; break;
-		case 'S': flags |= MAIL_SEEN; break;
-		case 'T': flags |= MAIL_DELETED; break;
-		default: break;
+		case 'D':
+			flags |= MAIL_DRAFT;
+			break;
+		case 'F':
+			flags |= MAIL_FLAGGED;
+			break;
+		case 'R':
+			flags |= MAIL_ANSWERED;
+			break;
+		case 'S':
+			flags |= MAIL_SEEN;
+			break;
+		case 'T':
+			flags |= MAIL_DELETED;
+			break;
+		default:
+			break;
 		}
 	}
 	return flags;
@@ -67,7 +78,7 @@ int main(int argc, char *argv[])
 			break;
 		default:
 			fprintf(stderr, "usage: maildir-dump [-u format] "
-				"[-F uid=FLAGS] [-e uid] MAILDIR\n");
+					"[-F uid=FLAGS] [-e uid] MAILDIR\n");
 			return 1;
 		}
 	}
@@ -124,11 +135,16 @@ int main(int argc, char *argv[])
 		char letters[8];
 		unsigned int n = 0;
 
-		if ((rec->flags & MAIL_DRAFT) != 0) letters[n++] = 'D';
-		if ((rec->flags & MAIL_FLAGGED) != 0) letters[n++] = 'F';
-		if ((rec->flags & MAIL_ANSWERED) != 0) letters[n++] = 'R';
-		if ((rec->flags & MAIL_SEEN) != 0) letters[n++] = 'S';
-		if ((rec->flags & MAIL_DELETED) != 0) letters[n++] = 'T';
+		if ((rec->flags & MAIL_DRAFT) != 0)
+			letters[n++] = 'D';
+		if ((rec->flags & MAIL_FLAGGED) != 0)
+			letters[n++] = 'F';
+		if ((rec->flags & MAIL_ANSWERED) != 0)
+			letters[n++] = 'R';
+		if ((rec->flags & MAIL_SEEN) != 0)
+			letters[n++] = 'S';
+		if ((rec->flags & MAIL_DELETED) != 0)
+			letters[n++] = 'T';
 		if (n == 0)
 			letters[n++] = '-';
 		letters[n] = '\0';

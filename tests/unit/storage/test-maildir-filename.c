@@ -18,22 +18,22 @@ struct name_case {
 };
 
 static const struct name_case name_cases[] = {
-	{ "1700000000.M5P5.host", "1700000000.M5P5.host", 0, -1, -1 },
-	{ "1700000000.M5P5.host:2,", "1700000000.M5P5.host", 0, -1, -1 },
-	{ "1700000000.M5P5.host:2,SF", "1700000000.M5P5.host",
-	  MAIL_SEEN | MAIL_FLAGGED, -1, -1 },
-	{ "1.M1P1.h,S=120,W=124:2,DFRST", "1.M1P1.h,S=120,W=124",
-	  MAIL_DRAFT | MAIL_FLAGGED | MAIL_ANSWERED | MAIL_SEEN | MAIL_DELETED,
-	  120, 124 },
-	{ "1.M1P1.h,W=7:2,Sab", "1.M1P1.h,W=7", MAIL_SEEN, -1, 7 },
-	{ "1.M1P1.h,S=x:2,", "1.M1P1.h,S=x", 0, -1, -1 },
-	{ "1.M1P1.h,S=:2,", "1.M1P1.h,S=", 0, -1, -1 },
-	{ "1.M1P1.h,S=12a", "1.M1P1.h,S=12a", 0, -1, -1 },
-	{ "1.M1P1.h:1,S", "1.M1P1.h", 0, -1, -1 },
-	{ "1.h,S=99999999999999999999999", "1.h,S=99999999999999999999999",
-	  0, -1, -1 },
-	{ "x:2,S=5", "x", MAIL_SEEN, -1, -1 },
-	{ "", "", 0, -1, -1 },
+    {"1700000000.M5P5.host", "1700000000.M5P5.host", 0, -1, -1},
+    {"1700000000.M5P5.host:2,", "1700000000.M5P5.host", 0, -1, -1},
+    {"1700000000.M5P5.host:2,SF", "1700000000.M5P5.host",
+     MAIL_SEEN | MAIL_FLAGGED, -1, -1},
+    {"1.M1P1.h,S=120,W=124:2,DFRST", "1.M1P1.h,S=120,W=124",
+     MAIL_DRAFT | MAIL_FLAGGED | MAIL_ANSWERED | MAIL_SEEN | MAIL_DELETED, 120,
+     124},
+    {"1.M1P1.h,W=7:2,Sab", "1.M1P1.h,W=7", MAIL_SEEN, -1, 7},
+    {"1.M1P1.h,S=x:2,", "1.M1P1.h,S=x", 0, -1, -1},
+    {"1.M1P1.h,S=:2,", "1.M1P1.h,S=", 0, -1, -1},
+    {"1.M1P1.h,S=12a", "1.M1P1.h,S=12a", 0, -1, -1},
+    {"1.M1P1.h:1,S", "1.M1P1.h", 0, -1, -1},
+    {"1.h,S=99999999999999999999999", "1.h,S=99999999999999999999999", 0, -1,
+     -1},
+    {"x:2,S=5", "x", MAIL_SEEN, -1, -1},
+    {"", "", 0, -1, -1},
 };
 
 static void test_names(void **state)
@@ -48,19 +48,19 @@ static void test_names(void **state)
 				    c->base);
 		assert_int_equal(maildir_filename_get_flags(c->name), c->flags);
 		if (c->size < 0)
-			assert_false(maildir_filename_get_size(c->name, 'S',
-							       &size));
+			assert_false(
+			    maildir_filename_get_size(c->name, 'S', &size));
 		else {
-			assert_true(maildir_filename_get_size(c->name, 'S',
-							      &size));
+			assert_true(
+			    maildir_filename_get_size(c->name, 'S', &size));
 			assert_int_equal(size, c->size);
 		}
 		if (c->vsize < 0)
-			assert_false(maildir_filename_get_size(c->name, 'W',
-							       &size));
+			assert_false(
+			    maildir_filename_get_size(c->name, 'W', &size));
 		else {
-			assert_true(maildir_filename_get_size(c->name, 'W',
-							      &size));
+			assert_true(
+			    maildir_filename_get_size(c->name, 'W', &size));
 			assert_int_equal(size, c->vsize);
 		}
 	}
@@ -74,22 +74,23 @@ static void test_set_flags(void **state)
 		enum mail_flags flags;
 		const char *result;
 	} cases[] = {
-		{ "a", 0, "a:2," },
-		{ "a", MAIL_SEEN, "a:2,S" },
-		{ "a:2,", MAIL_SEEN | MAIL_FLAGGED | MAIL_DRAFT, "a:2,DFS" },
-		{ "a:2,S", MAIL_ANSWERED | MAIL_SEEN, "a:2,RS" },
-		{ "a:2,Sb", MAIL_SEEN | MAIL_DELETED, "a:2,STb" },
-		{ "a:2,PSa", MAIL_ANSWERED, "a:2,PRa" },
-		{ "a:2,FS", 0, "a:2," },
-		{ "a:1,xyz", MAIL_SEEN, "a:2,S" },
-		{ "a,S=5,W=6:2,T", MAIL_SEEN, "a,S=5,W=6:2,S" },
+	    {"a", 0, "a:2,"},
+	    {"a", MAIL_SEEN, "a:2,S"},
+	    {"a:2,", MAIL_SEEN | MAIL_FLAGGED | MAIL_DRAFT, "a:2,DFS"},
+	    {"a:2,S", MAIL_ANSWERED | MAIL_SEEN, "a:2,RS"},
+	    {"a:2,Sb", MAIL_SEEN | MAIL_DELETED, "a:2,STb"},
+	    {"a:2,PSa", MAIL_ANSWERED, "a:2,PRa"},
+	    {"a:2,FS", 0, "a:2,"},
+	    {"a:1,xyz", MAIL_SEEN, "a:2,S"},
+	    {"a,S=5,W=6:2,T", MAIL_SEEN, "a,S=5,W=6:2,S"},
 	};
 	pool_t pool = pool_create("test", 1024);
 	char letters[16];
 
 	for (unsigned int i = 0; i < N_ELEMENTS(cases); i++) {
 		assert_string_equal(maildir_filename_set_flags(
-			pool, cases[i].name, cases[i].flags), cases[i].result);
+					pool, cases[i].name, cases[i].flags),
+				    cases[i].result);
 	}
 	maildir_flags_to_letters(MAIL_SEEN | MAIL_DRAFT | MAIL_DELETED, letters,
 				 sizeof(letters));
@@ -103,12 +104,12 @@ static void test_sort(void **state)
 		const char *a, *b;
 		int sign;
 	} cases[] = {
-		{ "1700000002.M2P2.host", "1700000002.M10P2.host", -1 },
-		{ "999999999.M9P2.host", "1700000002.M1P2.host", -1 },
-		{ "1700000002.M2P2.a", "1700000002.M2P2.b", -1 },
-		{ "1700000002.M2P2.a", "1700000002.M2P2.a", 0 },
-		{ "abc", "1700000002.M2P2.a", 1 },
-		{ "17.x", "17.M1", 1 },
+	    {"1700000002.M2P2.host", "1700000002.M10P2.host", -1},
+	    {"999999999.M9P2.host", "1700000002.M1P2.host", -1},
+	    {"1700000002.M2P2.a", "1700000002.M2P2.b", -1},
+	    {"1700000002.M2P2.a", "1700000002.M2P2.a", 0},
+	    {"abc", "1700000002.M2P2.a", 1},
+	    {"17.x", "17.M1", 1},
 	};
 
 	for (unsigned int i = 0; i < N_ELEMENTS(cases); i++) {
@@ -145,21 +146,25 @@ static void test_location(void **state)
 		const char *root, *inbox, *control, *index;
 		enum mail_location_layout layout;
 	} ok_cases[] = {
-		{ "maildir:~/Maildir", "/home/u", "/home/u/Maildir",
-		  "/home/u/Maildir", NULL, NULL, MAIL_LOCATION_LAYOUT_MAILDIRPP },
-		{ "maildir:/var/mail/u/:INBOX=/var/mail/u/inbox:LAYOUT=fs",
-		  NULL, "/var/mail/u", "/var/mail/u/inbox", NULL, NULL,
-		  MAIL_LOCATION_LAYOUT_FS },
-		{ "maildir:~:CONTROL=~/ctl:INDEX=/idx/u", "/h", "/h", "/h",
-		  "/h/ctl", "/idx/u", MAIL_LOCATION_LAYOUT_MAILDIRPP },
-		{ "maildir:/m::x:INDEX=MEMORY:LAYOUT=maildir++:DIRNAME=d", NULL,
-		  "/m:x", "/m:x", NULL, "MEMORY",
-		  MAIL_LOCATION_LAYOUT_MAILDIRPP },
+	    {"maildir:~/Maildir", "/home/u", "/home/u/Maildir",
+	     "/home/u/Maildir", NULL, NULL, MAIL_LOCATION_LAYOUT_MAILDIRPP},
+	    {"maildir:/var/mail/u/:INBOX=/var/mail/u/inbox:LAYOUT=fs", NULL,
+	     "/var/mail/u", "/var/mail/u/inbox", NULL, NULL,
+	     MAIL_LOCATION_LAYOUT_FS},
+	    {"maildir:~:CONTROL=~/ctl:INDEX=/idx/u", "/h", "/h", "/h", "/h/ctl",
+	     "/idx/u", MAIL_LOCATION_LAYOUT_MAILDIRPP},
+	    {"maildir:/m::x:INDEX=MEMORY:LAYOUT=maildir++:DIRNAME=d", NULL,
+	     "/m:x", "/m:x", NULL, "MEMORY", MAIL_LOCATION_LAYOUT_MAILDIRPP},
 	};
 	static const char *const bad_cases[] = {
-		"", "/var/mail", "mbox:~/mail", "maildir:", "maildir:~/M",
-		"maildir:/m:LAYOUT=index", "maildir:/m:FOO=bar",
-		"maildir:/m:INBOX=",
+	    "",
+	    "/var/mail",
+	    "mbox:~/mail",
+	    "maildir:",
+	    "maildir:~/M",
+	    "maildir:/m:LAYOUT=index",
+	    "maildir:/m:FOO=bar",
+	    "maildir:/m:INBOX=",
 	};
 	pool_t pool = pool_create("test", 1024);
 	struct mail_location *loc;
@@ -168,7 +173,8 @@ static void test_location(void **state)
 	for (unsigned int i = 0; i < N_ELEMENTS(ok_cases); i++) {
 		assert_int_equal(mail_location_parse(pool, ok_cases[i].location,
 						     ok_cases[i].home, &loc,
-						     &error), 0);
+						     &error),
+				 0);
 		assert_string_equal(loc->root, ok_cases[i].root);
 		assert_string_equal(loc->inbox, ok_cases[i].inbox);
 		if (ok_cases[i].control == NULL)
@@ -182,8 +188,9 @@ static void test_location(void **state)
 		assert_int_equal(loc->layout, ok_cases[i].layout);
 	}
 	for (unsigned int i = 0; i < N_ELEMENTS(bad_cases); i++) {
-		assert_int_equal(mail_location_parse(pool, bad_cases[i], NULL,
-						     &loc, &error), -1);
+		assert_int_equal(
+		    mail_location_parse(pool, bad_cases[i], NULL, &loc, &error),
+		    -1);
 		assert_non_null(error);
 	}
 	pool_unref(&pool);
@@ -192,11 +199,9 @@ static void test_location(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_set_flags),
-		cmocka_unit_test(test_sort),
-		cmocka_unit_test(test_generate),
-		cmocka_unit_test(test_location),
+	    cmocka_unit_test(test_names),    cmocka_unit_test(test_set_flags),
+	    cmocka_unit_test(test_sort),     cmocka_unit_test(test_generate),
+	    cmocka_unit_test(test_location),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

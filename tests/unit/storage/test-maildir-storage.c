@@ -221,8 +221,9 @@ static void test_save(void **state)
 	int fd;
 
 	box = open_box();
-	assert_int_equal(maildir_save_file(path_of(""), msg, sizeof(msg) - 1,
-					   0, 1500000000, &error), 0);
+	assert_int_equal(maildir_save_file(path_of(""), msg, sizeof(msg) - 1, 0,
+					   1500000000, &error),
+			 0);
 	assert_int_equal(maildir_save_file(path_of(""), msg, sizeof(msg) - 1,
 					   MAIL_SEEN | MAIL_FLAGGED, 0, &error),
 			 0);
@@ -250,8 +251,9 @@ static void test_save(void **state)
 	close(fd);
 
 	/* a message can't be saved where the directories can't be made */
-	assert_int_equal(maildir_save_file("/proc/loft-no-such/x", msg, 3, 0, 0,
-					   &error), -1);
+	assert_int_equal(
+	    maildir_save_file("/proc/loft-no-such/x", msg, 3, 0, 0, &error),
+	    -1);
 	mailbox_close(&box);
 }
 
@@ -270,13 +272,14 @@ static void test_flags(void **state)
 	assert_false(file_exists("cur/1.M1P1.h:2,Sa"));
 	assert_int_equal(mailbox_add_flags(box, 1, MAIL_SEEN, &error), 0);
 	assert_true(file_exists("cur/1.M1P1.h:2,RSa"));
-	assert_int_equal(mailbox_add_flags(box, 2, MAIL_DELETED | MAIL_DRAFT,
-					   &error), 0);
+	assert_int_equal(
+	    mailbox_add_flags(box, 2, MAIL_DELETED | MAIL_DRAFT, &error), 0);
 	assert_true(file_exists("cur/2.M1P1.h:2,DT"));
 
 	/* renamed by another process: found again by base name */
-	assert_int_equal(rename(path_of("cur/2.M1P1.h:2,DT"),
-				path_of("cur/2.M1P1.h:2,DFT")), 0);
+	assert_int_equal(
+	    rename(path_of("cur/2.M1P1.h:2,DT"), path_of("cur/2.M1P1.h:2,DFT")),
+	    0);
 	assert_int_equal(mailbox_add_flags(box, 2, MAIL_SEEN, &error), 0);
 	assert_true(file_exists("cur/2.M1P1.h:2,DFST"));
 	assert_int_equal(mailbox_get(box, 2)->flags,
@@ -304,8 +307,8 @@ static void test_vanish_open(void **state)
 	write_file("cur/2.M1P1.h:2,", "b\n");
 	box = open_box();
 	/* renamed between sync and open */
-	assert_int_equal(rename(path_of("cur/1.M1P1.h:2,"),
-				path_of("cur/1.M1P1.h:2,S")), 0);
+	assert_int_equal(
+	    rename(path_of("cur/1.M1P1.h:2,"), path_of("cur/1.M1P1.h:2,S")), 0);
 	fd = mailbox_open_mail(box, 1, &expunged, &error);
 	assert_true(fd >= 0);
 	assert_false(expunged);
@@ -322,7 +325,7 @@ static void test_expunge(void **state)
 {
 	struct mailbox *box;
 	const char *error;
-	unsigned int seqs[] = { 3, 1, 3 };
+	unsigned int seqs[] = {3, 1, 3};
 
 	make_maildir();
 	write_file("cur/1.M1P1.h:2,", "a\n");
@@ -339,7 +342,8 @@ static void test_expunge(void **state)
 	assert_int_equal(count_dir("cur"), 2);
 	assert_non_null(strstr(read_file("dovecot-uidlist"), " N5 "));
 	assert_null(strstr(read_file("dovecot-uidlist"), ":1.M1P1.h"));
-	assert_non_null(strstr(read_file("dovecot-uidlist"), "\n2 W3 :2.M1P1.h\n"));
+	assert_non_null(
+	    strstr(read_file("dovecot-uidlist"), "\n2 W3 :2.M1P1.h\n"));
 	seqs[0] = 9;
 	assert_int_equal(mailbox_expunge_seqs(box, seqs, 1, &error), -1);
 	mailbox_close(&box);
@@ -362,7 +366,8 @@ static void test_damaged_uidlist(void **state)
 	write_file("cur/3.M1P1.h:2,", "c\n");
 	/* readable header, one broken line: UIDVALIDITY and the good UIDs
 	 * are kept, the file of the broken line gets a new UID */
-	write_file("dovecot-uidlist", "3 V12345 N10 G0123456789abcdef0123456789abcdef\n"
+	write_file("dovecot-uidlist",
+		   "3 V12345 N10 G0123456789abcdef0123456789abcdef\n"
 		   "4 :1.M1P1.h\n5 \001garbage\n7 :3.M1P1.h\n");
 	box = open_box();
 	assert_int_equal(mailbox_get_uid_validity(box), 12345);
@@ -372,8 +377,9 @@ static void test_damaged_uidlist(void **state)
 	assert_int_equal(mailbox_get(box, 3)->uid, 10);
 	assert_string_equal(mailbox_get(box, 3)->basename, "2.M1P1.h");
 	mailbox_close(&box);
-	assert_non_null(strstr(read_file("dovecot-uidlist"),
-			       "3 V12345 N11 G0123456789abcdef0123456789abcdef\n"));
+	assert_non_null(
+	    strstr(read_file("dovecot-uidlist"),
+		   "3 V12345 N11 G0123456789abcdef0123456789abcdef\n"));
 
 	/* unreadable header: rebuilt with a new UIDVALIDITY */
 	write_file("dovecot-uidlist", "\377\376garbage\n1 :1.M1P1.h\n");
@@ -461,28 +467,28 @@ static void test_pop3_uidl(void **state)
 		const char *format;
 		const char *result; /* NULL = error */
 	} cases[] = {
-		{ "%08Xu%08Xv", "0000001a6b023cb7" },
-		{ "%u", "26" },
-		{ "%v.%u", "1795308727.26" },
-		{ "%Xv", "6b023cb7" },
-		{ "%g", "1.M1P1.host,S=2" },
-		{ "%f", "1.M1P1.host,S=2" },
-		{ "%{uid}-%{uidvalidity}-%{guid}", "26-1795308727-1.M1P1.host,S=2" },
-		{ "%04u", "0026" },
-		{ "%1u", "2" },
-		{ "%Ug", "1.M1P1.HOST,S=2" },
-		{ "%2.3g", "M1P" },
-		{ "%-3.2g", "S=" },
-		{ "x%%y%u", "x%y26" },
-		{ "%m", NULL },
-		{ "%{md5}", NULL },
-		{ "%q", NULL },
-		{ "%{nope}", NULL },
-		{ "%", NULL },
-		{ "%08", NULL },
-		{ "%{uid", NULL },
-		{ "%Zu", NULL },
-		{ "", NULL },
+	    {"%08Xu%08Xv", "0000001a6b023cb7"},
+	    {"%u", "26"},
+	    {"%v.%u", "1795308727.26"},
+	    {"%Xv", "6b023cb7"},
+	    {"%g", "1.M1P1.host,S=2"},
+	    {"%f", "1.M1P1.host,S=2"},
+	    {"%{uid}-%{uidvalidity}-%{guid}", "26-1795308727-1.M1P1.host,S=2"},
+	    {"%04u", "0026"},
+	    {"%1u", "2"},
+	    {"%Ug", "1.M1P1.HOST,S=2"},
+	    {"%2.3g", "M1P"},
+	    {"%-3.2g", "S="},
+	    {"x%%y%u", "x%y26"},
+	    {"%m", NULL},
+	    {"%{md5}", NULL},
+	    {"%q", NULL},
+	    {"%{nope}", NULL},
+	    {"%", NULL},
+	    {"%08", NULL},
+	    {"%{uid", NULL},
+	    {"%Zu", NULL},
+	    {"", NULL},
 	};
 	struct mailbox *box;
 	const char *error;
@@ -490,13 +496,14 @@ static void test_pop3_uidl(void **state)
 
 	make_maildir();
 	write_file("cur/1.M1P1.host,S=2:2,", "a\n");
-	write_file("dovecot-uidlist", "3 V1795308727 N30\n26 :1.M1P1.host,S=2\n");
+	write_file("dovecot-uidlist",
+		   "3 V1795308727 N30\n26 :1.M1P1.host,S=2\n");
 	box = open_box();
 	assert_int_equal(mailbox_count(box), 1);
 	for (unsigned int i = 0; i < N_ELEMENTS(cases); i++) {
-		int ret = mailbox_pop3_uidl(box, mailbox_get(box, 1),
-					    cases[i].format, buf, sizeof(buf),
-					    &error);
+		int ret =
+		    mailbox_pop3_uidl(box, mailbox_get(box, 1), cases[i].format,
+				      buf, sizeof(buf), &error);
 
 		if (cases[i].result == NULL)
 			assert_int_equal(ret, -1);
@@ -506,17 +513,20 @@ static void test_pop3_uidl(void **state)
 			assert_string_equal(buf, cases[i].result);
 		}
 	}
-	assert_int_equal(mailbox_pop3_uidl(box, mailbox_get(box, 1), "%g", buf,
-					   5, &error), -1);
+	assert_int_equal(
+	    mailbox_pop3_uidl(box, mailbox_get(box, 1), "%g", buf, 5, &error),
+	    -1);
 	mailbox_close(&box);
 
 	/* a UIDL stored in the uidlist (migration) wins */
-	write_file("dovecot-uidlist",
-		   "3 V1795308727 N30\n26 W3 Pmigrated-uidl :1.M1P1.host,S=2\n");
+	write_file(
+	    "dovecot-uidlist",
+	    "3 V1795308727 N30\n26 W3 Pmigrated-uidl :1.M1P1.host,S=2\n");
 	box = open_box();
 	assert_int_equal(mailbox_pop3_uidl(box, mailbox_get(box, 1),
 					   "%08Xu%08Xv", buf, sizeof(buf),
-					   &error), 0);
+					   &error),
+			 0);
 	assert_string_equal(buf, "migrated-uidl");
 	mailbox_close(&box);
 }
@@ -524,17 +534,19 @@ static void test_pop3_uidl(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_open_creates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sync_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reopen_keeps_uids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_save, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vanish_open, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expunge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged_uidlist, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uidlist_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pop3_uidl, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_creates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_keeps_uids, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_save, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vanish_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expunge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_uidlist, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_uidlist_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_lock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pop3_uidl, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

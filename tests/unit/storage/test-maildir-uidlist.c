@@ -19,51 +19,50 @@ struct parse_case {
 };
 
 static const struct parse_case parse_cases[] = {
-	/* as Dovecot 2.3 writes it */
-	{ "3 V1795308727 N1 G70c26729b73c026b3827000083ecc375\n"
-	  "1 :1700000000.M5P5.host\n"
-	  "2 :1700000001.M1P1.host,S=22\n"
-	  "3 :1700000002.M2P2.host\n",
-	  1, 1795308727, 4, 3, 0,
-	  "3 V1795308727 N4 G70c26729b73c026b3827000083ecc375\n"
-	  "1 :1700000000.M5P5.host\n"
-	  "2 :1700000001.M1P1.host,S=22\n"
-	  "3 :1700000002.M2P2.host\n" },
-	{ "3 V1795308727 N5 G70c26729b73c026b3827000083ecc375\n"
-	  "1 W18 :1700000000.M5P5.host\n"
-	  "3 W21 :1700000002.M2P2.host\n"
-	  "4 W21 :1700000001.M1P1.host,S=21\n",
-	  1, 1795308727, 5, 3, 0, NULL },
-	{ "3 V1275660208 N25022 G3085f01b7f11094c501100008c4a11c1\n"
-	  "25020 W2211 P1a2b O3 :1199932653.M583975P6568.host,W=2211\n",
-	  1, 1275660208, 25022, 1, 0, NULL },
-	/* empty mailbox */
-	{ "3 V1 N1 G00000000000000000000000000000000\n", 1, 1, 1, 0, 0, NULL },
-	/* no GUID */
-	{ "3 V7 N3\n1 :a\n", 1, 7, 3, 1, 0, NULL },
-	/* unknown header field ignored; fields in any order */
-	{ "3 N9 X1 V7\n", 1, 7, 9, 0, 0, "3 V7 N9\n" },
-	/* old flags kept in the stored name are stripped */
-	{ "3 V7 N3\n2 :b:2,S\n", 1, 7, 3, 1, 0, "3 V7 N3\n2 :b\n" },
-	/* version 1 (Courier) */
-	{ "1 1234 10\n5 msg.a:2,S\n", 1, 1234, 10, 1, 0,
-	  "3 V1234 N10\n5 :msg.a\n" },
-	/* broken records skipped */
-	{ "3 V7 N9\nx :a\n0 :b\n3 W1\n4 :c\n4 :d\n2 :e\n5 :c\n6 !x :f\n"
-	  "7 :../x\n8 :\n",
-	  1, 7, 9, 1, 9, "3 V7 N9\n4 :c\n" },
-	{ "3 V7 N9\n1 :a\n2 :b", 1, 7, 9, 1, 1, "3 V7 N9\n1 :a\n" },
-	{ "3 V7 N2\n4294967295 :a\n4294967294 :b\n", 1, 7, 4294967295u, 1, 1,
-	  "3 V7 N4294967295\n4294967294 :b\n" },
-	/* broken headers */
-	{ "", 0, 0, 1, 0, 0, NULL },
-	{ "3 V7 N9", 0, 0, 1, 0, 0, NULL },
-	{ "garbage\n1 :a\n", 0, 0, 1, 0, 0, NULL },
-	{ "3 V7\n1 :a\n", 0, 7, 1, 0, 0, NULL },
-	{ "3 Vx N1\n", 0, 0, 1, 0, 0, NULL },
-	{ "3 V0 N1\n", 0, 0, 1, 0, 0, NULL },
-	{ "2 V7 N1\n", 0, 0, 1, 0, 0, NULL },
-	{ "3 V99999999999 N1\n", 0, 0, 1, 0, 0, NULL },
+    /* as Dovecot 2.3 writes it */
+    {"3 V1795308727 N1 G70c26729b73c026b3827000083ecc375\n"
+     "1 :1700000000.M5P5.host\n"
+     "2 :1700000001.M1P1.host,S=22\n"
+     "3 :1700000002.M2P2.host\n",
+     1, 1795308727, 4, 3, 0,
+     "3 V1795308727 N4 G70c26729b73c026b3827000083ecc375\n"
+     "1 :1700000000.M5P5.host\n"
+     "2 :1700000001.M1P1.host,S=22\n"
+     "3 :1700000002.M2P2.host\n"},
+    {"3 V1795308727 N5 G70c26729b73c026b3827000083ecc375\n"
+     "1 W18 :1700000000.M5P5.host\n"
+     "3 W21 :1700000002.M2P2.host\n"
+     "4 W21 :1700000001.M1P1.host,S=21\n",
+     1, 1795308727, 5, 3, 0, NULL},
+    {"3 V1275660208 N25022 G3085f01b7f11094c501100008c4a11c1\n"
+     "25020 W2211 P1a2b O3 :1199932653.M583975P6568.host,W=2211\n",
+     1, 1275660208, 25022, 1, 0, NULL},
+    /* empty mailbox */
+    {"3 V1 N1 G00000000000000000000000000000000\n", 1, 1, 1, 0, 0, NULL},
+    /* no GUID */
+    {"3 V7 N3\n1 :a\n", 1, 7, 3, 1, 0, NULL},
+    /* unknown header field ignored; fields in any order */
+    {"3 N9 X1 V7\n", 1, 7, 9, 0, 0, "3 V7 N9\n"},
+    /* old flags kept in the stored name are stripped */
+    {"3 V7 N3\n2 :b:2,S\n", 1, 7, 3, 1, 0, "3 V7 N3\n2 :b\n"},
+    /* version 1 (Courier) */
+    {"1 1234 10\n5 msg.a:2,S\n", 1, 1234, 10, 1, 0, "3 V1234 N10\n5 :msg.a\n"},
+    /* broken records skipped */
+    {"3 V7 N9\nx :a\n0 :b\n3 W1\n4 :c\n4 :d\n2 :e\n5 :c\n6 !x :f\n"
+     "7 :../x\n8 :\n",
+     1, 7, 9, 1, 9, "3 V7 N9\n4 :c\n"},
+    {"3 V7 N9\n1 :a\n2 :b", 1, 7, 9, 1, 1, "3 V7 N9\n1 :a\n"},
+    {"3 V7 N2\n4294967295 :a\n4294967294 :b\n", 1, 7, 4294967295u, 1, 1,
+     "3 V7 N4294967295\n4294967294 :b\n"},
+    /* broken headers */
+    {"", 0, 0, 1, 0, 0, NULL},
+    {"3 V7 N9", 0, 0, 1, 0, 0, NULL},
+    {"garbage\n1 :a\n", 0, 0, 1, 0, 0, NULL},
+    {"3 V7\n1 :a\n", 0, 7, 1, 0, 0, NULL},
+    {"3 Vx N1\n", 0, 0, 1, 0, 0, NULL},
+    {"3 V0 N1\n", 0, 0, 1, 0, 0, NULL},
+    {"2 V7 N1\n", 0, 0, 1, 0, 0, NULL},
+    {"3 V99999999999 N1\n", 0, 0, 1, 0, 0, NULL},
 };
 
 static void test_parse_table(void **state)
@@ -84,8 +83,9 @@ static void test_parse_table(void **state)
 		assert_int_equal(list->skipped_lines, c->skipped);
 		if (ret > 0) {
 			maildir_uidlist_write(list, str);
-			assert_string_equal(str_c(str), c->output != NULL ?
-					    c->output : c->input);
+			assert_string_equal(str_c(str), c->output != NULL
+							    ? c->output
+							    : c->input);
 		}
 		pool_unref(&pool);
 	}
@@ -104,7 +104,8 @@ static void test_parse_prefixes(void **state)
 			struct maildir_uidlist *list, *full;
 			char *copy = p_strndup(pool, input, n);
 
-			(void)maildir_uidlist_parse(pool, "test", copy, n, &list);
+			(void)maildir_uidlist_parse(pool, "test", copy, n,
+						    &list);
 			(void)maildir_uidlist_parse(pool, "test", input, len,
 						    &full);
 			assert_true(list->recs.count <= full->recs.count);
@@ -112,9 +113,12 @@ static void test_parse_prefixes(void **state)
 				if (list->recs.items[r].uid !=
 				    full->recs.items[r].uid)
 					continue; /* truncated line dropped */
-				assert_true(strncmp(full->recs.items[r].basename,
-						    list->recs.items[r].basename,
-						    strlen(list->recs.items[r].basename)) == 0);
+				assert_true(
+				    strncmp(
+					full->recs.items[r].basename,
+					list->recs.items[r].basename,
+					strlen(list->recs.items[r].basename)) ==
+				    0);
 			}
 			pool_unref(&pool);
 		}
@@ -153,9 +157,9 @@ static void test_ext(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_table),
-		cmocka_unit_test(test_parse_prefixes),
-		cmocka_unit_test(test_ext),
+	    cmocka_unit_test(test_parse_table),
+	    cmocka_unit_test(test_parse_prefixes),
+	    cmocka_unit_test(test_ext),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
