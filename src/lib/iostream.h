@@ -48,6 +48,8 @@ int iostream_start_tls_server(struct iostream *stream,
 			      struct tls_context *ctx, const char **error_r);
 /* Starts a TLS client handshake (proxying, tests); hostname (may be NULL)
  * is sent as SNI and checked when the context verifies certificates.
+ * Like the server side, the handshake is driven by the stream's reads and
+ * writes: set an input callback (or write and flush) to make it progress.
  * Returns 0, or -1 with *error_r. */
 int iostream_start_tls_client(struct iostream *stream,
 			      struct tls_context *ctx, const char *hostname,
