@@ -154,6 +154,14 @@ int main(int argc, char *argv[])
 	if (dump_changed || dump_all)
 		return cmd_dump(config_path, dump_all, as_v24);
 
+	/* A daemon must not keep its caller's descriptors (a shell's
+	 * command substitution would wait for them). */
+	if (close_range(STDERR_FILENO + 1, ~0U, 0) < 0) {
+		long open_max = sysconf(_SC_OPEN_MAX);
+
+		for (long fd = STDERR_FILENO + 1; fd < open_max; fd++)
+			(void)close((int)fd);
+	}
 	if (master_config_load(config_path, &set, &error) < 0)
 		cli_fatal("%s", error);
 	return master_run(absolute_path(config_path), set, foreground);
