@@ -27,7 +27,12 @@ const char *master_binary_find(pool_t pool, const char *name,
 	if (env_dir != NULL && env_dir[0] != '\0')
 		return p_strconcat(pool, env_dir, "/", name, NULL);
 	if (self_dir != NULL && self_dir[0] != '\0') {
+		/* The build tree keeps service programs in libexec/ beside
+		 * loft; an installed loft finds them in LOFT_LIBEXECDIR. */
 		path = p_strconcat(pool, self_dir, "/", name, NULL);
+		if (is_executable_file(path))
+			return path;
+		path = p_strconcat(pool, self_dir, "/libexec/", name, NULL);
 		if (is_executable_file(path))
 			return path;
 	}
