@@ -20,11 +20,11 @@ enum {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: loft [-c FILE] [-F]            start the server (-F: stay in the foreground)\n"
+		"Usage: loft [-c FILE] [-F]                start the server (-F: foreground)\n"
 		"       loft [-c FILE] -n [--as 2.3|2.4]  print settings that differ from defaults\n"
 		"       loft [-c FILE] -a [--as 2.3|2.4]  print all settings\n"
-		"       loft [-c FILE] stop             stop the running server\n"
-		"       loft [-c FILE] reload           reload the configuration\n"
+		"       loft [-c FILE] stop               stop the running server\n"
+		"       loft [-c FILE] reload             reload the configuration\n"
 		"       loft --version | --help\n"
 		"Default config file: %s\n",
 		config_default_path());
