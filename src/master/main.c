@@ -19,15 +19,19 @@ enum {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: loft [-c FILE] [-F]                start the server (-F: foreground)\n"
-		"       loft [-c FILE] -n [--as 2.3|2.4]  print settings that differ from defaults\n"
-		"       loft [-c FILE] -a [--as 2.3|2.4]  print all settings\n"
-		"       loft [-c FILE] stop               stop the running server\n"
-		"       loft [-c FILE] reload             reload the configuration\n"
-		"       loft --version | --help\n"
-		"Default config file: %s\n",
-		config_default_path());
+	fprintf(
+	    out,
+	    "Usage: loft [-c FILE] [-F]                start the server (-F: "
+	    "foreground)\n"
+	    "       loft [-c FILE] -n [--as 2.3|2.4]  print settings that "
+	    "differ from defaults\n"
+	    "       loft [-c FILE] -a [--as 2.3|2.4]  print all settings\n"
+	    "       loft [-c FILE] stop               stop the running server\n"
+	    "       loft [-c FILE] reload             reload the "
+	    "configuration\n"
+	    "       loft --version | --help\n"
+	    "Default config file: %s\n",
+	    config_default_path());
 }
 
 static int ATTR_NORETURN cli_fatal(const char *fmt, ...) ATTR_FORMAT(1, 2);
@@ -82,10 +86,10 @@ static const char *absolute_path(const char *path)
 int main(int argc, char *argv[])
 {
 	static const struct option long_opts[] = {
-		{ "as", required_argument, NULL, OPT_AS },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
+	    {"as", required_argument, NULL, OPT_AS},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL, *command = NULL, *error;
 	struct loft_settings *set;
@@ -112,8 +116,9 @@ int main(int argc, char *argv[])
 			else if (strcmp(optarg, "2.3") == 0)
 				as_v24 = 0;
 			else
-				cli_fatal("--as: unknown version %s (use 2.3 or 2.4)",
-					  optarg);
+				cli_fatal(
+				    "--as: unknown version %s (use 2.3 or 2.4)",
+				    optarg);
 			break;
 		case OPT_VERSION:
 			printf("%s\n", LOFT_VERSION);

@@ -83,11 +83,11 @@ static int resolve_host(const char *host, struct ip_addr *ips,
 		if (ai->ai_family == AF_INET) {
 			ip.family = AF_INET;
 			ip.u.ip4 = ((struct sockaddr_in *)(void *)ai->ai_addr)
-					   ->sin_addr;
+				       ->sin_addr;
 		} else if (ai->ai_family == AF_INET6) {
 			ip.family = AF_INET6;
 			ip.u.ip6 = ((struct sockaddr_in6 *)(void *)ai->ai_addr)
-					   ->sin6_addr;
+				       ->sin6_addr;
 		} else {
 			continue;
 		}
@@ -119,7 +119,7 @@ int master_listen_parse(pool_t pool, const char *list, struct ip_addr **ips_r,
 		} else if (net_addr2ip(tok, &ip) < 0) {
 			if (!looks_like_hostname(tok)) {
 				*error_r = master_errorf(
-					"Invalid listen address: %s", tok);
+				    "Invalid listen address: %s", tok);
 				return -1;
 			}
 			if (resolve_host(tok, ips, &count, error_r) < 0)
@@ -129,7 +129,8 @@ int master_listen_parse(pool_t pool, const char *list, struct ip_addr **ips_r,
 		if (ip_list_add(ips, &count, &ip, error_r) < 0)
 			return -1;
 	}
-	*ips_r = count == 0 ? NULL : p_memdup(pool, ips, sizeof(ips[0]) * count);
+	*ips_r =
+	    count == 0 ? NULL : p_memdup(pool, ips, sizeof(ips[0]) * count);
 	*count_r = count;
 	return 0;
 }
@@ -179,10 +180,11 @@ master_listener_new_inet(pool_t pool, const char *service_name,
 	return l;
 }
 
-struct master_listener *
-master_listener_new_unix(pool_t pool, const char *service_name,
-			 const char *name, const char *path, mode_t mode,
-			 uid_t uid, gid_t gid)
+struct master_listener *master_listener_new_unix(pool_t pool,
+						 const char *service_name,
+						 const char *name,
+						 const char *path, mode_t mode,
+						 uid_t uid, gid_t gid)
 {
 	struct master_listener *l = p_new(pool, struct master_listener, 1);
 
@@ -211,22 +213,22 @@ const char *master_listener_describe(const struct master_listener *l)
 	return buf;
 }
 
-int master_listener_apply_perms(struct master_listener *l,
-				const char **error_r)
+int master_listener_apply_perms(struct master_listener *l, const char **error_r)
 {
 	if (l->type != MASTER_LISTENER_UNIX)
 		return 0;
 	if (chmod(l->path, l->mode) < 0) {
-		*error_r = master_errorf("service(%s): chmod(%s, 0%o) failed: %s",
-					 l->service_name, l->path,
-					 (unsigned int)l->mode, strerror(errno));
+		*error_r = master_errorf(
+		    "service(%s): chmod(%s, 0%o) failed: %s", l->service_name,
+		    l->path, (unsigned int)l->mode, strerror(errno));
 		return -1;
 	}
 	if ((l->uid != (uid_t)-1 || l->gid != (gid_t)-1) &&
 	    chown(l->path, l->uid, l->gid) < 0) {
-		*error_r = master_errorf("service(%s): chown(%s, %ld, %ld) failed: %s",
-					 l->service_name, l->path, (long)l->uid,
-					 (long)l->gid, strerror(errno));
+		*error_r =
+		    master_errorf("service(%s): chown(%s, %ld, %ld) failed: %s",
+				  l->service_name, l->path, (long)l->uid,
+				  (long)l->gid, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -245,10 +247,9 @@ int master_listener_bind(struct master_listener *l, const char **error_r)
 		fd = net_listen_unix(l->path, l->mode, 0);
 	}
 	if (fd < 0) {
-		*error_r = master_errorf("service(%s): %s failed: %s",
-					 l->service_name,
-					 master_listener_describe(l),
-					 strerror(errno));
+		*error_r =
+		    master_errorf("service(%s): %s failed: %s", l->service_name,
+				  master_listener_describe(l), strerror(errno));
 		return -1;
 	}
 	fd_close_on_exec(fd, true);

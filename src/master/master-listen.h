@@ -59,10 +59,11 @@ struct master_listener *
 master_listener_new_inet(pool_t pool, const char *service_name,
 			 const char *name, const struct ip_addr *ip,
 			 unsigned int port, bool ssl, bool haproxy);
-struct master_listener *
-master_listener_new_unix(pool_t pool, const char *service_name,
-			 const char *name, const char *path, mode_t mode,
-			 uid_t uid, gid_t gid);
+struct master_listener *master_listener_new_unix(pool_t pool,
+						 const char *service_name,
+						 const char *name,
+						 const char *path, mode_t mode,
+						 uid_t uid, gid_t gid);
 /* True when name is non-empty and has no ':' or white space. */
 bool master_listener_name_valid(const char *name);
 

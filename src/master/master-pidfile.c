@@ -23,8 +23,8 @@ int master_pidfile_read(const char *path, pid_t *pid_r, const char **error_r)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		*error_r = master_errorf("open(%s) failed: %s", path,
-					 strerror(errno));
+		*error_r =
+		    master_errorf("open(%s) failed: %s", path, strerror(errno));
 		return -1;
 	}
 	while (len < PIDFILE_MAX_SIZE) {
@@ -84,8 +84,7 @@ bool master_pid_is_alive(pid_t pid)
 	return !pid_is_zombie(pid);
 }
 
-int master_pidfile_check(const char *path, pid_t *pid_r,
-			 const char **error_r)
+int master_pidfile_check(const char *path, pid_t *pid_r, const char **error_r)
 {
 	int ret;
 
@@ -116,9 +115,9 @@ int master_pidfile_write(const char *path, pid_t pid, const char **error_r)
 	}
 	errno = 0;
 	if (fchmod(fd, 0644) < 0 || write(fd, buf, (size_t)len) != len) {
-		*error_r = master_errorf("write(%s) failed: %s", tmp_path,
-					 errno == 0 ? "short write" :
-						      strerror(errno));
+		*error_r =
+		    master_errorf("write(%s) failed: %s", tmp_path,
+				  errno == 0 ? "short write" : strerror(errno));
 		i_close_fd(&fd);
 		(void)unlink(tmp_path);
 		return -1;

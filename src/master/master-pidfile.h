@@ -23,8 +23,7 @@ bool master_pid_is_alive(pid_t pid);
 /* Returns 1 when path names a live process other than the caller (*pid_r
  * set), 0 when there is no file or it is stale, -1 when it cannot be read
  * (*error_r). */
-int master_pidfile_check(const char *path, pid_t *pid_r,
-			 const char **error_r);
+int master_pidfile_check(const char *path, pid_t *pid_r, const char **error_r);
 
 /* Writes pid to path atomically with mode 0644. Returns 0, or -1 with
  * *error_r. */

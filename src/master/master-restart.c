@@ -62,8 +62,8 @@ const char *master_exit_status_str(int status, bool core_dumps_enabled,
 		if (WCOREDUMP(status))
 			core = " (core dumped)";
 		else if (signal_dumps_core(signo))
-			core = core_dumps_enabled ? " (core not dumped)" :
-						    " (core dumps disabled)";
+			core = core_dumps_enabled ? " (core not dumped)"
+						  : " (core dumps disabled)";
 		snprintf(buf, size, "killed with signal %d%s", signo, core);
 	} else {
 		snprintf(buf, size, "stopped with status %d", status);

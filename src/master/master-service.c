@@ -124,13 +124,15 @@ static int add_inet_listener(struct master_generation *gen,
 		return 0;
 	}
 	if (!master_listener_name_valid(name)) {
-		*error_r = master_errorf("service(%s): invalid inet_listener name '%s'",
-					 service->name, name == NULL ? "" : name);
+		*error_r = master_errorf(
+		    "service(%s): invalid inet_listener name '%s'",
+		    service->name, name == NULL ? "" : name);
 		return -1;
 	}
 	if (port > 65535) {
-		*error_r = master_errorf("service(%s): inet_listener %s: invalid port %u",
-					 service->name, name, port);
+		*error_r = master_errorf(
+		    "service(%s): inet_listener %s: invalid port %u",
+		    service->name, name, port);
 		return -1;
 	}
 	/* an unset (NULL or empty) address means the global listen */
@@ -161,28 +163,33 @@ static int add_unix_listener(struct master_generation *gen,
 	gid_t gid = (gid_t)-1, user_gid;
 
 	if (!master_listener_name_valid(name)) {
-		*error_r = master_errorf("service(%s): invalid unix_listener path '%s'",
-					 service->name, name == NULL ? "" : name);
+		*error_r = master_errorf(
+		    "service(%s): invalid unix_listener path '%s'",
+		    service->name, name == NULL ? "" : name);
 		return -1;
 	}
 	if (mode > 07777) {
-		*error_r = master_errorf("service(%s): unix_listener %s: invalid mode 0%o",
-					 service->name, name, mode);
+		*error_r = master_errorf(
+		    "service(%s): unix_listener %s: invalid mode 0%o",
+		    service->name, name, mode);
 		return -1;
 	}
-	path = name[0] == '/' ? name :
-		p_strconcat(gen->pool, gen->set->base_dir, "/", name, NULL);
+	path = name[0] == '/' ? name
+			      : p_strconcat(gen->pool, gen->set->base_dir, "/",
+					    name, NULL);
 	if (geteuid() == 0) {
 		if (user != NULL && user[0] != '\0' &&
 		    user_lookup(user, &uid, &user_gid) < 0) {
-			*error_r = master_errorf("service(%s): unix_listener %s: unknown user %s",
-						 service->name, name, user);
+			*error_r = master_errorf(
+			    "service(%s): unix_listener %s: unknown user %s",
+			    service->name, name, user);
 			return -1;
 		}
 		if (group != NULL && group[0] != '\0' &&
 		    group_lookup(group, &gid) < 0) {
-			*error_r = master_errorf("service(%s): unix_listener %s: unknown group %s",
-						 service->name, name, group);
+			*error_r = master_errorf(
+			    "service(%s): unix_listener %s: unknown group %s",
+			    service->name, name, group);
 			return -1;
 		}
 	}
@@ -231,7 +238,7 @@ static int add_service(struct master_generation *gen, const char *name,
 		       const char **error_r)
 {
 	const struct service_settings *ss =
-		find_service_settings(gen->set, name);
+	    find_service_settings(gen->set, name);
 	struct master_service *service;
 	const char *executable;
 	char **words;
@@ -249,11 +256,12 @@ static int add_service(struct master_generation *gen, const char *name,
 	if (words[0] == NULL)
 		words = p_strsplit_spaces(gen->pool, name, " ");
 	nwords = str_array_length((const char *const *)words);
-	service->binary = master_binary_path(gen->pool, words[0],
-					     master_self_dir_path);
+	service->binary =
+	    master_binary_path(gen->pool, words[0], master_self_dir_path);
 	if (access(service->binary, X_OK) < 0) {
-		*error_r = master_errorf("service(%s): access(%s) failed: %s",
-					 name, service->binary, strerror(errno));
+		*error_r =
+		    master_errorf("service(%s): access(%s) failed: %s", name,
+				  service->binary, strerror(errno));
 		return -1;
 	}
 	service->argv = p_new(gen->pool, const char *, nwords + 1);
@@ -271,7 +279,7 @@ static int add_service(struct master_generation *gen, const char *name,
 	} else {
 		for (unsigned int i = 0; i < ss->inet_listeners.count; i++) {
 			const struct inet_listener_settings *il =
-				ss->inet_listeners.items[i];
+			    ss->inet_listeners.items[i];
 
 			if (add_inet_listener(gen, service, il->name,
 					      il->address, il->port, il->ssl,
@@ -280,11 +288,10 @@ static int add_service(struct master_generation *gen, const char *name,
 		}
 		for (unsigned int i = 0; i < ss->unix_listeners.count; i++) {
 			const struct unix_listener_settings *ul =
-				ss->unix_listeners.items[i];
+			    ss->unix_listeners.items[i];
 
 			if (add_unix_listener(gen, service, ul->path, ul->mode,
-					      ul->user, ul->group,
-					      error_r) < 0)
+					      ul->user, ul->group, error_r) < 0)
 				return -1;
 		}
 	}
@@ -337,23 +344,24 @@ static int generation_create(struct loft_settings *set,
 	*gen_r = gen;
 
 	if (set->base_dir == NULL || set->base_dir[0] != '/') {
-		*error_r = master_errorf("base_dir must be an absolute path: %s",
-					 set->base_dir == NULL ? "(unset)" :
-								 set->base_dir);
+		*error_r = master_errorf(
+		    "base_dir must be an absolute path: %s",
+		    set->base_dir == NULL ? "(unset)" : set->base_dir);
 		return -1;
 	}
 	/* auth first: the others connect to it. */
 	if (add_service(gen, "auth", error_r) < 0)
 		return -1;
-	names = p_strsplit_spaces(pool, set->protocols == NULL ? "" :
-				  set->protocols, ", \t");
+	names = p_strsplit_spaces(
+	    pool, set->protocols == NULL ? "" : set->protocols, ", \t");
 	for (unsigned int i = 0; names[i] != NULL && ret == 0; i++) {
 		bool dup = false;
 
 		if (strcmp(names[i], "none") == 0)
 			continue;
 		if (!protocol_is_implemented(names[i])) {
-			i_warning("protocol %s is not supported by this version; skipping",
+			i_warning("protocol %s is not supported by this "
+				  "version; skipping",
 				  names[i]);
 			continue;
 		}
@@ -367,8 +375,9 @@ static int generation_create(struct loft_settings *set,
 		/* the mail service first, so that its login socket is
 		 * served when the first login process hands over */
 		if (add_service(gen, names[i], error_r) < 0 ||
-		    add_service(gen, p_strconcat(pool, names[i], "-login",
-						 NULL), error_r) < 0)
+		    add_service(gen,
+				p_strconcat(pool, names[i], "-login", NULL),
+				error_r) < 0)
 			ret = -1;
 	}
 	gen->protocols = str_c(protocols);
@@ -379,18 +388,18 @@ static int generation_create(struct loft_settings *set,
  * listener of old keeps that one's fd (moved on commit). Returns 0, or -1
  * with everything bound here closed again. */
 static int generation_bind(struct master_generation *gen,
-			   struct master_generation *old,
-			   const char **error_r)
+			   struct master_generation *old, const char **error_r)
 {
 	for (unsigned int i = 0; i < gen->listeners.count; i++) {
 		struct master_listener *l = gen->listeners.items[i];
 		struct master_listener *reuse = NULL;
 
-		for (unsigned int j = 0; old != NULL &&
-					 j < old->listeners.count; j++) {
+		for (unsigned int j = 0;
+		     old != NULL && j < old->listeners.count; j++) {
 			struct master_listener *ol = old->listeners.items[j];
 
-			if (ol->fd != -1 && master_listener_same_socket(l, ol)) {
+			if (ol->fd != -1 &&
+			    master_listener_same_socket(l, ol)) {
 				reuse = ol;
 				break;
 			}
@@ -450,9 +459,9 @@ static void child_reset_signals(void)
 	(void)sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
-static void ATTR_NORETURN
-child_exec(struct master_service *service, const int *fds, unsigned int nfds,
-	   const char *listeners_env)
+static void ATTR_NORETURN child_exec(struct master_service *service,
+				     const int *fds, unsigned int nfds,
+				     const char *listeners_env)
 {
 	int null_fd, tmp_fds[64], max_fd = FIRST_LISTENER_FD;
 
@@ -519,7 +528,8 @@ static int service_spawn(struct master_service *service)
 		if (l->fd == -1)
 			continue;
 		if (n == N_ELEMENTS(bound)) {
-			i_error("service(%s): too many listeners, using the first %u",
+			i_error("service(%s): too many listeners, using the "
+				"first %u",
 				service->name, n);
 			break;
 		}
@@ -562,8 +572,9 @@ static void service_spawn_missing(struct master_service *service)
 {
 	while (service->process_count < service->want_count) {
 		if (service_spawn(service) < 0) {
-			service_schedule_restart(service,
-				master_backoff_exit(&service->backoff, 0, true));
+			service_schedule_restart(
+			    service,
+			    master_backoff_exit(&service->backoff, 0, true));
 			return;
 		}
 	}
@@ -582,9 +593,9 @@ static void service_schedule_restart(struct master_service *service,
 {
 	if (service->to_restart != NULL)
 		return;
-	service->to_restart = timeout_add_once(delay_msecs,
-					       service_restart_timeout, service,
-					       &service->to_restart);
+	service->to_restart =
+	    timeout_add_once(delay_msecs, service_restart_timeout, service,
+			     &service->to_restart);
 }
 
 static void generation_spawn_all(struct master_generation *gen)
@@ -597,8 +608,7 @@ static void process_signal(struct master_process *p, int signo)
 {
 	if (kill(p->pid, signo) < 0 && errno != ESRCH) {
 		i_error("service(%s): kill(%ld, %d) failed: %s",
-			p->service->name, (long)p->pid, signo,
-			strerror(errno));
+			p->service->name, (long)p->pid, signo, strerror(errno));
 	}
 	p->quit_sent = true;
 }
@@ -690,13 +700,14 @@ static void process_exited(struct master_process *p, int status)
 	}
 	if (!p->quit_sent && !shutting_down && service->to_restart == NULL) {
 		/* (with a restart pending, it starts this one too) */
-		delay = master_backoff_exit(&service->backoff, run_msecs,
-					    failed);
+		delay =
+		    master_backoff_exit(&service->backoff, run_msecs, failed);
 		if (delay == 0) {
 			service_spawn_missing(service);
 		} else {
 			if (run_msecs < MASTER_QUICK_EXIT_MSECS) {
-				i_error("service(%s): command startup failed, throttling for %u secs",
+				i_error("service(%s): command startup failed, "
+					"throttling for %u secs",
 					service->name, delay / 1000);
 			} else {
 				i_info("service(%s): restarting in %u secs",
@@ -762,7 +773,8 @@ int master_services_reload(struct loft_settings *set, const char **error_r)
 
 	i_assert(old != NULL);
 	if (strcmp(set->base_dir, old->set->base_dir) != 0) {
-		*error_r = master_errorf("base_dir can't be changed by a reload (%s -> %s): restart instead",
+		*error_r = master_errorf("base_dir can't be changed by a "
+					 "reload (%s -> %s): restart instead",
 					 old->set->base_dir, set->base_dir);
 		return -1;
 	}
@@ -797,7 +809,7 @@ unsigned int master_services_stop(void)
 	if (current_gen != NULL) {
 		for (unsigned int i = 0; i < current_gen->services.count; i++) {
 			struct master_service *service =
-				current_gen->services.items[i];
+			    current_gen->services.items[i];
 
 			if (service->to_restart != NULL)
 				timeout_remove(&service->to_restart);
@@ -816,8 +828,9 @@ void master_services_kill(void)
 	int status;
 
 	for (p = processes; p != NULL; p = p->next) {
-		i_warning("service(%s): child %ld did not exit in time, killing it",
-			  p->service->name, (long)p->pid);
+		i_warning(
+		    "service(%s): child %ld did not exit in time, killing it",
+		    p->service->name, (long)p->pid);
 		process_signal(p, SIGKILL);
 	}
 	while (processes != NULL) {

@@ -36,7 +36,7 @@ int master_config_load(const char *path, struct loft_settings **set_r,
 		       const char **error_r)
 {
 	struct loft_settings *set, *pset;
-	struct config_filter filter = { .protocol = NULL };
+	struct config_filter filter = {.protocol = NULL};
 	char **names;
 	pool_t pool;
 	int ret = 0;
@@ -44,8 +44,8 @@ int master_config_load(const char *path, struct loft_settings **set_r,
 	if (config_load(path, &filter, &set, error_r) < 0)
 		return -1;
 	pool = pool_create("master protocols", 256);
-	names = p_strsplit_spaces(pool, set->protocols == NULL ? "" :
-				  set->protocols, ", \t");
+	names = p_strsplit_spaces(
+	    pool, set->protocols == NULL ? "" : set->protocols, ", \t");
 	for (unsigned int i = 0; names[i] != NULL && ret == 0; i++) {
 		if (!protocol_is_implemented(names[i]))
 			continue;
@@ -88,8 +88,8 @@ int master_mkdir_parents(const char *path, mode_t mode, const char **error_r)
 			buf[i] = '/';
 	}
 	if (stat(path, &st) < 0) {
-		*error_r = master_errorf("stat(%s) failed: %s", path,
-					 strerror(errno));
+		*error_r =
+		    master_errorf("stat(%s) failed: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -121,8 +121,7 @@ static void master_create_dirs(const struct loft_settings *set)
 		if (stat(path, &st) < 0)
 			i_fatal_status(1, "stat(%s) failed: %s", path,
 				       strerror(errno));
-		if ((st.st_uid != 0 || st.st_gid != 0) &&
-		    chown(path, 0, 0) < 0)
+		if ((st.st_uid != 0 || st.st_gid != 0) && chown(path, 0, 0) < 0)
 			i_fatal_status(1, "chown(%s, 0, 0) failed: %s", path,
 				       strerror(errno));
 		if ((st.st_mode & 07777) != 0755 && chmod(path, 0755) < 0)
@@ -189,7 +188,8 @@ static void master_detach_stdio(int log_fd)
 	int null_fd = open("/dev/null", O_RDWR);
 
 	if (null_fd < 0)
-		i_fatal_status(1, "open(/dev/null) failed: %s", strerror(errno));
+		i_fatal_status(1, "open(/dev/null) failed: %s",
+			       strerror(errno));
 	(void)dup2(null_fd, STDIN_FILENO);
 	(void)dup2(null_fd, STDOUT_FILENO);
 	(void)dup2(log_fd != -1 ? log_fd : null_fd, STDERR_FILENO);
@@ -251,13 +251,15 @@ static void sig_hup(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 		return;
 	i_warning("SIGHUP received - reloading configuration");
 	if (master_config_load(master_config_path, &set, &error) < 0) {
-		i_error("Config reload failed, keeping the old configuration: %s",
-			error);
+		i_error(
+		    "Config reload failed, keeping the old configuration: %s",
+		    error);
 		return;
 	}
 	if (master_services_reload(set, &error) < 0) {
-		i_error("Config reload failed, keeping the old configuration: %s",
-			error);
+		i_error(
+		    "Config reload failed, keeping the old configuration: %s",
+		    error);
 		config_free(&set);
 		return;
 	}
@@ -287,8 +289,9 @@ int master_run(const char *config_path, struct loft_settings *set,
 	case -1:
 		i_fatal_status(1, "%s", error);
 	case 1:
-		i_fatal_status(1, "Loft is already running with PID %ld (read from %s)",
-			       (long)pid, master_pidfile_path);
+		i_fatal_status(
+		    1, "Loft is already running with PID %ld (read from %s)",
+		    (long)pid, master_pidfile_path);
 	default:
 		break;
 	}
@@ -332,7 +335,8 @@ int master_run(const char *config_path, struct loft_settings *set,
 
 	protocols = master_services_get_protocols();
 	if (protocols[0] == '\0')
-		i_info("Loft v%s starting up without any protocols", LOFT_VERSION);
+		i_info("Loft v%s starting up without any protocols",
+		       LOFT_VERSION);
 	else
 		i_info("Loft v%s starting up for %s", LOFT_VERSION, protocols);
 	master_services_run();
@@ -366,8 +370,8 @@ int master_ctl_signal(const char *base_dir, int signo, bool wait_exit,
 	if (ret < 0)
 		return -1;
 	if (ret == 0) {
-		*error_r = master_errorf("Loft is not running (no running master in %s)",
-					 path);
+		*error_r = master_errorf(
+		    "Loft is not running (no running master in %s)", path);
 		return -1;
 	}
 	if (kill(pid, signo) < 0) {

@@ -63,30 +63,32 @@ static void test_find_table(void **state)
 		const char *self_dir;
 		const char *expect_dir; /* NULL = the name as is */
 	} tests[] = {
-		/* the build tree holds it */
-		{ "pop3", NULL, self_dir, self_dir },
-		{ "pop3", "", self_dir, self_dir },
-		/* the environment wins, even when it lacks the program */
-		{ "pop3", env_dir, self_dir, env_dir },
-		{ "imap", env_dir, NULL, env_dir },
-		/* missing, not executable, or not a file: the install dir */
-		{ "imap", NULL, self_dir, "/usr/libexec/loft" },
-		{ "auth", NULL, self_dir, "/usr/libexec/loft" },
-		{ "pop3-login", NULL, self_dir, "/usr/libexec/loft" },
-		{ "pop3", NULL, NULL, "/usr/libexec/loft" },
-		{ "pop3", NULL, "", "/usr/libexec/loft" },
-		/* absolute names are used as they are */
-		{ "/opt/bin/pop3", env_dir, self_dir, NULL },
+	    /* the build tree holds it */
+	    {"pop3", NULL, self_dir, self_dir},
+	    {"pop3", "", self_dir, self_dir},
+	    /* the environment wins, even when it lacks the program */
+	    {"pop3", env_dir, self_dir, env_dir},
+	    {"imap", env_dir, NULL, env_dir},
+	    /* missing, not executable, or not a file: the install dir */
+	    {"imap", NULL, self_dir, "/usr/libexec/loft"},
+	    {"auth", NULL, self_dir, "/usr/libexec/loft"},
+	    {"pop3-login", NULL, self_dir, "/usr/libexec/loft"},
+	    {"pop3", NULL, NULL, "/usr/libexec/loft"},
+	    {"pop3", NULL, "", "/usr/libexec/loft"},
+	    /* absolute names are used as they are */
+	    {"/opt/bin/pop3", env_dir, self_dir, NULL},
 	};
 
 	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
 		const char *path, *expect;
 
-		path = master_binary_find(pool, tests[i].name, tests[i].env_dir,
-					  tests[i].self_dir, "/usr/libexec/loft");
-		expect = tests[i].expect_dir == NULL ? tests[i].name :
-			p_strconcat(pool, tests[i].expect_dir, "/",
-				    tests[i].name, NULL);
+		path =
+		    master_binary_find(pool, tests[i].name, tests[i].env_dir,
+				       tests[i].self_dir, "/usr/libexec/loft");
+		expect = tests[i].expect_dir == NULL
+			     ? tests[i].name
+			     : p_strconcat(pool, tests[i].expect_dir, "/",
+					   tests[i].name, NULL);
 		if (strcmp(path, expect) != 0)
 			fail_msg("test %u: got %s, expected %s", i, path,
 				 expect);
@@ -116,16 +118,16 @@ static void test_binary_path_env(void **state)
 	path = master_binary_path(pool, "pop3", self_dir);
 	assert_string_equal(path, p_strconcat(pool, self_dir, "/pop3", NULL));
 	path = master_binary_path(pool, "imap", self_dir);
-	assert_string_equal(path, p_strconcat(pool, LOFT_LIBEXECDIR, "/imap",
-					      NULL));
+	assert_string_equal(path,
+			    p_strconcat(pool, LOFT_LIBEXECDIR, "/imap", NULL));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_find_table),
-		cmocka_unit_test(test_self_dir),
-		cmocka_unit_test(test_binary_path_env),
+	    cmocka_unit_test(test_find_table),
+	    cmocka_unit_test(test_self_dir),
+	    cmocka_unit_test(test_binary_path_env),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -31,24 +31,24 @@ static void test_parse_table(void **state)
 		int ret;
 		const char *addrs; /* addresses joined with "|" */
 	} tests[] = {
-		{ "*", 0, "*" },
-		{ "::", 0, "::" },
-		{ "[::]", 0, "::" },
-		{ "*, ::", 0, "*|::" },
-		{ "*,::", 0, "*|::" },
-		{ " *  ::\t", 0, "*|::" },
-		{ "127.0.0.1", 0, "127.0.0.1" },
-		{ "127.0.0.1 ::1", 0, "127.0.0.1|::1" },
-		{ "[::1], 10.1.2.3", 0, "::1|10.1.2.3" },
-		{ "127.0.0.1,127.0.0.1, 127.0.0.1", 0, "127.0.0.1" },
-		{ "0.0.0.0, *", 0, "*" },
-		{ "", 0, "" },
-		{ " , ,", 0, "" },
-		{ "1.2.3.4.5", -1, NULL },
-		{ "10.0.0.0/8", -1, NULL },
-		{ "127.0.0.1 bad!host", -1, NULL },
-		{ "[::1", -1, NULL },
-		{ "256.1.1.1", -1, NULL },
+	    {"*", 0, "*"},
+	    {"::", 0, "::"},
+	    {"[::]", 0, "::"},
+	    {"*, ::", 0, "*|::"},
+	    {"*,::", 0, "*|::"},
+	    {" *  ::\t", 0, "*|::"},
+	    {"127.0.0.1", 0, "127.0.0.1"},
+	    {"127.0.0.1 ::1", 0, "127.0.0.1|::1"},
+	    {"[::1], 10.1.2.3", 0, "::1|10.1.2.3"},
+	    {"127.0.0.1,127.0.0.1, 127.0.0.1", 0, "127.0.0.1"},
+	    {"0.0.0.0, *", 0, "*"},
+	    {"", 0, ""},
+	    {" , ,", 0, ""},
+	    {"1.2.3.4.5", -1, NULL},
+	    {"10.0.0.0/8", -1, NULL},
+	    {"127.0.0.1 bad!host", -1, NULL},
+	    {"[::1", -1, NULL},
+	    {"256.1.1.1", -1, NULL},
 	};
 
 	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
@@ -86,11 +86,12 @@ static void test_parse_null_and_hostname(void **state)
 	unsigned int count;
 	const char *error;
 
-	assert_int_equal(master_listen_parse(pool, NULL, &ips, &count, &error), 0);
+	assert_int_equal(master_listen_parse(pool, NULL, &ips, &count, &error),
+			 0);
 	assert_int_equal(count, 0);
 	/* localhost comes from /etc/hosts */
-	assert_int_equal(master_listen_parse(pool, "localhost", &ips, &count,
-					     &error), 0);
+	assert_int_equal(
+	    master_listen_parse(pool, "localhost", &ips, &count, &error), 0);
 	assert_true(count >= 1);
 	for (unsigned int i = 0; i < count; i++)
 		assert_true(net_ip_is_loopback(&ips[i]));
@@ -128,15 +129,15 @@ static void test_describe(void **state)
 {
 	struct master_listener *l;
 
-	assert_string_equal(master_listener_describe(inet("pop3", "*", 110,
-							  false, false)),
-			    "listen(*, 110)");
-	assert_string_equal(master_listener_describe(inet("pop3s", "::1", 995,
-							  true, false)),
-			    "listen(::1, 995)");
+	assert_string_equal(
+	    master_listener_describe(inet("pop3", "*", 110, false, false)),
+	    "listen(*, 110)");
+	assert_string_equal(
+	    master_listener_describe(inet("pop3s", "::1", 995, true, false)),
+	    "listen(::1, 995)");
 	l = master_listener_new_unix(pool, "auth", "auth-client",
-				     "/run/loft/auth-client", 0666,
-				     (uid_t)-1, (gid_t)-1);
+				     "/run/loft/auth-client", 0666, (uid_t)-1,
+				     (gid_t)-1);
 	assert_string_equal(master_listener_describe(l),
 			    "net_listen_unix(/run/loft/auth-client)");
 }
@@ -158,29 +159,34 @@ static void test_env_format(void **state)
 	list[3] = master_listener_new_unix(pool, "pop3", "login/pop3",
 					   "/run/loft/login/pop3", 0666,
 					   (uid_t)-1, (gid_t)-1);
-	assert_string_equal(master_listeners_env(pool, list, 4, 3),
-			    "pop3:3:haproxy pop3#2:4:haproxy pop3s:5:ssl:haproxy "
-			    "login/pop3:6");
+	assert_string_equal(
+	    master_listeners_env(pool, list, 4, 3),
+	    "pop3:3:haproxy pop3#2:4:haproxy pop3s:5:ssl:haproxy "
+	    "login/pop3:6");
 	assert_string_equal(master_listeners_env(pool, list + 3, 1, 7),
 			    "login/pop3:7");
 	list[3] = inet("pop3", "10.0.0.1", 110, false, false);
-	assert_string_equal(master_listeners_env(pool, list, 4, 3),
-			    "pop3:3:haproxy pop3#2:4:haproxy pop3s:5:ssl:haproxy "
-			    "pop3#3:6");
+	assert_string_equal(
+	    master_listeners_env(pool, list, 4, 3),
+	    "pop3:3:haproxy pop3#2:4:haproxy pop3s:5:ssl:haproxy "
+	    "pop3#3:6");
 }
 
 static void test_same_socket(void **state)
 {
-	struct master_listener *a = inet("pop3", "127.0.0.1", 110, false, false);
-	struct master_listener *b = inet("other", "127.0.0.1", 110, true, false);
-	struct master_listener *c = inet("pop3", "127.0.0.1", 111, false, false);
+	struct master_listener *a =
+	    inet("pop3", "127.0.0.1", 110, false, false);
+	struct master_listener *b =
+	    inet("other", "127.0.0.1", 110, true, false);
+	struct master_listener *c =
+	    inet("pop3", "127.0.0.1", 111, false, false);
 	struct master_listener *d = inet("pop3", "::1", 110, false, false);
 	struct master_listener *u1 = master_listener_new_unix(
-		pool, "auth", "auth-client", "/x/auth-client", 0666, -1, -1);
+	    pool, "auth", "auth-client", "/x/auth-client", 0666, -1, -1);
 	struct master_listener *u2 = master_listener_new_unix(
-		pool, "auth", "auth-client", "/x/auth-client", 0600, -1, -1);
+	    pool, "auth", "auth-client", "/x/auth-client", 0600, -1, -1);
 	struct master_listener *u3 = master_listener_new_unix(
-		pool, "auth", "auth-master", "/x/auth-master", 0600, -1, -1);
+	    pool, "auth", "auth-master", "/x/auth-master", 0600, -1, -1);
 
 	assert_true(master_listener_same_socket(a, b));
 	assert_false(master_listener_same_socket(a, c));
@@ -209,7 +215,8 @@ static void test_bind_inet(void **state)
 	assert_int_equal(master_listener_bind(l, &error), -1);
 	snprintf(expect, sizeof(expect),
 		 "service(pop3-login): listen(127.0.0.1, %u) failed: "
-		 "Address already in use", port);
+		 "Address already in use",
+		 port);
 	assert_string_equal(error, expect);
 	assert_int_equal(l->fd, -1);
 
@@ -251,14 +258,14 @@ static void test_bind_unix(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_table),
-		cmocka_unit_test(test_parse_null_and_hostname),
-		cmocka_unit_test(test_name_valid),
-		cmocka_unit_test(test_describe),
-		cmocka_unit_test(test_env_format),
-		cmocka_unit_test(test_same_socket),
-		cmocka_unit_test(test_bind_inet),
-		cmocka_unit_test(test_bind_unix),
+	    cmocka_unit_test(test_parse_table),
+	    cmocka_unit_test(test_parse_null_and_hostname),
+	    cmocka_unit_test(test_name_valid),
+	    cmocka_unit_test(test_describe),
+	    cmocka_unit_test(test_env_format),
+	    cmocka_unit_test(test_same_socket),
+	    cmocka_unit_test(test_bind_inet),
+	    cmocka_unit_test(test_bind_unix),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

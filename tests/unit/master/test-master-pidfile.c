@@ -56,16 +56,16 @@ static void test_read_contents(void **state)
 		int ret;
 		pid_t pid;
 	} tests[] = {
-		{ "1234\n", 1, 1234 },
-		{ "1234", 1, 1234 },
-		{ "1234\r\n", 1, 1234 },
-		{ "", 0, 0 },
-		{ "\n", 0, 0 },
-		{ "0\n", 0, 0 },
-		{ "-5\n", 0, 0 },
-		{ "12ab\n", 0, 0 },
-		{ "99999999999999999999\n", 0, 0 },
-		{ "garbage", 0, 0 },
+	    {"1234\n", 1, 1234},
+	    {"1234", 1, 1234},
+	    {"1234\r\n", 1, 1234},
+	    {"", 0, 0},
+	    {"\n", 0, 0},
+	    {"0\n", 0, 0},
+	    {"-5\n", 0, 0},
+	    {"12ab\n", 0, 0},
+	    {"99999999999999999999\n", 0, 0},
+	    {"garbage", 0, 0},
 	};
 	const char *error;
 	pid_t pid;
@@ -176,11 +176,11 @@ static void test_unreadable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_contents),
-		cmocka_unit_test(test_write_read),
-		cmocka_unit_test(test_check_live_and_stale),
-		cmocka_unit_test(test_remove_only_own),
-		cmocka_unit_test(test_unreadable),
+	    cmocka_unit_test(test_read_contents),
+	    cmocka_unit_test(test_write_read),
+	    cmocka_unit_test(test_check_live_and_stale),
+	    cmocka_unit_test(test_remove_only_own),
+	    cmocka_unit_test(test_unreadable),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -147,8 +147,8 @@ static void wait_check(void *context)
 {
 	struct wait_ctx *ctx = context;
 
-	if (ctx->no_processes ? master_services_count_processes() == 0 :
-				count_lines(ctx->prefix) >= ctx->count)
+	if (ctx->no_processes ? master_services_count_processes() == 0
+			      : count_lines(ctx->prefix) >= ctx->count)
 		ioloop_stop(ioloop);
 }
 
@@ -161,7 +161,7 @@ static void wait_timeout(void *context)
  * prefix NULL, until no child runs). */
 static void wait_for(const char *prefix, unsigned int count)
 {
-	struct wait_ctx ctx = { prefix, count, prefix == NULL };
+	struct wait_ctx ctx = {prefix, count, prefix == NULL};
 	struct timeout *to_check, *to_fail;
 
 	to_check = timeout_add(20, wait_check, &ctx);
@@ -172,8 +172,8 @@ static void wait_for(const char *prefix, unsigned int count)
 	if (prefix == NULL)
 		assert_int_equal(master_services_count_processes(), 0);
 	else if (count_lines(prefix) < count)
-		fail_msg("waited for %u '%s' lines, report:\n%s", count,
-			 prefix, read_report());
+		fail_msg("waited for %u '%s' lines, report:\n%s", count, prefix,
+			 read_report());
 }
 
 static void sig_chld(int signo, void *context)
@@ -267,16 +267,20 @@ static void test_life_cycle(void **state)
 	master_services_run();
 	wait_for("start ", 4);
 
+	snprintf(
+	    line, sizeof(line),
+	    "start auth listeners=[auth-client:3 auth-master:4 auth-userdb:5] "
+	    "config=%s fds=[3,4,5] stdin_null=1 sigmask_empty=1 "
+	    "sigpipe_dfl=1\n",
+	    config);
+	assert_true(has_line(line));
 	snprintf(line, sizeof(line),
-		 "start auth listeners=[auth-client:3 auth-master:4 auth-userdb:5] "
-		 "config=%s fds=[3,4,5] stdin_null=1 sigmask_empty=1 sigpipe_dfl=1\n",
+		 "start pop3 listeners=[login/pop3:3] config=%s fds=[3] ",
 		 config);
 	assert_true(has_line(line));
 	snprintf(line, sizeof(line),
-		 "start pop3 listeners=[login/pop3:3] config=%s fds=[3] ", config);
-	assert_true(has_line(line));
-	snprintf(line, sizeof(line),
-		 "start pop3-login listeners=[pop3:3] config=%s fds=[3] ", config);
+		 "start pop3-login listeners=[pop3:3] config=%s fds=[3] ",
+		 config);
 	assert_true(has_line(line));
 	snprintf(path, sizeof(path), "%s/run/auth-master", dir);
 	assert_int_equal(stat(path, &st), 0);
@@ -336,7 +340,7 @@ static void test_life_cycle(void **state)
 static int setup(void **state)
 {
 	char path[300], self[256];
-	static const char *names[] = { "auth", "pop3", "pop3-login" };
+	static const char *names[] = {"auth", "pop3", "pop3-login"};
 	ssize_t len;
 
 	if (mkdtemp(dir) == NULL)
@@ -379,7 +383,7 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_life_cycle),
+	    cmocka_unit_test(test_life_cycle),
 	};
 
 	if (getenv("LOFT_SERVICE") != NULL)
