@@ -131,12 +131,11 @@ int main(int argc, char *argv[])
 	auth = auth_init(env->set, &error);
 	if (auth == NULL)
 		i_fatal("%s", error);
-	auth_worker_pool_init(0);
-	listeners_init(env);
-
 	signal_add(SIGTERM, sig_die, NULL);
 	signal_add(SIGINT, sig_die, NULL);
 	signal_ignore(SIGPIPE);
+	auth_worker_pool_init(0);
+	listeners_init(env);
 	to_expire = timeout_add(AUTH_EXPIRE_INTERVAL_MSECS, expire_successes,
 				NULL);
 

@@ -7,6 +7,7 @@
 #include "auth-worker.h"
 
 #include <pthread.h>
+#include <signal.h>
 
 struct auth_worker_job {
 	struct auth_worker_job *next;
@@ -60,16 +61,16 @@ static void *auth_worker_thread(void *arg)
 	}
 }
 
-static void auth_worker_pipe_input(void *context)
+/* Runs done() for finished jobs. Returns how many. */
+static size_t auth_worker_deliver(struct auth_worker_pool *wp)
 {
-	struct auth_worker_pool *wp = context;
 	struct auth_worker_job *jobs[64];
 	ssize_t ret;
 
 	ret = read(wp->pipe_fd[0], jobs, sizeof(jobs));
 	if (ret < 0) {
 		if (errno == EAGAIN || errno == EINTR)
-			return;
+			return 0;
 		i_fatal("auth worker: read(pipe) failed: %m");
 	}
 	/* Writes are whole pointers and reads of a pipe return whole
@@ -79,6 +80,12 @@ static void auth_worker_pipe_input(void *context)
 		jobs[i]->done(jobs[i]->context);
 		i_free(jobs[i]);
 	}
+	return (size_t)ret / sizeof(jobs[0]);
+}
+
+static void auth_worker_pipe_input(void *context)
+{
+	(void)auth_worker_deliver(context);
 }
 
 void auth_worker_pool_init(unsigned int threads)
@@ -99,6 +106,11 @@ void auth_worker_pool_init(unsigned int threads)
 	fd_close_on_exec(wp->pipe_fd[1], true);
 	fd_set_nonblock(wp->pipe_fd[0], true);
 	wp->threads = i_calloc(threads, sizeof(pthread_t));
+	/* Workers never take signals: they inherit a full mask, so that
+	 * signals reach the ioloop thread. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned int i = 0; i < threads; i++) {
 		int err = pthread_create(&wp->threads[i], NULL,
 					 auth_worker_thread, wp);
@@ -108,6 +120,7 @@ void auth_worker_pool_init(unsigned int threads)
 		}
 		wp->thread_count++;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	wp->io = io_add(wp->pipe_fd[0], IO_READ, auth_worker_pipe_input, wp);
 	worker_pool = wp;
 }
@@ -125,7 +138,7 @@ void auth_worker_pool_deinit(void)
 	for (unsigned int i = 0; i < wp->thread_count; i++)
 		pthread_join(wp->threads[i], NULL);
 	/* Deliver what finished so that requests are released. */
-	auth_worker_pipe_input(wp);
+	while (auth_worker_deliver(wp) > 0) ;
 	io_remove(&wp->io);
 	i_close_fd(&wp->pipe_fd[0]);
 	i_close_fd(&wp->pipe_fd[1]);
