@@ -854,7 +854,7 @@ static void passdb_credentials_callback(struct auth_request *request,
 
 static void passdb_credentials_next(struct auth_request *request)
 {
-	struct passdb_module *passdb;
+	struct passdb_module *passdb = NULL;
 
 	while (request->passdb_idx < request->auth->passdbs.count) {
 		passdb = current_passdb(request);
@@ -868,6 +868,7 @@ static void passdb_credentials_next(struct auth_request *request)
 					      NULL);
 		return;
 	}
+	i_assert(passdb != NULL);
 	passdb->iface->lookup(passdb, request, passdb_credentials_callback);
 }
 

@@ -131,8 +131,15 @@ void passwd_file_db_deinit(struct passwd_file_db **_db)
 	if (db == NULL)
 		return;
 	iter = hash_table_iterate_init(db->files);
-	while (hash_table_iterate(iter, &key, &value))
-		passwd_file_free(value);
+	while (hash_table_iterate(iter, &key, &value)) {
+		struct passwd_file *file = value;
+
+		hash_table_remove(db->files, key);
+		if (file->loaded)
+			passwd_file_free(file);
+		i_free(file->path);
+		i_free(file);
+	}
 	hash_table_iterate_deinit(&iter);
 	hash_table_destroy(&db->files);
 	iter = hash_table_iterate_init(db->logged);
