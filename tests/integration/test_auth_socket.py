@@ -287,3 +287,46 @@ def test_userdb_socket_refuses_request(auth):
     u.send("PASS\t2\talice\n")
     assert u.closed()
     u.close()
+
+
+def loftadm(*args, stdin=None):
+    binary = BUILD_DIR / "src" / "loftadm"
+    if not binary.is_file():
+        pytest.skip("loftadm not built")
+    return subprocess.run([str(binary)] + list(args), input=stdin,
+                          capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def test_loftadm_auth_test_and_user(auth):
+    r = loftadm("-c", str(auth.conf), "auth", "test", "bob", "Secr3t pass")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("passdb: bob auth succeeded\n")
+    r = loftadm("-c", str(auth.conf), "auth", "test", "bob", "nope")
+    assert r.returncode == 77
+    assert r.stdout.startswith("passdb: bob auth failed\n")
+    r = loftadm("-c", str(auth.conf), "user", "alice")
+    assert r.returncode == 0, r.stderr
+    assert "uid\t1000\n" in r.stdout and "home\t/home/alice\n" in r.stdout
+    r = loftadm("-c", str(auth.conf), "user", "nobody")
+    assert r.returncode == 67
+
+
+@pytest.mark.parametrize("scheme", ["SHA512-CRYPT", "SSHA256", "BLF-CRYPT",
+                                    "ARGON2ID", "PLAIN-MD5"])
+def test_loftadm_pw_verifies_in_dovecot(scheme):
+    r = loftadm("pw", "-s", scheme, "-p", "pa ss")
+    assert r.returncode == 0, r.stderr
+    hashed = r.stdout.strip()
+    assert hashed.startswith("{%s}" % scheme)
+    doveadm = Path("/usr/bin/doveadm")
+    if not doveadm.exists():
+        pytest.skip("doveadm not installed")
+    v = subprocess.run([str(doveadm), "pw", "-t", hashed, "-p", "pa ss"],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert v.returncode == 0 and "(verified)" in v.stdout, v.stderr
+
+
+def test_loftadm_pw_from_stdin():
+    r = loftadm("pw", "-s", "SHA256", stdin="Secr3t pass\n")
+    assert r.stdout.strip() == \
+        "{SHA256}sDRxoWKsqOx/+2s8k3KhIyCcE1IFzYLcIHmlxeeNpnE="
