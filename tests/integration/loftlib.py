@@ -425,6 +425,7 @@ class Server:
         self.host = host
         self.proc = None
         self.stopped = False
+        self.prefix = []  # e.g. ["ip", "netns", "exec", NAME]
         self.stderr_path = config.root / ("%s.stderr" % self.kind)
         self.log_path = config.root / ("%s.log" % self.kind)
 
@@ -540,7 +541,7 @@ class LoftServer(Server):
         self.conf_path.write_text(text)
 
     def command(self):
-        return [str(LOFT_BIN), "-F", "-c", str(self.conf_path)]
+        return self.prefix + [str(LOFT_BIN), "-F", "-c", str(self.conf_path)]
 
 
 class DovecotServer(Server):
@@ -566,7 +567,7 @@ class DovecotServer(Server):
         self.conf_path.write_text(text)
 
     def command(self):
-        return [str(DOVECOT_BIN), "-F", "-c", str(self.conf_path)]
+        return self.prefix + [str(DOVECOT_BIN), "-F", "-c", str(self.conf_path)]
 
 
 _DH = None
