@@ -317,13 +317,13 @@ static int value_from_file(struct parse_ctx *ctx, struct config_node *node,
 
 	if (path[0] == '\0')
 		return parse_error(ctx, "%s: '<' requires a file path", node->key);
-	if (ctx->no_files)
-		return parse_error(ctx, "%s: <file not allowed here", node->key);
 	node->value_path = path_resolve(ctx, path);
 	if (def != NULL && (def->flags & SET_FLAG_FILE_PATH) != 0) {
 		node->value = node->value_path;
 		return 0;
 	}
+	if (ctx->no_files)
+		return parse_error(ctx, "%s: <file not allowed here", node->key);
 	if (read_file(ctx->pool, node->value_path, 1024 * 1024, &data, &size,
 		      &error) < 0)
 		return parse_error(ctx, "%s: %s", node->key, error);
