@@ -363,7 +363,7 @@ static const char *db_args23(struct dump_ctx *ctx,
 	if (strcmp(db->driver, "static") == 0)
 		return fields_join(ctx, (const void *)&db->override_fields);
 	*converted_r = false;
-	return db_setting(db, "args");
+	return db->args != NULL ? db->args : db_setting(db, "args");
 }
 
 static void dump_db(struct dump_ctx *ctx, const struct auth_db_settings *db)
@@ -402,6 +402,10 @@ static void dump_db(struct dump_ctx *ctx, const struct auth_db_settings *db)
 	if (ctx->v24) {
 		if (strcmp(db->driver, db->name) != 0)
 			kv_add(ctx, &lines, "driver", db->driver, "");
+		if (db->args != NULL && db->args[0] != '\0' &&
+		    strcmp(db->driver, "passwd-file") != 0 &&
+		    strcmp(db->driver, "static") != 0)
+			kv_add(ctx, &lines, "args", db->args, "");
 		for (unsigned int i = 0; i < db->driver_settings.count; i++) {
 			const char *kv = db->driver_settings.items[i];
 			const char *eq = strchr(kv, '=');

@@ -672,9 +672,8 @@ static void db_convert_args(pool_t pool, struct auth_db_settings *db)
 	} else if (strcmp(db->driver, "static") == 0) {
 		fields_add_words(pool, &db->override_fields,
 				 db->args);
-	} else {
-		config_db_set_driver_setting(pool, db, "args", db->args);
 	}
+	/* other drivers keep args as written */
 }
 
 static int apply_db_fields(struct config_ctx *ctx, struct auth_db_settings *db,

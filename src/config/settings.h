@@ -56,7 +56,11 @@ struct auth_db_settings {
 	const char *driver;       /* "passwd-file", "static", "pam", ... */
 	const char *args;         /* 2.3 args string, as written (NULL in 2.4) */
 	/* 2.4 typed driver settings and anything driver-specific, as
-	 * key=value pairs in order (e.g. passwd_file_path, default_password_scheme). */
+	 * key=value pairs in order (e.g. passwd_file_path, default_password_scheme).
+	 * For 2.3 passwd-file the args are converted into these too
+	 * (scheme= -> default_password_scheme, the path -> passwd_file_path,
+	 * other k=v as they are); 2.3 static args are added to override_fields.
+	 * args itself is kept as written. */
 	ARRAY(const char *) driver_settings; /* "key=value" */
 	ARRAY(const char *) default_fields;  /* "key=value" (may contain %vars) */
 	ARRAY(const char *) override_fields;

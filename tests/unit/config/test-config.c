@@ -176,6 +176,17 @@ static const struct {
 	{ "passdb 2.4 driver from name",
 	  "dovecot_config_version = 2.4.0\npassdb passwd-file {\n passwd_file_path = /etc/u\n}\n",
 	  "passdb {\n  args = /etc/u\n  driver = passwd-file\n}\n" },
+	{ "passdb pam args kept",
+	  "passdb {\n driver = pam\n args = session=yes dovecot\n}\n",
+	  "passdb {\n  args = session=yes dovecot\n  driver = pam\n}\n" },
+	{ "passdb named 2.4",
+	  "dovecot_config_version = 2.4.0\npassdb users {\n driver = passwd-file\n"
+	  " passwd_file_path = /u\n mechanisms_filter = plain login\n}\n",
+	  "passdb {\n  args = /u\n  driver = passwd-file\n"
+	  "  mechanisms = plain login\n  name = users\n}\n" },
+	{ "negated protocol",
+	  "protocol !indexer-worker {\n  mail_debug = yes\n}\n",
+	  "protocol !indexer-worker {\n  mail_debug = yes\n}\n" },
 	{ "userdb override fields",
 	  "userdb {\n driver = passwd\n override_fields = home=/h uid=5\n}\n",
 	  "userdb {\n  driver = passwd\n  override_fields = home=/h uid=5\n}\n" },
