@@ -373,13 +373,21 @@ static int parse_quoted(struct parse_ctx *ctx, const char **pp,
 }
 
 /* Where an unquoted value ends: at end of line, at " #", before a
- * trailing " }" or before a following "ident =" statement. */
+ * trailing " }" or before a following "ident =" statement - except inside
+ * a 2.4 %{...} variable, which may hold spaces, '|' and '='. */
 static const char *unquoted_value_end(const char *p)
 {
 	const char *end = p;
+	unsigned int braces = 0; /* open "%{" inside the value */
 
 	while (*end != '\0') {
-		if (is_space(*end)) {
+		if (*end == '{') {
+			braces++;
+		} else if (*end == '}' && braces > 0) {
+			braces--;
+		} else if (braces > 0) {
+			/* inside %{...}: nothing ends the value but the line */
+		} else if (is_space(*end)) {
 			const char *q = skip_space(end);
 
 			if (*q == '#' || *q == '\0')
@@ -401,6 +409,11 @@ static const char *unquoted_value_end(const char *p)
 			continue;
 		}
 		end++;
+	}
+	if (braces > 0) {
+		/* unbalanced: trim trailing space only */
+		while (end > p && is_space(end[-1]))
+			end--;
 	}
 	return end;
 }

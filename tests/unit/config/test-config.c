@@ -210,6 +210,11 @@ static const struct {
 	{ "2.4 mail pieces",
 	  "mail_driver = maildir\nmail_path = ~/M\nmail_index_path = /i\n",
 	  "mail_location = maildir:~/M:INDEX=/i\n" },
+	{ "2.4 variables with spaces",
+	  "auth_username_format = %{user | lower }\n"
+	  "service x {\n  user = %{a | b = c } }\n",
+	  "auth_username_format = \"%{user | lower }\"\n"
+	  "service x {\n  user = \"%{a | b = c }\"\n}\n" },
 	{ "last value wins", "login_greeting = a\nlogin_greeting = b\n",
 	  "login_greeting = b\n" },
 	{ "empty value", "ssl_cert =\n", "" },
