@@ -209,8 +209,9 @@ static void *logins_thread(void *arg)
 		round++;
 		if (login(c, idx) && conn_cmd(c, "QUIT\r\n", NULL))
 			atomic_fetch_add(&n_ok, 1);
-		else
-			atomic_fetch_add(&n_err, 1);
+		else if (atomic_fetch_add(&n_err, 1) < 3)
+			fprintf(stderr, "popbench: login %u failed: %s\n", idx,
+				c->fd < 0 ? "connect failed" : c->line);
 		conn_close(c);
 	}
 	free(c);
