@@ -218,3 +218,18 @@ def test_quit_before_login_and_dele_all(fresh_server):
     assert c.list()[1] == [] and c.uidl()[1] == []
     c.quit()
     c.close()
+
+
+def test_new_session_right_after_quit_is_not_in_use(fresh_server):
+    """Once QUIT has been answered the session is over: a client that
+    reconnects at once must not be refused with [IN-USE] (a server may
+    release its lock before answering, or wait for it at login)."""
+    srv = fresh_server
+    u = srv.users["alice"]
+    for _ in range(20):
+        c = srv.poplib()
+        c.user(u.name)
+        c.pass_(u.password)   # raises error_proto on -ERR [IN-USE]
+        assert c.stat()[0] == len(u.messages)
+        assert c.quit().startswith(b"+OK")
+        c.close()
