@@ -24,7 +24,8 @@ struct line_reader {
 static char *read_line(pool_t pool, struct line_reader *r)
 {
 	for (;;) {
-		const char *lf = memchr(str_data(r->buf), '\n', str_len(r->buf));
+		const char *lf =
+		    memchr(str_data(r->buf), '\n', str_len(r->buf));
 		if (lf != NULL) {
 			size_t len = lf - str_c(r->buf);
 			char *line = p_strndup(pool, str_data(r->buf), len);
@@ -36,7 +37,7 @@ static char *read_line(pool_t pool, struct line_reader *r)
 		uint64_t now = time_now_msecs();
 		if (now >= r->deadline)
 			return NULL;
-		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+		struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
 		if (poll(&pfd, 1, (int)(r->deadline - now)) <= 0)
 			return NULL;
 		unsigned char *p = str_reserve(r->buf, 4096);
@@ -56,7 +57,7 @@ static int write_all(int fd, const void *data, size_t size)
 	while (size > 0) {
 		ssize_t ret = write(fd, p, size);
 		if (ret < 0 && (errno == EAGAIN || errno == EINTR)) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			struct pollfd pfd = {.fd = fd, .events = POLLOUT};
 			(void)poll(&pfd, 1, 1000);
 			continue;
 		}
@@ -82,8 +83,8 @@ int admin_cmd_auth_test(struct admin_context *ctx, int argc, char **argv)
 		return ADMIN_EX_USAGE;
 	}
 	user = argv[1];
-	password = argc == 3 ? i_strdup(argv[2]) :
-		admin_read_password("Password: ");
+	password =
+	    argc == 3 ? i_strdup(argv[2]) : admin_read_password("Password: ");
 	if (password == NULL)
 		return ADMIN_EX_USAGE;
 	path = admin_socket_path(ctx, "auth-client");
@@ -96,7 +97,8 @@ int admin_cmd_auth_test(struct admin_context *ctx, int argc, char **argv)
 	pool = pool_create_secure("auth test", 1024);
 	r.fd = net_connect_unix(path);
 	if (r.fd < 0) {
-		fprintf(stderr, "loftadm: Error: connect(%s) failed: %m\n", path);
+		fprintf(stderr, "loftadm: Error: connect(%s) failed: %m\n",
+			path);
 		goto out;
 	}
 	r.deadline = time_now_msecs() + ADMIN_AUTH_TIMEOUT_MSECS;
@@ -108,7 +110,8 @@ int admin_cmd_auth_test(struct admin_context *ctx, int argc, char **argv)
 	str_append_c(resp, '\0');
 	str_append(resp, password);
 	out = str_new(pool, 512);
-	str_printfa(out, "VERSION\t1\t2\nCPID\t%ld\n"
+	str_printfa(out,
+		    "VERSION\t1\t2\nCPID\t%ld\n"
 		    "AUTH\t1\tPLAIN\tservice=loftadm\tdebug\tresp=",
 		    (long)getpid());
 	base64_encode(str_data(resp), str_len(resp), out);
@@ -126,7 +129,8 @@ int admin_cmd_auth_test(struct admin_context *ctx, int argc, char **argv)
 			printf("passdb: %s auth succeeded\n", user);
 			printf("extra fields:\n");
 			for (unsigned int i = 2; args[i] != NULL; i++)
-				printf("  %s\n", str_tabunescape(pool, args[i]));
+				printf("  %s\n",
+				       str_tabunescape(pool, args[i]));
 			ret = 0;
 			break;
 		}
@@ -138,8 +142,10 @@ int admin_cmd_auth_test(struct admin_context *ctx, int argc, char **argv)
 					temp = true;
 			}
 			if (temp) {
-				fprintf(stderr, "passdb: %s auth failed: "
-					"internal error\n", user);
+				fprintf(stderr,
+					"passdb: %s auth failed: "
+					"internal error\n",
+					user);
 				ret = ADMIN_EX_TEMPFAIL;
 			} else {
 				printf("passdb: %s auth failed\n", user);
@@ -170,7 +176,7 @@ out:
 
 int admin_cmd_user(struct admin_context *ctx, int argc, char **argv)
 {
-	static const char *const extra[] = { "service=loftadm", NULL };
+	static const char *const extra[] = {"service=loftadm", NULL};
 	struct auth_user_reply reply;
 	const char *path, *error;
 	enum auth_master_result result;
@@ -185,9 +191,9 @@ int admin_cmd_user(struct admin_context *ctx, int argc, char **argv)
 	if (path == NULL)
 		return ADMIN_EX_TEMPFAIL;
 	pool = pool_create("user", 1024);
-	result = auth_master_user_lookup(pool, path, argv[1], extra,
-					 ADMIN_AUTH_TIMEOUT_MSECS, &reply,
-					 &error);
+	result =
+	    auth_master_user_lookup(pool, path, argv[1], extra,
+				    ADMIN_AUTH_TIMEOUT_MSECS, &reply, &error);
 	switch (result) {
 	case AUTH_MASTER_RESULT_OK:
 		printf("field\tvalue\n");

@@ -42,8 +42,8 @@ const char *admin_socket_path(struct admin_context *ctx, const char *name)
 	struct loft_settings *set;
 	const char *error, *conf;
 
-	conf = ctx->config_path != NULL ? ctx->config_path :
-		config_default_path();
+	conf =
+	    ctx->config_path != NULL ? ctx->config_path : config_default_path();
 	if (config_load(conf, NULL, &set, &error) < 0) {
 		fprintf(stderr, "loftadm: Error: %s\n", error);
 		return NULL;

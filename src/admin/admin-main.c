@@ -8,16 +8,15 @@
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: loftadm [-c CONFIG] COMMAND [ARGS]\n"
-		"  pw [-s SCHEME] [-p PASSWORD] [-r ROUNDS]\n"
-		"  auth test USER [PASSWORD]\n"
-		"  user USER\n");
+	fprintf(stderr, "usage: loftadm [-c CONFIG] COMMAND [ARGS]\n"
+			"  pw [-s SCHEME] [-p PASSWORD] [-r ROUNDS]\n"
+			"  auth test USER [PASSWORD]\n"
+			"  user USER\n");
 }
 
 int main(int argc, char *argv[])
 {
-	struct admin_context ctx = { .config_path = NULL };
+	struct admin_context ctx = {.config_path = NULL};
 	int i = 1;
 
 	log_set_prefix("loftadm: ");

@@ -28,13 +28,15 @@ int admin_cmd_pw(struct admin_context *ctx, int argc, char **argv)
 			break;
 		case 'r':
 			if (str_to_uint(optarg, &rounds) < 0) {
-				fprintf(stderr, "loftadm pw: Invalid rounds: %s\n",
+				fprintf(stderr,
+					"loftadm pw: Invalid rounds: %s\n",
 					optarg);
 				return ADMIN_EX_USAGE;
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: loftadm pw [-s SCHEME] [-p PASSWORD] [-r ROUNDS]\n");
+			fprintf(stderr, "usage: loftadm pw [-s SCHEME] [-p "
+					"PASSWORD] [-r ROUNDS]\n");
 			return ADMIN_EX_USAGE;
 		}
 	}

@@ -20,23 +20,23 @@
 #include "auth-client-connection.h"
 
 #define AUTH_CLIENT_MAX_ARGS 64
-#define AUTH_INTERNAL_FAILURE_MSG \
+#define AUTH_INTERNAL_FAILURE_MSG                                              \
 	"Internal error occurred. Refer to server log for more information."
 
 struct auth_client_connection {
 	struct auth_client_connection *prev, *next;
 	struct auth *auth;
 	struct iostream *stream;
-	string_t *capture;   /* capture mode output */
-	string_t *linebuf;   /* partial input line */
-	pool_t line_pool;    /* per-line scratch */
+	string_t *capture; /* capture mode output */
+	string_t *linebuf; /* partial input line */
+	pool_t line_pool;  /* per-line scratch */
 	bool skip_to_lf;
 	bool version_received;
 	bool destroyed, failed;
 	struct timeout *to_destroy;
 
 	unsigned int connect_uid;
-	pid_t peer_pid;   /* SO_PEERCRED, 0 = unknown */
+	pid_t peer_pid;	  /* SO_PEERCRED, 0 = unknown */
 	pid_t client_pid; /* CPID, 0 = not yet */
 	char cookie[33];
 
@@ -62,16 +62,16 @@ static void conn_send(struct auth_client_connection *conn, string_t *line)
 			conn->connect_uid);
 		conn->failed = true;
 		if (conn->to_destroy == NULL && current_ioloop != NULL) {
-			conn->to_destroy = timeout_add_once(0,
-				conn_destroy_timeout, conn, &conn->to_destroy);
+			conn->to_destroy = timeout_add_once(
+			    0, conn_destroy_timeout, conn, &conn->to_destroy);
 		}
 		return;
 	}
 	if (iostream_flush(conn->stream) < 0 && !conn->failed) {
 		conn->failed = true;
 		if (conn->to_destroy == NULL && current_ioloop != NULL) {
-			conn->to_destroy = timeout_add_once(0,
-				conn_destroy_timeout, conn, &conn->to_destroy);
+			conn->to_destroy = timeout_add_once(
+			    0, conn_destroy_timeout, conn, &conn->to_destroy);
 		}
 	}
 }
@@ -84,8 +84,8 @@ static void conn_send_str(struct auth_client_connection *conn, const char *s)
 	conn_send(conn, line);
 }
 
-const char *auth_client_connection_get_cookie(
-	const struct auth_client_connection *conn)
+const char *
+auth_client_connection_get_cookie(const struct auth_client_connection *conn)
 {
 	return conn->cookie;
 }
@@ -159,8 +159,8 @@ static void conn_remove_request(struct auth_client_connection *conn,
 static bool reply_field_is_internal(const char *field)
 {
 	static const char *const internal[] = {
-		"nopassword=", "password=", "nodelay=", "allow_nets=",
-		"allow_real_nets=",
+	    "nopassword=", "password=",	       "nodelay=",
+	    "allow_nets=", "allow_real_nets=",
 	};
 	for (unsigned int i = 0; i < N_ELEMENTS(internal); i++) {
 		if (str_begins(field, internal[i], NULL))
@@ -173,8 +173,8 @@ static void conn_send_fail_line(struct auth_client_connection *conn,
 				struct auth_request *request)
 {
 	string_t *line = str_new(conn->line_pool, 128);
-	const char *user = request->user != NULL ? request->user :
-		request->original_username;
+	const char *user =
+	    request->user != NULL ? request->user : request->original_username;
 
 	str_printfa(line, "FAIL\t%u", request->id);
 	if (user != NULL) {
@@ -236,22 +236,23 @@ static void auth_client_request_reply(struct auth_request *request,
 	case AUTH_REPLY_SUCCESS:
 		if (auth_verbose_enabled(conn->auth, NULL) &&
 		    conn->auth->set->auth_debug) {
-			i_debug("client %u: %s authenticated", conn->connect_uid,
-				request->user);
+			i_debug("client %u: %s authenticated",
+				conn->connect_uid, request->user);
 		}
 		conn_reply_success(conn, request);
 		break;
 	case AUTH_REPLY_FAIL:
 		if (delay == 0 || current_ioloop == NULL ||
-		    auth_fields_find(&request->extra_fields, "nodelay") != NULL) {
+		    auth_fields_find(&request->extra_fields, "nodelay") !=
+			NULL) {
 			conn_send_fail_line(conn, request);
 			conn_remove_request(conn, request);
 			break;
 		}
 		/* Keep the request (its id stays taken) until the delay
 		 * has passed, then answer. */
-		request->to_delay = timeout_add_once(delay,
-			request_delayed_fail, request, &request->to_delay);
+		request->to_delay = timeout_add_once(
+		    delay, request_delayed_fail, request, &request->to_delay);
 		break;
 	case AUTH_REPLY_INTERNAL_FAIL:
 		line = str_new(conn->line_pool, 128);
@@ -282,8 +283,8 @@ static void conn_fail_now(struct auth_client_connection *conn, unsigned int id,
 	conn_send(conn, line);
 }
 
-static int conn_cmd_auth(struct auth_client_connection *conn,
-			 char *const *args, unsigned int argc)
+static int conn_cmd_auth(struct auth_client_connection *conn, char *const *args,
+			 unsigned int argc)
 {
 	const struct mech_module *mech;
 	struct auth_request *request;
@@ -292,14 +293,18 @@ static int conn_cmd_auth(struct auth_client_connection *conn,
 	const char *resp = NULL;
 
 	if (argc < 2 || str_to_uint(args[0], &id) < 0)
-		return conn_error(conn, "BUG: Authentication client sent broken AUTH request");
+		return conn_error(
+		    conn,
+		    "BUG: Authentication client sent broken AUTH request");
 	if (conn_find_request(conn, id) >= 0)
-		return conn_error(conn, "BUG: Authentication client sent a duplicate ID");
+		return conn_error(
+		    conn, "BUG: Authentication client sent a duplicate ID");
 	if (conn->requests.count >= AUTH_CLIENT_MAX_PENDING) {
 		i_warning("auth client %u: too many pending requests",
 			  conn->connect_uid);
 		string_t *line = str_new(conn->line_pool, 64);
-		str_printfa(line, "FAIL\t%u\treason=Too many pending requests\ttemp",
+		str_printfa(line,
+			    "FAIL\t%u\treason=Too many pending requests\ttemp",
 			    id);
 		conn_send(conn, line);
 		return 0;
@@ -311,14 +316,14 @@ static int conn_cmd_auth(struct auth_client_connection *conn,
 		return 0;
 	}
 
-	request = auth_request_new(conn->auth, mech, auth_client_request_reply,
-				   conn);
+	request =
+	    auth_request_new(conn->auth, mech, auth_client_request_reply, conn);
 	request->id = id;
 	request->want_userdb = true;
 	for (unsigned int i = 2; i < argc; i++) {
 		const char *arg = args[i], *eq = strchr(arg, '=');
-		const char *key = eq == NULL ? arg :
-			p_strndup(request->pool, arg, eq - arg);
+		const char *key =
+		    eq == NULL ? arg : p_strndup(request->pool, arg, eq - arg);
 		const char *value = eq == NULL ? NULL : eq + 1;
 
 		if (strcmp(key, "resp") == 0) {
@@ -329,19 +334,24 @@ static int conn_cmd_auth(struct auth_client_connection *conn,
 			value = str_tabunescape(request->pool, value);
 		if (!auth_request_import(request, key, value)) {
 			auth_request_unref(&request);
-			return conn_error(conn, "BUG: Authentication client sent an invalid AUTH parameter");
+			return conn_error(conn,
+					  "BUG: Authentication client sent an "
+					  "invalid AUTH parameter");
 		}
 	}
 	if (request->service == NULL) {
 		auth_request_unref(&request);
-		return conn_error(conn, "BUG: Authentication client didn't specify service");
+		return conn_error(
+		    conn, "BUG: Authentication client didn't specify service");
 	}
 
 	if (resp != NULL) {
 		initial = str_new(request->pool, strlen(resp) * 3 / 4 + 4);
 		if (base64_decode(resp, strlen(resp), initial) < 0) {
 			auth_request_unref(&request);
-			conn_fail_now(conn, id, "Invalid base64 data in initial response");
+			conn_fail_now(
+			    conn, id,
+			    "Invalid base64 data in initial response");
 			return 0;
 		}
 		if (str_len(initial) > MECH_MAX_RESPONSE_SIZE) {
@@ -353,17 +363,16 @@ static int conn_cmd_auth(struct auth_client_connection *conn,
 
 	array_push(&conn->requests, request);
 	auth_request_ref(request);
-	mech->auth_initial(request,
-			   initial == NULL ? (const unsigned char *)"" :
-			   str_data(initial),
-			   initial == NULL ? 0 : str_len(initial),
-			   initial != NULL);
+	mech->auth_initial(
+	    request,
+	    initial == NULL ? (const unsigned char *)"" : str_data(initial),
+	    initial == NULL ? 0 : str_len(initial), initial != NULL);
 	auth_request_unref(&request);
 	return 0;
 }
 
-static int conn_cmd_cont(struct auth_client_connection *conn,
-			 char *const *args, unsigned int argc)
+static int conn_cmd_cont(struct auth_client_connection *conn, char *const *args,
+			 unsigned int argc)
 {
 	struct auth_request *request;
 	unsigned int id;
@@ -371,7 +380,9 @@ static int conn_cmd_cont(struct auth_client_connection *conn,
 	int idx;
 
 	if (argc < 2 || str_to_uint(args[0], &id) < 0)
-		return conn_error(conn, "BUG: Authentication client sent broken CONT request");
+		return conn_error(
+		    conn,
+		    "BUG: Authentication client sent broken CONT request");
 	idx = conn_find_request(conn, id);
 	if (idx < 0) {
 		/* It may have just failed or timed out. */
@@ -386,7 +397,8 @@ static int conn_cmd_cont(struct auth_client_connection *conn,
 	}
 	data = str_new(request->pool, strlen(args[1]) * 3 / 4 + 4);
 	if (base64_decode(args[1], strlen(args[1]), data) < 0) {
-		auth_request_fail(request, "Invalid base64 data in continued response");
+		auth_request_fail(request,
+				  "Invalid base64 data in continued response");
 		return 0;
 	}
 	if (str_len(data) > MECH_MAX_RESPONSE_SIZE) {
@@ -400,18 +412,21 @@ static int conn_cmd_cont(struct auth_client_connection *conn,
 	return 0;
 }
 
-static int conn_cmd_cpid(struct auth_client_connection *conn,
-			 char *const *args, unsigned int argc)
+static int conn_cmd_cpid(struct auth_client_connection *conn, char *const *args,
+			 unsigned int argc)
 {
 	unsigned int pid;
 
 	if (conn->client_pid != 0)
-		return conn_error(conn, "BUG: Authentication client sent CPID twice");
+		return conn_error(conn,
+				  "BUG: Authentication client sent CPID twice");
 	if (argc < 1 || str_to_uint(args[0], &pid) < 0 || pid == 0)
-		return conn_error(conn, "BUG: Authentication client sent an invalid CPID");
+		return conn_error(
+		    conn, "BUG: Authentication client sent an invalid CPID");
 	if (conn->peer_pid != 0 && (pid_t)pid != conn->peer_pid) {
-		i_error("auth client %u: CPID %u does not match the peer's pid %ld",
-			conn->connect_uid, pid, (long)conn->peer_pid);
+		i_error(
+		    "auth client %u: CPID %u does not match the peer's pid %ld",
+		    conn->connect_uid, pid, (long)conn->peer_pid);
 		return -1;
 	}
 	conn->client_pid = (pid_t)pid;
@@ -444,21 +459,27 @@ static int conn_handle_line(struct auth_client_connection *conn, char *line)
 
 		if (strcmp(cmd, "VERSION") != 0 || argc < 2 ||
 		    str_to_uint(args[0], &major) < 0)
-			return conn_error(conn, "Authentication client didn't send VERSION");
+			return conn_error(
+			    conn, "Authentication client didn't send VERSION");
 		if (major != AUTH_CLIENT_PROTOCOL_MAJOR)
-			return conn_error(conn, "Authentication client is not compatible with this server (major version mismatch)");
+			return conn_error(
+			    conn, "Authentication client is not compatible "
+				  "with this server (major version mismatch)");
 		conn->version_received = true;
 		return 0;
 	}
 	if (strcmp(cmd, "CPID") == 0)
 		return conn_cmd_cpid(conn, args, argc);
 	if (conn->client_pid == 0)
-		return conn_error(conn, "BUG: Authentication client sent a command before CPID");
+		return conn_error(
+		    conn,
+		    "BUG: Authentication client sent a command before CPID");
 	if (strcmp(cmd, "AUTH") == 0)
 		return conn_cmd_auth(conn, args, argc);
 	if (strcmp(cmd, "CONT") == 0)
 		return conn_cmd_cont(conn, args, argc);
-	return conn_error(conn, "BUG: Authentication client sent unknown command");
+	return conn_error(conn,
+			  "BUG: Authentication client sent unknown command");
 }
 
 int auth_client_connection_input(struct auth_client_connection *conn,
@@ -468,7 +489,8 @@ int auth_client_connection_input(struct auth_client_connection *conn,
 
 	while (i < size && !conn->failed) {
 		const unsigned char *lf = memchr(data + i, '\n', size - i);
-		size_t chunk = lf == NULL ? size - i : (size_t)(lf - (data + i));
+		size_t chunk =
+		    lf == NULL ? size - i : (size_t)(lf - (data + i));
 
 		if (conn->skip_to_lf) {
 			if (lf == NULL)
@@ -478,7 +500,8 @@ int auth_client_connection_input(struct auth_client_connection *conn,
 			continue;
 		}
 		if (str_len(conn->linebuf) + chunk > AUTH_CLIENT_MAX_LINE) {
-			return conn_error(conn, "Authentication client sent too long line");
+			return conn_error(
+			    conn, "Authentication client sent too long line");
 		}
 		str_append_n(conn->linebuf, data + i, chunk);
 		if (lf == NULL)
@@ -490,7 +513,8 @@ int auth_client_connection_input(struct auth_client_connection *conn,
 		size_t len = strlen(line);
 		if (len != str_len(conn->linebuf)) {
 			str_truncate(conn->linebuf, 0);
-			return conn_error(conn, "Authentication client sent NUL in a line");
+			return conn_error(
+			    conn, "Authentication client sent NUL in a line");
 		}
 		safe_memset0(conn->linebuf->data, str_len(conn->linebuf));
 		str_truncate(conn->linebuf, 0);

@@ -10,10 +10,10 @@
  *   C: AUTH\t<id>\t<MECH>\tservice=<s>[\tsecured][\tlip=..][\trip=..]
  *      [\tlport=..][\trport=..][\tsession=..][\tresp=<base64>]
  *   S: CONT\t<id>\t<base64>      C: CONT\t<id>\t<base64>
- *   S: OK\t<id>\tuser=<u>[\tfields]  or  FAIL\t<id>[\tuser=<u>][\treason=..][\ttemp]
- * Input is split into lines by a bounded assembler (AUTH_CLIENT_MAX_LINE
- * bytes; a longer line drops the connection). FAILs for wrong
- * credentials are delayed by auth_failure_delay.
+ *   S: OK\t<id>\tuser=<u>[\tfields]  or
+ * FAIL\t<id>[\tuser=<u>][\treason=..][\ttemp] Input is split into lines by a
+ * bounded assembler (AUTH_CLIENT_MAX_LINE bytes; a longer line drops the
+ * connection). FAILs for wrong credentials are delayed by auth_failure_delay.
  *
  * A connection made with fd -1 has no socket: its output is collected in
  * a string (unit tests, fuzzing). */
@@ -43,10 +43,11 @@ void auth_client_connection_destroy(struct auth_client_connection **conn);
 int auth_client_connection_input(struct auth_client_connection *conn,
 				 const unsigned char *data, size_t size);
 /* Capture mode: the output sent so far. */
-string_t *auth_client_connection_get_output(struct auth_client_connection *conn);
+string_t *
+auth_client_connection_get_output(struct auth_client_connection *conn);
 /* The COOKIE sent in the handshake (32 hex digits). */
-const char *auth_client_connection_get_cookie(
-	const struct auth_client_connection *conn);
+const char *
+auth_client_connection_get_cookie(const struct auth_client_connection *conn);
 /* Overrides the peer pid check (capture mode has no peer). */
 void auth_client_connection_set_peer_pid(struct auth_client_connection *conn,
 					 pid_t pid);

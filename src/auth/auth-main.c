@@ -34,9 +34,9 @@ struct auth_listener {
 };
 
 static struct auth_listener listeners[] = {
-	{ "auth-client", AUTH_LISTENER_CLIENT, 0600, -1, NULL },
-	{ "auth-master", AUTH_LISTENER_MASTER, 0600, -1, NULL },
-	{ "auth-userdb", AUTH_LISTENER_USERDB, 0600, -1, NULL },
+    {"auth-client", AUTH_LISTENER_CLIENT, 0600, -1, NULL},
+    {"auth-master", AUTH_LISTENER_MASTER, 0600, -1, NULL},
+    {"auth-userdb", AUTH_LISTENER_USERDB, 0600, -1, NULL},
 };
 
 static struct auth *auth;
@@ -94,14 +94,15 @@ static void listeners_init(const struct service_env *env)
 
 		if (under_master) {
 			const struct service_listener *sl =
-				service_env_find_listener(env, l->name);
+			    service_env_find_listener(env, l->name);
 			if (sl == NULL)
 				continue;
 			l->fd = sl->fd;
 			fd_set_nonblock(l->fd, true);
 			fd_close_on_exec(l->fd, true);
 		} else {
-			const char *path = service_env_socket_path(env, l->name);
+			const char *path =
+			    service_env_socket_path(env, l->name);
 
 			l->fd = net_listen_unix(path, l->mode, 0);
 			if (l->fd < 0)
@@ -137,8 +138,8 @@ int main(int argc, char *argv[])
 	signal_ignore(SIGPIPE);
 	auth_worker_pool_init(0);
 	listeners_init(env);
-	to_expire = timeout_add(AUTH_EXPIRE_INTERVAL_MSECS, expire_successes,
-				NULL);
+	to_expire =
+	    timeout_add(AUTH_EXPIRE_INTERVAL_MSECS, expire_successes, NULL);
 
 	ioloop_run(ioloop);
 

@@ -37,7 +37,7 @@ const char *auth_user_reply_field(const struct auth_user_reply *reply,
 
 static int client_wait(struct master_client *c, short events)
 {
-	struct pollfd pfd = { .fd = c->fd, .events = events };
+	struct pollfd pfd = {.fd = c->fd, .events = events};
 	uint64_t now = time_now_msecs();
 	int ret;
 
@@ -70,8 +70,8 @@ static int client_write(struct master_client *c, const char *data, size_t size)
 			continue;
 		}
 		if (ret < 0) {
-			*c->error_r = p_strdup_printf(c->pool,
-				"write(auth socket) failed: %m");
+			*c->error_r = p_strdup_printf(
+			    c->pool, "write(auth socket) failed: %m");
 			return -1;
 		}
 		data += ret;
@@ -84,11 +84,12 @@ static int client_write(struct master_client *c, const char *data, size_t size)
 static char *client_read_line(struct master_client *c)
 {
 	for (;;) {
-		const char *lf = memchr(str_data(c->inbuf), '\n',
-					str_len(c->inbuf));
+		const char *lf =
+		    memchr(str_data(c->inbuf), '\n', str_len(c->inbuf));
 		if (lf != NULL) {
 			size_t len = lf - str_c(c->inbuf);
-			char *line = p_strndup(c->pool, str_data(c->inbuf), len);
+			char *line =
+			    p_strndup(c->pool, str_data(c->inbuf), len);
 
 			str_delete(c->inbuf, 0, len + 1);
 			return line;
@@ -105,8 +106,8 @@ static char *client_read_line(struct master_client *c)
 			continue;
 		}
 		if (ret < 0) {
-			*c->error_r = p_strdup_printf(c->pool,
-				"read(auth socket) failed: %m");
+			*c->error_r = p_strdup_printf(
+			    c->pool, "read(auth socket) failed: %m");
 			return NULL;
 		}
 		if (ret == 0) {
@@ -123,10 +124,10 @@ master_client_run(pool_t pool, const char *socket_path, const char *cmd,
 		  struct auth_user_reply *reply_r, const char **error_r)
 {
 	struct master_client c = {
-		.pool = pool,
-		.error_r = error_r,
-		.deadline = time_now_msecs() + (timeout_msecs == 0 ? 30000 :
-						timeout_msecs),
+	    .pool = pool,
+	    .error_r = error_r,
+	    .deadline =
+		time_now_msecs() + (timeout_msecs == 0 ? 30000 : timeout_msecs),
 	};
 	enum auth_master_result result = AUTH_MASTER_RESULT_INTERNAL_ERROR;
 	char idstr[16];
@@ -151,7 +152,8 @@ master_client_run(pool_t pool, const char *socket_path, const char *cmd,
 
 		if (strcmp(args[0], "VERSION") == 0) {
 			if (argc < 2 || strcmp(args[1], "1") != 0) {
-				*error_r = "Auth server has an incompatible protocol version";
+				*error_r = "Auth server has an incompatible "
+					   "protocol version";
 				goto out;
 			}
 			continue;
@@ -170,14 +172,14 @@ master_client_run(pool_t pool, const char *socket_path, const char *cmd,
 			*error_r = "Auth lookup failed";
 			for (unsigned int i = 2; i < argc; i++) {
 				if (str_begins(args[i], "reason=", NULL))
-					*error_r = str_tabunescape(pool,
-								   args[i] + 7);
+					*error_r =
+					    str_tabunescape(pool, args[i] + 7);
 			}
 			goto out;
 		}
 		if (strcmp(args[0], reply_cmd) == 0 && argc >= 3) {
-			const char **fields = p_new(pool, const char *,
-						    argc - 3 + 1);
+			const char **fields =
+			    p_new(pool, const char *, argc - 3 + 1);
 			for (unsigned int i = 3; i < argc; i++)
 				fields[i - 3] = str_tabunescape(pool, args[i]);
 			reply_r->user = str_tabunescape(pool, args[2]);
@@ -202,8 +204,8 @@ static const char *build_lookup(pool_t pool, const char *cmd, const char *user,
 
 	str_printfa(str, "VERSION\t1\t0\n%s\t%u\t", cmd, AUTH_MASTER_CLIENT_ID);
 	str_append_tabescaped(str, user);
-	for (unsigned int i = 0; extra_fields != NULL &&
-	     extra_fields[i] != NULL; i++) {
+	for (unsigned int i = 0;
+	     extra_fields != NULL && extra_fields[i] != NULL; i++) {
 		str_append_c(str, '\t');
 		str_append_tabescaped(str, extra_fields[i]);
 	}

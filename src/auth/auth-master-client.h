@@ -4,13 +4,12 @@
  * Speaks Dovecot's auth-master protocol:
  *   C: VERSION\t1\t0
  *   C: REQUEST\t<id>\t<client_pid>\t<client_auth_id>\t<cookie>
- *   S: USER\t<id>\t<user>\t<userdb fields...> | NOTFOUND\t<id> | FAIL\t<id>\treason=...
- *   C: USER\t<id>\t<user>\tservice=<s>[\trip=..]
- *   S: USER\t<id>\t<user>\t<fields> | NOTFOUND\t<id> | FAIL\t<id>\t...
- *   C: PASS\t<id>\t<user>\tservice=<s>
- *   S: PASS\t<id>\t<user>\t<passdb fields> | NOTFOUND | FAIL
- * Lookups here are blocking with a timeout: they are used once per login
- * hand-off before a session starts, or by command-line tools. */
+ *   S: USER\t<id>\t<user>\t<userdb fields...> | NOTFOUND\t<id> |
+ * FAIL\t<id>\treason=... C: USER\t<id>\t<user>\tservice=<s>[\trip=..] S:
+ * USER\t<id>\t<user>\t<fields> | NOTFOUND\t<id> | FAIL\t<id>\t... C:
+ * PASS\t<id>\t<user>\tservice=<s> S: PASS\t<id>\t<user>\t<passdb fields> |
+ * NOTFOUND | FAIL Lookups here are blocking with a timeout: they are used once
+ * per login hand-off before a session starts, or by command-line tools. */
 #ifndef LOFT_AUTH_MASTER_CLIENT_H
 #define LOFT_AUTH_MASTER_CLIENT_H
 

@@ -52,8 +52,8 @@ static void master_send(struct auth_master_connection *conn, string_t *line)
 		i_error("auth-master connection: output failed, disconnecting");
 		conn->failed = true;
 		if (conn->to_destroy == NULL && current_ioloop != NULL) {
-			conn->to_destroy = timeout_add_once(0,
-				master_destroy_timeout, conn, &conn->to_destroy);
+			conn->to_destroy = timeout_add_once(
+			    0, master_destroy_timeout, conn, &conn->to_destroy);
 		}
 	}
 }
@@ -112,12 +112,15 @@ static int master_cmd_request(struct auth_master_connection *conn,
 	ret = auth_success_take(conn->auth, conn->line_pool, (pid_t)pid,
 				auth_id, args[3], &user, &found, &fields);
 	if (ret < 0) {
-		str_printfa(line, "FAIL\t%u\treason=Internal userdb failure", id);
+		str_printfa(line, "FAIL\t%u\treason=Internal userdb failure",
+			    id);
 	} else if (ret == 0) {
 		i_error("Master requested auth for nonexistent client %u "
 			"(or the request timed out or the cookie is wrong)",
 			pid);
-		str_printfa(line, "FAIL\t%u\treason=Authentication request not found", id);
+		str_printfa(line,
+			    "FAIL\t%u\treason=Authentication request not found",
+			    id);
 	} else if (!found) {
 		str_printfa(line, "NOTFOUND\t%u", id);
 	} else {
@@ -189,17 +192,18 @@ static int master_cmd_lookup(struct auth_master_connection *conn,
 	const char *error, *user;
 
 	if (argc < 2 || str_to_uint(args[0], &id) < 0 || args[1][0] == '\0')
-		return master_error(conn, pass ?
-				    "BUG: Master sent broken PASS" :
-				    "BUG: Master sent broken USER");
+		return master_error(conn, pass
+					      ? "BUG: Master sent broken PASS"
+					      : "BUG: Master sent broken USER");
 	request = auth_request_new(conn->auth, NULL, NULL, conn);
 	request->id = id;
 	for (unsigned int i = 2; i < argc; i++) {
 		const char *eq = strchr(args[i], '=');
-		const char *key = eq == NULL ? args[i] :
-			p_strndup(request->pool, args[i], eq - args[i]);
-		const char *value = eq == NULL ? NULL :
-			str_tabunescape(request->pool, eq + 1);
+		const char *key = eq == NULL ? args[i]
+					     : p_strndup(request->pool, args[i],
+							 eq - args[i]);
+		const char *value =
+		    eq == NULL ? NULL : str_tabunescape(request->pool, eq + 1);
 
 		(void)auth_request_import(request, key, value);
 	}
@@ -243,7 +247,7 @@ static void master_list_user(const char *user, bool failed, void *context)
 static int master_cmd_list(struct auth_master_connection *conn,
 			   char *const *args, unsigned int argc)
 {
-	struct master_list_ctx ctx = { .conn = conn };
+	struct master_list_ctx ctx = {.conn = conn};
 	string_t *line = str_new(conn->line_pool, 64);
 	bool any = false;
 
@@ -292,7 +296,9 @@ static int master_handle_line(struct auth_master_connection *conn, char *line)
 		    str_to_uint(args[0], &major) < 0)
 			return master_error(conn, "Master didn't send VERSION");
 		if (major != AUTH_MASTER_PROTOCOL_MAJOR)
-			return master_error(conn, "Master is not compatible with this server (major version mismatch)");
+			return master_error(
+			    conn, "Master is not compatible with this server "
+				  "(major version mismatch)");
 		conn->version_received = true;
 		return 0;
 	}
@@ -302,8 +308,9 @@ static int master_handle_line(struct auth_master_connection *conn, char *line)
 		return master_cmd_list(conn, args, argc);
 	if (conn->userdb_only) {
 		if (strcmp(cmd, "REQUEST") == 0 || strcmp(cmd, "PASS") == 0) {
-			return master_error(conn,
-				"auth-userdb socket allows only USER and LIST");
+			return master_error(
+			    conn,
+			    "auth-userdb socket allows only USER and LIST");
 		}
 	} else {
 		if (strcmp(cmd, "REQUEST") == 0)
@@ -321,7 +328,8 @@ int auth_master_connection_input(struct auth_master_connection *conn,
 
 	while (i < size && !conn->failed) {
 		const unsigned char *lf = memchr(data + i, '\n', size - i);
-		size_t chunk = lf == NULL ? size - i : (size_t)(lf - (data + i));
+		size_t chunk =
+		    lf == NULL ? size - i : (size_t)(lf - (data + i));
 
 		if (str_len(conn->linebuf) + chunk > AUTH_MASTER_MAX_LINE)
 			return master_error(conn, "Master sent too long line");

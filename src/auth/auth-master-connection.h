@@ -5,11 +5,12 @@
  * On connect the server sends VERSION\t1\t0 and SPID\t<pid>; the client
  * sends VERSION\t1\t<minor> first. Then:
  *   REQUEST\t<id>\t<client_pid>\t<client_auth_id>\t<cookie>
- *     -> USER\t<id>\t<user>\t<userdb fields> | NOTFOUND\t<id> | FAIL\t<id>\treason=..
- *   USER\t<id>\t<user>\t[service=..]...  -> USER ... | NOTFOUND | FAIL
- *   PASS\t<id>\t<user>\t[service=..]...  -> PASS\t<id>\t<user>\t<fields> | NOTFOUND | FAIL
- *   LIST\t<id>  -> LIST\t<id>\t<user> ... then DONE\t<id>[\tfail]
- * Malformed lines drop the connection. fd -1 = capture mode (tests). */
+ *     -> USER\t<id>\t<user>\t<userdb fields> | NOTFOUND\t<id> |
+ * FAIL\t<id>\treason=.. USER\t<id>\t<user>\t[service=..]...  -> USER ... |
+ * NOTFOUND | FAIL PASS\t<id>\t<user>\t[service=..]...  ->
+ * PASS\t<id>\t<user>\t<fields> | NOTFOUND | FAIL LIST\t<id>  ->
+ * LIST\t<id>\t<user> ... then DONE\t<id>[\tfail] Malformed lines drop the
+ * connection. fd -1 = capture mode (tests). */
 #ifndef LOFT_AUTH_MASTER_CONNECTION_H
 #define LOFT_AUTH_MASTER_CONNECTION_H
 
@@ -31,7 +32,8 @@ void auth_master_connection_destroy(struct auth_master_connection **conn);
 /* Returns 0, or -1 when the connection must be dropped (logged). */
 int auth_master_connection_input(struct auth_master_connection *conn,
 				 const unsigned char *data, size_t size);
-string_t *auth_master_connection_get_output(struct auth_master_connection *conn);
+string_t *
+auth_master_connection_get_output(struct auth_master_connection *conn);
 void auth_master_connections_destroy_all(void);
 
 #endif

@@ -211,12 +211,9 @@ bool auth_request_set_username(struct auth_request *request,
 	format = set->auth_username_format;
 	if (valid && format != NULL && format[0] != '\0') {
 		string_t *dest = str_new(request->pool, 64);
-		struct var_expand_table *tab =
-			var_expand_table_login(request->pool, user,
-					       request->service,
-					       request->remote_ip,
-					       request->local_ip, NULL,
-					       request->session);
+		struct var_expand_table *tab = var_expand_table_login(
+		    request->pool, user, request->service, request->remote_ip,
+		    request->local_ip, NULL, request->session);
 		if (var_expand(dest, format, tab, &error) < 0) {
 			i_error("auth_username_format %s: %s", format, error);
 			valid = false;
@@ -232,8 +229,10 @@ bool auth_request_set_username(struct auth_request *request,
 	request->invalid_user = !valid;
 	*error_r = error;
 	if (!valid && auth_verbose_enabled(request->auth, NULL)) {
-		i_info("%s: %s", auth_request_log_prefix(request,
-			request->mech != NULL ? "auth" : "lookup"), error);
+		i_info("%s: %s",
+		       auth_request_log_prefix(
+			   request, request->mech != NULL ? "auth" : "lookup"),
+		       error);
 	}
 	return valid;
 }
@@ -256,8 +255,8 @@ static void fields_set(pool_t pool, auth_fields_t *fields, const char *key,
 		       const char *value)
 {
 	size_t klen = strlen(key);
-	const char *f = p_strconcat(pool, key, "=", value == NULL ? "" : value,
-				    NULL);
+	const char *f =
+	    p_strconcat(pool, key, "=", value == NULL ? "" : value, NULL);
 
 	for (unsigned int i = 0; i < fields->count; i++) {
 		if (strncmp(fields->items[i], key, klen) == 0 &&
@@ -303,7 +302,8 @@ void auth_request_set_userdb_field(struct auth_request *request,
 		if (str_to_uint(value, &num) < 0) {
 			if (user_lookup(value, &uid, &gid) < 0) {
 				auth_request_log_error(request, "userdb",
-					"Invalid uid value '%s'", value);
+						       "Invalid uid value '%s'",
+						       value);
 				return;
 			}
 			snprintf(numbuf, sizeof(numbuf), "%u",
@@ -317,7 +317,8 @@ void auth_request_set_userdb_field(struct auth_request *request,
 		if (str_to_uint(value, &num) < 0) {
 			if (group_lookup(value, &gid) < 0) {
 				auth_request_log_error(request, "userdb",
-					"Invalid gid value '%s'", value);
+						       "Invalid gid value '%s'",
+						       value);
 				return;
 			}
 			snprintf(numbuf, sizeof(numbuf), "%u",
@@ -337,12 +338,11 @@ const char *auth_request_var_expand(struct auth_request *request,
 	string_t *dest = str_new(request->pool, 64);
 	struct var_expand_table *tab;
 
-	tab = var_expand_table_login(request->pool, request->user,
-				     request->service, request->remote_ip,
-				     request->local_ip,
-				     auth_fields_find(&request->userdb_fields,
-						      "home"),
-				     request->session);
+	tab = var_expand_table_login(
+	    request->pool, request->user, request->service, request->remote_ip,
+	    request->local_ip,
+	    auth_fields_find(&request->userdb_fields, "home"),
+	    request->session);
 	if (var_expand(dest, tmpl, tab, error_r) < 0)
 		return NULL;
 	return str_c(dest);
@@ -356,28 +356,29 @@ static void apply_db_fields(struct auth_request *request,
 
 	for (int pass = 0; pass < 2; pass++) {
 		bool override = pass == 1;
-		const ARRAY(const char *) *list = override ?
-			(const void *)&set->override_fields :
-			(const void *)&set->default_fields;
+		const ARRAY(const char *) *list =
+		    override ? (const void *)&set->override_fields
+			     : (const void *)&set->default_fields;
 
 		if (!array_is_created(list))
 			continue;
 		for (unsigned int i = 0; i < list->count; i++) {
 			const char *f = list->items[i], *eq, *key, *value;
-			auth_fields_t *target = userdb ?
-				&request->userdb_fields : &request->extra_fields;
+			auth_fields_t *target = userdb ? &request->userdb_fields
+						       : &request->extra_fields;
 
 			eq = strchr(f, '=');
-			key = eq == NULL ? f :
-				p_strndup(request->pool, f, eq - f);
+			key = eq == NULL ? f
+					 : p_strndup(request->pool, f, eq - f);
 			if (!override && auth_fields_find(target, key) != NULL)
 				continue;
-			value = auth_request_var_expand(request,
-				eq == NULL ? "" : eq + 1, &error);
+			value = auth_request_var_expand(
+			    request, eq == NULL ? "" : eq + 1, &error);
 			if (value == NULL) {
-				auth_request_log_error(request, set->driver,
-					"Failed to expand field %s: %s", key,
-					error);
+				auth_request_log_error(
+				    request, set->driver,
+				    "Failed to expand field %s: %s", key,
+				    error);
 				continue;
 			}
 			if (userdb)
@@ -406,13 +407,14 @@ static const char *log_sanitize(pool_t pool, const char *s)
 const char *auth_request_log_prefix(struct auth_request *request,
 				    const char *driver)
 {
-	const char *user = log_sanitize(request->pool,
-		request->user != NULL ? request->user :
-		request->original_username);
+	const char *user = log_sanitize(
+	    request->pool,
+	    request->user != NULL ? request->user : request->original_username);
 
 	if (request->remote_ip != NULL) {
-		return p_strdup_printf(request->pool, "%s(%s,%s)", driver, user,
-			log_sanitize(request->pool, request->remote_ip));
+		return p_strdup_printf(
+		    request->pool, "%s(%s,%s)", driver, user,
+		    log_sanitize(request->pool, request->remote_ip));
 	}
 	return p_strdup_printf(request->pool, "%s(%s)", driver, user);
 }
@@ -461,9 +463,9 @@ void auth_request_challenge(struct auth_request *request, const void *data,
 
 static const char *mech_log_name(struct auth_request *request)
 {
-	char *name = p_strdup(request->pool,
-			      request->mech != NULL ? request->mech->name :
-			      "auth");
+	char *name =
+	    p_strdup(request->pool,
+		     request->mech != NULL ? request->mech->name : "auth");
 	return str_lcase(name);
 }
 
@@ -528,8 +530,8 @@ static void verify_job_run(void *context)
 	struct verify_job *job = context;
 
 	job->error = NULL;
-	job->ret = password_verify_parsed(job->plaintext, &job->pw,
-					  &job->error);
+	job->ret =
+	    password_verify_parsed(job->plaintext, &job->pw, &job->error);
 }
 
 static void verify_job_free(struct verify_job *job)
@@ -555,8 +557,9 @@ static void verify_job_done(void *context)
 		result = PASSDB_RESULT_PASSWORD_MISMATCH;
 	} else {
 		auth_request_log_error(request, job->passdb->iface->name,
-			"Invalid password in passdb: %s",
-			job->error != NULL ? job->error : "unknown error");
+				       "Invalid password in passdb: %s",
+				       job->error != NULL ? job->error
+							  : "unknown error");
 		result = PASSDB_RESULT_INTERNAL_FAILURE;
 	}
 	verify_job_free(job);
@@ -576,8 +579,8 @@ static void passdb_start_verify(struct auth_request *request,
 	const char *error;
 	int ret;
 
-	ret = password_parse(request->pool, stored, passdb->default_scheme,
-			     &pw, &error);
+	ret = password_parse(request->pool, stored, passdb->default_scheme, &pw,
+			     &error);
 	if (ret <= 0) {
 		if (dummy) {
 			passdb_handle_result(request,
@@ -586,9 +589,9 @@ static void passdb_start_verify(struct auth_request *request,
 		}
 		auth_request_log_error(request, passdb->iface->name,
 				       "Invalid password in passdb: %s", error);
-		passdb_handle_result(request, ret == 0 ?
-				     PASSDB_RESULT_SCHEME_NOT_AVAILABLE :
-				     PASSDB_RESULT_INTERNAL_FAILURE);
+		passdb_handle_result(
+		    request, ret == 0 ? PASSDB_RESULT_SCHEME_NOT_AVAILABLE
+				      : PASSDB_RESULT_INTERNAL_FAILURE);
 		return;
 	}
 
@@ -677,7 +680,8 @@ static void passdb_handle_result(struct auth_request *request,
 	bool stop;
 
 	if (result == PASSDB_RESULT_OK && set->deny) {
-		auth_request_log_info(request, driver, "User found from deny passdb");
+		auth_request_log_info(request, driver,
+				      "User found from deny passdb");
 		request->passdb_success = false;
 		request->passdb_result = PASSDB_RESULT_USER_DISABLED;
 		passdb_chain_finish(request);
@@ -797,7 +801,8 @@ void auth_request_verify_plain(struct auth_request *request,
 	request->passdb_success = false;
 	request->passdb_internal_failure = false;
 	if (request->auth->passdbs.count == 0) {
-		auth_request_log_error(request, "auth", "No passdbs configured");
+		auth_request_log_error(request, "auth",
+				       "No passdbs configured");
 		auth_request_internal_failure(request);
 		return;
 	}
@@ -825,12 +830,14 @@ static void passdb_credentials_callback(struct auth_request *request,
 					  passdb->default_scheme, &pw,
 					  &error) <= 0) {
 			auth_request_log_error(request, passdb->iface->name,
-				"Invalid password in passdb: %s", error);
+					       "Invalid password in passdb: %s",
+					       error);
 			result = PASSDB_RESULT_INTERNAL_FAILURE;
 		} else if ((plain = password_get_plaintext(&pw)) == NULL) {
-			auth_request_log_info(request, passdb->iface->name,
-				"Requested CLEARTEXT scheme, but we have only %s",
-				pw.scheme->name);
+			auth_request_log_info(
+			    request, passdb->iface->name,
+			    "Requested CLEARTEXT scheme, but we have only %s",
+			    pw.scheme->name);
 			result = PASSDB_RESULT_SCHEME_NOT_AVAILABLE;
 		} else {
 			apply_db_fields(request, passdb->set, false);
@@ -929,10 +936,12 @@ static void lookup_passdb_callback(struct auth_request *request,
 		current_passdb(request)->iface->lookup == NULL))
 		request->passdb_idx++;
 	if (request->passdb_idx >= request->auth->passdbs.count) {
-		lookup_passdb_credentials_cb(request,
-			request->passdb_internal_failure ?
-			PASSDB_RESULT_INTERNAL_FAILURE :
-			PASSDB_RESULT_USER_UNKNOWN, NULL);
+		lookup_passdb_credentials_cb(
+		    request,
+		    request->passdb_internal_failure
+			? PASSDB_RESULT_INTERNAL_FAILURE
+			: PASSDB_RESULT_USER_UNKNOWN,
+		    NULL);
 		return;
 	}
 	passdb = current_passdb(request);

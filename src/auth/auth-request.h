@@ -41,9 +41,9 @@ enum userdb_result {
 };
 
 enum auth_reply_type {
-	AUTH_REPLY_CONTINUE, /* data = challenge to send */
-	AUTH_REPLY_SUCCESS,  /* authenticated (userdb done when wanted) */
-	AUTH_REPLY_FAIL,     /* authentication failed (delay applies) */
+	AUTH_REPLY_CONTINUE,	  /* data = challenge to send */
+	AUTH_REPLY_SUCCESS,	  /* authenticated (userdb done when wanted) */
+	AUTH_REPLY_FAIL,	  /* authentication failed (delay applies) */
 	AUTH_REPLY_INTERNAL_FAIL, /* temporary failure */
 };
 
@@ -94,12 +94,12 @@ struct auth_request {
 	/* Chain state. */
 	unsigned int passdb_idx, userdb_idx;
 	enum passdb_result passdb_result;
-	bool passdb_success;   /* a passdb accepted the user */
+	bool passdb_success; /* a passdb accepted the user */
 	bool passdb_internal_failure;
 	bool userdb_found, userdb_internal_failure;
-	bool want_userdb;      /* run the userdb chain after success */
+	bool want_userdb; /* run the userdb chain after success */
 	bool finished, aborted;
-	char *password;        /* plaintext from the mechanism, wiped */
+	char *password; /* plaintext from the mechanism, wiped */
 	auth_request_credentials_callback_t *credentials_callback;
 	auth_request_lookup_callback_t *lookup_callback;
 
@@ -109,7 +109,7 @@ struct auth_request {
 	auth_fields_t userdb_prefetch; /* userdb_* fields from a passdb */
 
 	auth_request_reply_callback_t *reply_callback;
-	void *context; /* owner's (the protocol connection's) */
+	void *context;		  /* owner's (the protocol connection's) */
 	struct timeout *to_delay; /* failure delay, owned by the connection */
 };
 
@@ -151,8 +151,8 @@ void auth_request_verify_plain(struct auth_request *request,
 void auth_request_lookup_credentials(struct auth_request *request,
 				     auth_request_credentials_callback_t *cb);
 /* Sends a challenge (CONT). */
-void auth_request_challenge(struct auth_request *request,
-			    const void *data, size_t size);
+void auth_request_challenge(struct auth_request *request, const void *data,
+			    size_t size);
 /* Ends the request as failed (wrong data, malformed input). reason may be
  * NULL; it is logged when auth_verbose is set, never sent. */
 void auth_request_fail(struct auth_request *request, const char *reason);

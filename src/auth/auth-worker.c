@@ -138,7 +138,8 @@ void auth_worker_pool_deinit(void)
 	for (unsigned int i = 0; i < wp->thread_count; i++)
 		pthread_join(wp->threads[i], NULL);
 	/* Deliver what finished so that requests are released. */
-	while (auth_worker_deliver(wp) > 0) ;
+	while (auth_worker_deliver(wp) > 0)
+		;
 	io_remove(&wp->io);
 	i_close_fd(&wp->pipe_fd[0]);
 	i_close_fd(&wp->pipe_fd[1]);

@@ -26,14 +26,14 @@ struct auth_success {
 };
 
 static const struct passdb_module_interface *const passdb_interfaces[] = {
-	&passdb_passwd_file,
-	&passdb_static,
+    &passdb_passwd_file,
+    &passdb_static,
 };
 
 static const struct userdb_module_interface *const userdb_interfaces[] = {
-	&userdb_passwd_file,
-	&userdb_static,
-	&userdb_prefetch,
+    &userdb_passwd_file,
+    &userdb_static,
+    &userdb_prefetch,
 };
 
 const struct passdb_module_interface *passdb_interface_find(const char *driver)
@@ -76,10 +76,11 @@ static void passdb_make_dummy(struct auth *auth, struct passdb_module *passdb)
 
 	password_random_bytes(rnd, sizeof(rnd));
 	binary_to_hex_append(pw, rnd, sizeof(rnd));
-	if (password_generate(auth->pool, str_c(pw),
-			      passdb->default_scheme, 0, &hash, &error) < 0) {
-		i_warning("passdb %s: cannot make a dummy hash in scheme %s: %s",
-			  passdb->iface->name, passdb->default_scheme, error);
+	if (password_generate(auth->pool, str_c(pw), passdb->default_scheme, 0,
+			      &hash, &error) < 0) {
+		i_warning(
+		    "passdb %s: cannot make a dummy hash in scheme %s: %s",
+		    passdb->iface->name, passdb->default_scheme, error);
 		return;
 	}
 	passdb->dummy_hash = hash;
@@ -88,8 +89,9 @@ static void passdb_make_dummy(struct auth *auth, struct passdb_module *passdb)
 static const char *default_scheme_for(const struct loft_settings *set)
 {
 	return set->default_pass_scheme != NULL &&
-		set->default_pass_scheme[0] != '\0' ?
-		set->default_pass_scheme : "CRYPT";
+		       set->default_pass_scheme[0] != '\0'
+		   ? set->default_pass_scheme
+		   : "CRYPT";
 }
 
 static int auth_mechs_init(struct auth *auth, const char **error_r)
@@ -104,9 +106,9 @@ static int auth_mechs_init(struct auth *auth, const char **error_r)
 		const struct mech_module *mech = mech_module_find(names[i]);
 
 		if (mech == NULL) {
-			*error_r = p_strdup_printf(auth->pool,
-				"auth_mechanisms: Unknown mechanism: %s",
-				names[i]);
+			*error_r = p_strdup_printf(
+			    auth->pool,
+			    "auth_mechanisms: Unknown mechanism: %s", names[i]);
 			return -1;
 		}
 		if (auth_find_mech(auth, mech->name) == NULL)
@@ -131,8 +133,8 @@ struct auth *auth_init(const struct loft_settings *set, const char **error_r)
 	if (auth_mechs_init(auth, error_r) < 0)
 		goto fail;
 
-	for (unsigned int i = 0; array_is_created(&set->passdbs) &&
-	     i < set->passdbs.count; i++) {
+	for (unsigned int i = 0;
+	     array_is_created(&set->passdbs) && i < set->passdbs.count; i++) {
 		const struct auth_db_settings *dbset = set->passdbs.items[i];
 		const struct passdb_module_interface *iface;
 		struct passdb_module *passdb;
@@ -140,8 +142,8 @@ struct auth *auth_init(const struct loft_settings *set, const char **error_r)
 
 		iface = passdb_interface_find(dbset->driver);
 		if (iface == NULL) {
-			*error_r = p_strdup_printf(pool,
-				"Unknown passdb driver '%s'", dbset->driver);
+			*error_r = p_strdup_printf(
+			    pool, "Unknown passdb driver '%s'", dbset->driver);
 			goto fail;
 		}
 		if (iface->init(pool, dbset, default_scheme_for(set), &passdb,
@@ -157,8 +159,8 @@ struct auth *auth_init(const struct loft_settings *set, const char **error_r)
 		passdb_make_dummy(auth, passdb);
 		array_push(&auth->passdbs, passdb);
 	}
-	for (unsigned int i = 0; array_is_created(&set->userdbs) &&
-	     i < set->userdbs.count; i++) {
+	for (unsigned int i = 0;
+	     array_is_created(&set->userdbs) && i < set->userdbs.count; i++) {
 		const struct auth_db_settings *dbset = set->userdbs.items[i];
 		const struct userdb_module_interface *iface;
 		struct userdb_module *userdb;
@@ -166,8 +168,8 @@ struct auth *auth_init(const struct loft_settings *set, const char **error_r)
 
 		iface = userdb_interface_find(dbset->driver);
 		if (iface == NULL) {
-			*error_r = p_strdup_printf(pool,
-				"Unknown userdb driver '%s'", dbset->driver);
+			*error_r = p_strdup_printf(
+			    pool, "Unknown userdb driver '%s'", dbset->driver);
 			goto fail;
 		}
 		if (iface->init(pool, dbset, &userdb, &error) < 0) {
@@ -201,12 +203,12 @@ void auth_deinit(struct auth **_auth)
 	for (unsigned int i = 0; i < auth->passdbs.count; i++) {
 		if (auth->passdbs.items[i]->iface->deinit != NULL)
 			auth->passdbs.items[i]->iface->deinit(
-				auth->passdbs.items[i]);
+			    auth->passdbs.items[i]);
 	}
 	for (unsigned int i = 0; i < auth->userdbs.count; i++) {
 		if (auth->userdbs.items[i]->iface->deinit != NULL)
 			auth->userdbs.items[i]->iface->deinit(
-				auth->userdbs.items[i]);
+			    auth->userdbs.items[i]);
 	}
 	iter = hash_table_iterate_init(auth->successes);
 	while (hash_table_iterate(iter, &key, &value)) {
@@ -292,7 +294,8 @@ int auth_success_take(struct auth *auth, pool_t pool, pid_t client_pid,
 	} else {
 		*user_r = p_strdup(pool, s->user);
 		*found_r = s->found;
-		for (n = 0; s->fields[n] != NULL; n++) ;
+		for (n = 0; s->fields[n] != NULL; n++)
+			;
 		fields = p_new(pool, const char *, n + 1);
 		for (unsigned int i = 0; i < n; i++)
 			fields[i] = p_strdup(pool, s->fields[i]);

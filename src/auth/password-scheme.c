@@ -13,27 +13,16 @@
 #define PASSWORD_SCHEME_NAME_MAX 64
 
 static const struct password_scheme *const schemes[] = {
-	&password_scheme_plain,
-	&password_scheme_cleartext,
-	&password_scheme_clear,
-	&password_scheme_plain_md5,
-	&password_scheme_ldap_md5,
-	&password_scheme_sha,
-	&password_scheme_sha1,
-	&password_scheme_ssha,
-	&password_scheme_sha256,
-	&password_scheme_ssha256,
-	&password_scheme_sha512,
-	&password_scheme_ssha512,
-	&password_scheme_crypt,
-	&password_scheme_md5_crypt,
-	&password_scheme_sha256_crypt,
-	&password_scheme_sha512_crypt,
-	&password_scheme_blf_crypt,
-	&password_scheme_argon2i,
-	&password_scheme_argon2id,
-	NULL
-};
+    &password_scheme_plain,	   &password_scheme_cleartext,
+    &password_scheme_clear,	   &password_scheme_plain_md5,
+    &password_scheme_ldap_md5,	   &password_scheme_sha,
+    &password_scheme_sha1,	   &password_scheme_ssha,
+    &password_scheme_sha256,	   &password_scheme_ssha256,
+    &password_scheme_sha512,	   &password_scheme_ssha512,
+    &password_scheme_crypt,	   &password_scheme_md5_crypt,
+    &password_scheme_sha256_crypt, &password_scheme_sha512_crypt,
+    &password_scheme_blf_crypt,	   &password_scheme_argon2i,
+    &password_scheme_argon2id,	   NULL};
 
 const struct password_scheme *const *password_schemes_get(void)
 {
@@ -80,15 +69,16 @@ scheme_lookup_encoding(pool_t pool, const char *name,
 	const char *dot = strrchr(name, '.');
 
 	*explicit_r = false;
-	if (dot != NULL && (strcasecmp(dot, ".b64") == 0 ||
-			    strcasecmp(dot, ".base64") == 0 ||
-			    strcasecmp(dot, ".hex") == 0)) {
-		scheme = password_scheme_find(
-			p_strndup(pool, name, dot - name));
+	if (dot != NULL &&
+	    (strcasecmp(dot, ".b64") == 0 || strcasecmp(dot, ".base64") == 0 ||
+	     strcasecmp(dot, ".hex") == 0)) {
+		scheme =
+		    password_scheme_find(p_strndup(pool, name, dot - name));
 		if (scheme == NULL)
 			return NULL;
-		*enc_r = strcasecmp(dot, ".hex") == 0 ?
-			PASSWORD_ENCODING_HEX : PASSWORD_ENCODING_BASE64;
+		*enc_r = strcasecmp(dot, ".hex") == 0
+			     ? PASSWORD_ENCODING_HEX
+			     : PASSWORD_ENCODING_BASE64;
 		*explicit_r = true;
 		return scheme;
 	}
@@ -140,9 +130,9 @@ int password_parse(pool_t pool, const char *stored, const char *default_scheme,
 	    (ret < 0 || str_len(raw) != scheme->raw_size)) {
 		/* A digest written in the other encoding than the scheme's
 		 * default (e.g. PLAIN-MD5 stored as base64). */
-		enum password_encoding other =
-			enc == PASSWORD_ENCODING_HEX ?
-			PASSWORD_ENCODING_BASE64 : PASSWORD_ENCODING_HEX;
+		enum password_encoding other = enc == PASSWORD_ENCODING_HEX
+						   ? PASSWORD_ENCODING_BASE64
+						   : PASSWORD_ENCODING_HEX;
 		string_t *raw2 = str_new(pool, strlen(data) + 1);
 
 		if (password_decode(data, other, raw2) == 0 &&
@@ -152,9 +142,9 @@ int password_parse(pool_t pool, const char *stored, const char *default_scheme,
 		}
 	}
 	if (ret < 0) {
-		*error_r = enc == PASSWORD_ENCODING_HEX ?
-			"Password is not valid hex" :
-			"Password is not valid base64";
+		*error_r = enc == PASSWORD_ENCODING_HEX
+			       ? "Password is not valid hex"
+			       : "Password is not valid base64";
 		return -1;
 	}
 	if (scheme->raw_size > 0 && str_len(raw) != scheme->raw_size) {
@@ -199,9 +189,9 @@ const char *password_get_plaintext(const struct password_stored *pw)
 	return NULL;
 }
 
-int password_generate(pool_t pool, const char *plaintext, const char *scheme_name,
-		      unsigned int rounds, const char **hash_r,
-		      const char **error_r)
+int password_generate(pool_t pool, const char *plaintext,
+		      const char *scheme_name, unsigned int rounds,
+		      const char **hash_r, const char **error_r)
 {
 	const struct password_scheme *scheme;
 	enum password_encoding enc = PASSWORD_ENCODING_NONE;
@@ -211,8 +201,8 @@ int password_generate(pool_t pool, const char *plaintext, const char *scheme_nam
 
 	scheme = scheme_lookup_encoding(pool, scheme_name, &enc, &explicit_enc);
 	if (scheme == NULL) {
-		*error_r = p_strdup_printf(pool, "Unknown scheme: %s",
-					   scheme_name);
+		*error_r =
+		    p_strdup_printf(pool, "Unknown scheme: %s", scheme_name);
 		return -1;
 	}
 	raw = str_new(pool, 128);

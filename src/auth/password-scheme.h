@@ -16,7 +16,7 @@
 #include "str.h"
 
 enum password_encoding {
-	PASSWORD_ENCODING_NONE,   /* the stored text is the raw value */
+	PASSWORD_ENCODING_NONE, /* the stored text is the raw value */
 	PASSWORD_ENCODING_BASE64,
 	PASSWORD_ENCODING_HEX,
 };

@@ -61,8 +61,9 @@ static void print_table(bool implemented)
 		printf("| `%s` |", def->name);
 		if (def->name24 != NULL)
 			printf(" `%s`%s |", def->name24,
-			       (def->flags & SET_FLAG_INVERT_V24) != 0 ?
-			       " (inverted)" : "");
+			       (def->flags & SET_FLAG_INVERT_V24) != 0
+				   ? " (inverted)"
+				   : "");
 		else if ((def->flags & SET_FLAG_V23_ONLY) != 0)
 			fputs(" (see below) |", stdout);
 		else
@@ -74,8 +75,9 @@ static void print_table(bool implemented)
 		print_cell(def->default_value);
 		if (implemented) {
 			printf(" %s%s", def->doc == NULL ? "" : def->doc,
-			       (def->flags & SET_FLAG_LOFT) != 0 ?
-			       " *Loft only.*" : "");
+			       (def->flags & SET_FLAG_LOFT) != 0
+				   ? " *Loft only.*"
+				   : "");
 			fputs(" |", stdout);
 		}
 		putchar('\n');
@@ -89,38 +91,41 @@ int main(void)
 	     "src/config/settings-registry.c.\n"
 	     "     Do not edit by hand: run `config-doc > "
 	     "doc/configuration.md`. -->\n");
-	puts("Loft reads Dovecot's configuration syntax, both generations: 2.3, "
-	     "and 2.4 when the first\nsetting of the main file is "
-	     "`dovecot_config_version = 2.4.0`. A site's existing\n"
-	     "`dovecot.conf` loads as it is; `loft -n` prints the settings "
-	     "that differ from the\ndefaults, in 2.4 syntax unless `--as 2.3` "
-	     "is given. The output is canonical: the\nsame setup written in "
-	     "either generation prints the same.\n");
+	puts(
+	    "Loft reads Dovecot's configuration syntax, both generations: 2.3, "
+	    "and 2.4 when the first\nsetting of the main file is "
+	    "`dovecot_config_version = 2.4.0`. A site's existing\n"
+	    "`dovecot.conf` loads as it is; `loft -n` prints the settings "
+	    "that differ from the\ndefaults, in 2.4 syntax unless `--as 2.3` "
+	    "is given. The output is canonical: the\nsame setup written in "
+	    "either generation prints the same.\n");
 	puts("## Syntax\n");
-	puts("- `key = value` (also `key=value`); values may be quoted with "
-	     "`\"...\"` or `'...'`, where\n  `\\\"`, `\\\\`, `\\n` and `\\t` "
-	     "are escapes. `#` starts a comment at the start of a line\n"
-	     "  or after whitespace.\n"
-	     "- A line ending in `\\` continues on the next line (joined with "
-	     "one space).\n"
-	     "- `!include PATH` and `!include_try PATH`: PATH is relative to "
-	     "the including file's\n  directory and may be a glob (matches "
-	     "are read in sorted order). A missing file is an\n  error for "
-	     "`!include` unless PATH is a glob; `!include_try` ignores it.\n"
-	     "- `key = <PATH` reads the value from a file (trailing newline "
-	     "removed). For file\n  settings (`ssl_cert`, `ssl_key`, `ssl_ca`, "
-	     "`ssl_dh` ...) Loft keeps the path instead;\n  2.4 writes these as "
-	     "`ssl_server_cert_file = PATH`.\n"
-	     "- `$name` (and 2.4's `$SET:name`) expands to the value set "
-	     "earlier, or the default.\n"
-	     "- Several statements may share a line: "
-	     "`service pop3-login { inet_listener pop3s { port = 995 ssl = yes } }`.\n"
-	     "- Limits: 64 KiB per logical line, 4 MiB per file, includes 16 "
-	     "deep, sections 16 deep.\n"
-	     "- Errors are one line, `FILE:LINE: reason`, for example "
-	     "`loft.conf:12: Unknown setting: foo`\n  or "
-	     "`loft.conf:3: Invalid value for ssl: 'maybe' (expected no, yes, "
-	     "required)`.\n");
+	puts(
+	    "- `key = value` (also `key=value`); values may be quoted with "
+	    "`\"...\"` or `'...'`, where\n  `\\\"`, `\\\\`, `\\n` and `\\t` "
+	    "are escapes. `#` starts a comment at the start of a line\n"
+	    "  or after whitespace.\n"
+	    "- A line ending in `\\` continues on the next line (joined with "
+	    "one space).\n"
+	    "- `!include PATH` and `!include_try PATH`: PATH is relative to "
+	    "the including file's\n  directory and may be a glob (matches "
+	    "are read in sorted order). A missing file is an\n  error for "
+	    "`!include` unless PATH is a glob; `!include_try` ignores it.\n"
+	    "- `key = <PATH` reads the value from a file (trailing newline "
+	    "removed). For file\n  settings (`ssl_cert`, `ssl_key`, `ssl_ca`, "
+	    "`ssl_dh` ...) Loft keeps the path instead;\n  2.4 writes these as "
+	    "`ssl_server_cert_file = PATH`.\n"
+	    "- `$name` (and 2.4's `$SET:name`) expands to the value set "
+	    "earlier, or the default.\n"
+	    "- Several statements may share a line: "
+	    "`service pop3-login { inet_listener pop3s { port = 995 ssl = yes "
+	    "} }`.\n"
+	    "- Limits: 64 KiB per logical line, 4 MiB per file, includes 16 "
+	    "deep, sections 16 deep.\n"
+	    "- Errors are one line, `FILE:LINE: reason`, for example "
+	    "`loft.conf:12: Unknown setting: foo`\n  or "
+	    "`loft.conf:3: Invalid value for ssl: 'maybe' (expected no, yes, "
+	    "required)`.\n");
 	puts("Values: booleans are `yes`/`no`; times take units `ms`, `secs`, "
 	     "`mins`, `hours`, `days`,\n`weeks` (a bare number is seconds, "
 	     "milliseconds for `*_msecs` settings); sizes take\n`B`, `k`, `M`, "
@@ -128,13 +133,16 @@ int main(void)
 	     "duplicates are\ndropped.\n");
 	puts("## Sections\n");
 	puts("- `service NAME { }`: `executable`, `user`, `process_limit`, "
-	     "`client_limit`,\n  `service_count` (2.4: `restart_request_count`), "
+	     "`client_limit`,\n  `service_count` (2.4: "
+	     "`restart_request_count`), "
 	     "`process_min_avail`, `vsz_limit`;\n  `inet_listener NAME { port "
-	     "address ssl haproxy }`, `unix_listener PATH { mode user group }`.\n"
+	     "address ssl haproxy }`, `unix_listener PATH { mode user group "
+	     "}`.\n"
 	     "  Sections merge by name with the defaults: `auth` (unix "
 	     "listeners `auth-client` 0666,\n  `auth-master` 0600, "
 	     "`auth-userdb` 0666), `pop3-login` (`pop3` port 110, `pop3s` port "
-	     "995\n  ssl), `pop3` (`login/pop3` 0666), `imap-login` (`imap` 143, "
+	     "995\n  ssl), `pop3` (`login/pop3` 0666), `imap-login` (`imap` "
+	     "143, "
 	     "`imaps` 993 ssl), `imap`\n  (`login/imap`), `lmtp` (`lmtp`). "
 	     "`group`, `chroot`, `idle_kill` ... are accepted, not used yet.\n"
 	     "- `passdb { }` / `userdb { }` (2.3) and `passdb NAME { }` (2.4, "
@@ -145,7 +153,8 @@ int main(void)
 	     "`username_filter`, `result_success`, `result_failure`,\n"
 	     "  `result_internalfail`, `auth_verbose`; in 2.4 any other key is "
 	     "a driver setting\n  (`passwd_file_path`, "
-	     "`default_password_scheme` ...). 2.3 `args` of passwd-file and\n"
+	     "`passdb_default_password_scheme` ...). 2.3 `args` of passwd-file "
+	     "and\n"
 	     "  static are converted to those typed settings and fields.\n"
 	     "- `namespace NAME { }`: `type`, `separator`, `prefix`, "
 	     "`location` (2.4: `mail_driver`,\n  `mail_path` ...), `inbox`, "
@@ -160,12 +169,15 @@ int main(void)
 	     "sections accept anything and are\n  printed as written.\n"
 	     "- 2.4 list sections: `protocols { imap = yes  lmtp = no }`, "
 	     "`mail_plugins { quota = yes }`.\n");
-	puts("`mail_location = DRIVER:PATH[:INBOX=...][:INDEX=...][:CONTROL=...]"
-	     "[:LAYOUT=...]` is 2.3's\nform of 2.4's `mail_driver`, `mail_path`, "
-	     "`mail_inbox_path`, `mail_index_path`,\n`mail_control_path` and "
-	     "`mailbox_list_layout`.\n");
-	puts("Variables (`%u`, `%{user | lower}`) are kept as written; Loft "
-	     "does not convert one\ngeneration's variables into the other's.\n");
+	puts(
+	    "`mail_location = DRIVER:PATH[:INBOX=...][:INDEX=...][:CONTROL=...]"
+	    "[:LAYOUT=...]` is 2.3's\nform of 2.4's `mail_driver`, "
+	    "`mail_path`, "
+	    "`mail_inbox_path`, `mail_index_path`,\n`mail_control_path` and "
+	    "`mailbox_list_layout`.\n");
+	puts(
+	    "Variables (`%u`, `%{user | lower}`) are kept as written; Loft "
+	    "does not convert one\ngeneration's variables into the other's.\n");
 	puts("## Settings Loft acts on\n");
 	print_table(true);
 	puts("\n## Settings Loft accepts but does not act on yet\n");

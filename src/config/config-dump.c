@@ -95,8 +95,8 @@ static void indent(struct dump_ctx *ctx, unsigned int level)
 		str_append(ctx->dest, "  ");
 }
 
-static void line_kv(struct dump_ctx *ctx, unsigned int level,
-		    const char *key, const char *value)
+static void line_kv(struct dump_ctx *ctx, unsigned int level, const char *key,
+		    const char *value)
 {
 	indent(ctx, level);
 	str_printfa(ctx->dest, "%s = %s\n", key, fmt_value(ctx->pool, value));
@@ -135,21 +135,22 @@ static void lines_print(struct dump_ctx *ctx, dump_lines_t *lines,
 
 /* The text of one registry setting as printed, or NULL to skip it. */
 static const char *setting_text(struct dump_ctx *ctx,
-				const struct setting_def *def, const char *canon,
-				const char **name_r)
+				const struct setting_def *def,
+				const char *canon, const char **name_r)
 {
 	const char *name = setting_def_name(def, ctx->v24);
 	const char *value = canon;
-	const char *suffix = (def->flags & SET_FLAG_IMPLEMENTED) != 0 ? "" :
-			     NOT_USED_COMMENT;
+	const char *suffix =
+	    (def->flags & SET_FLAG_IMPLEMENTED) != 0 ? "" : NOT_USED_COMMENT;
 
 	*name_r = name;
 	if (ctx->v24 && (def->flags & SET_FLAG_INVERT_V24) != 0 &&
 	    def->name24 != NULL)
 		value = strcmp(canon, "yes") == 0 ? "no" : "yes";
 	if ((def->flags & SET_FLAG_SECRET) != 0 && value[0] != '\0')
-		return p_strdup_printf(ctx->pool, "%s = # hidden%s", name,
-				       suffix[0] == '\0' ? "" : ", not used by loft yet");
+		return p_strdup_printf(
+		    ctx->pool, "%s = # hidden%s", name,
+		    suffix[0] == '\0' ? "" : ", not used by loft yet");
 	if (!ctx->v24 && (def->flags & SET_FLAG_FILE_PATH) != 0 &&
 	    value[0] != '\0')
 		return p_strdup_printf(ctx->pool, "%s = <%s%s", name, value,
@@ -175,21 +176,25 @@ static void location_lines(struct dump_ctx *ctx, dump_lines_t *lines,
 					  fmt_value(ctx->pool, path), suffix));
 	for (unsigned int i = 0; params[i] != NULL; i++) {
 		const char *eq = strchr(params[i], '=');
-		const char *key = eq == NULL ? params[i] :
-			p_strndup(ctx->pool, params[i], (size_t)(eq - params[i]));
+		const char *key = eq == NULL
+				      ? params[i]
+				      : p_strndup(ctx->pool, params[i],
+						  (size_t)(eq - params[i]));
 		const char *name = config_location_param_name24(key);
 
 		if (name == NULL) {
 			lines_add(ctx, lines, "~",
 				  p_strdup_printf(ctx->pool,
-					"# mail_location parameter %s has no 2.4 setting",
-					params[i]));
+						  "# mail_location parameter "
+						  "%s has no 2.4 setting",
+						  params[i]));
 			continue;
 		}
 		lines_add(ctx, lines, name,
-			  p_strdup_printf(ctx->pool, "%s = %s%s", name,
-				fmt_value(ctx->pool, eq == NULL ? "yes" : eq + 1),
-				suffix));
+			  p_strdup_printf(
+			      ctx->pool, "%s = %s%s", name,
+			      fmt_value(ctx->pool, eq == NULL ? "yes" : eq + 1),
+			      suffix));
 	}
 }
 
@@ -212,7 +217,8 @@ static void dump_globals(struct dump_ctx *ctx)
 		}
 		text = setting_text(ctx, def, canon, &name);
 		if (!ctx->v24 && (def->flags & SET_FLAG_V24_ONLY) != 0)
-			text = p_strdup_printf(ctx->pool, "# 2.4 only: %s", text);
+			text =
+			    p_strdup_printf(ctx->pool, "# 2.4 only: %s", text);
 		lines_add(ctx, &lines, name, text);
 	}
 	lines_print(ctx, &lines, 0);
@@ -246,7 +252,8 @@ static void section_open(struct dump_ctx *ctx, unsigned int level,
 	if (name == NULL)
 		str_printfa(ctx->dest, "%s {\n", type);
 	else
-		str_printfa(ctx->dest, "%s %s {\n", type, fmt_name(ctx->pool, name));
+		str_printfa(ctx->dest, "%s %s {\n", type,
+			    fmt_name(ctx->pool, name));
 }
 
 static void section_close(struct dump_ctx *ctx, unsigned int level)
@@ -265,11 +272,14 @@ static void dump_namespaces(struct dump_ctx *ctx)
 
 		array_init(&lines, ctx->pool, 8);
 		if (ctx->all || ns->inbox)
-			kv_add(ctx, &lines, "inbox", ns->inbox ? "yes" : "no", "");
+			kv_add(ctx, &lines, "inbox", ns->inbox ? "yes" : "no",
+			       "");
 		if (ctx->all || ns->hidden)
-			kv_add(ctx, &lines, "hidden", ns->hidden ? "yes" : "no", "");
+			kv_add(ctx, &lines, "hidden", ns->hidden ? "yes" : "no",
+			       "");
 		if (ctx->all || !ns->list)
-			kv_add(ctx, &lines, "list", ns->list ? "yes" : "no", "");
+			kv_add(ctx, &lines, "list", ns->list ? "yes" : "no",
+			       "");
 		if (ctx->all || !ns->subscriptions)
 			kv_add(ctx, &lines, "subscriptions",
 			       ns->subscriptions ? "yes" : "no", "");
@@ -283,21 +293,26 @@ static void dump_namespaces(struct dump_ctx *ctx)
 			if (ctx->v24 && ns->location[0] != '\0')
 				location_lines(ctx, &lines, ns->location, "");
 			else
-				kv_add(ctx, &lines, "location", ns->location, "");
+				kv_add(ctx, &lines, "location", ns->location,
+				       "");
 		}
 		extras_add(ctx, &lines, (const void *)&ns->extra_settings);
 		section_open(ctx, 0, "namespace", ns->name);
 		lines_print(ctx, &lines, 1);
 		for (unsigned int j = 0; j < ns->mailboxes.count; j++) {
-			const struct mailbox_settings *mb = ns->mailboxes.items[j];
+			const struct mailbox_settings *mb =
+			    ns->mailboxes.items[j];
 			dump_lines_t mlines;
 
 			array_init(&mlines, ctx->pool, 4);
 			if (ctx->all || mb->special_use[0] != '\0')
-				kv_add(ctx, &mlines, "special_use", mb->special_use, "");
+				kv_add(ctx, &mlines, "special_use",
+				       mb->special_use, "");
 			if (ctx->all || strcmp(mb->autocreate, "no") != 0)
-				kv_add(ctx, &mlines, "auto", mb->autocreate, "");
-			extras_add(ctx, &mlines, (const void *)&mb->extra_settings);
+				kv_add(ctx, &mlines, "auto", mb->autocreate,
+				       "");
+			extras_add(ctx, &mlines,
+				   (const void *)&mb->extra_settings);
 			section_open(ctx, 1, "mailbox", mb->name);
 			lines_print(ctx, &mlines, 2);
 			section_close(ctx, 1);
@@ -334,7 +349,8 @@ static const char *fields_join(struct dump_ctx *ctx, const string_array_t *f)
 
 /* 2.3 args rebuilt from the typed settings, for drivers Loft converts. */
 static const char *db_args23(struct dump_ctx *ctx,
-			     const struct auth_db_settings *db, bool *converted_r)
+			     const struct auth_db_settings *db,
+			     bool *converted_r)
 {
 	*converted_r = true;
 	if (strcmp(db->driver, "passwd-file") == 0) {
@@ -348,7 +364,9 @@ static const char *db_args23(struct dump_ctx *ctx,
 				continue;
 			if (str_len(str) > 0)
 				str_append_c(str, ' ');
-			if (str_begins(kv, "default_password_scheme=", &v))
+			if (str_begins(kv,
+				       "passdb_default_password_scheme=", &v) ||
+			    str_begins(kv, "default_password_scheme=", &v))
 				str_printfa(str, "scheme=%s", v);
 			else
 				str_append(str, kv);
@@ -383,7 +401,8 @@ static void dump_db(struct dump_ctx *ctx, const struct auth_db_settings *db)
 	if (db->skip != DB_SKIP_NEVER || ctx->all)
 		kv_add(ctx, &lines, "skip", config_skip_name(db->skip), "");
 	if (db->mechanisms != NULL)
-		kv_add(ctx, &lines, ctx->v24 ? "mechanisms_filter" : "mechanisms",
+		kv_add(ctx, &lines,
+		       ctx->v24 ? "mechanisms_filter" : "mechanisms",
 		       db->mechanisms, "");
 	if (db->username_filter != NULL)
 		kv_add(ctx, &lines, "username_filter", db->username_filter, "");
@@ -415,24 +434,30 @@ static void dump_db(struct dump_ctx *ctx, const struct auth_db_settings *db)
 		}
 		section_open(ctx, 0, type, db->name);
 		lines_print(ctx, &lines, 1);
-		if (db->default_fields.count > 0 || db->override_fields.count > 0) {
+		if (db->default_fields.count > 0 ||
+		    db->override_fields.count > 0) {
 			dump_lines_t flines;
 
 			array_init(&flines, ctx->pool, 8);
-			for (unsigned int i = 0; i < db->override_fields.count; i++) {
+			for (unsigned int i = 0; i < db->override_fields.count;
+			     i++) {
 				const char *kv = db->override_fields.items[i];
 				const char *eq = strchr(kv, '=');
-				kv_add(ctx, &flines,
-				       p_strndup(ctx->pool, kv, (size_t)(eq - kv)),
-				       eq + 1, "");
+				kv_add(
+				    ctx, &flines,
+				    p_strndup(ctx->pool, kv, (size_t)(eq - kv)),
+				    eq + 1, "");
 			}
-			for (unsigned int i = 0; i < db->default_fields.count; i++) {
+			for (unsigned int i = 0; i < db->default_fields.count;
+			     i++) {
 				const char *kv = db->default_fields.items[i];
 				const char *eq = strchr(kv, '=');
 				kv_add(ctx, &flines,
 				       p_strconcat(ctx->pool,
-					p_strndup(ctx->pool, kv, (size_t)(eq - kv)),
-					":default", NULL), eq + 1, "");
+						   p_strndup(ctx->pool, kv,
+							     (size_t)(eq - kv)),
+						   ":default", NULL),
+				       eq + 1, "");
 			}
 			section_open(ctx, level, "fields", NULL);
 			lines_print(ctx, &flines, level + 1);
@@ -453,9 +478,9 @@ static void dump_db(struct dump_ctx *ctx, const struct auth_db_settings *db)
 			const char *kv = db->driver_settings.items[i];
 			if (str_begins(kv, "args=", NULL))
 				continue;
-			lines_add(ctx, &lines, kv,
-				  p_strdup_printf(ctx->pool,
-					"# 2.4 only: %s", kv));
+			lines_add(
+			    ctx, &lines, kv,
+			    p_strdup_printf(ctx->pool, "# 2.4 only: %s", kv));
 		}
 	}
 	if (db->default_fields.count > 0)
@@ -463,7 +488,8 @@ static void dump_db(struct dump_ctx *ctx, const struct auth_db_settings *db)
 		       fields_join(ctx, (const void *)&db->default_fields), "");
 	if (db->override_fields.count > 0 && strcmp(db->driver, "static") != 0)
 		kv_add(ctx, &lines, "override_fields",
-		       fields_join(ctx, (const void *)&db->override_fields), "");
+		       fields_join(ctx, (const void *)&db->override_fields),
+		       "");
 	section_open(ctx, 0, type, NULL);
 	lines_print(ctx, &lines, 1);
 	section_close(ctx, 0);
@@ -492,44 +518,52 @@ static void dump_service(struct dump_ctx *ctx, const struct service_settings *s,
 	string_t *saved = ctx->dest;
 
 	array_init(&lines, ctx->pool, 8);
-#define SVC_STR(field, key) \
-	if (ctx->all || strcmp(s->field, def == NULL ? "" : def->field) != 0) \
-		kv_add(ctx, &lines, key, s->field, "")
-#define SVC_UINT(field, key) \
-	if (ctx->all || s->field != (def == NULL ? 0 : def->field)) \
-		kv_add(ctx, &lines, key, uint_str(ctx, s->field), "")
+#define SVC_STR(field, key)                                                    \
+	if (ctx->all || strcmp(s->field, def == NULL ? "" : def->field) != 0)  \
+	kv_add(ctx, &lines, key, s->field, "")
+#define SVC_UINT(field, key)                                                   \
+	if (ctx->all || s->field != (def == NULL ? 0 : def->field))            \
+	kv_add(ctx, &lines, key, uint_str(ctx, s->field), "")
 	SVC_STR(executable, "executable");
 	SVC_STR(user, "user");
 	SVC_UINT(process_limit, "process_limit");
 	SVC_UINT(client_limit, "client_limit");
-	SVC_UINT(service_count, ctx->v24 ? "restart_request_count" :
-		 "service_count");
+	SVC_UINT(service_count,
+		 ctx->v24 ? "restart_request_count" : "service_count");
 	SVC_UINT(process_min_avail, "process_min_avail");
-	if (ctx->all || s->vsz_limit_mb != (def == NULL ? 0 : def->vsz_limit_mb))
+	if (ctx->all ||
+	    s->vsz_limit_mb != (def == NULL ? 0 : def->vsz_limit_mb))
 		kv_add(ctx, &lines, "vsz_limit",
-		       setting_format_size(ctx->pool,
-			(uint64_t)s->vsz_limit_mb * 1024 * 1024), "");
+		       setting_format_size(
+			   ctx->pool, (uint64_t)s->vsz_limit_mb * 1024 * 1024),
+		       "");
 	extras_add(ctx, &lines, (const void *)&s->extra_settings);
 
 	ctx->dest = listeners;
 	for (unsigned int i = 0; i < s->inet_listeners.count; i++) {
-		const struct inet_listener_settings *l = s->inet_listeners.items[i];
+		const struct inet_listener_settings *l =
+		    s->inet_listeners.items[i];
 		const struct inet_listener_settings *dl = NULL;
 		dump_lines_t ll;
 
-		for (unsigned int j = 0; def != NULL && j < def->inet_listeners.count; j++) {
-			if (strcmp(def->inet_listeners.items[j]->name, l->name) == 0)
+		for (unsigned int j = 0;
+		     def != NULL && j < def->inet_listeners.count; j++) {
+			if (strcmp(def->inet_listeners.items[j]->name,
+				   l->name) == 0)
 				dl = def->inet_listeners.items[j];
 		}
 		array_init(&ll, ctx->pool, 4);
-		if (ctx->all || strcmp(l->address, dl == NULL ? "" : dl->address) != 0)
+		if (ctx->all ||
+		    strcmp(l->address, dl == NULL ? "" : dl->address) != 0)
 			kv_add(ctx, &ll, "address", l->address, "");
 		if (ctx->all || l->port != (dl == NULL ? 0 : dl->port))
 			kv_add(ctx, &ll, "port", uint_str(ctx, l->port), "");
 		if (ctx->all || l->ssl != (dl == NULL ? false : dl->ssl))
 			kv_add(ctx, &ll, "ssl", l->ssl ? "yes" : "no", "");
-		if (ctx->all || l->haproxy != (dl == NULL ? false : dl->haproxy))
-			kv_add(ctx, &ll, "haproxy", l->haproxy ? "yes" : "no", "");
+		if (ctx->all ||
+		    l->haproxy != (dl == NULL ? false : dl->haproxy))
+			kv_add(ctx, &ll, "haproxy", l->haproxy ? "yes" : "no",
+			       "");
 		if (ll.count == 0 && !ctx->all)
 			continue;
 		section_open(ctx, 1, "inet_listener",
@@ -538,21 +572,26 @@ static void dump_service(struct dump_ctx *ctx, const struct service_settings *s,
 		section_close(ctx, 1);
 	}
 	for (unsigned int i = 0; i < s->unix_listeners.count; i++) {
-		const struct unix_listener_settings *l = s->unix_listeners.items[i];
+		const struct unix_listener_settings *l =
+		    s->unix_listeners.items[i];
 		const struct unix_listener_settings *dl = NULL;
 		dump_lines_t ll;
 
-		for (unsigned int j = 0; def != NULL && j < def->unix_listeners.count; j++) {
-			if (strcmp(def->unix_listeners.items[j]->path, l->path) == 0)
+		for (unsigned int j = 0;
+		     def != NULL && j < def->unix_listeners.count; j++) {
+			if (strcmp(def->unix_listeners.items[j]->path,
+				   l->path) == 0)
 				dl = def->unix_listeners.items[j];
 		}
 		array_init(&ll, ctx->pool, 4);
 		if (ctx->all || l->mode != (dl == NULL ? 0600 : dl->mode))
 			kv_add(ctx, &ll, "mode",
 			       p_strdup_printf(ctx->pool, "0%o", l->mode), "");
-		if (ctx->all || strcmp(l->user, dl == NULL ? "" : dl->user) != 0)
+		if (ctx->all ||
+		    strcmp(l->user, dl == NULL ? "" : dl->user) != 0)
 			kv_add(ctx, &ll, "user", l->user, "");
-		if (ctx->all || strcmp(l->group, dl == NULL ? "" : dl->group) != 0)
+		if (ctx->all ||
+		    strcmp(l->group, dl == NULL ? "" : dl->group) != 0)
 			kv_add(ctx, &ll, "group", l->group, "");
 		if (ll.count == 0 && !ctx->all)
 			continue;
@@ -642,7 +681,8 @@ static void dump_filters(struct dump_ctx *ctx)
 			    strcmp(g->value, f->value) != 0)
 				continue;
 			for (unsigned int k = 0; k < g->children.count; k++) {
-				const struct config_node *n = g->children.items[k];
+				const struct config_node *n =
+				    g->children.items[k];
 				const struct setting_def *def;
 				bool v24_name;
 				const char *canon, *error;
@@ -654,8 +694,10 @@ static void dump_filters(struct dump_ctx *ctx)
 				}
 				def = settings_registry_find(n->key, &v24_name);
 				if (def == NULL ||
-				    setting_canonicalize(def, n->key, n->value,
-					v24_name && (def->flags & SET_FLAG_INVERT_V24) != 0,
+				    setting_canonicalize(
+					def, n->key, n->value,
+					v24_name && (def->flags &
+						     SET_FLAG_INVERT_V24) != 0,
 					ctx->pool, &canon, &error) < 0)
 					continue;
 				vals[def - settings_registry] = canon;
@@ -671,8 +713,8 @@ static void dump_filters(struct dump_ctx *ctx)
 				location_lines(ctx, &lines, vals[k], "");
 				continue;
 			}
-			const char *text = setting_text(ctx, &settings_registry[k],
-							vals[k], &name);
+			const char *text = setting_text(
+			    ctx, &settings_registry[k], vals[k], &name);
 			lines_add(ctx, &lines, name, text);
 		}
 		if (lines.count == 0 && subs.count == 0)
@@ -699,17 +741,17 @@ void config_dump_loaded(struct config_loaded *cl, bool all, int as_v24,
 			string_t *dest)
 {
 	struct dump_ctx ctx = {
-		.pool = cl->set.pool,
-		.cl = cl,
-		.all = all,
-		.v24 = as_v24 != 0,
-		.dest = dest,
+	    .pool = cl->set.pool,
+	    .cl = cl,
+	    .all = all,
+	    .v24 = as_v24 != 0,
+	    .dest = dest,
 	};
 
 	str_printfa(dest, "# Loft %s: %s\n", LOFT_VERSION, cl->set.config_path);
 	if (ctx.v24) {
 		const struct setting_def *sv =
-			settings_registry_find("dovecot_storage_version", NULL);
+		    settings_registry_find("dovecot_storage_version", NULL);
 		const char *storage = cl->global_values[sv - settings_registry];
 		str_append(dest, "dovecot_config_version = 2.4.0\n");
 		str_printfa(dest, "dovecot_storage_version = %s\n",
@@ -723,8 +765,8 @@ void config_dump_loaded(struct config_loaded *cl, bool all, int as_v24,
 	dump_filters(&ctx);
 }
 
-int config_dump(const char *path, bool all_settings, int as_v24,
-		string_t *dest, const char **error_r)
+int config_dump(const char *path, bool all_settings, int as_v24, string_t *dest,
+		const char **error_r)
 {
 	pool_t pool = pool_create("config dump", 16384);
 	struct config_tree *tree;

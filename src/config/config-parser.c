@@ -19,27 +19,27 @@
 struct parse_ctx {
 	pool_t pool;
 	struct config_tree *tree;
-	struct config_node *cur;     /* current section */
-	unsigned int depth;          /* section depth */
+	struct config_node *cur; /* current section */
+	unsigned int depth;	 /* section depth */
 	unsigned int include_depth;
 	unsigned int files;
 	unsigned int nodes;
 	size_t file_value_bytes;
-	bool seen_setting;           /* a KEY was parsed in the main file */
+	bool seen_setting; /* a KEY was parsed in the main file */
 	bool no_files;
 
 	/* position, for errors */
 	const char *file;
-	const char *dir;             /* directory of file, for !include */
+	const char *dir; /* directory of file, for !include */
 	unsigned int line;
 	const char *error;
 };
 
-static int parse_text(struct parse_ctx *ctx, const char *file,
-		      const char *data, size_t size);
+static int parse_text(struct parse_ctx *ctx, const char *file, const char *data,
+		      size_t size);
 
 static int parse_error(struct parse_ctx *ctx, const char *fmt, ...)
-	ATTR_FORMAT(2, 3);
+    ATTR_FORMAT(2, 3);
 static int parse_error(struct parse_ctx *ctx, const char *fmt, ...)
 {
 	va_list args;
@@ -59,8 +59,8 @@ static bool is_space(char c)
 
 static bool is_key_char(char c)
 {
-	return c != '\0' && !is_space(c) && c != '=' && c != '{' &&
-	       c != '}' && c != '"' && c != '\'' && c != '#';
+	return c != '\0' && !is_space(c) && c != '=' && c != '{' && c != '}' &&
+	       c != '"' && c != '\'' && c != '#';
 }
 
 static bool is_ident_char(char c)
@@ -77,8 +77,7 @@ static const char *skip_space(const char *p)
 }
 
 static struct config_node *node_new(struct parse_ctx *ctx,
-				    enum config_node_type type,
-				    const char *key)
+				    enum config_node_type type, const char *key)
 {
 	struct config_node *node = p_new(ctx->pool, struct config_node, 1);
 
@@ -114,14 +113,14 @@ static int read_file(pool_t pool, const char *path, size_t max_size,
 		return errno == ENOENT ? -2 : -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		*error_r = p_strdup_printf(pool, "%s is not a regular file",
-					   path);
+		*error_r =
+		    p_strdup_printf(pool, "%s is not a regular file", path);
 		i_close_fd(&fd);
 		return -1;
 	}
 	if ((uint64_t)st.st_size > max_size) {
-		*error_r = p_strdup_printf(pool, "%s is too large (max %zu bytes)",
-					   path, max_size);
+		*error_r = p_strdup_printf(
+		    pool, "%s is too large (max %zu bytes)", path, max_size);
 		i_close_fd(&fd);
 		return -1;
 	}
@@ -253,7 +252,8 @@ static const char *lookup_ref(struct parse_ctx *ctx, const char *name)
 	for (const struct config_node *sec = ctx->cur; sec != NULL;
 	     sec = sec->parent) {
 		for (unsigned int i = sec->children.count; i > 0; i--) {
-			const struct config_node *n = sec->children.items[i - 1];
+			const struct config_node *n =
+			    sec->children.items[i - 1];
 
 			if (n->type != CONFIG_NODE_KEY)
 				continue;
@@ -316,14 +316,16 @@ static int value_from_file(struct parse_ctx *ctx, struct config_node *node,
 	size_t size;
 
 	if (path[0] == '\0')
-		return parse_error(ctx, "%s: '<' requires a file path", node->key);
+		return parse_error(ctx, "%s: '<' requires a file path",
+				   node->key);
 	node->value_path = path_resolve(ctx, path);
 	if (def != NULL && (def->flags & SET_FLAG_FILE_PATH) != 0) {
 		node->value = node->value_path;
 		return 0;
 	}
 	if (ctx->no_files)
-		return parse_error(ctx, "%s: <file not allowed here", node->key);
+		return parse_error(ctx, "%s: <file not allowed here",
+				   node->key);
 	if (read_file(ctx->pool, node->value_path, 1024 * 1024, &data, &size,
 		      &error) < 0)
 		return parse_error(ctx, "%s: %s", node->key, error);
@@ -346,7 +348,8 @@ static int parse_quoted(struct parse_ctx *ctx, const char **pp,
 
 	for (; *p != quote; p++) {
 		if (*p == '\0')
-			return parse_error(ctx, "Missing closing quote (%c)", quote);
+			return parse_error(ctx, "Missing closing quote (%c)",
+					   quote);
 		if (*p == '\\' && p[1] != '\0') {
 			p++;
 			switch (*p) {
@@ -464,7 +467,8 @@ static int parse_statements(struct parse_ctx *ctx, const char *p)
 				try = false;
 				p += 8;
 			} else {
-				return parse_error(ctx, "Unknown directive: %s", p);
+				return parse_error(ctx, "Unknown directive: %s",
+						   p);
 			}
 			p = skip_space(p);
 			if (*p == '"' || *p == '\'') {
@@ -474,7 +478,8 @@ static int parse_statements(struct parse_ctx *ctx, const char *p)
 				const char *end = p + strlen(p);
 				while (end > p && is_space(end[-1]))
 					end--;
-				arg = p_strndup(ctx->pool, p, (size_t)(end - p));
+				arg =
+				    p_strndup(ctx->pool, p, (size_t)(end - p));
 			}
 			return parse_include(ctx, arg, try);
 		}
@@ -482,14 +487,14 @@ static int parse_statements(struct parse_ctx *ctx, const char *p)
 		while (is_key_char(*p))
 			p++;
 		if (p == start)
-			return parse_error(ctx, "Expecting a setting name, got: %s",
-					   start);
+			return parse_error(
+			    ctx, "Expecting a setting name, got: %s", start);
 		key = p_strndup(ctx->pool, start, (size_t)(p - start));
 		p = skip_space(p);
 
 		if (*p == '=') {
 			struct config_node *node =
-				node_new(ctx, CONFIG_NODE_KEY, key);
+			    node_new(ctx, CONFIG_NODE_KEY, key);
 
 			p = skip_space(p + 1);
 			if (*p == '"' || *p == '\'') {
@@ -499,20 +504,22 @@ static int parse_statements(struct parse_ctx *ctx, const char *p)
 				p = skip_space(p);
 				if (*p != '\0' && *p != '#' && *p != '}' &&
 				    !is_key_char(*p))
-					return parse_error(ctx,
-						"Garbage after quoted value: %s", p);
+					return parse_error(
+					    ctx,
+					    "Garbage after quoted value: %s",
+					    p);
 			} else if (*p == '<') {
 				const char *end = unquoted_value_end(p + 1);
-				const char *path = p_strndup(ctx->pool, p + 1,
-							     (size_t)(end - p - 1));
+				const char *path = p_strndup(
+				    ctx->pool, p + 1, (size_t)(end - p - 1));
 				path = p_strdup(ctx->pool, skip_space(path));
 				if (value_from_file(ctx, node, path) < 0)
 					return -1;
 				p = end;
 			} else {
 				const char *end = unquoted_value_end(p);
-				const char *value = p_strndup(ctx->pool, p,
-							      (size_t)(end - p));
+				const char *value =
+				    p_strndup(ctx->pool, p, (size_t)(end - p));
 				node->value = expand_refs(ctx, value);
 				p = end;
 			}
@@ -540,7 +547,8 @@ static int parse_statements(struct parse_ctx *ctx, const char *p)
 			p = skip_space(p);
 		} else {
 			const char *nstart = p;
-			while (*p != '\0' && *p != '{' && *p != '#' && *p != '=')
+			while (*p != '\0' && *p != '{' && *p != '#' &&
+			       *p != '=')
 				p++;
 			const char *nend = p;
 			while (nend > nstart && is_space(nend[-1]))
@@ -550,8 +558,8 @@ static int parse_statements(struct parse_ctx *ctx, const char *p)
 		}
 		if (*p != '{') {
 			if (*p == '\0' || *p == '#')
-				return parse_error(ctx,
-					"Expecting '=' or '{' after %s", key);
+				return parse_error(
+				    ctx, "Expecting '=' or '{' after %s", key);
 			return parse_error(ctx, "Expecting '{' after %s %s",
 					   key, name);
 		}
@@ -563,8 +571,8 @@ static int parse_statements(struct parse_ctx *ctx, const char *p)
 	}
 }
 
-static int parse_text(struct parse_ctx *ctx, const char *file,
-		      const char *data, size_t size)
+static int parse_text(struct parse_ctx *ctx, const char *file, const char *data,
+		      size_t size)
 {
 	unsigned int start_depth = ctx->depth;
 	struct config_node *start_section = ctx->cur;
@@ -584,15 +592,17 @@ static int parse_text(struct parse_ctx *ctx, const char *file,
 
 			next_line++;
 			if (str_len(line) + len > CONFIG_MAX_LINE_LENGTH)
-				return parse_error(ctx, "Line too long (max %d bytes)",
-						   CONFIG_MAX_LINE_LENGTH);
+				return parse_error(
+				    ctx, "Line too long (max %d bytes)",
+				    CONFIG_MAX_LINE_LENGTH);
 			if (memchr(p, '\0', len) != NULL)
 				return parse_error(ctx, "NUL byte in line");
 			while (len > 0 && is_space(p[len - 1]))
 				len--;
 			const char *lp = p;
 			if (str_len(line) > 0) {
-				/* continuation: one space replaces the indent */
+				/* continuation: one space replaces the indent
+				 */
 				while (len > 0 && is_space(*lp)) {
 					lp++;
 					len--;
@@ -604,7 +614,8 @@ static int parse_text(struct parse_ctx *ctx, const char *file,
 			    skip_space(lp)[0] != '#') {
 				str_append_n(line, lp, len - 1);
 				if (str_len(line) > 0 &&
-				    !is_space((char)str_data(line)[str_len(line) - 1]))
+				    !is_space((char)str_data(
+					line)[str_len(line) - 1]))
 					str_append_c(line, ' ');
 				if (p < end)
 					continue;
@@ -670,8 +681,8 @@ int config_parse_buffer(pool_t pool, const char *name, const void *data,
 	return 0;
 }
 
-const struct config_node *config_node_find_key(const struct config_node *section,
-					       const char *key)
+const struct config_node *
+config_node_find_key(const struct config_node *section, const char *key)
 {
 	for (unsigned int i = section->children.count; i > 0; i--) {
 		const struct config_node *n = section->children.items[i - 1];

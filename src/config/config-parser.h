@@ -32,12 +32,13 @@ enum config_node_type {
 
 struct config_node {
 	enum config_node_type type;
-	const char *key;        /* setting name, or section type ("service") */
+	const char *key; /* setting name, or section type ("service") */
 	/* KEY: the value with $refs expanded and <file read (never NULL).
 	 * SECTION: the section name, NULL when there is none. */
 	const char *value;
-	const char *value_path; /* KEY written as "<path": the path, else NULL */
-	bool quoted;            /* KEY value was quoted */
+	const char
+	    *value_path; /* KEY written as "<path": the path, else NULL */
+	bool quoted;	 /* KEY value was quoted */
 	const char *file;
 	unsigned int line;
 	struct config_node *parent;
@@ -46,9 +47,9 @@ struct config_node {
 
 struct config_tree {
 	pool_t pool;
-	const char *path;          /* main file, or the buffer's name */
-	struct config_node *root;  /* a SECTION with key "" */
-	bool v24;                  /* first setting was dovecot_config_version */
+	const char *path;	  /* main file, or the buffer's name */
+	struct config_node *root; /* a SECTION with key "" */
+	bool v24;		  /* first setting was dovecot_config_version */
 };
 
 /* Parses the file at path and everything it includes. The tree is
@@ -67,7 +68,7 @@ int config_parse_buffer(pool_t pool, const char *name, const void *data,
 			struct config_tree **tree_r, const char **error_r);
 
 /* Section lookup helpers: the last KEY child named key, or NULL. */
-const struct config_node *config_node_find_key(const struct config_node *section,
-					       const char *key);
+const struct config_node *
+config_node_find_key(const struct config_node *section, const char *key);
 
 #endif

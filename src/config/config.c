@@ -20,16 +20,53 @@
 /* Sections whose contents belong to plugins or features Loft does not
  * have: accepted with anything inside, kept for the dump. */
 static const char *const free_sections[] = {
-	"plugin", "dict", "dict_server", "dict_map", "metric",
-	"event_exporter", "fts", "sieve_script", "quota", "quota_rule",
-	"quota_warning", "acl", "mail_attribute", "ssl_client", "ssl_server",
-	"auth_policy", "language", "imapc", "lua", "oauth2", "ldap",
-	"sql_driver", "mysql", "pgsql", "sqlite", "cassandra", "http_client",
-	"fs", "mail_lua", "welcome", "trash", "fts_solr", "fts_flatcurve",
-	"mail_crypt", "mail_compress", "mail_log", "notify_status",
-	"push_notification", "last_login", "replication", "doveadm",
-	"director", "health_check", "auth_static", "mail_attachment",
-	"imap_urlauth", NULL,
+    "plugin",
+    "dict",
+    "dict_server",
+    "dict_map",
+    "metric",
+    "event_exporter",
+    "fts",
+    "sieve_script",
+    "quota",
+    "quota_rule",
+    "quota_warning",
+    "acl",
+    "mail_attribute",
+    "ssl_client",
+    "ssl_server",
+    "auth_policy",
+    "language",
+    "imapc",
+    "lua",
+    "oauth2",
+    "ldap",
+    "sql_driver",
+    "mysql",
+    "pgsql",
+    "sqlite",
+    "cassandra",
+    "http_client",
+    "fs",
+    "mail_lua",
+    "welcome",
+    "trash",
+    "fts_solr",
+    "fts_flatcurve",
+    "mail_crypt",
+    "mail_compress",
+    "mail_log",
+    "notify_status",
+    "push_notification",
+    "last_login",
+    "replication",
+    "doveadm",
+    "director",
+    "health_check",
+    "auth_static",
+    "mail_attachment",
+    "imap_urlauth",
+    NULL,
 };
 
 struct config_ctx {
@@ -73,13 +110,10 @@ static const struct {
 	const char *param; /* in mail_location */
 	const char *name24;
 } location_params[] = {
-	{ "INBOX", "mail_inbox_path" },
-	{ "INDEX", "mail_index_path" },
-	{ "CONTROL", "mail_control_path" },
-	{ "LAYOUT", "mailbox_list_layout" },
-	{ "ALT", "mail_alt_path" },
-	{ "VOLATILEDIR", "mail_volatile_path" },
-	{ "UTF8", "mailbox_list_utf8" },
+    {"INBOX", "mail_inbox_path"},     {"INDEX", "mail_index_path"},
+    {"CONTROL", "mail_control_path"}, {"LAYOUT", "mailbox_list_layout"},
+    {"ALT", "mail_alt_path"},	      {"VOLATILEDIR", "mail_volatile_path"},
+    {"UTF8", "mailbox_list_utf8"},
 };
 
 const char *config_location_param_name24(const char *param)
@@ -123,8 +157,8 @@ void config_location_split(pool_t pool, const char *location,
 }
 
 static const char *location_join(pool_t pool, const char *driver,
-				 const char *path,
-				 const char *const *params, unsigned int count)
+				 const char *path, const char *const *params,
+				 unsigned int count)
 {
 	string_t *str = str_new(pool, 128);
 
@@ -169,7 +203,8 @@ static int location_piece(struct config_ctx *ctx, const char *key,
 		}
 	}
 	if (value[0] != '\0')
-		array_push(params, p_strconcat(ctx->pool, param, "=", value, NULL));
+		array_push(params,
+			   p_strconcat(ctx->pool, param, "=", value, NULL));
 	return 1;
 }
 
@@ -186,14 +221,17 @@ static int global_value(struct config_ctx *ctx, const struct config_node *node,
 	def = settings_registry_find(node->key, &v24_name);
 	if (def == NULL)
 		return cfg_error(ctx, node, "Unknown setting: %s", node->key);
-	if ((def->flags & SET_FLAG_FILE_PATH) != 0 && node->value_path == NULL &&
+	if ((def->flags & SET_FLAG_FILE_PATH) != 0 &&
+	    node->value_path == NULL &&
 	    strstr(node->value, "-----BEGIN") != NULL) {
-		return cfg_error(ctx, node,
-			"%s: inline PEM data is not supported, use %s = </path",
-			node->key, def->name);
+		return cfg_error(
+		    ctx, node,
+		    "%s: inline PEM data is not supported, use %s = </path",
+		    node->key, def->name);
 	}
 	if (setting_canonicalize(def, node->key, node->value,
-				 v24_name && (def->flags & SET_FLAG_INVERT_V24) != 0,
+				 v24_name &&
+				     (def->flags & SET_FLAG_INVERT_V24) != 0,
 				 ctx->pool, canon_r, &error) < 0)
 		return cfg_error(ctx, node, "%s", error);
 	*def_r = def;
@@ -201,20 +239,22 @@ static int global_value(struct config_ctx *ctx, const struct config_node *node,
 }
 
 static int apply_global_key(struct config_ctx *ctx,
-			    const struct config_node *node,
-			    const char **values, bool store)
+			    const struct config_node *node, const char **values,
+			    bool store)
 {
 	const struct setting_def *def;
 	const char *canon;
 	int ret;
 
 	if (strcmp(node->key, "dovecot_config_version") == 0) {
-		if (!ctx->v24 || node != ctx->cl->tree->root->children.items[0] ||
+		if (!ctx->v24 ||
+		    node != ctx->cl->tree->root->children.items[0] ||
 		    node->parent != ctx->cl->tree->root)
-			return cfg_error(ctx, node,
-				"dovecot_config_version must be the first setting");
+			return cfg_error(
+			    ctx, node,
+			    "dovecot_config_version must be the first setting");
 		ctx->cl->set.dovecot_config_version =
-			p_strdup(ctx->pool, node->value);
+		    p_strdup(ctx->pool, node->value);
 		return 0;
 	}
 	if (node->parent == ctx->cl->tree->root) {
@@ -240,10 +280,12 @@ static int apply_global_key(struct config_ctx *ctx,
 /* 2.4 boolean-list sections: `protocols { imap = yes pop3 = no }`. */
 static int apply_list_section(struct config_ctx *ctx,
 			      const struct config_node *sec,
-			      const struct setting_def *def, const char **values)
+			      const struct setting_def *def,
+			      const char **values)
 {
 	unsigned int idx = (unsigned int)(def - settings_registry);
-	const char *cur = values[idx] != NULL ? values[idx] : def->default_value;
+	const char *cur =
+	    values[idx] != NULL ? values[idx] : def->default_value;
 	ARRAY(const char *) words;
 	char **parts = p_strsplit_spaces(ctx->pool, cur, " ");
 
@@ -257,14 +299,16 @@ static int apply_list_section(struct config_ctx *ctx,
 		if (n->type != CONFIG_NODE_KEY)
 			return cfg_error(ctx, n, "Unexpected section in %s { }",
 					 sec->key);
-		if (strcmp(n->key, "remove") == 0 || strcmp(n->key, "clear") == 0) {
+		if (strcmp(n->key, "remove") == 0 ||
+		    strcmp(n->key, "clear") == 0) {
 			array_clear(&words);
 			continue;
 		}
 		if (setting_parse_bool(n->value, &enable) < 0)
 			return cfg_error(ctx, n,
-				"Invalid value for %s/%s: '%s' (expected yes or no)",
-				sec->key, n->key, n->value);
+					 "Invalid value for %s/%s: '%s' "
+					 "(expected yes or no)",
+					 sec->key, n->key, n->value);
 		for (unsigned int j = 0; j < words.count; j++) {
 			if (strcmp(words.items[j], n->key) == 0) {
 				array_delete(&words, j, 1);
@@ -303,7 +347,7 @@ static void service_add_inet(pool_t pool, struct service_settings *s,
 			     const char *name, unsigned int port, bool ssl)
 {
 	struct inet_listener_settings *l =
-		p_new(pool, struct inet_listener_settings, 1);
+	    p_new(pool, struct inet_listener_settings, 1);
 
 	l->name = p_strdup(pool, name);
 	l->address = "";
@@ -316,7 +360,7 @@ static void service_add_unix(pool_t pool, struct service_settings *s,
 			     const char *path, unsigned int mode)
 {
 	struct unix_listener_settings *l =
-		p_new(pool, struct unix_listener_settings, 1);
+	    p_new(pool, struct unix_listener_settings, 1);
 
 	l->path = p_strdup(pool, path);
 	l->mode = mode;
@@ -366,10 +410,18 @@ void config_default_services(pool_t pool, ARRAY_TYPE_SERVICES *services)
 }
 
 static const char *const service_extra_keys[] = {
-	"group", "privileged_group", "extra_groups", "chroot",
-	"drop_priv_before_exec", "idle_kill", "protocol", "type",
-	"process_shutdown_filter", "login_dump_core", "idle_kill_interval",
-	NULL,
+    "group",
+    "privileged_group",
+    "extra_groups",
+    "chroot",
+    "drop_priv_before_exec",
+    "idle_kill",
+    "protocol",
+    "type",
+    "process_shutdown_filter",
+    "login_dump_core",
+    "idle_kill_interval",
+    NULL,
 };
 
 static bool str_in(const char *const *list, const char *s)
@@ -407,9 +459,9 @@ static int parse_uint_node(struct config_ctx *ctx, const struct config_node *n,
 		return 0;
 	}
 	if (str_to_uint(n->value, num_r) < 0)
-		return cfg_error(ctx, n,
-			"Invalid value for %s: '%s' (expected a number)",
-			n->key, n->value);
+		return cfg_error(
+		    ctx, n, "Invalid value for %s: '%s' (expected a number)",
+		    n->key, n->value);
 	return 0;
 }
 
@@ -417,9 +469,9 @@ static int parse_bool_node(struct config_ctx *ctx, const struct config_node *n,
 			   bool *b_r)
 {
 	if (setting_parse_bool(n->value, b_r) < 0)
-		return cfg_error(ctx, n,
-			"Invalid value for %s: '%s' (expected yes or no)",
-			n->key, n->value);
+		return cfg_error(
+		    ctx, n, "Invalid value for %s: '%s' (expected yes or no)",
+		    n->key, n->value);
 	return 0;
 }
 
@@ -449,8 +501,9 @@ static int apply_inet_listener(struct config_ctx *ctx,
 				return -1;
 			if (l->port > 65535)
 				return cfg_error(ctx, n,
-					"Invalid value for port: '%s' (expected 0-65535)",
-					n->value);
+						 "Invalid value for port: '%s' "
+						 "(expected 0-65535)",
+						 n->value);
 		} else if (strcmp(n->key, "address") == 0) {
 			l->address = p_strdup(ctx->pool, n->value);
 		} else if (strcmp(n->key, "ssl") == 0) {
@@ -502,9 +555,11 @@ static int apply_unix_listener(struct config_ctx *ctx,
 			unsigned long mode = strtoul(n->value, &end, 8);
 			if (n->value[0] < '0' || n->value[0] > '7' ||
 			    *end != '\0' || errno != 0 || mode > 07777)
-				return cfg_error(ctx, n,
-					"Invalid value for mode: '%s' (expected an octal mode such as 0600)",
-					n->value);
+				return cfg_error(
+				    ctx, n,
+				    "Invalid value for mode: '%s' (expected an "
+				    "octal mode such as 0600)",
+				    n->value);
 			l->mode = (unsigned int)mode;
 		} else if (strcmp(n->key, "user") == 0) {
 			l->user = p_strdup(ctx->pool, n->value);
@@ -570,13 +625,16 @@ static int apply_service(struct config_ctx *ctx, const struct config_node *sec)
 			uint64_t bytes = 0;
 			if (strcmp(n->value, "unlimited") != 0 &&
 			    setting_parse_size(n->value, &bytes) < 0)
-				return cfg_error(ctx, n,
-					"Invalid value for vsz_limit: '%s' (expected a size such as '256 M')",
-					n->value);
-			s->vsz_limit_mb = (unsigned int)MIN_OF(bytes / (1024 * 1024),
-							      UINT_MAX);
+				return cfg_error(
+				    ctx, n,
+				    "Invalid value for vsz_limit: '%s' "
+				    "(expected a size such as '256 M')",
+				    n->value);
+			s->vsz_limit_mb = (unsigned int)MIN_OF(
+			    bytes / (1024 * 1024), UINT_MAX);
 		} else if (str_in(service_extra_keys, n->key)) {
-			extra_set(ctx->pool, &s->extra_settings, n->key, n->value);
+			extra_set(ctx->pool, &s->extra_settings, n->key,
+				  n->value);
 		} else {
 			ret = cfg_error(ctx, n, "Unknown setting: %s", n->key);
 		}
@@ -589,11 +647,14 @@ static int apply_service(struct config_ctx *ctx, const struct config_node *sec)
 /* ---- passdb / userdb ---- */
 
 static const char *const result_names[] = {
-	"return-ok", "return-fail", "return", "continue-ok", "continue-fail",
-	"continue", NULL,
+    "return-ok",     "return-fail", "return", "continue-ok",
+    "continue-fail", "continue",    NULL,
 };
 static const char *const skip_names[] = {
-	"never", "authenticated", "unauthenticated", NULL,
+    "never",
+    "authenticated",
+    "unauthenticated",
+    NULL,
 };
 
 const char *config_result_name(enum db_result_action action)
@@ -626,8 +687,7 @@ static int parse_word(struct config_ctx *ctx, const struct config_node *n,
 }
 
 /* Appends space-separated "k=v" words to a fields array. */
-static void fields_add_words(pool_t pool, void *fields_arr,
-			     const char *value)
+static void fields_add_words(pool_t pool, void *fields_arr, const char *value)
 {
 	ARRAY_TYPE_STRINGS *fields = fields_arr;
 	char **words = p_strsplit_spaces(pool, value, " \t");
@@ -659,19 +719,22 @@ static void db_convert_args(pool_t pool, struct auth_db_settings *db)
 			const char *w = words[i], *v;
 
 			if (str_begins(w, "scheme=", &v))
-				config_db_set_driver_setting(pool, db,
-					"default_password_scheme", v);
-			else if (strchr(w, '=') != NULL && words[i + 1] != NULL) {
+				config_db_set_driver_setting(
+				    pool, db, "passdb_default_password_scheme",
+				    v);
+			else if (strchr(w, '=') != NULL &&
+				 words[i + 1] != NULL) {
 				const char *eq = strchr(w, '=');
-				config_db_set_driver_setting(pool, db,
-					p_strndup(pool, w, (size_t)(eq - w)), eq + 1);
+				config_db_set_driver_setting(
+				    pool, db,
+				    p_strndup(pool, w, (size_t)(eq - w)),
+				    eq + 1);
 			} else
-				config_db_set_driver_setting(pool, db,
-					"passwd_file_path", w);
+				config_db_set_driver_setting(
+				    pool, db, "passwd_file_path", w);
 		}
 	} else if (strcmp(db->driver, "static") == 0) {
-		fields_add_words(pool, &db->override_fields,
-				 db->args);
+		fields_add_words(pool, &db->override_fields, db->args);
 	}
 	/* other drivers keep args as written */
 }
@@ -687,8 +750,9 @@ static int apply_db_fields(struct config_ctx *ctx, struct auth_db_settings *db,
 			return cfg_error(ctx, n, "Unknown section: %s", n->key);
 		colon = strchr(n->key, ':');
 		if (colon != NULL && strcmp(colon, ":default") == 0) {
-			array_push(&db->default_fields,
-				   p_strconcat(ctx->pool,
+			array_push(
+			    &db->default_fields,
+			    p_strconcat(ctx->pool,
 					p_strndup(ctx->pool, n->key,
 						  (size_t)(colon - n->key)),
 					"=", n->value, NULL));
@@ -708,7 +772,8 @@ static int apply_db(struct config_ctx *ctx, const struct config_node *sec,
 		    bool userdb)
 {
 	struct loft_settings *set = &ctx->cl->set;
-	struct auth_db_settings *db = p_new(ctx->pool, struct auth_db_settings, 1);
+	struct auth_db_settings *db =
+	    p_new(ctx->pool, struct auth_db_settings, 1);
 	int idx = 0, ret;
 
 	db->userdb = userdb;
@@ -730,7 +795,8 @@ static int apply_db(struct config_ctx *ctx, const struct config_node *sec,
 			if (strcmp(k, "fields") == 0)
 				ret = apply_db_fields(ctx, db, n);
 			else
-				ret = cfg_error(ctx, n, "Unknown section: %s", k);
+				ret =
+				    cfg_error(ctx, n, "Unknown section: %s", k);
 		} else if (strcmp(k, "driver") == 0) {
 			db->driver = p_strdup(ctx->pool, n->value);
 		} else if (strcmp(k, "name") == 0) {
@@ -738,9 +804,11 @@ static int apply_db(struct config_ctx *ctx, const struct config_node *sec,
 		} else if (strcmp(k, "args") == 0) {
 			db->args = p_strdup(ctx->pool, n->value);
 		} else if (strcmp(k, "default_fields") == 0) {
-			fields_add_words(ctx->pool, &db->default_fields, n->value);
+			fields_add_words(ctx->pool, &db->default_fields,
+					 n->value);
 		} else if (strcmp(k, "override_fields") == 0) {
-			fields_add_words(ctx->pool, &db->override_fields, n->value);
+			fields_add_words(ctx->pool, &db->override_fields,
+					 n->value);
 		} else if (strcmp(k, "deny") == 0) {
 			ret = parse_bool_node(ctx, n, &db->deny);
 		} else if (strcmp(k, "master") == 0) {
@@ -772,7 +840,8 @@ static int apply_db(struct config_ctx *ctx, const struct config_node *sec,
 				db->auth_verbose = b ? "yes" : "no";
 		} else if (ctx->v24) {
 			/* 2.4 typed driver settings */
-			config_db_set_driver_setting(ctx->pool, db, k, n->value);
+			config_db_set_driver_setting(ctx->pool, db, k,
+						     n->value);
 		} else {
 			ret = cfg_error(ctx, n, "Unknown setting: %s", k);
 		}
@@ -799,11 +868,11 @@ static int apply_db(struct config_ctx *ctx, const struct config_node *sec,
 /* ---- namespaces ---- */
 
 static const char *const mailbox_extra_keys[] = {
-	"autoexpunge", "autoexpunge_max_mails", "comment", "driver",
-	"quota_rule", NULL,
+    "autoexpunge", "autoexpunge_max_mails", "comment", "driver", "quota_rule",
+    NULL,
 };
 static const char *const namespace_extra_keys[] = {
-	"ignore_on_failure", "disabled", "alias_for", "order", NULL,
+    "ignore_on_failure", "disabled", "alias_for", "order", NULL,
 };
 
 static struct namespace_settings *namespace_get(struct config_ctx *ctx,
@@ -857,14 +926,15 @@ static int apply_mailbox(struct config_ctx *ctx, struct namespace_settings *ns,
 		if (strcmp(n->key, "special_use") == 0) {
 			mb->special_use = p_strdup(ctx->pool, n->value);
 		} else if (strcmp(n->key, "auto") == 0) {
-			static const char *const autos[] = {
-				"no", "create", "subscribe", NULL };
+			static const char *const autos[] = {"no", "create",
+							    "subscribe", NULL};
 			int idx = 0;
 			if (parse_word(ctx, n, autos, &idx) < 0)
 				return -1;
 			mb->autocreate = autos[idx];
 		} else if (str_in(mailbox_extra_keys, n->key)) {
-			extra_set(ctx->pool, &mb->extra_settings, n->key, n->value);
+			extra_set(ctx->pool, &mb->extra_settings, n->key,
+				  n->value);
 		} else {
 			return cfg_error(ctx, n, "Unknown setting: %s", n->key);
 		}
@@ -872,7 +942,8 @@ static int apply_mailbox(struct config_ctx *ctx, struct namespace_settings *ns,
 	return 0;
 }
 
-static int apply_namespace(struct config_ctx *ctx, const struct config_node *sec)
+static int apply_namespace(struct config_ctx *ctx,
+			   const struct config_node *sec)
 {
 	const char *name = sec->value;
 	struct namespace_settings *ns;
@@ -881,7 +952,8 @@ static int apply_namespace(struct config_ctx *ctx, const struct config_node *sec
 	bool pieces = false;
 
 	if (name == NULL) {
-		const struct config_node *pn = config_node_find_key(sec, "prefix");
+		const struct config_node *pn =
+		    config_node_find_key(sec, "prefix");
 		name = pn != NULL ? pn->value : "";
 	}
 	ns = namespace_get(ctx, name);
@@ -895,10 +967,11 @@ static int apply_namespace(struct config_ctx *ctx, const struct config_node *sec
 			if (strcmp(k, "mailbox") == 0)
 				ret = apply_mailbox(ctx, ns, n);
 			else
-				ret = cfg_error(ctx, n, "Unknown section: %s", k);
+				ret =
+				    cfg_error(ctx, n, "Unknown section: %s", k);
 		} else if (strcmp(k, "type") == 0) {
-			static const char *const types[] = {
-				"private", "shared", "public", NULL };
+			static const char *const types[] = {"private", "shared",
+							    "public", NULL};
 			int idx = 0;
 			ret = parse_word(ctx, n, types, &idx);
 			ns->type = types[idx < 0 ? 0 : idx];
@@ -915,14 +988,14 @@ static int apply_namespace(struct config_ctx *ctx, const struct config_node *sec
 		} else if (strcmp(k, "subscriptions") == 0) {
 			ret = parse_bool_node(ctx, n, &ns->subscriptions);
 		} else if (strcmp(k, "list") == 0) {
-			static const char *const lists[] = {
-				"no", "yes", "children", NULL };
+			static const char *const lists[] = {"no", "yes",
+							    "children", NULL};
 			int idx = 0;
 			ret = parse_word(ctx, n, lists, &idx);
 			ns->list = idx != 0;
 			if (idx == 2)
-				extra_set(ctx->pool, &ns->extra_settings, "list",
-					  "children");
+				extra_set(ctx->pool, &ns->extra_settings,
+					  "list", "children");
 		} else if (location_piece(ctx, k, n->value, &driver, &path,
 					  &params) > 0) {
 			pieces = true;
@@ -940,9 +1013,9 @@ static int apply_namespace(struct config_ctx *ctx, const struct config_node *sec
 
 		config_location_split(ctx->pool, ns->location, &odriver, &opath,
 				      &oparams);
-		ns->location = location_join(ctx->pool,
-			driver != NULL ? driver : odriver,
-			path != NULL ? path : opath, params.items, params.count);
+		ns->location = location_join(
+		    ctx->pool, driver != NULL ? driver : odriver,
+		    path != NULL ? path : opath, params.items, params.count);
 	}
 	return 0;
 }
@@ -1005,11 +1078,13 @@ static int apply_filter_block(struct config_ctx *ctx,
 		}
 		def = settings_registry_find(n->key, NULL);
 		if (def != NULL && def->type == SET_LIST) {
-			if (store && apply_list_section(ctx, n, def, values) < 0)
+			if (store &&
+			    apply_list_section(ctx, n, def, values) < 0)
 				return -1;
 			continue;
 		}
-		if (strcmp(n->key, "passdb") == 0 || strcmp(n->key, "userdb") == 0 ||
+		if (strcmp(n->key, "passdb") == 0 ||
+		    strcmp(n->key, "userdb") == 0 ||
 		    strcmp(n->key, "namespace") == 0 ||
 		    strcmp(n->key, "service") == 0) {
 			/* accepted inside filters but not applied yet */
@@ -1046,7 +1121,8 @@ static int apply_root(struct config_ctx *ctx, const char **values)
 			   strcmp(n->key, "remote") == 0 ||
 			   strcmp(n->key, "local_name") == 0) {
 			if (n->value == NULL)
-				ret = cfg_error(ctx, n, "%s section requires a name",
+				ret = cfg_error(ctx, n,
+						"%s section requires a name",
 						n->key);
 			else
 				ret = apply_filter_block(ctx, n, values, false);
@@ -1054,7 +1130,8 @@ static int apply_root(struct config_ctx *ctx, const char **values)
 				array_push(&ctx->cl->filters, n);
 		} else if (config_is_free_section(n->key)) {
 			array_push(&ctx->cl->free_sections, n);
-		} else if ((def = settings_registry_find(n->key, NULL)) != NULL &&
+		} else if ((def = settings_registry_find(n->key, NULL)) !=
+			       NULL &&
 			   def->type == SET_LIST) {
 			ret = apply_list_section(ctx, n, def, values);
 		} else {
@@ -1074,14 +1151,15 @@ static void finish_mail_location(struct config_ctx *ctx, const char **values)
 
 	if (!ctx->mail_pieces_set)
 		return;
-	const struct setting_def *def = settings_registry_find("mail_location", NULL);
+	const struct setting_def *def =
+	    settings_registry_find("mail_location", NULL);
 	idx = (unsigned int)(def - settings_registry);
 	config_location_split(ctx->pool, values[idx] != NULL ? values[idx] : "",
 			      &driver, &path, &params);
-	values[idx] = location_join(ctx->pool,
-		ctx->mail_driver != NULL ? ctx->mail_driver : driver,
-		ctx->mail_path != NULL ? ctx->mail_path : path,
-		ctx->mail_params.items, ctx->mail_params.count);
+	values[idx] = location_join(
+	    ctx->pool, ctx->mail_driver != NULL ? ctx->mail_driver : driver,
+	    ctx->mail_path != NULL ? ctx->mail_path : path,
+	    ctx->mail_params.items, ctx->mail_params.count);
 }
 
 static int validate(struct config_ctx *ctx)
@@ -1090,29 +1168,34 @@ static int validate(struct config_ctx *ctx)
 	const char *path = ctx->cl->tree->path;
 
 	if (set->ssl != SSL_MODE_NO) {
-		if (set->ssl_cert_file[0] == '\0' && set->ssl == SSL_MODE_REQUIRED) {
-			ctx->error = p_strdup_printf(ctx->pool,
-				"%s: ssl enabled, but ssl_cert not set", path);
+		if (set->ssl_cert_file[0] == '\0' &&
+		    set->ssl == SSL_MODE_REQUIRED) {
+			ctx->error = p_strdup_printf(
+			    ctx->pool, "%s: ssl enabled, but ssl_cert not set",
+			    path);
 			return -1;
 		}
-		if (set->ssl_cert_file[0] != '\0' && set->ssl_key_file[0] == '\0') {
-			ctx->error = p_strdup_printf(ctx->pool,
-				"%s: ssl enabled, but ssl_key not set", path);
+		if (set->ssl_cert_file[0] != '\0' &&
+		    set->ssl_key_file[0] == '\0') {
+			ctx->error = p_strdup_printf(
+			    ctx->pool, "%s: ssl enabled, but ssl_key not set",
+			    path);
 			return -1;
 		}
 	}
 	if (set->last_valid_uid != 0 &&
 	    set->first_valid_uid > set->last_valid_uid) {
-		ctx->error = p_strdup_printf(ctx->pool,
-			"%s: first_valid_uid (%u) is above last_valid_uid (%u)",
-			path, set->first_valid_uid, set->last_valid_uid);
+		ctx->error = p_strdup_printf(
+		    ctx->pool,
+		    "%s: first_valid_uid (%u) is above last_valid_uid (%u)",
+		    path, set->first_valid_uid, set->last_valid_uid);
 		return -1;
 	}
 	for (unsigned int i = 0; i < set->services.count; i++) {
 		const struct service_settings *s = set->services.items[i];
 		for (unsigned int j = 0; j < s->inet_listeners.count; j++) {
 			const struct inet_listener_settings *l =
-				s->inet_listeners.items[j];
+			    s->inet_listeners.items[j];
 			if (l->ssl && l->port != 0 && set->ssl == SSL_MODE_NO)
 				continue; /* disabled at runtime, as Dovecot */
 		}
@@ -1135,7 +1218,8 @@ static void resolve_mail_uid(struct loft_settings *set)
 		set->mail_uid_num = (unsigned int)pw->pw_uid;
 }
 
-int config_load_tree(struct config_tree *tree, const struct config_filter *filter,
+int config_load_tree(struct config_tree *tree,
+		     const struct config_filter *filter,
 		     struct config_loaded **cl_r, const char **error_r)
 {
 	struct config_ctx ctx;
@@ -1174,7 +1258,8 @@ int config_load_tree(struct config_tree *tree, const struct config_filter *filte
 		for (unsigned int i = 0; i < cl->filters.count; i++) {
 			const struct config_node *f = cl->filters.items[i];
 			if (strcmp(f->key, "protocol") == 0 &&
-			    config_protocol_matches(f->value, filter->protocol) &&
+			    config_protocol_matches(f->value,
+						    filter->protocol) &&
 			    apply_filter_block(&ctx, f, cl->values, true) < 0) {
 				*error_r = ctx.error;
 				return -1;

@@ -42,8 +42,8 @@ void config_free(struct loft_settings **set);
  * 0 prints 2.3 syntax, 1 or -1 (the default) prints 2.4 syntax, starting
  * with "dovecot_config_version = 2.4.0". Returns 0, or -1 with *error_r
  * as config_load(). */
-int config_dump(const char *path, bool all_settings, int as_v24,
-		string_t *dest, const char **error_r);
+int config_dump(const char *path, bool all_settings, int as_v24, string_t *dest,
+		const char **error_r);
 /* Same for a config held in memory. */
 int config_dump_buffer(const char *name, const void *data, size_t size,
 		       bool all_settings, int as_v24, string_t *dest,

@@ -25,18 +25,18 @@ static int parse_listener(pool_t pool, const char *entry,
 
 	memset(l_r, 0, sizeof(*l_r));
 	if (parts[0] == NULL || parts[0][0] == '\0' || parts[1] == NULL) {
-		*error_r = p_strdup_printf(pool,
-			"Invalid listener '%s' (expected name:fd)", entry);
+		*error_r = p_strdup_printf(
+		    pool, "Invalid listener '%s' (expected name:fd)", entry);
 		return -1;
 	}
 	if (str_to_uint(parts[1], &fd) < 0 || fd < 3 || fd > 65535) {
-		*error_r = p_strdup_printf(pool,
-			"Invalid listener fd in '%s'", entry);
+		*error_r =
+		    p_strdup_printf(pool, "Invalid listener fd in '%s'", entry);
 		return -1;
 	}
 	if (fcntl((int)fd, F_GETFD) < 0) {
-		*error_r = p_strdup_printf(pool,
-			"Listener '%s': fd %u is not open", entry, fd);
+		*error_r = p_strdup_printf(
+		    pool, "Listener '%s': fd %u is not open", entry, fd);
 		return -1;
 	}
 	l_r->name = parts[0];
@@ -47,9 +47,9 @@ static int parse_listener(pool_t pool, const char *entry,
 		else if (strcmp(parts[i], "haproxy") == 0)
 			l_r->haproxy = true;
 		else {
-			*error_r = p_strdup_printf(pool,
-				"Invalid listener flag '%s' in '%s'", parts[i],
-				entry);
+			*error_r = p_strdup_printf(
+			    pool, "Invalid listener flag '%s' in '%s'",
+			    parts[i], entry);
 			return -1;
 		}
 	}
@@ -74,8 +74,9 @@ int service_env_parse_listeners(pool_t pool, const char *value,
 		for (unsigned int j = 0; j < listeners->count; j++) {
 			if (strcmp(listeners->items[j].name, l.name) == 0 ||
 			    listeners->items[j].fd == l.fd) {
-				*error_r = p_strdup_printf(pool,
-					"Duplicate listener '%s'", entries[i]);
+				*error_r = p_strdup_printf(
+				    pool, "Duplicate listener '%s'",
+				    entries[i]);
 				return -1;
 			}
 		}
@@ -99,7 +100,7 @@ struct service_env *service_env_init(const char *service_name,
 				     const char *protocol, int argc,
 				     char **argv)
 {
-	struct config_filter filter = { .protocol = protocol };
+	struct config_filter filter = {.protocol = protocol};
 	struct service_env *env;
 	const char *path, *value, *error;
 	struct loft_settings *set;
@@ -127,8 +128,8 @@ struct service_env *service_env_init(const char *service_name,
 	array_init(&env->listeners, pool, 4);
 
 	value = getenv(SERVICE_ENV_LISTENERS);
-	if (value != NULL &&
-	    service_env_parse_listeners(pool, value, &env->listeners, &error) < 0)
+	if (value != NULL && service_env_parse_listeners(
+				 pool, value, &env->listeners, &error) < 0)
 		i_fatal("%s: %s", SERVICE_ENV_LISTENERS, error);
 
 	if (set->log_timestamp[0] != '\0')

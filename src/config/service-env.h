@@ -27,8 +27,8 @@ struct service_listener {
 };
 
 struct service_env {
-	const char *name;         /* service name */
-	const char *protocol;     /* protocol filter applied ("pop3") or NULL */
+	const char *name;     /* service name */
+	const char *protocol; /* protocol filter applied ("pop3") or NULL */
 	const char *config_path;
 	struct loft_settings *set;
 	ARRAY(struct service_listener) listeners;
@@ -45,8 +45,8 @@ struct service_env *service_env_init(const char *service_name,
  * ARRAY(struct service_listener), initialised by the caller), validating
  * names, fd numbers (>= 3, open) and flags. Returns 0, or -1 with
  * *error_r (from pool). Used by service_env_init() and tests. */
-int service_env_parse_listeners(pool_t pool, const char *value,
-				void *listeners, const char **error_r);
+int service_env_parse_listeners(pool_t pool, const char *value, void *listeners,
+				const char **error_r);
 /* Listener by name, or NULL. */
 const struct service_listener *
 service_env_find_listener(const struct service_env *env, const char *name);

@@ -18,37 +18,38 @@
 
 enum setting_type {
 	SET_STR,
-	SET_LIST,  /* space-separated words; duplicates dropped */
-	SET_BOOL,  /* yes / no */
-	SET_UINT,  /* decimal */
-	SET_TIME,  /* "10 secs", "1 min", bare number = seconds (ms for *_msecs) */
-	SET_SIZE,  /* "64k", "1 M", bare number = bytes */
-	SET_ENUM,  /* one of enum_values */
+	SET_LIST, /* space-separated words; duplicates dropped */
+	SET_BOOL, /* yes / no */
+	SET_UINT, /* decimal */
+	SET_TIME, /* "10 secs", "1 min", bare number = seconds (ms for *_msecs)
+		   */
+	SET_SIZE, /* "64k", "1 M", bare number = bytes */
+	SET_ENUM, /* one of enum_values */
 };
 
 enum setting_flags {
 	SET_FLAG_IMPLEMENTED = 0x01, /* Loft acts on it */
 	SET_FLAG_FILE_PATH = 0x02,   /* 2.3 "key = </path" keeps the path */
 	SET_FLAG_INVERT_V24 = 0x04,  /* 2.4 name holds the inverted bool */
-	SET_FLAG_LOFT = 0x08,        /* Loft's own, not a Dovecot setting */
-	SET_FLAG_MSECS = 0x10,       /* SET_TIME field holds msecs (else secs) */
-	SET_FLAG_ENUM_INDEX = 0x20,  /* SET_ENUM field is an int index */
-	SET_FLAG_SECRET = 0x40,      /* printed as "# hidden" in dumps */
-	SET_FLAG_V24_ONLY = 0x80,    /* only the 2.4 generation knows it */
-	SET_FLAG_V23_ONLY = 0x100,   /* removed in 2.4 */
+	SET_FLAG_LOFT = 0x08,	     /* Loft's own, not a Dovecot setting */
+	SET_FLAG_MSECS = 0x10,	    /* SET_TIME field holds msecs (else secs) */
+	SET_FLAG_ENUM_INDEX = 0x20, /* SET_ENUM field is an int index */
+	SET_FLAG_SECRET = 0x40,	    /* printed as "# hidden" in dumps */
+	SET_FLAG_V24_ONLY = 0x80,   /* only the 2.4 generation knows it */
+	SET_FLAG_V23_ONLY = 0x100,  /* removed in 2.4 */
 };
 
 #define SETTING_NO_FIELD ((size_t)-1)
 
 struct setting_def {
-	const char *name;          /* 2.3 name */
-	const char *name24;        /* 2.4 name, NULL = same */
+	const char *name;   /* 2.3 name */
+	const char *name24; /* 2.4 name, NULL = same */
 	enum setting_type type;
 	const char *default_value; /* canonical text */
-	size_t offset;             /* into struct loft_settings or NO_FIELD */
+	size_t offset;		   /* into struct loft_settings or NO_FIELD */
 	unsigned int flags;
-	const char *enum_values;   /* SET_ENUM: space-separated, first = 0 */
-	const char *doc;           /* one line, for doc/configuration.md */
+	const char *enum_values; /* SET_ENUM: space-separated, first = 0 */
+	const char *doc;	 /* one line, for doc/configuration.md */
 };
 
 extern const struct setting_def settings_registry[];

@@ -16,22 +16,22 @@
 enum ssl_mode { SSL_MODE_NO, SSL_MODE_YES, SSL_MODE_REQUIRED };
 
 struct inet_listener_settings {
-	const char *name;     /* "pop3", "pop3s", "imap", "imaps" */
-	const char *address;  /* NULL = use the global listen */
-	unsigned int port;    /* 0 = disabled */
-	bool ssl;             /* implicit TLS */
+	const char *name;    /* "pop3", "pop3s", "imap", "imaps" */
+	const char *address; /* NULL = use the global listen */
+	unsigned int port;   /* 0 = disabled */
+	bool ssl;	     /* implicit TLS */
 	bool haproxy;
 };
 
 struct unix_listener_settings {
-	const char *path;     /* relative paths are under base_dir */
-	unsigned int mode;    /* e.g. 0600 */
+	const char *path;  /* relative paths are under base_dir */
+	unsigned int mode; /* e.g. 0600 */
 	const char *user;
 	const char *group;
 };
 
 struct service_settings {
-	const char *name;     /* "pop3-login", "pop3", "auth", "imap-login" ... */
+	const char *name; /* "pop3-login", "pop3", "auth", "imap-login" ... */
 	const char *executable;
 	const char *user;
 	unsigned int process_limit;
@@ -46,39 +46,44 @@ struct service_settings {
 };
 
 enum db_result_action {
-	DB_RESULT_RETURN_OK, DB_RESULT_RETURN_FAIL, DB_RESULT_RETURN,
-	DB_RESULT_CONTINUE_OK, DB_RESULT_CONTINUE_FAIL, DB_RESULT_CONTINUE,
+	DB_RESULT_RETURN_OK,
+	DB_RESULT_RETURN_FAIL,
+	DB_RESULT_RETURN,
+	DB_RESULT_CONTINUE_OK,
+	DB_RESULT_CONTINUE_FAIL,
+	DB_RESULT_CONTINUE,
 };
 enum db_skip { DB_SKIP_NEVER, DB_SKIP_AUTHENTICATED, DB_SKIP_UNAUTHENTICATED };
 
 struct auth_db_settings {
-	const char *name;         /* section name (2.4) or driver */
-	const char *driver;       /* "passwd-file", "static", "pam", ... */
-	const char *args;         /* 2.3 args string, as written (NULL in 2.4) */
+	const char *name;   /* section name (2.4) or driver */
+	const char *driver; /* "passwd-file", "static", "pam", ... */
+	const char *args;   /* 2.3 args string, as written (NULL in 2.4) */
 	/* 2.4 typed driver settings and anything driver-specific, as
-	 * key=value pairs in order (e.g. passwd_file_path, default_password_scheme).
-	 * For 2.3 passwd-file the args are converted into these too
-	 * (scheme= -> default_password_scheme, the path -> passwd_file_path,
-	 * other k=v as they are); 2.3 static args are added to override_fields.
-	 * args itself is kept as written. */
+	 * key=value pairs in order (e.g. passwd_file_path,
+	 * default_password_scheme). For 2.3 passwd-file the args are converted
+	 * into these too (scheme= -> default_password_scheme, the path ->
+	 * passwd_file_path, other k=v as they are); 2.3 static args are added
+	 * to override_fields. args itself is kept as written. */
 	ARRAY(const char *) driver_settings; /* "key=value" */
-	ARRAY(const char *) default_fields;  /* "key=value" (may contain %vars) */
+	ARRAY(const char *)
+	default_fields; /* "key=value" (may contain %vars) */
 	ARRAY(const char *) override_fields;
 	bool deny, master, pass;
 	enum db_skip skip;
-	const char *mechanisms;      /* space separated, NULL = all */
+	const char *mechanisms;	     /* space separated, NULL = all */
 	const char *username_filter; /* NULL = all */
 	enum db_result_action result_success;
 	enum db_result_action result_failure;
 	enum db_result_action result_internalfail;
-	const char *auth_verbose;    /* NULL = global, "yes", "no" */
-	bool userdb;                 /* false = passdb */
+	const char *auth_verbose; /* NULL = global, "yes", "no" */
+	bool userdb;		  /* false = passdb */
 };
 
 struct mailbox_settings {
 	const char *name;
-	const char *special_use; /* "\\Sent" ... or NULL */
-	const char *autocreate;  /* "no", "create", "subscribe" */
+	const char *special_use;	    /* "\\Sent" ... or NULL */
+	const char *autocreate;		    /* "no", "create", "subscribe" */
 	ARRAY(const char *) extra_settings; /* others, "key=value" */
 };
 
@@ -96,17 +101,18 @@ struct namespace_settings {
 struct loft_settings {
 	pool_t pool;
 	const char *config_path;
-	bool config_v24;            /* file started with dovecot_config_version */
+	bool config_v24; /* file started with dovecot_config_version */
 	const char *dovecot_config_version;
 
-	const char *protocols;      /* "pop3 imap" */
-	const char *listen;         /* "*, ::" */
+	const char *protocols; /* "pop3 imap" */
+	const char *listen;    /* "*, ::" */
 	const char *base_dir;
 	const char *state_dir;
 	const char *instance_name;
 
 	enum ssl_mode ssl;
-	const char *ssl_cert_file;  /* ssl_cert = </path: the path (without '<') */
+	const char
+	    *ssl_cert_file; /* ssl_cert = </path: the path (without '<') */
 	const char *ssl_key_file;
 	const char *ssl_ca_file;
 	const char *ssl_min_protocol;
@@ -123,14 +129,15 @@ struct loft_settings {
 	bool auth_debug;
 	const char *default_pass_scheme;
 
-	const char *mail_location;  /* 2.4: mail_driver ":" mail_path */
-	unsigned int mail_uid_num;  /* resolved when mail_uid is set; 0 = unset */
+	const char *mail_location; /* 2.4: mail_driver ":" mail_path */
+	unsigned int
+	    mail_uid_num; /* resolved when mail_uid is set; 0 = unset */
 	const char *mail_uid;
 	const char *mail_gid;
 	unsigned int first_valid_uid;
 	unsigned int last_valid_uid;
-	const char *default_login_user;     /* "dovenull" */
-	const char *default_internal_user;  /* "dovecot" */
+	const char *default_login_user;	   /* "dovenull" */
+	const char *default_internal_user; /* "dovecot" */
 	unsigned int mail_max_userip_connections;
 	bool mail_debug;
 

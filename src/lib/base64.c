@@ -7,7 +7,7 @@
 #include "base64.h"
 
 static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 void base64_encode(const void *src, size_t src_size, string_t *dest)
 {
@@ -18,8 +18,8 @@ void base64_encode(const void *src, size_t src_size, string_t *dest)
 	for (i = 0; i + 2 < src_size; i += 3) {
 		out[o++] = b64_alphabet[s[i] >> 2];
 		out[o++] = b64_alphabet[((s[i] & 0x03) << 4) | (s[i + 1] >> 4)];
-		out[o++] = b64_alphabet[((s[i + 1] & 0x0f) << 2) |
-					(s[i + 2] >> 6)];
+		out[o++] =
+		    b64_alphabet[((s[i + 1] & 0x0f) << 2) | (s[i + 2] >> 6)];
 		out[o++] = b64_alphabet[s[i + 2] & 0x3f];
 	}
 	if (i < src_size) {

@@ -34,8 +34,8 @@ struct hash_iterate_context {
 
 static void *tbl_alloc(struct hash_table *table, size_t size)
 {
-	return table->pool != NULL ? p_malloc(table->pool, size) :
-		i_malloc(size);
+	return table->pool != NULL ? p_malloc(table->pool, size)
+				   : i_malloc(size);
 }
 
 static void tbl_free(struct hash_table *table, void *mem)
@@ -58,14 +58,14 @@ struct hash_table *hash_table_create(pool_t pool, unsigned int initial_size,
 {
 	struct hash_table *table;
 
-	table = pool != NULL ? p_new(pool, struct hash_table, 1) :
-		i_malloc(sizeof(*table));
+	table = pool != NULL ? p_new(pool, struct hash_table, 1)
+			     : i_malloc(sizeof(*table));
 	table->pool = pool;
 	table->hash = hash != NULL ? hash : direct_hash;
 	table->cmp = cmp != NULL ? cmp : direct_cmp;
 	table->size = round_pow2(initial_size);
-	table->buckets = tbl_alloc(table, size_mul(table->size,
-						   sizeof(*table->buckets)));
+	table->buckets =
+	    tbl_alloc(table, size_mul(table->size, sizeof(*table->buckets)));
 	return table;
 }
 
@@ -134,14 +134,14 @@ static void hash_table_grow(struct hash_table *table)
 
 	if (table->iterators > 0 || table->size >= (1U << 30))
 		return;
-	new_buckets = tbl_alloc(table, size_mul(new_size,
-						sizeof(*new_buckets)));
+	new_buckets =
+	    tbl_alloc(table, size_mul(new_size, sizeof(*new_buckets)));
 	for (unsigned int i = 0; i < table->size; i++) {
 		struct hash_node *node = table->buckets[i];
 		while (node != NULL) {
 			struct hash_node *next = node->next;
-			unsigned int idx = table->hash(node->key) &
-				(new_size - 1);
+			unsigned int idx =
+			    table->hash(node->key) & (new_size - 1);
 			node->next = new_buckets[idx];
 			new_buckets[idx] = node;
 			node = next;

@@ -36,9 +36,9 @@ void hash_table_iterate_deinit(struct hash_iterate_context **ctx);
 
 unsigned int str_hash(const void *s);
 unsigned int strcase_hash(const void *s);
-int str_cmp(const void *a, const void *b);      /* strcmp */
-int strcase_cmp(const void *a, const void *b);  /* strcasecmp */
-unsigned int direct_hash(const void *p);        /* pointer/integer key */
+int str_cmp(const void *a, const void *b);     /* strcmp */
+int strcase_cmp(const void *a, const void *b); /* strcasecmp */
+unsigned int direct_hash(const void *p);       /* pointer/integer key */
 int direct_cmp(const void *a, const void *b);
 
 #endif

@@ -33,9 +33,9 @@ struct io_fd {
 struct timeout {
 	struct ioloop *ioloop;
 	unsigned int msecs;
-	uint64_t next_run;     /* monotonic msecs */
+	uint64_t next_run; /* monotonic msecs */
 	unsigned int heap_idx;
-	uint64_t iter_stamp;   /* loop iteration of the last (re)schedule */
+	uint64_t iter_stamp; /* loop iteration of the last (re)schedule */
 	bool once;
 	struct timeout **to_ptr;
 	io_callback_t *cb;
@@ -63,7 +63,7 @@ struct signal_handler {
 struct ioloop *current_ioloop;
 time_t ioloop_time;
 
-static int sig_pipe[2] = { -1, -1 };
+static int sig_pipe[2] = {-1, -1};
 static struct io *sig_io;
 static struct signal_handler sig_handlers[NSIG];
 
@@ -81,8 +81,8 @@ static struct io_fd *ioloop_fd(struct ioloop *ioloop, int fd, bool grow)
 		new_alloc = ioloop->fds_alloc < 64 ? 64 : ioloop->fds_alloc;
 		while (new_alloc <= (unsigned int)fd)
 			new_alloc *= 2;
-		ioloop->fds = i_realloc(ioloop->fds,
-					size_mul(new_alloc, sizeof(*ioloop->fds)));
+		ioloop->fds = i_realloc(
+		    ioloop->fds, size_mul(new_alloc, sizeof(*ioloop->fds)));
 		memset(ioloop->fds + ioloop->fds_alloc, 0,
 		       (new_alloc - ioloop->fds_alloc) * sizeof(*ioloop->fds));
 		ioloop->fds_alloc = new_alloc;
@@ -114,15 +114,17 @@ static void ioloop_update_fd(struct ioloop *ioloop, int fd, int old_events)
 		if (op == EPOLL_CTL_DEL && (errno == EBADF || errno == ENOENT))
 			return;
 		i_panic("epoll_ctl(%s, %d) failed: %m",
-			op == EPOLL_CTL_ADD ? "add" :
-			op == EPOLL_CTL_MOD ? "mod" : "del", fd);
+			op == EPOLL_CTL_ADD   ? "add"
+			: op == EPOLL_CTL_MOD ? "mod"
+					      : "del",
+			fd);
 	}
 }
 
 static int io_fd_events(const struct io_fd *ifd)
 {
 	return (ifd->read != NULL ? EPOLLIN : 0) |
-		(ifd->write != NULL ? EPOLLOUT : 0);
+	       (ifd->write != NULL ? EPOLLOUT : 0);
 }
 
 struct io *io_add(int fd, enum io_condition cond, io_callback_t *cb,
@@ -230,10 +232,11 @@ static void heap_down(struct ioloop *ioloop, unsigned int idx)
 static void heap_insert(struct ioloop *ioloop, struct timeout *to)
 {
 	if (ioloop->heap_count == ioloop->heap_alloc) {
-		ioloop->heap_alloc = ioloop->heap_alloc < 16 ? 16 :
-			ioloop->heap_alloc * 2;
-		ioloop->heap = i_realloc(ioloop->heap,
-			size_mul(ioloop->heap_alloc, sizeof(*ioloop->heap)));
+		ioloop->heap_alloc =
+		    ioloop->heap_alloc < 16 ? 16 : ioloop->heap_alloc * 2;
+		ioloop->heap =
+		    i_realloc(ioloop->heap, size_mul(ioloop->heap_alloc,
+						     sizeof(*ioloop->heap)));
 	}
 	heap_set(ioloop, ioloop->heap_count++, to);
 	heap_up(ioloop, to->heap_idx);
@@ -402,14 +405,13 @@ void ioloop_destroy(struct ioloop **_ioloop)
 		current_ioloop = ioloop->prev;
 		if (current_ioloop != NULL && sig_pipe[0] != -1 &&
 		    sig_io == NULL)
-			sig_io = io_add(sig_pipe[0], IO_READ,
-					signal_pipe_read, NULL);
+			sig_io = io_add(sig_pipe[0], IO_READ, signal_pipe_read,
+					NULL);
 	}
 	free(ioloop);
 }
 
-static void ioloop_dispatch(struct ioloop *ioloop,
-			    const struct epoll_event *ev)
+static void ioloop_dispatch(struct ioloop *ioloop, const struct epoll_event *ev)
 {
 	int fd = ev->data.fd;
 	bool err = (ev->events & (EPOLLERR | EPOLLHUP)) != 0;
@@ -441,8 +443,8 @@ static void ioloop_iteration(struct ioloop *ioloop)
 
 	ioloop->iteration++;
 	timeout_msecs = ioloop_next_timeout_msecs(ioloop);
-	count = epoll_wait(ioloop->epfd, events, IOLOOP_MAX_EVENTS,
-			   timeout_msecs);
+	count =
+	    epoll_wait(ioloop->epfd, events, IOLOOP_MAX_EVENTS, timeout_msecs);
 	if (count < 0) {
 		if (errno != EINTR)
 			i_fatal("epoll_wait() failed: %m");
@@ -485,7 +487,7 @@ static void signal_handler(int signo)
 static void signal_pipe_read(void *context)
 {
 	unsigned char buf[64];
-	bool seen[NSIG] = { false };
+	bool seen[NSIG] = {false};
 	ssize_t ret;
 
 	while ((ret = read(sig_pipe[0], buf, sizeof(buf))) > 0) {

@@ -122,7 +122,7 @@ int iostream_get_fd(const struct iostream *s)
 }
 
 static void stream_set_error(struct iostream *s, const char *fmt, ...)
-	ATTR_FORMAT(2, 3);
+    ATTR_FORMAT(2, 3);
 static void stream_set_error(struct iostream *s, const char *fmt, ...)
 {
 	va_list args;
@@ -159,8 +159,8 @@ const char *iostream_get_error(const struct iostream *s)
 
 static const char *tls_error_prefix(struct iostream *s)
 {
-	return SSL_is_init_finished(s->ssl) ? "TLS error" :
-		"TLS handshake failed";
+	return SSL_is_init_finished(s->ssl) ? "TLS error"
+					    : "TLS handshake failed";
 }
 
 /* Interprets a failed SSL_read/SSL_write. Returns 0 (retry later) or -1. */
@@ -349,10 +349,9 @@ static void stream_update_ios(struct iostream *s)
 	if (s->destroyed || s->fd == -1 || current_ioloop == NULL)
 		return;
 	want_read = (s->input_cb != NULL && !s->tls_read_wants_write) ||
-		(s->tls_write_wants_read && s->flushing && !s->closed);
-	want_write = !s->closed &&
-		((s->flushing && !s->tls_write_wants_read) ||
-		 s->tls_read_wants_write);
+		    (s->tls_write_wants_read && s->flushing && !s->closed);
+	want_write = !s->closed && ((s->flushing && !s->tls_write_wants_read) ||
+				    s->tls_read_wants_write);
 
 	if (want_read && s->io_read == NULL)
 		s->io_read = io_add(s->fd, IO_READ, stream_read_ready, s);
@@ -500,8 +499,7 @@ bool iostream_input_full(const struct iostream *s)
 	return s->ilen - s->ipos >= s->max_input;
 }
 
-const unsigned char *iostream_get_data(const struct iostream *s,
-				       size_t *size_r)
+const unsigned char *iostream_get_data(const struct iostream *s, size_t *size_r)
 {
 	*size_r = s->ilen - s->ipos;
 	return s->ibuf + s->ipos;
@@ -648,8 +646,8 @@ static int stream_flush_internal(struct iostream *s)
 	if (s->closed)
 		return -1;
 	while (s->opos < s->olen) {
-		ssize_t ret = raw_write(s, s->obuf + s->opos,
-					s->olen - s->opos);
+		ssize_t ret =
+		    raw_write(s, s->obuf + s->opos, s->olen - s->opos);
 		if (ret < 0) {
 			s->flushing = false;
 			stream_update_ios(s);
@@ -710,8 +708,9 @@ int iostream_write(struct iostream *s, const void *data, size_t size)
 			s->olen = used;
 		}
 		if (s->osize - s->olen < size) {
-			size_t new_size = s->osize < IOSTREAM_INITIAL_BUF ?
-				IOSTREAM_INITIAL_BUF : s->osize;
+			size_t new_size = s->osize < IOSTREAM_INITIAL_BUF
+					      ? IOSTREAM_INITIAL_BUF
+					      : s->osize;
 
 			while (new_size < used + size)
 				new_size = size_mul(new_size, 2);

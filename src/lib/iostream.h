@@ -44,16 +44,15 @@ void iostream_set_flush_callback(struct iostream *stream,
 
 /* Starts a TLS server handshake on the stream. Returns 0 on success (the
  * handshake continues inside the stream), -1 on error with *error_r. */
-int iostream_start_tls_server(struct iostream *stream,
-			      struct tls_context *ctx, const char **error_r);
+int iostream_start_tls_server(struct iostream *stream, struct tls_context *ctx,
+			      const char **error_r);
 /* Starts a TLS client handshake (proxying, tests); hostname (may be NULL)
  * is sent as SNI and checked when the context verifies certificates.
  * Like the server side, the handshake is driven by the stream's reads and
  * writes: set an input callback (or write and flush) to make it progress.
  * Returns 0, or -1 with *error_r. */
-int iostream_start_tls_client(struct iostream *stream,
-			      struct tls_context *ctx, const char *hostname,
-			      const char **error_r);
+int iostream_start_tls_client(struct iostream *stream, struct tls_context *ctx,
+			      const char *hostname, const char **error_r);
 bool iostream_is_tls(const struct iostream *stream);
 /* True once the TLS handshake has completed. */
 bool iostream_tls_handshake_finished(const struct iostream *stream);
@@ -90,7 +89,7 @@ void iostream_skip_line(struct iostream *stream);
 int iostream_write(struct iostream *stream, const void *data, size_t size);
 int iostream_write_str(struct iostream *stream, const char *str);
 int iostream_printf(struct iostream *stream, const char *fmt, ...)
-	ATTR_FORMAT(2, 3);
+    ATTR_FORMAT(2, 3);
 /* Writes as much as possible. Returns 1 when everything was written, 0 when
  * output remains (the stream continues from the loop and then calls the
  * flush callback), -1 on error. */

@@ -14,7 +14,8 @@
 static void *check_alloc(void *mem, size_t size)
 {
 	if (unlikely(mem == NULL))
-		i_fatal_status(83, "Out of memory (allocating %zu bytes)", size);
+		i_fatal_status(83, "Out of memory (allocating %zu bytes)",
+			       size);
 	return mem;
 }
 

@@ -28,11 +28,12 @@
 
 /* Assertions stay on in release builds. A failed one logs the expression,
  * file and line and aborts. Never assert on client input. */
-#define i_assert(expr)                                                       \
-	do {                                                                 \
-		if (unlikely(!(expr)))                                       \
-			i_panic("file %s: line %d (%s): assertion failed: (%s)", \
-				__FILE__, __LINE__, __func__, #expr);        \
+#define i_assert(expr)                                                         \
+	do {                                                                   \
+		if (unlikely(!(expr)))                                         \
+			i_panic(                                               \
+			    "file %s: line %d (%s): assertion failed: (%s)",   \
+			    __FILE__, __LINE__, __func__, #expr);              \
 	} while (0)
 #define i_unreached() i_panic("file %s: line %d: unreached", __FILE__, __LINE__)
 
@@ -48,7 +49,11 @@ char *i_strdup(const char *s);
 char *i_strndup(const char *s, size_t max_len);
 char *i_strdup_printf(const char *fmt, ...) ATTR_FORMAT(1, 2);
 void i_free_(void *mem);
-#define i_free(p) do { i_free_(p); (p) = NULL; } while (0)
+#define i_free(p)                                                              \
+	do {                                                                   \
+		i_free_(p);                                                    \
+		(p) = NULL;                                                    \
+	} while (0)
 
 /* Overflow-checked arithmetic for sizes: aborts on overflow. */
 size_t size_add(size_t a, size_t b);

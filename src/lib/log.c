@@ -33,18 +33,15 @@ static bool syslog_opened;
 static bool log_in_progress;
 /* 0 = error/warning/fatal/panic, 1 = info, 2 = debug */
 static struct log_target targets[3] = {
-	{ LOG_TARGET_STDERR, STDERR_FILENO, NULL },
-	{ LOG_TARGET_STDERR, STDERR_FILENO, NULL },
-	{ LOG_TARGET_STDERR, STDERR_FILENO, NULL },
+    {LOG_TARGET_STDERR, STDERR_FILENO, NULL},
+    {LOG_TARGET_STDERR, STDERR_FILENO, NULL},
+    {LOG_TARGET_STDERR, STDERR_FILENO, NULL},
 };
 
 static const char *const log_type_names[] = {
-	[LOG_TYPE_DEBUG] = "Debug",
-	[LOG_TYPE_INFO] = "Info",
-	[LOG_TYPE_WARNING] = "Warning",
-	[LOG_TYPE_ERROR] = "Error",
-	[LOG_TYPE_FATAL] = "Fatal",
-	[LOG_TYPE_PANIC] = "Panic",
+    [LOG_TYPE_DEBUG] = "Debug",	    [LOG_TYPE_INFO] = "Info",
+    [LOG_TYPE_WARNING] = "Warning", [LOG_TYPE_ERROR] = "Error",
+    [LOG_TYPE_FATAL] = "Fatal",	    [LOG_TYPE_PANIC] = "Panic",
 };
 
 void log_set_prefix(const char *prefix)
@@ -143,11 +140,11 @@ int log_set_targets(const char *log_path, const char *info_log_path,
 		}
 		if (t->fd != -1)
 			continue;
-		t->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-			     0600);
+		t->fd =
+		    open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (t->fd < 0) {
-			snprintf(errbuf, sizeof(errbuf),
-				 "open(%s) failed: %s", path, strerror(errno));
+			snprintf(errbuf, sizeof(errbuf), "open(%s) failed: %s",
+				 path, strerror(errno));
 			*error_r = errbuf;
 			t->kind = LOG_TARGET_STDERR;
 			t->fd = STDERR_FILENO;
@@ -193,8 +190,10 @@ static int log_type_syslog_priority(enum log_type type)
 static size_t log_strftime(char *buf, size_t size, const struct tm *tm)
 {
 	/* the format is set by the process configuration, not by clients */
-	return strftime(buf, size, log_timestamp_fmt != NULL ?
-			log_timestamp_fmt : "%b %d %H:%M:%S ", tm);
+	return strftime(buf, size,
+			log_timestamp_fmt != NULL ? log_timestamp_fmt
+						  : "%b %d %H:%M:%S ",
+			tm);
 }
 #pragma GCC diagnostic pop
 
@@ -223,8 +222,9 @@ void i_logv(enum log_type type, const char *fmt, va_list args)
 
 	if (type == LOG_TYPE_DEBUG && !log_debug)
 		return;
-	t = type == LOG_TYPE_DEBUG ? &targets[2] :
-		type == LOG_TYPE_INFO ? &targets[1] : &targets[0];
+	t = type == LOG_TYPE_DEBUG  ? &targets[2]
+	    : type == LOG_TYPE_INFO ? &targets[1]
+				    : &targets[0];
 	if (log_in_progress && type < LOG_TYPE_FATAL)
 		return;
 	log_in_progress = true;
@@ -241,8 +241,8 @@ void i_logv(enum log_type type, const char *fmt, va_list args)
 	if (len > 0)
 		pos += MIN_OF((size_t)len, bufsize - pos - 1);
 	if (t->kind != LOG_TARGET_SYSLOG || type != LOG_TYPE_INFO) {
-		len = snprintf(buf + pos, bufsize - pos, "%s: ",
-			       log_type_names[type]);
+		len = snprintf(buf + pos, bufsize - pos,
+			       "%s: ", log_type_names[type]);
 		if (len > 0)
 			pos += MIN_OF((size_t)len, bufsize - pos - 1);
 	}

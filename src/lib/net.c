@@ -144,10 +144,9 @@ bool net_is_in_network(const struct ip_addr *ip, const struct ip_addr *net_ip,
 		return false;
 	/* IPv4 (plain or IPv4-mapped) only matches IPv4 networks, which
 	   include ::ffff:0:0/96 and longer */
-	bool ip_v4 = ip->family == AF_INET ||
-		IN6_IS_ADDR_V4MAPPED(&ip->u.ip6);
+	bool ip_v4 = ip->family == AF_INET || IN6_IS_ADDR_V4MAPPED(&ip->u.ip6);
 	bool net_v4 = net_ip->family == AF_INET ||
-		(IN6_IS_ADDR_V4MAPPED(&net_ip->u.ip6) && bits >= 96);
+		      (IN6_IS_ADDR_V4MAPPED(&net_ip->u.ip6) && bits >= 96);
 	if (ip_v4 != net_v4)
 		return false;
 	if (net_ip->family == AF_INET)
@@ -204,7 +203,7 @@ static void sockaddr_to_ip(const struct sockaddr_storage *ss,
 		port = ntohs(sin->sin_port);
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 =
-			(const struct sockaddr_in6 *)ss;
+		    (const struct sockaddr_in6 *)ss;
 
 		if (ip_r != NULL) {
 			ip_r->family = AF_INET6;
@@ -313,8 +312,8 @@ int net_accept(int listen_fd, struct ip_addr *ip_r, unsigned int *port_r)
 	fd = accept4(listen_fd, (struct sockaddr *)&ss, &sslen,
 		     SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR || errno == ECONNABORTED)
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+		    errno == ECONNABORTED)
 			return -1;
 		return -2;
 	}
@@ -385,8 +384,8 @@ int net_connect_ip(const struct ip_addr *ip, unsigned int port)
 		return -1;
 	}
 	sslen = ip_to_sockaddr(ip, port, &ss);
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd =
+	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&ss, sslen) < 0 &&

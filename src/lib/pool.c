@@ -23,10 +23,10 @@ struct pool {
 	char *name;
 	int refcount;
 	bool secure;
-	size_t used_size; /* bytes taken from the system for blocks */
-	struct pool_block *block; /* newest block */
+	size_t used_size;	   /* bytes taken from the system for blocks */
+	struct pool_block *block;  /* newest block */
 	unsigned char *last_alloc; /* most recent allocation, or NULL */
-	size_t last_size;          /* its aligned size */
+	size_t last_size;	   /* its aligned size */
 };
 
 static size_t align_size(size_t size)
@@ -136,8 +136,9 @@ void *p_malloc(pool_t pool, size_t size)
 	unsigned char *mem;
 
 	if (block->size - block->used < asize) {
-		size_t grow = block->size < POOL_MAX_GROW ?
-			block->size * 2 : block->size + POOL_MAX_GROW;
+		size_t grow = block->size < POOL_MAX_GROW
+				  ? block->size * 2
+				  : block->size + POOL_MAX_GROW;
 		block = block_alloc(pool, MAX_OF(asize, grow));
 	}
 	mem = block->data + block->used;
@@ -286,8 +287,8 @@ static char **strsplit(pool_t pool, const char *str, const char *separators,
 	for (p = str;; p++) {
 		if (*p == '\0' || strchr(separators, *p) != NULL) {
 			if (keep_empty || p > start)
-				arr[idx++] = p_strndup(pool, start,
-						       (size_t)(p - start));
+				arr[idx++] =
+				    p_strndup(pool, start, (size_t)(p - start));
 			if (*p == '\0')
 				break;
 			start = p + 1;

@@ -31,15 +31,15 @@ void *p_malloc(pool_t pool, size_t size);
 /* Grows (or shrinks) mem allocated from pool; new bytes are zeroed. When mem
  * is the last allocation it grows in place. Old contents are copied. */
 void *p_realloc(pool_t pool, void *mem, size_t old_size, size_t new_size);
-#define p_new(pool, type, count) \
+#define p_new(pool, type, count)                                               \
 	((type *)p_malloc(pool, size_mul(sizeof(type), (count))))
 
-char *p_strdup(pool_t pool, const char *s);       /* NULL -> NULL */
+char *p_strdup(pool_t pool, const char *s); /* NULL -> NULL */
 char *p_strndup(pool_t pool, const void *s, size_t max_len);
 void *p_memdup(pool_t pool, const void *data, size_t size);
 char *p_strdup_printf(pool_t pool, const char *fmt, ...) ATTR_FORMAT(2, 3);
 char *p_strdup_vprintf(pool_t pool, const char *fmt, va_list args)
-	ATTR_FORMAT(2, 0);
+    ATTR_FORMAT(2, 0);
 /* Concatenates NULL-terminated list of strings. */
 char *p_strconcat(pool_t pool, const char *s1, ...) __attribute__((sentinel));
 /* Splits str at any of the separator characters. Empty fields are kept.

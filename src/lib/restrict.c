@@ -20,20 +20,23 @@ int restrict_access(const struct restrict_settings *set, const char **error_r)
 	gid_t gid = set->gid;
 	const char *home = set->home != NULL ? set->home : "/";
 
-#define FAIL(...) do { \
-		snprintf(errbuf, sizeof(errbuf), __VA_ARGS__); \
-		*error_r = errbuf; \
-		return -1; \
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		snprintf(errbuf, sizeof(errbuf), __VA_ARGS__);                 \
+		*error_r = errbuf;                                             \
+		return -1;                                                     \
 	} while (0)
 
 	if (cur_uid != 0) {
 		/* unprivileged: only "become myself" is possible */
 		if (uid != (uid_t)-1 && uid != cur_uid)
 			FAIL("Can't change uid to %ld: running as uid %ld "
-			     "without privileges", (long)uid, (long)cur_uid);
+			     "without privileges",
+			     (long)uid, (long)cur_uid);
 		if (gid != (gid_t)-1 && gid != cur_gid && gid != getgid())
 			FAIL("Can't change gid to %ld: running as gid %ld "
-			     "without privileges", (long)gid, (long)cur_gid);
+			     "without privileges",
+			     (long)gid, (long)cur_gid);
 		if (chdir(home) < 0)
 			FAIL("chdir(%s) failed: %s", home, strerror(errno));
 		return 0;
@@ -77,11 +80,13 @@ int restrict_access(const struct restrict_settings *set, const char **error_r)
 	if (uid != (uid_t)-1 && uid != 0) {
 		if (setuid(0) == 0 || geteuid() == 0 || getuid() == 0)
 			FAIL("Dropped privileges to uid %ld but root could "
-			     "be regained", (long)uid);
+			     "be regained",
+			     (long)uid);
 		if (gid != (gid_t)-1 && gid != 0 &&
 		    (setgid(0) == 0 || getegid() == 0))
 			FAIL("Dropped privileges to gid %ld but gid 0 could "
-			     "be regained", (long)gid);
+			     "be regained",
+			     (long)gid);
 	}
 #undef FAIL
 	return 0;

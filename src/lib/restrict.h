@@ -10,11 +10,12 @@
 #include "lib.h"
 
 struct restrict_settings {
-	uid_t uid;               /* (uid_t)-1 = keep */
-	gid_t gid;               /* (gid_t)-1 = keep */
-	const char *chroot_dir;  /* NULL = none; ignored when not root */
-	const char *home;        /* chdir here after (NULL = "/") */
-	const char *user_name;   /* for initgroups(); NULL = setgroups(gid) only */
+	uid_t uid;		/* (uid_t)-1 = keep */
+	gid_t gid;		/* (gid_t)-1 = keep */
+	const char *chroot_dir; /* NULL = none; ignored when not root */
+	const char *home;	/* chdir here after (NULL = "/") */
+	const char
+	    *user_name; /* for initgroups(); NULL = setgroups(gid) only */
 };
 
 /* Returns 0, or -1 with *error_r. Afterwards getuid()==uid etc. */

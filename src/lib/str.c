@@ -62,8 +62,8 @@ static void str_grow(string_t *str, size_t more)
 		new_alloc = size_mul(new_alloc, 2);
 
 	if (str->pool != NULL) {
-		str->data = p_realloc(str->pool, str->data, str->alloc,
-				      new_alloc);
+		str->data =
+		    p_realloc(str->pool, str->data, str->alloc, new_alloc);
 	} else {
 		data = i_malloc(new_alloc);
 		memcpy(data, str->data, str->len + 1);

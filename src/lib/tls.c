@@ -50,13 +50,13 @@ static int parse_min_protocol(const char *name, int *version_r)
 		const char *name;
 		int version;
 	} versions[] = {
-		{ "ANY", 0 },
-		{ "SSLv3", SSL3_VERSION },
-		{ "TLSv1", TLS1_VERSION },
-		{ "TLSv1.1", TLS1_1_VERSION },
-		{ "TLSv1.2", TLS1_2_VERSION },
-		{ "TLSv1.3", TLS1_3_VERSION },
-		{ "LATEST", TLS1_3_VERSION },
+	    {"ANY", 0},
+	    {"SSLv3", SSL3_VERSION},
+	    {"TLSv1", TLS1_VERSION},
+	    {"TLSv1.1", TLS1_1_VERSION},
+	    {"TLSv1.2", TLS1_2_VERSION},
+	    {"TLSv1.3", TLS1_3_VERSION},
+	    {"LATEST", TLS1_3_VERSION},
 	};
 
 	if (name == NULL || *name == '\0') {
@@ -72,38 +72,38 @@ static int parse_min_protocol(const char *name, int *version_r)
 	return -1;
 }
 
-static struct tls_context *
-tls_context_create(const struct tls_settings *set, bool client,
-		   const char **error_r)
+static struct tls_context *tls_context_create(const struct tls_settings *set,
+					      bool client, const char **error_r)
 {
 	static char errbuf[1536];
 	struct tls_context *ctx;
 	SSL_CTX *ssl_ctx;
 	int min_version;
 
-#define FAIL(...) do { \
-		snprintf(errbuf, sizeof(errbuf), __VA_ARGS__); \
-		*error_r = errbuf; \
-		SSL_CTX_free(ssl_ctx); \
-		return NULL; \
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		snprintf(errbuf, sizeof(errbuf), __VA_ARGS__);                 \
+		*error_r = errbuf;                                             \
+		SSL_CTX_free(ssl_ctx);                                         \
+		return NULL;                                                   \
 	} while (0)
 
 	ERR_clear_error();
-	ssl_ctx = SSL_CTX_new(client ? TLS_client_method() :
-			      TLS_server_method());
+	ssl_ctx =
+	    SSL_CTX_new(client ? TLS_client_method() : TLS_server_method());
 	if (ssl_ctx == NULL) {
 		snprintf(errbuf, sizeof(errbuf), "SSL_CTX_new() failed: %s",
 			 tls_last_error());
 		*error_r = errbuf;
 		return NULL;
 	}
-	SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_RENEGOTIATION |
-			    SSL_OP_NO_COMPRESSION |
-			    SSL_OP_IGNORE_UNEXPECTED_EOF |
-			    (client ? 0 : SSL_OP_CIPHER_SERVER_PREFERENCE));
+	SSL_CTX_set_options(ssl_ctx,
+			    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+				SSL_OP_IGNORE_UNEXPECTED_EOF |
+				(client ? 0 : SSL_OP_CIPHER_SERVER_PREFERENCE));
 	SSL_CTX_set_mode(ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-			 SSL_MODE_RELEASE_BUFFERS);
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_RELEASE_BUFFERS);
 
 	if (parse_min_protocol(set->min_protocol, &min_version) < 0)
 		FAIL("Unknown ssl_min_protocol: %s", set->min_protocol);
@@ -121,16 +121,18 @@ tls_context_create(const struct tls_settings *set, bool client,
 						       set->cert_file) != 1)
 			FAIL("Can't load SSL certificate (%s): %s",
 			     set->cert_file, tls_last_error());
-		const char *key = set->key_file != NULL &&
-			*set->key_file != '\0' ? set->key_file : set->cert_file;
+		const char *key =
+		    set->key_file != NULL && *set->key_file != '\0'
+			? set->key_file
+			: set->cert_file;
 		if (SSL_CTX_use_PrivateKey_file(ssl_ctx, key,
 						SSL_FILETYPE_PEM) != 1)
 			FAIL("Can't load SSL private key (%s): %s", key,
 			     tls_last_error());
 		if (SSL_CTX_check_private_key(ssl_ctx) != 1)
 			FAIL("SSL private key (%s) doesn't match the "
-			     "certificate (%s): %s", key, set->cert_file,
-			     tls_last_error());
+			     "certificate (%s): %s",
+			     key, set->cert_file, tls_last_error());
 	} else if (!client) {
 		FAIL("No SSL certificate configured");
 	}
@@ -142,19 +144,21 @@ tls_context_create(const struct tls_settings *set, bool client,
 			     tls_last_error());
 		if (!client) {
 			STACK_OF(X509_NAME) *names =
-				SSL_load_client_CA_file(set->ca_file);
+			    SSL_load_client_CA_file(set->ca_file);
 			if (names != NULL)
 				SSL_CTX_set_client_CA_list(ssl_ctx, names);
 		}
 	}
 	if (client) {
-		SSL_CTX_set_verify(ssl_ctx, set->ca_file != NULL ?
-				   SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+		SSL_CTX_set_verify(ssl_ctx,
+				   set->ca_file != NULL ? SSL_VERIFY_PEER
+							: SSL_VERIFY_NONE,
+				   NULL);
 	} else if (set->verify_client_cert) {
 		static const unsigned char sid_ctx[] = "loft";
 
-		SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER |
-				   SSL_VERIFY_CLIENT_ONCE, NULL);
+		SSL_CTX_set_verify(
+		    ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, NULL);
 		SSL_CTX_set_session_id_context(ssl_ctx, sid_ctx,
 					       sizeof(sid_ctx) - 1);
 	}

@@ -11,11 +11,12 @@
 struct tls_context;
 
 struct tls_settings {
-	const char *cert_file;      /* PEM, chain allowed */
-	const char *key_file;       /* PEM */
-	const char *min_protocol;   /* "TLSv1.2", "TLSv1.3", "TLSv1", ... or NULL */
-	const char *cipher_list;    /* OpenSSL cipher list or NULL */
-	const char *ca_file;        /* for client certificate verification, or NULL */
+	const char *cert_file; /* PEM, chain allowed */
+	const char *key_file;  /* PEM */
+	const char
+	    *min_protocol; /* "TLSv1.2", "TLSv1.3", "TLSv1", ... or NULL */
+	const char *cipher_list; /* OpenSSL cipher list or NULL */
+	const char *ca_file; /* for client certificate verification, or NULL */
 	bool verify_client_cert;
 };
 

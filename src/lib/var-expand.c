@@ -29,7 +29,7 @@ struct mods {
 static char var_error[256];
 
 static int set_error(const char **error_r, const char *fmt, ...)
-	ATTR_FORMAT(2, 3);
+    ATTR_FORMAT(2, 3);
 static int set_error(const char **error_r, const char *fmt, ...)
 {
 	va_list args;
@@ -55,8 +55,7 @@ static const struct var_expand_table *
 find_long(const struct var_expand_table *table, const char *name, size_t len)
 {
 	for (; table->key != '\0' || table->long_key != NULL; table++) {
-		if (table->long_key != NULL &&
-		    strlen(table->long_key) == len &&
+		if (table->long_key != NULL && strlen(table->long_key) == len &&
 		    memcmp(table->long_key, name, len) == 0)
 			return table;
 	}
@@ -102,7 +101,7 @@ static int apply_mods(string_t *value, const struct mods *m,
 
 		if (m->have_offset) {
 			if (m->offset < 0) {
-				size_t back = (size_t)-(long)m->offset;
+				size_t back = (size_t) - (long)m->offset;
 				start = back > len ? 0 : len - back;
 			} else {
 				start = MIN_OF((size_t)m->offset, len);
@@ -248,7 +247,8 @@ static int parse_number(const char **pp, int *num_r)
 int var_expand(string_t *dest, const char *tmpl,
 	       const struct var_expand_table *table, const char **error_r)
 {
-	static const struct var_expand_table empty_table[] = { { '\0', NULL, NULL } };
+	static const struct var_expand_table empty_table[] = {
+	    {'\0', NULL, NULL}};
 	const char *p = tmpl;
 	string_t *value;
 	int ret = 1;
@@ -291,17 +291,17 @@ int var_expand(string_t *dest, const char *tmpl,
 					p++;
 				m.zero_pad = *p == '0';
 				if (parse_number(&p, &n1) < 0) {
-					ret = set_error(error_r,
-						"Invalid width in '%%%s'",
-						pct + 1);
+					ret = set_error(
+					    error_r, "Invalid width in '%%%s'",
+					    pct + 1);
 					goto out;
 				}
 				if (*p == '.') {
 					p++;
 					if (parse_number(&p, &n2) < 0) {
-						ret = set_error(error_r,
-							"Invalid width in "
-							"variable");
+						ret = set_error(
+						    error_r, "Invalid width in "
+							     "variable");
 						goto out;
 					}
 					m.have_offset = true;
@@ -310,8 +310,9 @@ int var_expand(string_t *dest, const char *tmpl,
 					m.have_width = true;
 					m.zero_pad = false;
 				} else if (neg) {
-					ret = set_error(error_r,
-						"Negative width in variable");
+					ret = set_error(
+					    error_r,
+					    "Negative width in variable");
 					goto out;
 				} else {
 					m.have_width = true;
@@ -332,24 +333,26 @@ int var_expand(string_t *dest, const char *tmpl,
 		if (*p == '{') {
 			bool has_filters;
 
-			if (expand_braces(value, p + 1, &p, table,
-					  &has_filters, error_r) < 0) {
+			if (expand_braces(value, p + 1, &p, table, &has_filters,
+					  error_r) < 0) {
 				ret = -1;
 				goto out;
 			}
 		} else {
 			const struct var_expand_table *var =
-				find_key(table, *p);
+			    find_key(table, *p);
 
 			if (var == NULL) {
 				if ((unsigned char)*p < 0x20 ||
 				    (unsigned char)*p >= 0x7f)
-					ret = set_error(error_r,
-						"Unknown variable '%%\\x%02x'",
-						(unsigned char)*p);
+					ret = set_error(
+					    error_r,
+					    "Unknown variable '%%\\x%02x'",
+					    (unsigned char)*p);
 				else
-					ret = set_error(error_r,
-						"Unknown variable '%%%c'", *p);
+					ret = set_error(
+					    error_r, "Unknown variable '%%%c'",
+					    *p);
 				goto out;
 			}
 			if (var->value != NULL)
@@ -379,17 +382,19 @@ var_expand_table_login(pool_t pool, const char *user, const char *service,
 	if (user != NULL) {
 		const char *at = strchr(user, '@');
 
-		username = at == NULL ? p_strdup(pool, user) :
-			p_strndup(pool, user, (size_t)(at - user));
+		username = at == NULL
+			       ? p_strdup(pool, user)
+			       : p_strndup(pool, user, (size_t)(at - user));
 		domain = at == NULL ? "" : p_strdup(pool, at + 1);
 	}
 	pid = p_strdup_printf(pool, "%ld", (long)getpid());
 
-#define ADD(k, v, name) do { \
-		tab[i].key = (k); \
-		tab[i].value = (v); \
-		tab[i].long_key = (name); \
-		i++; \
+#define ADD(k, v, name)                                                        \
+	do {                                                                   \
+		tab[i].key = (k);                                              \
+		tab[i].value = (v);                                            \
+		tab[i].long_key = (name);                                      \
+		i++;                                                           \
 	} while (0)
 	ADD('u', p_strdup(pool, user), "user");
 	ADD('n', username, "username");

@@ -15,7 +15,7 @@
 #include "str.h"
 
 struct var_expand_table {
-	char key;          /* '\0' when there is no short form */
+	char key;	   /* '\0' when there is no short form */
 	const char *value; /* NULL expands to "" */
 	const char *long_key;
 };

@@ -20,13 +20,13 @@ static unsigned int mech_flag_parse(const char *name)
 		const char *name;
 		unsigned int flag;
 	} flags[] = {
-		{ "private", AUTH_MECH_FLAG_PRIVATE },
-		{ "anonymous", AUTH_MECH_FLAG_ANONYMOUS },
-		{ "plaintext", AUTH_MECH_FLAG_PLAINTEXT },
-		{ "dictionary", AUTH_MECH_FLAG_DICTIONARY },
-		{ "active", AUTH_MECH_FLAG_ACTIVE },
-		{ "forward-secrecy", AUTH_MECH_FLAG_FORWARD_SECRECY },
-		{ "mutual-auth", AUTH_MECH_FLAG_MUTUAL_AUTH },
+	    {"private", AUTH_MECH_FLAG_PRIVATE},
+	    {"anonymous", AUTH_MECH_FLAG_ANONYMOUS},
+	    {"plaintext", AUTH_MECH_FLAG_PLAINTEXT},
+	    {"dictionary", AUTH_MECH_FLAG_DICTIONARY},
+	    {"active", AUTH_MECH_FLAG_ACTIVE},
+	    {"forward-secrecy", AUTH_MECH_FLAG_FORWARD_SECRECY},
+	    {"mutual-auth", AUTH_MECH_FLAG_MUTUAL_AUTH},
 	};
 
 	for (unsigned int i = 0; i < N_ELEMENTS(flags); i++) {
@@ -66,7 +66,8 @@ int auth_client_handshake_input(struct auth_client_handshake *hs,
 			return -1;
 		}
 		if (num != AUTH_CLIENT_PROTOCOL_MAJOR) {
-			*error_r = "Authentication server protocol major version mismatch";
+			*error_r = "Authentication server protocol major "
+				   "version mismatch";
 			return -1;
 		}
 		hs->version_received = true;
@@ -106,7 +107,8 @@ int auth_client_handshake_input(struct auth_client_handshake *hs,
 			return -1;
 		}
 		len = strlen(args[1]);
-		if (len != 32 || strspn(args[1], "0123456789abcdefABCDEF") != len) {
+		if (len != 32 ||
+		    strspn(args[1], "0123456789abcdefABCDEF") != len) {
 			*error_r = "Malformed COOKIE line";
 			return -1;
 		}
@@ -114,7 +116,8 @@ int auth_client_handshake_input(struct auth_client_handshake *hs,
 	} else if (strcmp(args[0], "DONE") == 0) {
 		if (!hs->version_received || hs->server_pid == 0 ||
 		    hs->cookie == NULL) {
-			*error_r = "Handshake ended before VERSION, SPID and COOKIE";
+			*error_r =
+			    "Handshake ended before VERSION, SPID and COOKIE";
 			return -1;
 		}
 		hs->done = true;
@@ -144,8 +147,8 @@ int auth_client_reply_parse(pool_t pool, const char *line,
 
 	if (count < 2 || str_to_uint(args[1], &reply_r->id) < 0 ||
 	    reply_r->id == 0) {
-		*error_r = p_strdup_printf(pool, "Malformed %s line: bad id",
-					   args[0]);
+		*error_r =
+		    p_strdup_printf(pool, "Malformed %s line: bad id", args[0]);
 		return -1;
 	}
 	if (reply_r->type == AUTH_REPLY_CONT) {
@@ -184,4 +187,3 @@ const char *auth_reply_field(const struct auth_reply *reply, const char *key)
 	}
 	return NULL;
 }
-

@@ -21,7 +21,8 @@
  * auth process is usually a moment behind. */
 #define AUTH_RECONNECT_QUIET_ATTEMPTS 5
 /* What clients see when requests fail because of the connection. */
-#define AUTH_CLIENT_TEMP_REASON "reason=Authentication service temporarily unavailable"
+#define AUTH_CLIENT_TEMP_REASON                                                \
+	"reason=Authentication service temporarily unavailable"
 
 /* ---- the connection ---- */
 
@@ -62,11 +63,11 @@ static void auth_client_schedule_reconnect(struct auth_client *client)
 {
 	if (client->to_reconnect != NULL)
 		return;
-	client->to_reconnect = timeout_add_once(client->reconnect_msecs,
-		(io_callback_t *)auth_client_connect, client,
-		&client->to_reconnect);
-	client->reconnect_msecs = MIN_OF(client->reconnect_msecs * 2,
-					 AUTH_RECONNECT_MAX_MSECS);
+	client->to_reconnect = timeout_add_once(
+	    client->reconnect_msecs, (io_callback_t *)auth_client_connect,
+	    client, &client->to_reconnect);
+	client->reconnect_msecs =
+	    MIN_OF(client->reconnect_msecs * 2, AUTH_RECONNECT_MAX_MSECS);
 }
 
 static void request_free(struct auth_client_request *req)
@@ -88,8 +89,8 @@ static bool request_unlink(struct auth_client *client,
 	return false;
 }
 
-static struct auth_client_request *
-request_find(struct auth_client *client, unsigned int id)
+static struct auth_client_request *request_find(struct auth_client *client,
+						unsigned int id)
 {
 	for (unsigned int i = 0; i < client->requests.count; i++) {
 		if (client->requests.items[i]->id == id)
@@ -128,7 +129,7 @@ static void auth_client_disconnect(struct auth_client *client,
 	/* Every request in flight belonged to this connection. */
 	while (client->requests.count > 0) {
 		struct auth_client_request *req =
-			client->requests.items[client->requests.count - 1];
+		    client->requests.items[client->requests.count - 1];
 
 		client->requests.count--;
 		request_fail_temp(req, reason);
@@ -150,8 +151,8 @@ static void auth_client_handshake_done(struct auth_client *client)
 	client->mechs = p_new(client->mech_pool, struct auth_mech_desc,
 			      hs->mechs.count + 1);
 	for (unsigned int i = 0; i < hs->mechs.count; i++) {
-		client->mechs[i].name = p_strdup(client->mech_pool,
-						 hs->mechs.items[i].name);
+		client->mechs[i].name =
+		    p_strdup(client->mech_pool, hs->mechs.items[i].name);
 		client->mechs[i].flags = hs->mechs.items[i].flags;
 	}
 	client->ready = true;
@@ -173,7 +174,8 @@ static int auth_client_input_line(struct auth_client *client, const char *line)
 	if (!client->hs.done) {
 		ret = auth_client_handshake_input(&client->hs, line, &error);
 		if (ret < 0) {
-			i_error("Auth server %s: %s", client->socket_path, error);
+			i_error("Auth server %s: %s", client->socket_path,
+				error);
 			auth_client_disconnect(client, AUTH_CLIENT_TEMP_REASON);
 			return -1;
 		}
@@ -236,8 +238,7 @@ static void auth_client_input(void *context)
 	if (ret < 0) {
 		i_error("Auth server %s disconnected: %s", client->socket_path,
 			iostream_get_error(stream));
-		auth_client_disconnect(client,
-			AUTH_CLIENT_TEMP_REASON);
+		auth_client_disconnect(client, AUTH_CLIENT_TEMP_REASON);
 	}
 }
 
@@ -261,8 +262,8 @@ static void auth_client_connect(struct auth_client *client)
 	}
 	client->conn_pool = pool_create("auth connection", 2048);
 	auth_client_handshake_init(&client->hs, client->conn_pool);
-	client->stream = iostream_create(fd, AUTH_CLIENT_MAX_LINE,
-					 AUTH_CLIENT_OUTPUT_MAX);
+	client->stream =
+	    iostream_create(fd, AUTH_CLIENT_MAX_LINE, AUTH_CLIENT_OUTPUT_MAX);
 	iostream_set_input_callback(client->stream, auth_client_input, client);
 	iostream_printf(client->stream, "VERSION\t%d\t%d\nCPID\t%ld\n",
 			AUTH_CLIENT_PROTOCOL_MAJOR, AUTH_CLIENT_PROTOCOL_MINOR,
@@ -317,15 +318,15 @@ bool auth_client_is_ready(const struct auth_client *client)
 	return client->ready;
 }
 
-const struct auth_mech_desc *auth_client_get_mechs(const struct auth_client *client,
-						   unsigned int *count_r)
+const struct auth_mech_desc *
+auth_client_get_mechs(const struct auth_client *client, unsigned int *count_r)
 {
 	*count_r = client->mech_count;
 	return client->mechs;
 }
 
-const struct auth_mech_desc *auth_client_find_mech(const struct auth_client *client,
-						   const char *name)
+const struct auth_mech_desc *
+auth_client_find_mech(const struct auth_client *client, const char *name)
 {
 	for (unsigned int i = 0; i < client->mech_count; i++) {
 		if (strcasecmp(client->mechs[i].name, name) == 0)
@@ -352,11 +353,9 @@ static void append_field(string_t *str, const char *key, const char *value)
 	str_append_tabescaped(str, value);
 }
 
-struct auth_client_request *
-auth_client_request_start(struct auth_client *client,
-			  const struct auth_request_params *params,
-			  auth_request_callback_t *cb, void *context,
-			  const char **error_r)
+struct auth_client_request *auth_client_request_start(
+    struct auth_client *client, const struct auth_request_params *params,
+    auth_request_callback_t *cb, void *context, const char **error_r)
 {
 	struct auth_client_request *req;
 	string_t *str;
@@ -426,8 +425,8 @@ void auth_client_request_continue(struct auth_client_request *req,
 	if (client->ready) {
 		str = str_new(NULL, 64 + strlen(data_base64));
 		str_printfa(str, "CONT\t%u\t%s\n", req->id, data_base64);
-		ret = iostream_write(client->stream, str_data(str),
-				     str_len(str));
+		ret =
+		    iostream_write(client->stream, str_data(str), str_len(str));
 		safe_memset0(str->data, str->alloc);
 		str_free(&str);
 		if (ret == 0 && iostream_flush(client->stream) < 0)

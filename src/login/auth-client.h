@@ -39,7 +39,7 @@ enum auth_mech_flags {
 };
 
 struct auth_mech_desc {
-	const char *name; /* upper-case */
+	const char *name;   /* upper-case */
 	unsigned int flags; /* enum auth_mech_flags */
 };
 
@@ -108,18 +108,18 @@ void auth_client_destroy(struct auth_client **client);
 bool auth_client_is_ready(const struct auth_client *client);
 /* Mechanisms of the last successful handshake (kept while reconnecting).
  * Returns NULL with count 0 before the first handshake. */
-const struct auth_mech_desc *auth_client_get_mechs(const struct auth_client *client,
-						   unsigned int *count_r);
+const struct auth_mech_desc *
+auth_client_get_mechs(const struct auth_client *client, unsigned int *count_r);
 /* Case-insensitive lookup, NULL when the server does not offer it. */
-const struct auth_mech_desc *auth_client_find_mech(const struct auth_client *client,
-						   const char *name);
+const struct auth_mech_desc *
+auth_client_find_mech(const struct auth_client *client, const char *name);
 /* SPID and COOKIE of the current connection (0/NULL when not ready). */
 pid_t auth_client_get_server_pid(const struct auth_client *client);
 const char *auth_client_get_cookie(const struct auth_client *client);
 
 struct auth_request_params {
 	const char *mech;
-	const char *service;    /* "pop3" */
+	const char *service; /* "pop3" */
 	const char *session_id;
 	const char *local_ip, *remote_ip; /* NULL = omitted */
 	unsigned int local_port, remote_port;
@@ -130,17 +130,16 @@ struct auth_request_params {
 
 /* Sends an AUTH request. Returns NULL with *error_r when the connection is
  * not ready or its output is full (a temporary failure). */
-struct auth_client_request *
-auth_client_request_start(struct auth_client *client,
-			  const struct auth_request_params *params,
-			  auth_request_callback_t *cb, void *context,
-			  const char **error_r);
+struct auth_client_request *auth_client_request_start(
+    struct auth_client *client, const struct auth_request_params *params,
+    auth_request_callback_t *cb, void *context, const char **error_r);
 /* Sends the client's response to a CONT (base64, may be ""). When the
  * connection is gone the callback gets a temporary FAIL from the loop. */
 void auth_client_request_continue(struct auth_client_request *request,
 				  const char *data_base64);
 /* Forgets the request: no more callbacks. Sets *request to NULL. */
 void auth_client_request_abort(struct auth_client_request **request);
-unsigned int auth_client_request_get_id(const struct auth_client_request *request);
+unsigned int
+auth_client_request_get_id(const struct auth_client_request *request);
 
 #endif

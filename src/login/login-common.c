@@ -6,6 +6,8 @@
  * neither parses commands nor writes protocol replies itself: the
  * protocol's struct login_binary does that. */
 #include "lib.h"
+
+#include <limits.h>
 #include "pool.h"
 #include "str.h"
 #include "array.h"
@@ -148,10 +150,21 @@ void login_client_send_raw(struct login_client *client, const char *text)
 		return;
 	if (iostream_write_str(client->stream, text) < 0) {
 		/* The client does not read what we send. */
-		login_client_destroy(client, "Disconnected: Output buffer full");
+		login_client_destroy(client,
+				     "Disconnected: Output buffer full");
 		return;
 	}
 	(void)iostream_flush(client->stream);
+}
+
+/* Pre-login inactivity limit: login_timeout, or the built-in default. */
+static unsigned int login_idle_timeout_msecs(void)
+{
+	unsigned int secs = login_settings->login_timeout_secs;
+
+	if (secs == 0)
+		return LOGIN_CLIENT_IDLE_TIMEOUT_MSECS;
+	return secs > UINT_MAX / 1000 ? UINT_MAX : secs * 1000;
 }
 
 static void login_client_idle_timeout(void *context)
@@ -200,14 +213,16 @@ int login_client_start_tls(struct login_client *client)
 	const char *error;
 
 	if (iostream_flush(client->stream) <= 0) {
-		login_client_destroy(client, "Disconnected: Output stalled before TLS");
+		login_client_destroy(client,
+				     "Disconnected: Output stalled before TLS");
 		return -1;
 	}
-	if (iostream_start_tls_server(client->stream, login_tls_ctx,
-				      &error) < 0) {
+	if (iostream_start_tls_server(client->stream, login_tls_ctx, &error) <
+	    0) {
 		i_error("TLS initialization failed: %s (rip=%s, session=<%s>)",
 			error, client->remote_ip_str, client->session_id);
-		login_client_destroy(client, "Disconnected: TLS initialization failed");
+		login_client_destroy(client,
+				     "Disconnected: TLS initialization failed");
 		return -1;
 	}
 	client->tls = true;
@@ -229,10 +244,11 @@ static void login_client_auth_wait_timeout(void *context)
 {
 	struct login_client *client = context;
 
-	client->binary->client_send_error(client, "SYS/TEMP",
-		"Authentication service temporarily unavailable");
-	login_client_destroy(client,
-		"Disconnected: Waiting for the auth process timed out");
+	client->binary->client_send_error(
+	    client, "SYS/TEMP",
+	    "Authentication service temporarily unavailable");
+	login_client_destroy(
+	    client, "Disconnected: Waiting for the auth process timed out");
 }
 
 static void login_client_create(int fd, bool ssl, const struct ip_addr *rip,
@@ -256,8 +272,8 @@ static void login_client_create(int fd, bool ssl, const struct ip_addr *rip,
 	client->session_id = login_session_id_create(pool);
 	client->trusted = login_ip_is_trusted(&client->remote_ip);
 	client->secured = client->trusted ||
-		net_ip_is_loopback(&client->remote_ip) ||
-		net_ip_compare(&client->remote_ip, &client->local_ip);
+			  net_ip_is_loopback(&client->remote_ip) ||
+			  net_ip_compare(&client->remote_ip, &client->local_ip);
 	client->stream = iostream_create(fd, LOGIN_CLIENT_INPUT_MAX,
 					 LOGIN_CLIENT_OUTPUT_MAX);
 
@@ -270,15 +286,15 @@ static void login_client_create(int fd, bool ssl, const struct ip_addr *rip,
 	if (ssl) {
 		if (iostream_start_tls_server(client->stream, login_tls_ctx,
 					      &error) < 0) {
-			i_error("TLS initialization failed: %s (rip=%s)",
-				error, client->remote_ip_str);
+			i_error("TLS initialization failed: %s (rip=%s)", error,
+				client->remote_ip_str);
 			login_client_destroy(client, NULL);
 			return;
 		}
 		client->tls = true;
 		client->secured = true;
 	}
-	client->to_idle = timeout_add(LOGIN_CLIENT_IDLE_TIMEOUT_MSECS,
+	client->to_idle = timeout_add(login_idle_timeout_msecs(),
 				      login_client_idle_timeout, client);
 	client->binary->client_created(client);
 	if (client->destroyed)
@@ -286,32 +302,36 @@ static void login_client_create(int fd, bool ssl, const struct ip_addr *rip,
 	if (auth_client_is_ready(login_auth_client))
 		login_client_make_ready(client);
 	else {
-		client->to_auth_wait = timeout_add_once(
-			LOGIN_AUTH_WAIT_TIMEOUT_MSECS,
-			login_client_auth_wait_timeout, client,
-			&client->to_auth_wait);
+		client->to_auth_wait =
+		    timeout_add_once(LOGIN_AUTH_WAIT_TIMEOUT_MSECS,
+				     login_client_auth_wait_timeout, client,
+				     &client->to_auth_wait);
 	}
 }
 
 static void login_client_append_extra(struct login_client *client,
 				      string_t *dest)
 {
-	unsigned int secs = ioloop_time > client->created ?
-		(unsigned int)(ioloop_time - client->created) : 0;
+	unsigned int secs = ioloop_time > client->created
+				? (unsigned int)(ioloop_time - client->created)
+				: 0;
 
 	if (client->auth_request != NULL) {
-		str_printfa(dest, "client didn't finish SASL auth, waited %u secs",
+		str_printfa(dest,
+			    "client didn't finish SASL auth, waited %u secs",
 			    secs);
 	} else if (client->auth_attempts == 0) {
 		if (client->auth_tried_disabled_plaintext)
-			str_append(dest, "tried to use disallowed plaintext auth");
+			str_append(dest,
+				   "tried to use disallowed plaintext auth");
 		else
 			str_printfa(dest, "no auth attempts in %u secs", secs);
 	} else if (client->auth_temp_failed) {
 		str_printfa(dest, "auth unavailable, %u attempts in %u secs",
 			    client->auth_attempts, secs);
 	} else if (client->auth_aborted) {
-		str_printfa(dest, "auth aborted by client, %u attempts in %u secs",
+		str_printfa(dest,
+			    "auth aborted by client, %u attempts in %u secs",
 			    client->auth_attempts, secs);
 	} else {
 		str_printfa(dest, "auth failed, %u attempts in %u secs",
@@ -319,8 +339,8 @@ static void login_client_append_extra(struct login_client *client,
 	}
 }
 
-void login_client_append_log_fields(struct login_client *client,
-				    string_t *dest, pid_t mail_pid)
+void login_client_append_log_fields(struct login_client *client, string_t *dest,
+				    pid_t mail_pid)
 {
 	str_printfa(dest, "user=<%s>",
 		    client->virtual_user != NULL ? client->virtual_user : "");
@@ -376,8 +396,8 @@ void login_client_destroy(struct login_client *client, const char *reason)
 
 	array_push(&login_dead_pools, client->pool);
 	if (to_free_dead == NULL)
-		to_free_dead = timeout_add_once(0, login_free_dead, NULL,
-						&to_free_dead);
+		to_free_dead =
+		    timeout_add_once(0, login_free_dead, NULL, &to_free_dead);
 	login_listeners_update();
 	if (login_client_count_ == 0 && !login_accepting &&
 	    login_drained_cb != NULL)
@@ -410,9 +430,11 @@ static void login_client_auth_reply(const struct auth_reply *reply,
 		if (auth_reply_field(reply, "nologin") != NULL ||
 		    auth_reply_field(reply, "proxy") != NULL) {
 			if (auth_reply_field(reply, "proxy") != NULL) {
-				i_error("Proxying is not supported (user=<%s>, session=<%s>)",
-					client->virtual_user != NULL ?
-					client->virtual_user : "",
+				i_error("Proxying is not supported (user=<%s>, "
+					"session=<%s>)",
+					client->virtual_user != NULL
+					    ? client->virtual_user
+					    : "",
 					client->session_id);
 				client->auth_temp_failed = true;
 				cb(client, LOGIN_AUTH_RESULT_TEMPFAIL, NULL);
@@ -458,8 +480,9 @@ bool login_client_auth_begin(struct login_client *client, const char *mech,
 	client->auth_mech = p_strdup(client->pool, mech);
 	client->auth_callback = callback;
 	client->auth_aborted = false;
-	client->auth_request = auth_client_request_start(login_auth_client,
-		&params, login_client_auth_reply, client, error_r);
+	client->auth_request =
+	    auth_client_request_start(login_auth_client, &params,
+				      login_client_auth_reply, client, error_r);
 	if (client->auth_request == NULL) {
 		client->auth_temp_failed = true;
 		return false;
@@ -494,7 +517,8 @@ static void login_listener_accept(void *context)
 		unsigned int rport;
 		int fd;
 
-		if (!login_accepting || login_client_count_ >= login_client_limit)
+		if (!login_accepting ||
+		    login_client_count_ >= login_client_limit)
 			break;
 		fd = net_accept(l->fd, &rip, &rport);
 		if (fd == -1)
@@ -512,13 +536,15 @@ static void login_listener_accept(void *context)
 /* Listens while accepting and under the client limit. */
 static void login_listeners_update(void)
 {
-	bool listen = login_accepting && login_client_count_ < login_client_limit;
+	bool listen =
+	    login_accepting && login_client_count_ < login_client_limit;
 
 	for (unsigned int i = 0; i < login_listeners.count; i++) {
 		struct login_listener *l = &login_listeners.items[i];
 
 		if (listen && l->io == NULL)
-			l->io = io_add(l->fd, IO_READ, login_listener_accept, l);
+			l->io =
+			    io_add(l->fd, IO_READ, login_listener_accept, l);
 		else if (!listen && l->io != NULL)
 			io_remove(&l->io);
 	}
@@ -577,7 +603,7 @@ static unsigned int login_find_client_limit(const char *service_name)
 {
 	for (unsigned int i = 0; i < login_settings->services.count; i++) {
 		const struct service_settings *s =
-			login_settings->services.items[i];
+		    login_settings->services.items[i];
 
 		if (strcmp(s->name, service_name) == 0 && s->client_limit > 0)
 			return s->client_limit;
@@ -622,6 +648,18 @@ static const char *login_path_in_chroot(const char *path, const char *root)
 }
 
 static const char *login_auth_socket_path;
+static bool login_chrooted;
+
+#if defined(__SANITIZE_ADDRESS__)
+/* LeakSanitizer reads /proc at exit, which a chrooted process running as
+ * another user cannot; its leak check is skipped there (and still runs
+ * when the login process is not chrooted, as in the non-root tests). */
+int __lsan_is_turned_off(void);
+int __lsan_is_turned_off(void)
+{
+	return login_chrooted ? 1 : 0;
+}
+#endif
 
 const char *login_handoff_socket_path;
 
@@ -646,12 +684,13 @@ static void login_drop_privileges(void)
 	rset.chroot_dir = base_dir;
 	rset.home = "/";
 	rset.user_name = login_settings->default_login_user;
-	login_auth_socket_path = login_path_in_chroot(login_auth_socket_path,
-						      base_dir);
+	login_auth_socket_path =
+	    login_path_in_chroot(login_auth_socket_path, base_dir);
 	login_handoff_socket_path =
-		login_path_in_chroot(login_handoff_socket_path, base_dir);
+	    login_path_in_chroot(login_handoff_socket_path, base_dir);
 	if (restrict_access(&rset, &error) < 0)
 		i_fatal("Couldn't drop privileges: %s", error);
+	login_chrooted = true;
 }
 
 void login_common_init(const struct login_binary *binary,
@@ -670,8 +709,8 @@ void login_common_init(const struct login_binary *binary,
 	login_listeners_init();
 
 	login_auth_socket_path = service_env_socket_path(env, "auth-client");
-	sockname = p_strdup_printf(login_settings->pool, "login/%s",
-				   binary->protocol);
+	sockname =
+	    p_strdup_printf(login_settings->pool, "login/%s", binary->protocol);
 	login_handoff_socket_path = service_env_socket_path(env, sockname);
 	login_drop_privileges();
 

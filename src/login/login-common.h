@@ -29,9 +29,9 @@ struct login_client;
 struct login_proxy;
 
 struct login_binary {
-	const char *protocol;     /* "pop3": the auth service= value */
+	const char *protocol;	  /* "pop3": the auth service= value */
 	const char *process_name; /* "pop3-login" */
-	size_t client_size;       /* sizeof the protocol's client struct */
+	size_t client_size;	  /* sizeof the protocol's client struct */
 	/* The client struct has been set up (no output yet). */
 	void (*client_created)(struct login_client *client);
 	/* The auth process is ready: greet and start reading input. */
@@ -39,15 +39,15 @@ struct login_binary {
 	/* Input is available on client->stream. */
 	void (*client_input)(struct login_client *client);
 	/* Sends a final error line ("-ERR [SYS/TEMP] text" in POP3). */
-	void (*client_send_error)(struct login_client *client,
-				  const char *code, const char *text);
+	void (*client_send_error)(struct login_client *client, const char *code,
+				  const char *text);
 	/* Called just before the client is freed. */
 	void (*client_destroy)(struct login_client *client);
 };
 
 enum login_auth_result {
 	LOGIN_AUTH_RESULT_CONTINUE, /* challenge in data (base64) */
-	LOGIN_AUTH_RESULT_OK,       /* handed off: the client is gone */
+	LOGIN_AUTH_RESULT_OK,	    /* handed off: the client is gone */
 	LOGIN_AUTH_RESULT_FAILED,   /* data = reason for the client or NULL */
 	LOGIN_AUTH_RESULT_TEMPFAIL, /* data = reason for the client or NULL */
 };
@@ -72,7 +72,7 @@ struct login_client {
 	unsigned int bad_counter;
 	unsigned int auth_attempts;
 	const char *virtual_user; /* for log lines: user=<...> */
-	const char *auth_mech;    /* last mechanism tried */
+	const char *auth_mech;	  /* last mechanism tried */
 
 	struct auth_client_request *auth_request;
 	unsigned int auth_id; /* id of the last request, for the hand-off */
@@ -154,8 +154,8 @@ void login_client_auth_abort(struct login_client *client);
  * call from callbacks (the memory is freed later in the same loop turn). */
 void login_client_destroy(struct login_client *client, const char *reason);
 /* Appends "user=<u>, method=M, rip=.., lip=.., [mpid=N, ]TLS, session=<..>". */
-void login_client_append_log_fields(struct login_client *client,
-				    string_t *dest, pid_t mail_pid);
+void login_client_append_log_fields(struct login_client *client, string_t *dest,
+				    pid_t mail_pid);
 
 /* login-proxy.c: hand the authenticated client to the mail service.
  * Takes over the client: on success it logs the Login line and either

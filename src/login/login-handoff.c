@@ -135,9 +135,9 @@ int login_handoff_decode(pool_t pool, const char *line,
 		return -1;
 	}
 	if (count != HANDOFF_FIELD_COUNT) {
-		*error_r = p_strdup_printf(pool,
-			"Wrong number of fields: %u (expected %u)", count,
-			HANDOFF_FIELD_COUNT);
+		*error_r = p_strdup_printf(
+		    pool, "Wrong number of fields: %u (expected %u)", count,
+		    HANDOFF_FIELD_COUNT);
 		return -1;
 	}
 	if (str_to_int(f[1], &pid) < 0 || pid <= 0) {
@@ -208,8 +208,8 @@ void login_handoff_reply_fail(string_t *dest, const char *reason)
 	str_append_c(dest, '\n');
 }
 
-int login_handoff_parse_reply(pool_t pool, const char *line,
-			      pid_t *mail_pid_r, const char **reason_r)
+int login_handoff_parse_reply(pool_t pool, const char *line, pid_t *mail_pid_r,
+			      const char **reason_r)
 {
 	const char *arg;
 	int pid;

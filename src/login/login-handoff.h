@@ -32,7 +32,7 @@
 struct login_handoff {
 	pid_t auth_pid;
 	unsigned int auth_id;
-	const char *cookie;     /* 32 hex chars */
+	const char *cookie; /* 32 hex chars */
 	const char *session_id;
 	const char *local_ip;
 	unsigned int local_port;
@@ -60,7 +60,7 @@ void login_handoff_reply_fail(string_t *dest, const char *reason);
  * (0 when the service did not give one), 0 for FAIL with *reason_r
  * allocated from pool, -1 when the line is malformed (*reason_r then says
  * why). */
-int login_handoff_parse_reply(pool_t pool, const char *line,
-			      pid_t *mail_pid_r, const char **reason_r);
+int login_handoff_parse_reply(pool_t pool, const char *line, pid_t *mail_pid_r,
+			      const char **reason_r);
 
 #endif

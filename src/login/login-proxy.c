@@ -25,7 +25,7 @@
 #define PROXY_BUFFER_SIZE (16 * 1024)
 #define PROXY_CLOSE_FLUSH_MSECS (5 * 1000)
 
-#define HANDOFF_INTERNAL_ERROR \
+#define HANDOFF_INTERNAL_ERROR                                                 \
 	"Internal error occurred. Refer to server log for more information."
 
 struct login_proxy {
@@ -62,7 +62,8 @@ static void handoff_fail(struct login_proxy *proxy, const char *client_code,
 	struct login_client *client = proxy->client;
 
 	client->binary->client_send_error(client, client_code, client_text);
-	login_client_destroy(client, "Disconnected: Hand-off to mail service failed");
+	login_client_destroy(client,
+			     "Disconnected: Hand-off to mail service failed");
 }
 
 /* ---- proxying ---- */
@@ -98,8 +99,7 @@ static void proxy_drained(void *context)
 		proxy_finish(proxy);
 }
 
-static void proxy_start_closing(struct login_proxy *proxy,
-				struct iostream *dst)
+static void proxy_start_closing(struct login_proxy *proxy, struct iostream *dst)
 {
 	proxy->closing = true;
 	iostream_set_input_callback(proxy->client->stream, NULL, NULL);
@@ -180,8 +180,8 @@ static void proxy_start(struct login_proxy *proxy)
 	iostream_set_input_callback(client->stream, proxy_client_input, proxy);
 	iostream_set_input_callback(proxy->mail_stream, proxy_mail_input,
 				    proxy);
-	iostream_set_flush_callback(client->stream,
-				    proxy_client_output_drained, proxy);
+	iostream_set_flush_callback(client->stream, proxy_client_output_drained,
+				    proxy);
 	iostream_set_flush_callback(proxy->mail_stream,
 				    proxy_mail_output_drained, proxy);
 	/* Input the client sent after the login command was handed over as
@@ -221,15 +221,16 @@ static void handoff_input(void *context)
 			handoff_fail(proxy, "SYS/TEMP", HANDOFF_INTERNAL_ERROR);
 		} else if (ret < 0) {
 			i_error("Hand-off to %s: mail service disconnected: %s "
-				"(session=<%s>)", login_handoff_socket_path,
+				"(session=<%s>)",
+				login_handoff_socket_path,
 				iostream_get_error(proxy->mail_stream),
 				client->session_id);
 			handoff_fail(proxy, "SYS/TEMP", HANDOFF_INTERNAL_ERROR);
 		}
 		return;
 	}
-	result = login_handoff_parse_reply(client->pool, line, &mail_pid,
-					   &reason);
+	result =
+	    login_handoff_parse_reply(client->pool, line, &mail_pid, &reason);
 	if (result < 0) {
 		i_error("Hand-off to %s: %s (session=<%s>)",
 			login_handoff_socket_path, reason, client->session_id);
@@ -289,8 +290,8 @@ void login_client_handoff(struct login_client *client)
 		return;
 	}
 	if (client->tls) {
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-			       pair) < 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) <
+		    0) {
 			i_error("socketpair() failed: %s", strerror(errno));
 			i_close_fd(&fd);
 			handoff_fail(proxy, "SYS/TEMP", HANDOFF_INTERNAL_ERROR);
@@ -322,8 +323,8 @@ void login_client_handoff(struct login_client *client)
 	login_handoff_encode(&h, line);
 	iostream_skip(client->stream, leftover_size);
 
-	proxy->mail_stream = iostream_create(fd, HANDOFF_REPLY_MAX,
-					     LOGIN_HANDOFF_MAX_LINE + 16);
+	proxy->mail_stream =
+	    iostream_create(fd, HANDOFF_REPLY_MAX, LOGIN_HANDOFF_MAX_LINE + 16);
 	ret = fd_send(fd, pass_fd, str_data(line), str_len(line));
 	i_close_fd(&pair[1]);
 	if (ret < 0) {

@@ -20,8 +20,9 @@
 
 #define POP3_MAX_USER_LEN 255
 
-#define MSG_PLAINTEXT_DISABLED \
-	"[AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) connections."
+#define MSG_PLAINTEXT_DISABLED                                                 \
+	"[AUTH] Plaintext authentication disallowed on non-secure (SSL/TLS) "  \
+	"connections."
 #define MSG_AUTH_FAILED "Authentication failed."
 #define MSG_TEMP_FAILED "Temporary authentication failure."
 #define MSG_AUTH_UNAVAILABLE "Authentication service temporarily unavailable"
@@ -31,9 +32,9 @@ struct pop3_client {
 	struct pop3_login_parser parser;
 	struct timeout *to_resume;
 	const char *apop_challenge; /* NULL when APOP is not offered */
-	const char *user;           /* from USER */
-	bool waiting_auth;          /* auth process is working: input paused */
-	bool sasl_response;         /* the next line answers a "+ " */
+	const char *user;	    /* from USER */
+	bool waiting_auth;	    /* auth process is working: input paused */
+	bool sasl_response;	    /* the next line answers a "+ " */
 };
 
 struct pop3_cmd_def {
@@ -86,7 +87,8 @@ static bool is_base64_text(const char *s)
 	for (; *s != '\0'; s++) {
 		char c = *s;
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+		      (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+		      c == '='))
 			return false;
 	}
 	return true;
@@ -106,7 +108,8 @@ static void append_mechs(struct pop3_client *client, string_t *dest,
 	for (unsigned int i = 0; i < count; i++) {
 		if ((mechs[i].flags & AUTH_MECH_FLAG_PRIVATE) != 0)
 			continue;
-		if (!plaintext && (mechs[i].flags & AUTH_MECH_FLAG_PLAINTEXT) != 0)
+		if (!plaintext &&
+		    (mechs[i].flags & AUTH_MECH_FLAG_PLAINTEXT) != 0)
 			continue;
 		/* APOP is a command, not a SASL mechanism. */
 		if (strcmp(mechs[i].name, "APOP") == 0)
@@ -132,8 +135,8 @@ static void pop3_client_resume(struct pop3_client *client)
 {
 	client->waiting_auth = false;
 	if (client->to_resume == NULL) {
-		client->to_resume = timeout_add_once(0, pop3_client_resume_now,
-						     client, &client->to_resume);
+		client->to_resume = timeout_add_once(
+		    0, pop3_client_resume_now, client, &client->to_resume);
 	}
 }
 
@@ -164,11 +167,13 @@ static void pop3_auth_callback(struct login_client *c,
 		return;
 	case LOGIN_AUTH_RESULT_FAILED:
 		client->sasl_response = false;
-		pop3_send_error(c, "AUTH", data != NULL ? data : MSG_AUTH_FAILED);
+		pop3_send_error(c, "AUTH",
+				data != NULL ? data : MSG_AUTH_FAILED);
 		break;
 	case LOGIN_AUTH_RESULT_TEMPFAIL:
 		client->sasl_response = false;
-		pop3_send_error(c, "SYS/TEMP", data != NULL ? data : MSG_TEMP_FAILED);
+		pop3_send_error(c, "SYS/TEMP",
+				data != NULL ? data : MSG_TEMP_FAILED);
 		break;
 	}
 	pop3_client_resume(client);
@@ -182,7 +187,8 @@ static int pop3_auth_start(struct pop3_client *client, const char *mech,
 
 	if (!login_client_auth_begin(&client->common, mech, initial_resp,
 				     pop3_auth_callback, &error)) {
-		pop3_send_error(&client->common, "SYS/TEMP", MSG_AUTH_UNAVAILABLE);
+		pop3_send_error(&client->common, "SYS/TEMP",
+				MSG_AUTH_UNAVAILABLE);
 		return -1;
 	}
 	pop3_client_wait_auth(client);
@@ -208,7 +214,8 @@ static void pop3_sasl_response(struct pop3_client *client, const char *line)
 	}
 	if (!is_base64_text(line)) {
 		login_client_auth_abort(&client->common);
-		pop3_send(client, "-ERR Invalid base64 data in continued response.");
+		pop3_send(client,
+			  "-ERR Invalid base64 data in continued response.");
 		return;
 	}
 	login_client_auth_continue(&client->common, line);
@@ -222,7 +229,7 @@ static int cmd_capa(struct pop3_client *client, const char *args ATTR_UNUSED)
 	string_t *str = str_new(client->common.pool, 256);
 
 	str_append(str, "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\n"
-		   "PIPELINING\r\nAUTH-RESP-CODE\r\n");
+			"PIPELINING\r\nAUTH-RESP-CODE\r\n");
 	if (login_client_tls_available(&client->common))
 		str_append(str, "STLS\r\n");
 	if (login_client_plaintext_allowed(&client->common))
@@ -339,7 +346,8 @@ static int cmd_auth(struct pop3_client *client, const char *args)
 		return 0;
 	}
 	if (!login_client_auth_allowed(&client->common)) {
-		pop3_send(client, "-ERR [AUTH] Authentication not allowed until SSL/TLS is enabled.");
+		pop3_send(client, "-ERR [AUTH] Authentication not allowed "
+				  "until SSL/TLS is enabled.");
 		return 1;
 	}
 	if ((mech->flags & AUTH_MECH_FLAG_PLAINTEXT) != 0 &&
@@ -348,7 +356,9 @@ static int cmd_auth(struct pop3_client *client, const char *args)
 	if (list[1] != NULL) {
 		initial = strcmp(list[1], "=") == 0 ? "" : list[1];
 		if (!is_base64_text(initial)) {
-			pop3_send(client, "-ERR Invalid base64 data in initial response.");
+			pop3_send(
+			    client,
+			    "-ERR Invalid base64 data in initial response.");
 			return 0;
 		}
 	}
@@ -402,13 +412,9 @@ static int cmd_quit(struct pop3_client *client, const char *args ATTR_UNUSED)
 }
 
 static const struct pop3_cmd_def pop3_cmd_defs[] = {
-	{ "CAPA", cmd_capa },
-	{ "STLS", cmd_stls },
-	{ "USER", cmd_user },
-	{ "PASS", cmd_pass },
-	{ "AUTH", cmd_auth },
-	{ "APOP", cmd_apop },
-	{ "QUIT", cmd_quit },
+    {"CAPA", cmd_capa}, {"STLS", cmd_stls}, {"USER", cmd_user},
+    {"PASS", cmd_pass}, {"AUTH", cmd_auth}, {"APOP", cmd_apop},
+    {"QUIT", cmd_quit},
 };
 
 /* Returns false when the client was destroyed. */
@@ -476,9 +482,11 @@ static bool pop3_client_process(struct pop3_client *client)
 				login_client_auth_abort(c);
 			}
 			if (!login_client_bad_command(c)) {
-				pop3_send(client, "-ERR Too many invalid commands.");
-				login_client_destroy(c,
-					"Disconnected: Too many invalid commands");
+				pop3_send(client,
+					  "-ERR Too many invalid commands.");
+				login_client_destroy(
+				    c,
+				    "Disconnected: Too many invalid commands");
 				return false;
 			}
 			continue;
@@ -534,9 +542,9 @@ static void pop3_client_input(struct login_client *c)
 	if (!pop3_client_process(client))
 		return;
 	if (ret < 0) {
-		login_client_destroy(c, iostream_input_full(c->stream) ?
-				     "Disconnected: Input buffer full" :
-				     "Disconnected");
+		login_client_destroy(c, iostream_input_full(c->stream)
+					    ? "Disconnected: Input buffer full"
+					    : "Disconnected");
 	}
 }
 
@@ -551,12 +559,12 @@ static void pop3_client_destroy(struct login_client *c)
 }
 
 const struct login_binary pop3_login_binary = {
-	.protocol = "pop3",
-	.process_name = "pop3-login",
-	.client_size = sizeof(struct pop3_client),
-	.client_created = pop3_client_created,
-	.client_ready = pop3_client_ready,
-	.client_input = pop3_client_input,
-	.client_send_error = pop3_send_error,
-	.client_destroy = pop3_client_destroy,
+    .protocol = "pop3",
+    .process_name = "pop3-login",
+    .client_size = sizeof(struct pop3_client),
+    .client_created = pop3_client_created,
+    .client_ready = pop3_client_ready,
+    .client_input = pop3_client_input,
+    .client_send_error = pop3_send_error,
+    .client_destroy = pop3_client_destroy,
 };

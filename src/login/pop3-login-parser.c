@@ -45,7 +45,8 @@ int pop3_login_parser_feed(struct pop3_login_parser *parser,
 		if (c == '\n') {
 			bool nul = parser->nul_seen;
 
-			if (parser->len > 0 && parser->buf[parser->len - 1] == '\r')
+			if (parser->len > 0 &&
+			    parser->buf[parser->len - 1] == '\r')
 				parser->len--;
 			parser->buf[parser->len] = '\0';
 			*consumed_r = i + 1;
@@ -95,7 +96,8 @@ int pop3_login_command_parse(char *line, struct pop3_login_command *cmd_r)
 	for (p = line; *p != '\0'; p++) {
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
-		else if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+		else if (!((*p >= 'A' && *p <= 'Z') ||
+			   (*p >= '0' && *p <= '9')))
 			return -1;
 	}
 	cmd_r->name = line;

@@ -18,8 +18,9 @@ static int cmd_list_continue(struct pop3_client *client)
 			return client->disconnecting ? 1 : 0;
 		if (client_msg_is_deleted(client, ctx->idx))
 			continue;
-		client_send_line(client, "%u %llu", ctx->idx + 1,
-				 (unsigned long long)client->msg_sizes[ctx->idx]);
+		client_send_line(
+		    client, "%u %llu", ctx->idx + 1,
+		    (unsigned long long)client->msg_sizes[ctx->idx]);
 	}
 	client_send_line(client, ".");
 	return 1;

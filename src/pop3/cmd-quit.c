@@ -8,7 +8,8 @@ int cmd_quit(struct pop3_client *client, const char *args)
 {
 	client->quit_seen = true;
 	if (client_update_mailbox(client) < 0) {
-		client_send_line(client, "-ERR [SYS/TEMP] " POP3_INTERNAL_ERROR);
+		client_send_line(client,
+				 "-ERR [SYS/TEMP] " POP3_INTERNAL_ERROR);
 		client_disconnect(client, "Storage error during logout.");
 		return 1;
 	}

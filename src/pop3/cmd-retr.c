@@ -28,8 +28,7 @@ struct fetch_context {
 	unsigned char out[FETCH_OUT_SIZE];
 };
 
-static void fetch_deinit(struct pop3_client *client,
-			 struct fetch_context *ctx)
+static void fetch_deinit(struct pop3_client *client, struct fetch_context *ctx)
 {
 	if (ctx->finished)
 		return;
@@ -65,13 +64,14 @@ static int fetch_continue(struct pop3_client *client)
 
 	for (;;) {
 		if (client_output_wait(client, FETCH_OUT_SIZE +
-				       POP3_FETCH_FINISH_MAX)) {
+						   POP3_FETCH_FINISH_MAX)) {
 			if (!client->disconnecting)
 				return 0;
 			fetch_deinit(client, ctx);
 			return 1;
 		}
-		if (ctx->filter.done || (ctx->eof && ctx->in_pos == ctx->in_len))
+		if (ctx->filter.done ||
+		    (ctx->eof && ctx->in_pos == ctx->in_len))
 			break;
 		if (ctx->in_pos == ctx->in_len) {
 			ret = read(ctx->fd, ctx->in, sizeof(ctx->in));
@@ -114,7 +114,7 @@ static int fetch_continue(struct pop3_client *client)
 	}
 	if (!ctx->top && !client->set->pop3_no_flag_updates) {
 		const struct mail_record *rec =
-			mailbox_get(client->box, ctx->idx + 1);
+		    mailbox_get(client->box, ctx->idx + 1);
 		uint8_t bit = (uint8_t)(1u << (ctx->idx % 8));
 
 		if (rec != NULL && (rec->flags & MAIL_SEEN) == 0 &&

@@ -5,9 +5,8 @@
 
 int cmd_stat(struct pop3_client *client, const char *args)
 {
-	client_send_line(client, "+OK %u %llu",
-			 client->msg_count - client->deleted_count,
-			 (unsigned long long)(client->total_size -
-					      client->deleted_size));
+	client_send_line(
+	    client, "+OK %u %llu", client->msg_count - client->deleted_count,
+	    (unsigned long long)(client->total_size - client->deleted_size));
 	return 1;
 }

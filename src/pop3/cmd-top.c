@@ -12,8 +12,7 @@ int cmd_top(struct pop3_client *client, const char *args)
 
 	if (!client_get_msgnum(client, args, true, &idx, &rest))
 		return -1;
-	switch (pop3_parse_number(rest, false, UINT64_MAX - 1, &lines,
-				  &rest)) {
+	switch (pop3_parse_number(rest, false, UINT64_MAX - 1, &lines, &rest)) {
 	case POP3_NUMBER_OK:
 		break;
 	case POP3_NUMBER_INVALID:

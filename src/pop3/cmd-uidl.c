@@ -17,8 +17,8 @@ static const char *uidl_format(const struct pop3_client *client)
 {
 	const char *format = client->set->pop3_uidl_format;
 
-	return format == NULL || *format == '\0' ?
-		POP3_DEFAULT_UIDL_FORMAT : format;
+	return format == NULL || *format == '\0' ? POP3_DEFAULT_UIDL_FORMAT
+						 : format;
 }
 
 /* Returns 0 with the UIDL in buf, -1 when it cannot be made (logged). */
@@ -75,8 +75,8 @@ int cmd_uidl(struct pop3_client *client, const char *args)
 		if (!client_get_msgnum(client, args, false, &idx, &rest))
 			return -1;
 		if (client_get_uidl(client, idx, uidl, sizeof(uidl)) < 0) {
-			client_send_line(client,
-					 "-ERR [SYS/TEMP] " POP3_INTERNAL_ERROR);
+			client_send_line(
+			    client, "-ERR [SYS/TEMP] " POP3_INTERNAL_ERROR);
 			client_disconnect(client,
 					  "POP3 UIDLs couldn't be listed");
 			return 1;

@@ -36,8 +36,8 @@ void pop3_clients_set_empty_callback(void (*callback)(void))
 	clients_empty_callback = callback;
 }
 
-void client_log(struct pop3_client *client, enum log_type type,
-		const char *fmt, ...)
+void client_log(struct pop3_client *client, enum log_type type, const char *fmt,
+		...)
 {
 	va_list args;
 
@@ -96,8 +96,7 @@ bool client_output_wait(struct pop3_client *client, size_t need)
 	return client_output_free(client) < need;
 }
 
-bool client_send_raw(struct pop3_client *client, const void *data,
-		     size_t size)
+bool client_send_raw(struct pop3_client *client, const void *data, size_t size)
 {
 	if (client->output_error)
 		return false;
@@ -176,13 +175,15 @@ int client_update_mailbox(struct pop3_client *client)
 		for (unsigned int i = 0; i < client->msg_count; i++) {
 			if ((client->seen[i / 8] & (1u << (i % 8))) == 0)
 				continue;
-			if (client->quit_seen && client_msg_is_deleted(client, i))
+			if (client->quit_seen &&
+			    client_msg_is_deleted(client, i))
 				continue;
 			if (mailbox_add_flags(client->box, i + 1, MAIL_SEEN,
 					      &error) < 0) {
 				client_log(client, LOG_TYPE_ERROR,
 					   "Couldn't add \\Seen to message "
-					   "%u: %s", i + 1, error);
+					   "%u: %s",
+					   i + 1, error);
 			}
 		}
 	}
@@ -209,16 +210,12 @@ int client_update_mailbox(struct pop3_client *client)
 
 static const char *client_stats(struct pop3_client *client)
 {
-	return p_strdup_printf(client->pool,
-			       "top=%u/%llu, retr=%u/%llu, del=%u/%u, size=%llu",
-			       client->top_count,
-			       (unsigned long long)client->top_bytes,
-			       client->retr_count,
-			       (unsigned long long)client->retr_bytes,
-			       client->delete_success ?
-			       client->deleted_count : 0,
-			       client->msg_count,
-			       (unsigned long long)client->total_size);
+	return p_strdup_printf(
+	    client->pool, "top=%u/%llu, retr=%u/%llu, del=%u/%u, size=%llu",
+	    client->top_count, (unsigned long long)client->top_bytes,
+	    client->retr_count, (unsigned long long)client->retr_bytes,
+	    client->delete_success ? client->deleted_count : 0,
+	    client->msg_count, (unsigned long long)client->total_size);
 }
 
 static void client_command_finished(struct pop3_client *client)
@@ -254,14 +251,21 @@ void client_disconnect(struct pop3_client *client, const char *reason)
 		client_log(client, LOG_TYPE_INFO, "%s %s", reason,
 			   client_stats(client));
 	} else {
-		client_log(client, LOG_TYPE_INFO, "Disconnected: %s %s",
-			   reason, client_stats(client));
+		client_log(client, LOG_TYPE_INFO, "Disconnected: %s %s", reason,
+			   client_stats(client));
 	}
 	if (!client->quit_seen)
 		(void)client_update_mailbox(client);
 	client_stop_input(client);
 	if (client->cmd_continue != NULL)
 		client_abort_command(client);
+	/* Release the mailbox (and its POP3 session lock) before the last
+	 * reply leaves, so that a client reconnecting as soon as it reads
+	 * "+OK Logging out." is not refused as IN-USE. */
+	if (client->to_lock_refresh != NULL)
+		timeout_remove(&client->to_lock_refresh);
+	if (client->box != NULL)
+		mailbox_close(&client->box);
 	if (!client->output_error)
 		(void)iostream_flush(client->stream);
 }
@@ -286,6 +290,8 @@ static void client_destroy(struct pop3_client *client)
 
 	if (client->to_idle != NULL)
 		timeout_remove(&client->to_idle);
+	if (client->to_lock_refresh != NULL)
+		timeout_remove(&client->to_lock_refresh);
 	if (client->box != NULL)
 		mailbox_close(&client->box);
 	iostream_destroy(&client->stream);
@@ -421,8 +427,9 @@ static void client_input(void *context)
 	    client->cmd_continue == NULL && !client->output_wait) {
 		const char *reason = iostream_get_error(client->stream);
 
-		client_disconnect(client, reason != NULL && *reason != '\0' ?
-				  reason : "Connection closed");
+		client_disconnect(client, reason != NULL && *reason != '\0'
+					      ? reason
+					      : "Connection closed");
 	}
 	client_handler_end(client);
 }
@@ -472,8 +479,8 @@ void pop3_clients_destroy_all(void)
 	}
 }
 
-static const char *
-userdb_field(const struct pop3_session_params *params, const char *key)
+static const char *userdb_field(const struct pop3_session_params *params,
+				const char *key)
 {
 	size_t len = strlen(key);
 
@@ -519,6 +526,18 @@ static void client_refuse(struct pop3_client *client, const char *reply,
 	pool_unref(&client->pool);
 }
 
+/* The session lock counts as abandoned when it is not refreshed for a
+ * few minutes (as Dovecot's), so a long session touches it regularly. */
+static void client_lock_refresh(void *context)
+{
+	struct pop3_client *client = context;
+
+	if (client->box != NULL &&
+	    mailbox_lock_session_refresh(client->box) < 0)
+		client_log(client, LOG_TYPE_WARNING,
+			   "Couldn't refresh the POP3 session lock");
+}
+
 /* Opens INBOX and takes the session's snapshot of it. Returns 0, or -1
  * after refusing the client. */
 static int client_open_mailbox(struct pop3_client *client,
@@ -549,11 +568,12 @@ static int client_open_mailbox(struct pop3_client *client,
 			      LOG_TYPE_ERROR,
 			      p_strdup_printf(client->pool,
 					      "Failed to expand mail "
-					      "location %s: %s", mail, error));
+					      "location %s: %s",
+					      mail, error));
 		return -1;
 	}
-	if (mailbox_open_inbox(str_c(location), home, &client->box,
-			       &error) < 0) {
+	if (mailbox_open_inbox(str_c(location), home, &client->box, &error) <
+	    0) {
 		client->box = NULL;
 		client_refuse(client, "-ERR [SYS/TEMP] " POP3_INTERNAL_ERROR,
 			      LOG_TYPE_ERROR,
@@ -570,22 +590,26 @@ static int client_open_mailbox(struct pop3_client *client,
 				      LOG_TYPE_ERROR,
 				      p_strdup_printf(client->pool,
 						      "Couldn't lock POP3 "
-						      "session: %s", error));
+						      "session: %s",
+						      error));
 			return -1;
 		}
 		if (ret == 0) {
-			client_refuse(client, "-ERR [IN-USE] Mailbox is locked "
+			client_refuse(client,
+				      "-ERR [IN-USE] Mailbox is locked "
 				      "by another POP3 session.",
 				      LOG_TYPE_INFO,
 				      "Disconnected: Mailbox is locked by "
 				      "another POP3 session");
 			return -1;
 		}
+		client->to_lock_refresh = timeout_add(
+		    POP3_LOCK_REFRESH_MSECS, client_lock_refresh, client);
 	}
 
 	client->msg_count = mailbox_count(client->box);
-	client->msg_sizes = p_new(client->pool, uint64_t,
-				  client->msg_count + 1);
+	client->msg_sizes =
+	    p_new(client->pool, uint64_t, client->msg_count + 1);
 	for (unsigned int i = 0; i < client->msg_count; i++) {
 		const struct mail_record *rec = mailbox_get(client->box, i + 1);
 
@@ -612,19 +636,19 @@ void pop3_client_create(int fd, const struct loft_settings *set,
 	client->cmd_pool = pool_create("pop3 command", 16384);
 	client->set = set;
 	client->user = p_strdup(pool, params->user);
-	client->session_id = p_strdup(pool, params->session_id == NULL ?
-				      "" : params->session_id);
+	client->session_id = p_strdup(
+	    pool, params->session_id == NULL ? "" : params->session_id);
 	client->remote_ip = p_strdup(pool, params->remote_ip);
 	client->local_ip = p_strdup(pool, params->local_ip);
-	client->log_prefix = p_strdup_printf(pool, "pop3(%s)<%ld><%s>: ",
-					     client->user, (long)getpid(),
-					     client->session_id);
-	client->stream = iostream_create(fd, POP3_CLIENT_MAX_INPUT,
-					 POP3_CLIENT_MAX_OUTPUT);
+	client->log_prefix =
+	    p_strdup_printf(pool, "pop3(%s)<%ld><%s>: ", client->user,
+			    (long)getpid(), client->session_id);
+	client->stream =
+	    iostream_create(fd, POP3_CLIENT_MAX_INPUT, POP3_CLIENT_MAX_OUTPUT);
 	client->parser = pop3_parser_create(pool, set->pop3_max_line_length);
 	if (params->leftover_size > 0) {
-		client->leftover = p_memdup(pool, params->leftover,
-					    params->leftover_size);
+		client->leftover =
+		    p_memdup(pool, params->leftover, params->leftover_size);
 		client->leftover_size = params->leftover_size;
 	}
 
@@ -632,15 +656,19 @@ void pop3_client_create(int fd, const struct loft_settings *set,
 	if (limit > 0 &&
 	    count_user_ip(client->user, client->remote_ip) >= limit) {
 		client_refuse(client,
-			      p_strdup_printf(pool,
-				"-ERR [IN-USE] Maximum number of connections "
-				"from user+IP exceeded "
-				"(mail_max_userip_connections=%u)", limit),
+			      p_strdup_printf(
+				  pool,
+				  "-ERR [IN-USE] Maximum number of connections "
+				  "from user+IP exceeded "
+				  "(mail_max_userip_connections=%u)",
+				  limit),
 			      LOG_TYPE_INFO,
-			      p_strdup_printf(pool,
-				"Disconnected: Maximum number of connections "
-				"from user+IP exceeded "
-				"(mail_max_userip_connections=%u)", limit));
+			      p_strdup_printf(
+				  pool,
+				  "Disconnected: Maximum number of connections "
+				  "from user+IP exceeded "
+				  "(mail_max_userip_connections=%u)",
+				  limit));
 		return;
 	}
 	if (client_open_mailbox(client, params) < 0)
@@ -652,10 +680,11 @@ void pop3_client_create(int fd, const struct loft_settings *set,
 	clients = client;
 	clients_count++;
 
-	idle_secs = set->client_idle_timeout_secs != 0 ?
-		set->client_idle_timeout_secs : POP3_CLIENT_DEFAULT_IDLE_SECS;
-	client->to_idle = timeout_add(idle_secs * 1000, client_idle_timeout,
-				      client);
+	idle_secs = set->client_idle_timeout_secs != 0
+			? set->client_idle_timeout_secs
+			: POP3_CLIENT_DEFAULT_IDLE_SECS;
+	client->to_idle =
+	    timeout_add(idle_secs * 1000, client_idle_timeout, client);
 	iostream_set_flush_callback(client->stream, client_output, client);
 	iostream_set_input_callback(client->stream, client_input, client);
 

@@ -20,6 +20,8 @@
 
 #define POP3_CLIENT_MAX_INPUT 8192
 #define POP3_CLIENT_MAX_OUTPUT 65536
+/* How often a session refreshes its POP3 session lock. */
+#define POP3_LOCK_REFRESH_MSECS (60 * 1000)
 /* A command runs only when this much output space is free; lines of
  * LIST/UIDL are produced while it is. */
 #define POP3_CLIENT_OUTPUT_RESERVE 4096
@@ -28,7 +30,7 @@
 /* Client text echoed in -ERR lines is cut to this length. */
 #define POP3_CLIENT_MAX_ECHO 64
 #define POP3_DEFAULT_UIDL_FORMAT "%08Xu%08Xv"
-#define POP3_INTERNAL_ERROR \
+#define POP3_INTERNAL_ERROR                                                    \
 	"Internal error occurred. Refer to server log for more information."
 
 struct mailbox;
@@ -41,8 +43,8 @@ struct pop3_client;
 struct pop3_session_params {
 	const char *user;
 	const char *session_id;
-	const char *local_ip;     /* may be NULL */
-	const char *remote_ip;    /* may be NULL */
+	const char *local_ip;  /* may be NULL */
+	const char *remote_ip; /* may be NULL */
 	unsigned int local_port, remote_port;
 	bool secured, tls;
 	/* userdb fields "key=value", NULL-terminated (may be NULL) */
@@ -64,20 +66,22 @@ struct pop3_client {
 	struct pop3_parser *parser;
 	struct mailbox *box;
 	struct timeout *to_idle;
+	/* keeps the POP3 session lock fresh while the session lives */
+	struct timeout *to_lock_refresh;
 
 	const char *user, *session_id, *remote_ip, *local_ip;
-	const char *log_prefix;     /* "pop3(user)<pid><session>: " */
+	const char *log_prefix; /* "pop3(user)<pid><session>: " */
 	const unsigned char *leftover;
 	size_t leftover_size;
 
 	/* the mailbox as it was at login: message i is seq i+1 */
 	unsigned int msg_count;
-	uint64_t *msg_sizes;        /* CRLF sizes */
+	uint64_t *msg_sizes; /* CRLF sizes */
 	uint64_t total_size;
-	uint8_t *deleted;           /* bitmap */
+	uint8_t *deleted; /* bitmap */
 	unsigned int deleted_count;
 	uint64_t deleted_size;
-	uint8_t *seen;              /* retrieved, \Seen to be added */
+	uint8_t *seen; /* retrieved, \Seen to be added */
 	unsigned int seen_count;
 	unsigned int highest_expunged_fetch; /* msg index + 1 */
 
@@ -86,7 +90,7 @@ struct pop3_client {
 	/* called when a running command is dropped (session ends) */
 	void (*cmd_abort)(struct pop3_client *client);
 	void *cmd_context;
-	pool_t cmd_pool;            /* freed when the command finishes */
+	pool_t cmd_pool; /* freed when the command finishes */
 
 	unsigned int bad_counter;
 	unsigned int top_count, retr_count;
@@ -98,9 +102,9 @@ struct pop3_client {
 	bool delete_success;
 	bool input_eof;
 	bool input_paused;
-	bool output_wait;           /* input waits for the output to drain */
+	bool output_wait; /* input waits for the output to drain */
 	bool output_error;
-	bool disconnecting;         /* flushing the last reply, then destroy */
+	bool disconnecting; /* flushing the last reply, then destroy */
 	bool destroyed;
 };
 
@@ -123,10 +127,9 @@ void pop3_clients_set_empty_callback(void (*callback)(void));
 /* Appends one reply line (CR LF added). A reply that does not fit in the
  * output buffer disconnects the client. */
 void client_send_line(struct pop3_client *client, const char *fmt, ...)
-	ATTR_FORMAT(2, 3);
+    ATTR_FORMAT(2, 3);
 /* Appends raw bytes; false when they do not fit (client then closing). */
-bool client_send_raw(struct pop3_client *client, const void *data,
-		     size_t size);
+bool client_send_raw(struct pop3_client *client, const void *data, size_t size);
 /* Bytes of output buffer still free. */
 size_t client_output_free(const struct pop3_client *client);
 /* Makes room for need bytes of output: returns false when they fit now,
@@ -143,8 +146,8 @@ int client_flush(struct pop3_client *client);
 const char *client_echo(struct pop3_client *client, const char *text);
 
 /* Logs with the session's prefix. */
-void client_log(struct pop3_client *client, enum log_type type,
-		const char *fmt, ...) ATTR_FORMAT(3, 4);
+void client_log(struct pop3_client *client, enum log_type type, const char *fmt,
+		...) ATTR_FORMAT(3, 4);
 
 /* Sends the final reply already queued, logs "Disconnected: <reason>
  * <stats>" (or "<reason> <stats>" when reason starts with

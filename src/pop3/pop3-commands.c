@@ -5,16 +5,11 @@
 #include "pop3-commands.h"
 
 static const struct pop3_command_def pop3_commands[] = {
-	{ .name = "CAPA", .func = cmd_capa },
-	{ .name = "DELE", .func = cmd_dele },
-	{ .name = "LIST", .func = cmd_list },
-	{ .name = "NOOP", .func = cmd_noop },
-	{ .name = "QUIT", .func = cmd_quit },
-	{ .name = "RETR", .func = cmd_retr },
-	{ .name = "RSET", .func = cmd_rset },
-	{ .name = "STAT", .func = cmd_stat },
-	{ .name = "TOP", .func = cmd_top },
-	{ .name = "UIDL", .func = cmd_uidl },
+    {.name = "CAPA", .func = cmd_capa}, {.name = "DELE", .func = cmd_dele},
+    {.name = "LIST", .func = cmd_list}, {.name = "NOOP", .func = cmd_noop},
+    {.name = "QUIT", .func = cmd_quit}, {.name = "RETR", .func = cmd_retr},
+    {.name = "RSET", .func = cmd_rset}, {.name = "STAT", .func = cmd_stat},
+    {.name = "TOP", .func = cmd_top},	{.name = "UIDL", .func = cmd_uidl},
 };
 
 const struct pop3_command_def *pop3_command_find(const char *name)

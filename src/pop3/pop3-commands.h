@@ -12,8 +12,7 @@
 
 #include "pop3-client.h"
 
-typedef int pop3_command_func_t(struct pop3_client *client,
-				const char *args);
+typedef int pop3_command_func_t(struct pop3_client *client, const char *args);
 
 struct pop3_command_def {
 	const char *name;
@@ -28,16 +27,16 @@ int pop3_command_execute(struct pop3_client *client, const char *name,
 			 const char *args);
 
 /* The post-login CAPA reply lines (without the final "."), CR LF each. */
-#define POP3_CAPABILITY_REPLY \
-	"CAPA\r\n" \
-	"TOP\r\n" \
-	"UIDL\r\n" \
-	"RESP-CODES\r\n" \
-	"PIPELINING\r\n" \
+#define POP3_CAPABILITY_REPLY                                                  \
+	"CAPA\r\n"                                                             \
+	"TOP\r\n"                                                              \
+	"UIDL\r\n"                                                             \
+	"RESP-CODES\r\n"                                                       \
+	"PIPELINING\r\n"                                                       \
 	"AUTH-RESP-CODE\r\n"
 
-pop3_command_func_t cmd_capa, cmd_dele, cmd_list, cmd_noop, cmd_quit,
-	cmd_retr, cmd_rset, cmd_stat, cmd_top, cmd_uidl;
+pop3_command_func_t cmd_capa, cmd_dele, cmd_list, cmd_noop, cmd_quit, cmd_retr,
+    cmd_rset, cmd_stat, cmd_top, cmd_uidl;
 
 /* Starts sending message idx (RETR when top is false, else TOP with
  * body_lines): the +OK line, then the message through pop3-fetch's filter,

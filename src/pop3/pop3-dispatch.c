@@ -25,11 +25,11 @@
 #include <sys/wait.h>
 
 #define AUTH_MASTER_TIMEOUT_MSECS 5000
-#define LOGIN_FAIL_INTERNAL \
+#define LOGIN_FAIL_INTERNAL                                                    \
 	"Internal error occurred. Refer to server log for more information."
 
 struct login_conn {
-	struct login_conn *next;      /* in its worker's FIFO */
+	struct login_conn *next; /* in its worker's FIFO */
 	pool_t pool;
 	int fd;
 	int client_fd;
@@ -133,8 +133,8 @@ static void worker_input(void *context)
 		/* the worker exited: SIGCHLD reaps it */
 		if (worker->io != NULL)
 			io_remove(&worker->io);
-		worker_destroy(worker, ret == 0 ? "exited" :
-			       "connection failed");
+		worker_destroy(worker,
+			       ret == 0 ? "exited" : "connection failed");
 		return;
 	}
 	i_close_fd(&fd);
@@ -170,8 +170,7 @@ static struct worker *worker_find(uid_t uid, gid_t gid)
 	return NULL;
 }
 
-static void ATTR_NORETURN
-worker_exec(int fd, uid_t uid, gid_t gid)
+static void ATTR_NORETURN worker_exec(int fd, uid_t uid, gid_t gid)
 {
 	char **args = calloc((size_t)dispatch_argc + 2, sizeof(char *));
 	struct passwd *pw;
@@ -260,23 +259,22 @@ static void login_conn_handle_line(struct login_conn *conn, const char *line)
 		login_conn_reply(conn, false, 0, "Internal error");
 		return;
 	}
-	result = auth_master_request(conn->pool,
-				     service_env_socket_path(dispatch_env,
-							     "auth-master"),
-				     h.auth_pid, h.auth_id, h.cookie,
-				     AUTH_MASTER_TIMEOUT_MSECS, &reply, &error);
+	result = auth_master_request(
+	    conn->pool, service_env_socket_path(dispatch_env, "auth-master"),
+	    h.auth_pid, h.auth_id, h.cookie, AUTH_MASTER_TIMEOUT_MSECS, &reply,
+	    &error);
 	if (result != AUTH_MASTER_RESULT_OK) {
 		i_error("auth-master REQUEST for session %s failed: %s",
 			h.session_id,
-			result == AUTH_MASTER_RESULT_NOTFOUND ?
-			"Unknown or expired login" : error);
+			result == AUTH_MASTER_RESULT_NOTFOUND
+			    ? "Unknown or expired login"
+			    : error);
 		login_conn_reply(conn, false, 0, LOGIN_FAIL_INTERNAL);
 		return;
 	}
-	if (pop3_dispatch_get_ids(dispatch_env->set,
-				  auth_user_reply_field(&reply, "uid"),
-				  auth_user_reply_field(&reply, "gid"),
-				  &uid, &gid, &error) < 0) {
+	if (pop3_dispatch_get_ids(
+		dispatch_env->set, auth_user_reply_field(&reply, "uid"),
+		auth_user_reply_field(&reply, "gid"), &uid, &gid, &error) < 0) {
 		i_error("user %s (session %s): %s", reply.user, h.session_id,
 			error);
 		login_conn_reply(conn, false, 0, LOGIN_FAIL_INTERNAL);
@@ -298,8 +296,8 @@ static void login_conn_handle_line(struct login_conn *conn, const char *line)
 		login_conn_reply(conn, false, 0, LOGIN_FAIL_INTERNAL);
 		return;
 	}
-	if (fd_send(worker->fd, conn->client_fd, str_data(req),
-		    str_len(req)) < 0) {
+	if (fd_send(worker->fd, conn->client_fd, str_data(req), str_len(req)) <
+	    0) {
 		i_error("send() to pop3 worker %ld failed: %m",
 			(long)worker->pid);
 		login_conn_reply(conn, false, 0, LOGIN_FAIL_INTERNAL);
@@ -353,8 +351,8 @@ static void login_conn_input(void *context)
 		login_conn_reply(conn, false, 0, "Internal error");
 		return;
 	}
-	str_append_n(conn->buf, buf, lf == NULL ? (size_t)ret :
-		     (size_t)(lf - buf));
+	str_append_n(conn->buf, buf,
+		     lf == NULL ? (size_t)ret : (size_t)(lf - buf));
 	if (lf == NULL)
 		return;
 	io_remove(&conn->io);
@@ -399,8 +397,8 @@ static void reap_children(int signo, void *context)
 			i_error("pop3 worker %ld killed with signal %d",
 				(long)pid, WTERMSIG(status));
 		} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-			i_error("pop3 worker %ld returned error %d",
-				(long)pid, WEXITSTATUS(status));
+			i_error("pop3 worker %ld returned error %d", (long)pid,
+				WEXITSTATUS(status));
 		}
 		if (worker != NULL)
 			worker_destroy(worker, "died");

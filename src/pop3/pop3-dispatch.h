@@ -26,7 +26,7 @@ int pop3_dispatch_get_ids(const struct loft_settings *set,
 
 /* Runs the dispatcher until it is stopped. argv is passed on to the
  * workers it starts (after "--worker"). Never returns. */
-void pop3_dispatch_main(struct service_env *env, int argc, char **argv)
-	ATTR_NORETURN;
+void pop3_dispatch_main(struct service_env *env, int argc,
+			char **argv) ATTR_NORETURN;
 
 #endif

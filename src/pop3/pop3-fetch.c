@@ -10,8 +10,8 @@ void pop3_fetch_filter_init(struct pop3_fetch_filter *filter, bool top,
 	filter->top = top;
 	filter->last = '\n';
 	/* the empty line between header and body counts as the first */
-	filter->body_lines_left = body_lines == UINT64_MAX ?
-		UINT64_MAX : body_lines + 1;
+	filter->body_lines_left =
+	    body_lines == UINT64_MAX ? UINT64_MAX : body_lines + 1;
 }
 
 size_t pop3_fetch_filter_run(struct pop3_fetch_filter *filter,

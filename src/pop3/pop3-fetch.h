@@ -16,11 +16,11 @@
 #include "lib.h"
 
 struct pop3_fetch_filter {
-	bool top;                 /* stop after body_lines_left reaches 0 */
-	bool in_body;             /* the empty line after the header seen */
-	bool done;                /* TOP's limit reached: ignore the rest */
-	unsigned char last;       /* last byte written ('\n' at start) */
-	uint64_t line_len;        /* non-CR bytes on the current line */
+	bool top;		  /* stop after body_lines_left reaches 0 */
+	bool in_body;		  /* the empty line after the header seen */
+	bool done;		  /* TOP's limit reached: ignore the rest */
+	unsigned char last;	  /* last byte written ('\n' at start) */
+	uint64_t line_len;	  /* non-CR bytes on the current line */
 	uint64_t body_lines_left; /* TOP: the blank line + n body lines */
 };
 

@@ -10,9 +10,9 @@
 
 struct pop3_parser {
 	size_t max_line;
-	size_t len;          /* bytes of the current line in buf */
-	bool skipping;       /* dropping the rest of an overlong line */
-	char *buf;           /* max_line + 1 (NUL) bytes */
+	size_t len;    /* bytes of the current line in buf */
+	bool skipping; /* dropping the rest of an overlong line */
+	char *buf;     /* max_line + 1 (NUL) bytes */
 };
 
 struct pop3_parser *pop3_parser_create(pool_t pool, size_t max_line_length)
@@ -38,8 +38,7 @@ bool pop3_parser_has_partial(const struct pop3_parser *parser)
 	return parser->len > 0 || parser->skipping;
 }
 
-static void parser_split(struct pop3_parser *parser,
-			 struct pop3_command *cmd_r)
+static void parser_split(struct pop3_parser *parser, struct pop3_command *cmd_r)
 {
 	char *line = parser->buf, *p;
 
@@ -62,9 +61,9 @@ static void parser_split(struct pop3_parser *parser,
 	parser->len = 0;
 }
 
-int pop3_parser_feed(struct pop3_parser *parser, const void *data,
-		     size_t size, size_t *consumed_r,
-		     struct pop3_command *cmd_r, const char **error_r)
+int pop3_parser_feed(struct pop3_parser *parser, const void *data, size_t size,
+		     size_t *consumed_r, struct pop3_command *cmd_r,
+		     const char **error_r)
 {
 	const unsigned char *src = data;
 	size_t i;
@@ -98,9 +97,9 @@ int pop3_parser_feed(struct pop3_parser *parser, const void *data,
 	return 0;
 }
 
-enum pop3_number_result
-pop3_parse_number(const char *args, bool then_space, uint64_t max,
-		  uint64_t *num_r, const char **rest_r)
+enum pop3_number_result pop3_parse_number(const char *args, bool then_space,
+					  uint64_t max, uint64_t *num_r,
+					  const char **rest_r)
 {
 	const char *p = args;
 	uint64_t num = 0;

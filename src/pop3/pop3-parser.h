@@ -43,9 +43,9 @@ void pop3_parser_reset(struct pop3_parser *parser);
  * completing a line, -1 when the current line went over the limit: then
  * *error_r is "Input line too long." and the rest of that line, up to its
  * LF, is dropped silently by later calls. */
-int pop3_parser_feed(struct pop3_parser *parser, const void *data,
-		     size_t size, size_t *consumed_r,
-		     struct pop3_command *cmd_r, const char **error_r);
+int pop3_parser_feed(struct pop3_parser *parser, const void *data, size_t size,
+		     size_t *consumed_r, struct pop3_command *cmd_r,
+		     const char **error_r);
 
 /* True while the parser holds part of a line (or skips an overlong one). */
 bool pop3_parser_has_partial(const struct pop3_parser *parser);
@@ -64,8 +64,8 @@ enum pop3_number_result {
  * spaces after it. On an error, *rest_r points where the error was found:
  * args itself for INVALID and TOO_LARGE, the unexpected text for NOISE
  * (these are what Dovecot echoes in its -ERR lines). */
-enum pop3_number_result
-pop3_parse_number(const char *args, bool then_space, uint64_t max,
-		  uint64_t *num_r, const char **rest_r);
+enum pop3_number_result pop3_parse_number(const char *args, bool then_space,
+					  uint64_t max, uint64_t *num_r,
+					  const char **rest_r);
 
 #endif

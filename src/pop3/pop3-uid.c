@@ -68,7 +68,7 @@ int pop3_dispatch_get_ids(const struct loft_settings *set,
 	}
 	if (!have_uid) {
 		*error_r = "Mail access not allowed: no uid from userdb and "
-			"mail_uid not set";
+			   "mail_uid not set";
 		return -1;
 	}
 	if (!have_gid) {
@@ -86,7 +86,7 @@ int pop3_dispatch_get_ids(const struct loft_settings *set,
 	if (*uid_r == 0 || *uid_r < set->first_valid_uid ||
 	    (set->last_valid_uid != 0 && *uid_r > set->last_valid_uid)) {
 		*error_r = "Mail access for users with this UID not permitted "
-			"(see first_valid_uid in config file)";
+			   "(see first_valid_uid in config file)";
 		return -1;
 	}
 	if (*gid_r == 0) {

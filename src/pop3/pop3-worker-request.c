@@ -29,8 +29,8 @@ void pop3_worker_request_encode(string_t *dest, const char *user,
 	str_append_c(dest, '\t');
 	if (h->leftover_size > 0)
 		base64_encode(h->leftover, h->leftover_size, dest);
-	for (unsigned int i = 0; userdb_fields != NULL &&
-	     userdb_fields[i] != NULL; i++) {
+	for (unsigned int i = 0;
+	     userdb_fields != NULL && userdb_fields[i] != NULL; i++) {
 		str_append_c(dest, '\t');
 		str_append_tabescaped(dest, userdb_fields[i]);
 	}

@@ -25,8 +25,8 @@ static unsigned char *worker_buf;
 
 static void worker_reply(const char *line)
 {
-	if (fd_send(worker_fd, -1, line, strlen(line)) < 0 &&
-	    errno != EPIPE && errno != ECONNRESET)
+	if (fd_send(worker_fd, -1, line, strlen(line)) < 0 && errno != EPIPE &&
+	    errno != ECONNRESET)
 		i_error("send() to dispatcher failed: %m");
 }
 
@@ -55,8 +55,8 @@ static void worker_handle_request(const char *line, int client_fd)
 	if (client_fd < 0) {
 		i_error("Dispatcher sent a request without a client fd");
 		str_append(reply, "FAIL\tInternal error\n");
-	} else if (pop3_worker_request_decode(pool, line, &params,
-					      &error) < 0) {
+	} else if (pop3_worker_request_decode(pool, line, &params, &error) <
+		   0) {
 		i_error("Dispatcher sent a malformed request: %s", error);
 		str_append(reply, "FAIL\tInternal error\n");
 		i_close_fd(&client_fd);
@@ -73,8 +73,8 @@ static void worker_input(void *context)
 	int client_fd = -1;
 	ssize_t ret;
 
-	ret = fd_read(worker_fd, worker_buf, POP3_WORKER_MAX_REQUEST,
-		      &client_fd);
+	ret =
+	    fd_read(worker_fd, worker_buf, POP3_WORKER_MAX_REQUEST, &client_fd);
 	if (ret < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -92,7 +92,8 @@ static void worker_input(void *context)
 		worker_reply("FAIL\tServer shutting down\n");
 		return;
 	}
-	if (worker_buf[ret - 1] != '\n' || memchr(worker_buf, '\0', ret) != NULL) {
+	if (worker_buf[ret - 1] != '\n' ||
+	    memchr(worker_buf, '\0', ret) != NULL) {
 		i_error("Dispatcher sent a malformed record");
 		i_close_fd(&client_fd);
 		worker_reply("FAIL\tInternal error\n");

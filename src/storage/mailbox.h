@@ -30,9 +30,9 @@ struct mail_record {
 	 * and IMAP report). */
 	uint64_t physical_size;
 	uint64_t virtual_size;
-	time_t received_time;    /* file mtime: IMAP INTERNALDATE */
-	const char *basename;    /* maildir base name (before ':'), the GUID
-				    that Dovecot's %g and %v variables use */
+	time_t received_time; /* file mtime: IMAP INTERNALDATE */
+	const char *basename; /* maildir base name (before ':'), the GUID
+				 that Dovecot's %g and %v variables use */
 };
 
 /* Opens the INBOX of a mail location such as "maildir:~/Maildir" or
@@ -91,8 +91,8 @@ int maildir_save_file(const char *maildir_path, const void *data, size_t size,
 		      const char **error_r);
 
 /* Expands POP3 UIDL format (pop3_uidl_format) for a record: %u (uid),
- * %v (uidvalidity), %g/%{guid} (basename), %m (MD5 of the header, unsupported ->
- * error), with Dovecot's modifiers (%08Xu). Returns 0 or -1. */
+ * %v (uidvalidity), %g/%{guid} (basename), %m (MD5 of the header, unsupported
+ * -> error), with Dovecot's modifiers (%08Xu). Returns 0 or -1. */
 int mailbox_pop3_uidl(const struct mailbox *box, const struct mail_record *rec,
 		      const char *format, char *buf, size_t bufsize,
 		      const char **error_r);

@@ -19,7 +19,7 @@ import loftlib
 
 pytestmark = pytest.mark.loft_only
 
-POP3_LOGIN = loftlib.BUILD_DIR / "src" / "pop3-login"
+POP3_LOGIN = loftlib.BUILD_DIR / "src" / "libexec" / "pop3-login"
 COOKIE = "0123456789abcdef0123456789abcdef"
 
 

@@ -82,8 +82,7 @@ bool db_args_get_bool(const struct db_args *args, const char *key)
 		if (args->values[i] == NULL && strcmp(args->keys[i], key) == 0)
 			return true;
 	}
-	return value != NULL && (strcasecmp(value, "yes") == 0 ||
-				 strcasecmp(value, "y") == 0 ||
-				 strcmp(value, "1") == 0 ||
-				 strcasecmp(value, "true") == 0);
+	return value != NULL &&
+	       (strcasecmp(value, "yes") == 0 || strcasecmp(value, "y") == 0 ||
+		strcmp(value, "1") == 0 || strcasecmp(value, "true") == 0);
 }

@@ -89,8 +89,8 @@ int passwd_file_parse_line(pool_t pool, const char *line,
 	pu_r->gecos = nonempty(pool, fields[4]);
 	pu_r->home = nonempty(pool, fields[5]);
 	pu_r->shell = nonempty(pool, fields[6]);
-	words = p_strsplit_spaces(pool, fields[7] == NULL ? "" : fields[7],
-				  " \t");
+	words =
+	    p_strsplit_spaces(pool, fields[7] == NULL ? "" : fields[7], " \t");
 	for (unsigned int i = 0; words[i] != NULL; i++) {
 		if (strchr(words[i], '=') == NULL)
 			words[i] = p_strconcat(pool, words[i], "=", NULL);
@@ -105,9 +105,10 @@ struct passwd_file_db *passwd_file_db_init(const char *path,
 	struct passwd_file_db *db = i_malloc(sizeof(*db));
 
 	db->path_tmpl = i_strdup(path);
-	db->username_format = i_strdup(username_format != NULL &&
-				       username_format[0] != '\0' ?
-				       username_format : "%u");
+	db->username_format =
+	    i_strdup(username_format != NULL && username_format[0] != '\0'
+			 ? username_format
+			 : "%u");
 	db->path_has_vars = strchr(path, '%') != NULL;
 	db->files = hash_table_create(NULL, 16, str_hash, str_cmp);
 	db->logged = hash_table_create(NULL, 16, str_hash, str_cmp);
@@ -190,8 +191,8 @@ static int passwd_file_read(struct passwd_file *file, int fd,
 			    const struct stat *st)
 {
 	pool_t pool = pool_create_secure("passwd-file", 4096);
-	struct hash_table *users = hash_table_create(pool, 64, str_hash,
-						     str_cmp);
+	struct hash_table *users =
+	    hash_table_create(pool, 64, str_hash, str_cmp);
 	char *data = p_malloc(pool, (size_t)st->st_size + 1);
 	size_t pos = 0;
 	unsigned int linenum = 0;
@@ -264,8 +265,9 @@ static int passwd_file_refresh(struct passwd_file_db *db,
 	time_t now = time(NULL);
 	int fd, ret;
 
-	if (file->loaded && now - file->last_check <
-	    PASSWD_FILE_CHECK_INTERVAL_SECS && now >= file->last_check)
+	if (file->loaded &&
+	    now - file->last_check < PASSWD_FILE_CHECK_INTERVAL_SECS &&
+	    now >= file->last_check)
 		return 0;
 	file->last_check = now;
 	if (stat(file->path, &st) < 0) {
@@ -280,9 +282,10 @@ static int passwd_file_refresh(struct passwd_file_db *db,
 	    st.st_mtim.tv_nsec == file->mtime.tv_nsec)
 		return 0;
 	if (!S_ISREG(st.st_mode) || st.st_size > PASSWD_FILE_MAX_SIZE) {
-		passwd_file_log_once(db, file->path,
-			"passwd-file %s: not a regular file or too large",
-			file->path);
+		passwd_file_log_once(
+		    db, file->path,
+		    "passwd-file %s: not a regular file or too large",
+		    file->path);
 		return -1;
 	}
 	fd = open(file->path, O_RDONLY | O_CLOEXEC);
@@ -354,25 +357,27 @@ int passwd_file_db_lookup(struct passwd_file_db *db,
 	struct passwd_file *file;
 	const char *path, *key, *error;
 
-	path = db->path_has_vars ?
-		auth_request_var_expand(request, db->path_tmpl, &error) :
-		db->path_tmpl;
+	path = db->path_has_vars
+		   ? auth_request_var_expand(request, db->path_tmpl, &error)
+		   : db->path_tmpl;
 	if (path == NULL) {
 		auth_request_log_error(request, "passwd-file",
-			"Failed to expand path %s: %s", db->path_tmpl, error);
+				       "Failed to expand path %s: %s",
+				       db->path_tmpl, error);
 		return -1;
 	}
-	if (db->path_has_vars && (strstr(path, "/../") != NULL ||
-				  strstr(path, "/./") != NULL ||
-				  strstr(path, "//") != NULL)) {
+	if (db->path_has_vars &&
+	    (strstr(path, "/../") != NULL || strstr(path, "/./") != NULL ||
+	     strstr(path, "//") != NULL)) {
 		/* A user-controlled part tried to walk the tree. */
 		return 0;
 	}
 	key = auth_request_var_expand(request, db->username_format, &error);
 	if (key == NULL) {
-		auth_request_log_error(request, "passwd-file",
-			"Failed to expand username_format %s: %s",
-			db->username_format, error);
+		auth_request_log_error(
+		    request, "passwd-file",
+		    "Failed to expand username_format %s: %s",
+		    db->username_format, error);
 		return -1;
 	}
 

@@ -1,6 +1,6 @@
 /* passdb-passwd-file.c - the passwd-file passdb.
  * 2.3: args = [scheme=X] [username_format=%u] /path/%d/users
- * 2.4: passwd_file_path, default_password_scheme (driver settings).
+ * 2.4: passwd_file_path, passdb_default_password_scheme (driver settings).
  * Extra fields become passdb fields; userdb_* ones are prefetched for the
  * userdb. */
 #include "lib.h"
@@ -20,7 +20,8 @@ static int passwd_file_passdb_init(pool_t pool,
 				   struct passdb_module **module_r,
 				   const char **error_r)
 {
-	struct passwd_file_passdb *p = p_new(pool, struct passwd_file_passdb, 1);
+	struct passwd_file_passdb *p =
+	    p_new(pool, struct passwd_file_passdb, 1);
 	struct db_args args;
 	const char *path, *scheme;
 
@@ -34,12 +35,14 @@ static int passwd_file_passdb_init(pool_t pool,
 	}
 	scheme = db_args_get(&args, "scheme");
 	if (scheme == NULL)
+		scheme = db_args_get(&args, "passdb_default_password_scheme");
+	if (scheme == NULL)
 		scheme = db_args_get(&args, "default_password_scheme");
 	/* Dovecot's passwd-file default is CRYPT. */
-	p->module.default_scheme = p_strdup(pool, scheme != NULL ? scheme :
-					    "CRYPT");
-	p->db = passwd_file_db_init(path, db_args_get(&args,
-						      "username_format"));
+	p->module.default_scheme =
+	    p_strdup(pool, scheme != NULL ? scheme : "CRYPT");
+	p->db =
+	    passwd_file_db_init(path, db_args_get(&args, "username_format"));
 	*module_r = &p->module;
 	return 0;
 }
@@ -72,15 +75,15 @@ static void passwd_file_passdb_lookup(struct passdb_module *module,
 		const char *f = pu->extra_fields[i];
 		const char *eq = strchr(f, '=');
 
-		auth_request_set_passdb_field(request,
-			p_strndup(request->pool, f, eq - f), eq + 1);
+		auth_request_set_passdb_field(
+		    request, p_strndup(request->pool, f, eq - f), eq + 1);
 	}
 	callback(request, PASSDB_RESULT_OK, pu->password);
 }
 
 const struct passdb_module_interface passdb_passwd_file = {
-	.name = "passwd-file",
-	.init = passwd_file_passdb_init,
-	.deinit = passwd_file_passdb_deinit,
-	.lookup = passwd_file_passdb_lookup,
+    .name = "passwd-file",
+    .init = passwd_file_passdb_init,
+    .deinit = passwd_file_passdb_deinit,
+    .lookup = passwd_file_passdb_lookup,
 };

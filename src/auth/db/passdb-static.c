@@ -41,11 +41,12 @@ static void static_passdb_lookup(struct passdb_module *module,
 	if (p->nopassword) {
 		auth_request_set_passdb_field(request, "nopassword", "yes");
 	} else {
-		password = auth_request_var_expand(request, p->password,
-						   &error);
+		password =
+		    auth_request_var_expand(request, p->password, &error);
 		if (password == NULL) {
 			auth_request_log_error(request, "static",
-				"Failed to expand password: %s", error);
+					       "Failed to expand password: %s",
+					       error);
 			callback(request, PASSDB_RESULT_INTERNAL_FAILURE, NULL);
 			return;
 		}
@@ -54,7 +55,7 @@ static void static_passdb_lookup(struct passdb_module *module,
 }
 
 const struct passdb_module_interface passdb_static = {
-	.name = "static",
-	.init = static_passdb_init,
-	.lookup = static_passdb_lookup,
+    .name = "static",
+    .init = static_passdb_init,
+    .lookup = static_passdb_lookup,
 };

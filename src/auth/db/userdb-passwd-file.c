@@ -17,7 +17,8 @@ static int passwd_file_userdb_init(pool_t pool,
 				   struct userdb_module **module_r,
 				   const char **error_r)
 {
-	struct passwd_file_userdb *u = p_new(pool, struct passwd_file_userdb, 1);
+	struct passwd_file_userdb *u =
+	    p_new(pool, struct passwd_file_userdb, 1);
 	struct db_args args;
 	const char *path;
 
@@ -29,8 +30,8 @@ static int passwd_file_userdb_init(pool_t pool,
 		*error_r = "passwd-file: no file path given";
 		return -1;
 	}
-	u->db = passwd_file_db_init(path, db_args_get(&args,
-						      "username_format"));
+	u->db =
+	    passwd_file_db_init(path, db_args_get(&args, "username_format"));
 	*module_r = &u->module;
 	return 0;
 }
@@ -72,8 +73,8 @@ static void passwd_file_userdb_lookup(struct userdb_module *module,
 
 		if (!str_begins(f, "userdb_", &key) || key[0] == '=')
 			continue;
-		auth_request_set_userdb_field(request,
-			p_strndup(request->pool, key, eq - key), eq + 1);
+		auth_request_set_userdb_field(
+		    request, p_strndup(request->pool, key, eq - key), eq + 1);
 	}
 	callback(request, USERDB_RESULT_OK);
 }
@@ -95,7 +96,7 @@ static void passwd_file_userdb_iterate(struct userdb_module *module,
 				       void *context)
 {
 	struct passwd_file_userdb *u = (struct passwd_file_userdb *)module;
-	struct iterate_ctx ctx = { callback, context };
+	struct iterate_ctx ctx = {callback, context};
 	int ret;
 
 	ret = passwd_file_db_iterate(u->db, passwd_file_iterate_user, &ctx);
@@ -103,9 +104,9 @@ static void passwd_file_userdb_iterate(struct userdb_module *module,
 }
 
 const struct userdb_module_interface userdb_passwd_file = {
-	.name = "passwd-file",
-	.init = passwd_file_userdb_init,
-	.deinit = passwd_file_userdb_deinit,
-	.lookup = passwd_file_userdb_lookup,
-	.iterate = passwd_file_userdb_iterate,
+    .name = "passwd-file",
+    .init = passwd_file_userdb_init,
+    .deinit = passwd_file_userdb_deinit,
+    .lookup = passwd_file_userdb_lookup,
+    .iterate = passwd_file_userdb_iterate,
 };

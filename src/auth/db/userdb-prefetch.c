@@ -27,14 +27,14 @@ static void prefetch_userdb_lookup(struct userdb_module *module,
 	for (unsigned int i = 0; i < fields->count; i++) {
 		const char *f = fields->items[i], *eq = strchr(f, '=');
 
-		auth_request_set_userdb_field(request,
-			p_strndup(request->pool, f, eq - f), eq + 1);
+		auth_request_set_userdb_field(
+		    request, p_strndup(request->pool, f, eq - f), eq + 1);
 	}
 	callback(request, USERDB_RESULT_OK);
 }
 
 const struct userdb_module_interface userdb_prefetch = {
-	.name = "prefetch",
-	.init = prefetch_userdb_init,
-	.lookup = prefetch_userdb_lookup,
+    .name = "prefetch",
+    .init = prefetch_userdb_init,
+    .lookup = prefetch_userdb_lookup,
 };

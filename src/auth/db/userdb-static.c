@@ -37,11 +37,12 @@ static bool static_userdb_set_fields(struct static_userdb *u,
 		if (u->args.values[i] == NULL ||
 		    strcmp(key, "allow_all_users") == 0)
 			continue;
-		value = auth_request_var_expand(request, u->args.values[i],
-						&error);
+		value =
+		    auth_request_var_expand(request, u->args.values[i], &error);
 		if (value == NULL) {
 			auth_request_log_error(request, "static",
-				"Failed to expand %s: %s", key, error);
+					       "Failed to expand %s: %s", key,
+					       error);
 			return false;
 		}
 		auth_request_set_userdb_field(request, key, value);
@@ -108,7 +109,7 @@ static void static_userdb_lookup(struct userdb_module *module,
 }
 
 const struct userdb_module_interface userdb_static = {
-	.name = "static",
-	.init = static_userdb_init,
-	.lookup = static_userdb_lookup,
+    .name = "static",
+    .init = static_userdb_init,
+    .lookup = static_userdb_lookup,
 };

@@ -87,8 +87,8 @@ static void apop_credentials_callback(struct auth_request *request,
 		auth_request_internal_failure(request);
 		return;
 	case PASSDB_RESULT_SCHEME_NOT_AVAILABLE:
-		auth_request_fail(request,
-			"APOP needs a plaintext password in the passdb");
+		auth_request_fail(
+		    request, "APOP needs a plaintext password in the passdb");
 		return;
 	default:
 		auth_request_fail(request, NULL);
@@ -96,12 +96,12 @@ static void apop_credentials_callback(struct auth_request *request,
 	}
 
 	md = EVP_MD_CTX_new();
-	ok = md != NULL && EVP_DigestInit_ex(md, EVP_md5(), NULL) == 1 &&
-		EVP_DigestUpdate(md, ctx->challenge,
-				 strlen(ctx->challenge)) == 1 &&
-		EVP_DigestUpdate(md, password, strlen(password)) == 1 &&
-		EVP_DigestFinal_ex(md, digest, &len) == 1 &&
-		len == APOP_DIGEST_SIZE;
+	ok =
+	    md != NULL && EVP_DigestInit_ex(md, EVP_md5(), NULL) == 1 &&
+	    EVP_DigestUpdate(md, ctx->challenge, strlen(ctx->challenge)) == 1 &&
+	    EVP_DigestUpdate(md, password, strlen(password)) == 1 &&
+	    EVP_DigestFinal_ex(md, digest, &len) == 1 &&
+	    len == APOP_DIGEST_SIZE;
 	EVP_MD_CTX_free(md);
 	if (!ok) {
 		auth_request_internal_failure(request);
@@ -152,9 +152,9 @@ static void mech_apop_auth_initial(struct auth_request *request,
 }
 
 const struct mech_module mech_apop = {
-	.name = "APOP",
-	.flags = "private\tdictionary\tactive",
-	.plaintext = false,
-	.auth_initial = mech_apop_auth_initial,
-	.auth_continue = mech_apop_auth_continue,
+    .name = "APOP",
+    .flags = "private\tdictionary\tactive",
+    .plaintext = false,
+    .auth_initial = mech_apop_auth_initial,
+    .auth_continue = mech_apop_auth_continue,
 };

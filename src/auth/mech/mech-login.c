@@ -60,9 +60,9 @@ static void mech_login_auth_initial(struct auth_request *request,
 }
 
 const struct mech_module mech_login = {
-	.name = "LOGIN",
-	.flags = "plaintext",
-	.plaintext = true,
-	.auth_initial = mech_login_auth_initial,
-	.auth_continue = mech_login_auth_continue,
+    .name = "LOGIN",
+    .flags = "plaintext",
+    .plaintext = true,
+    .auth_initial = mech_login_auth_initial,
+    .auth_continue = mech_login_auth_continue,
 };

@@ -75,9 +75,9 @@ static void mech_plain_auth_initial(struct auth_request *request,
 }
 
 const struct mech_module mech_plain = {
-	.name = "PLAIN",
-	.flags = "plaintext",
-	.plaintext = true,
-	.auth_initial = mech_plain_auth_initial,
-	.auth_continue = mech_plain_auth_continue,
+    .name = "PLAIN",
+    .flags = "plaintext",
+    .plaintext = true,
+    .auth_initial = mech_plain_auth_initial,
+    .auth_continue = mech_plain_auth_continue,
 };

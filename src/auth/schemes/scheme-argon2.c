@@ -58,46 +58,48 @@ static int argon2_generate_type(argon2_type type, uint32_t t_cost,
 	return 0;
 }
 
-static int scheme_argon2i_verify(const char *plaintext, const unsigned char *raw,
-			  size_t raw_size, const char **error_r)
+static int scheme_argon2i_verify(const char *plaintext,
+				 const unsigned char *raw, size_t raw_size,
+				 const char **error_r)
 {
 	return argon2_verify_type(Argon2_i, "$argon2i$", plaintext, raw,
 				  raw_size, error_r);
 }
 
 static int scheme_argon2i_generate(const char *plaintext, unsigned int rounds,
-			    string_t *dest, const char **error_r)
+				   string_t *dest, const char **error_r)
 {
-	return argon2_generate_type(Argon2_i, rounds == 0 ? 4 : rounds,
-				    32768, plaintext, dest, error_r);
+	return argon2_generate_type(Argon2_i, rounds == 0 ? 4 : rounds, 32768,
+				    plaintext, dest, error_r);
 }
 
-static int scheme_argon2id_verify(const char *plaintext, const unsigned char *raw,
-			   size_t raw_size, const char **error_r)
+static int scheme_argon2id_verify(const char *plaintext,
+				  const unsigned char *raw, size_t raw_size,
+				  const char **error_r)
 {
 	return argon2_verify_type(Argon2_id, "$argon2id$", plaintext, raw,
 				  raw_size, error_r);
 }
 
 static int scheme_argon2id_generate(const char *plaintext, unsigned int rounds,
-			     string_t *dest, const char **error_r)
+				    string_t *dest, const char **error_r)
 {
-	return argon2_generate_type(Argon2_id, rounds == 0 ? 3 : rounds,
-				    65536, plaintext, dest, error_r);
+	return argon2_generate_type(Argon2_id, rounds == 0 ? 3 : rounds, 65536,
+				    plaintext, dest, error_r);
 }
 
 const struct password_scheme password_scheme_argon2i = {
-	.name = "ARGON2I",
-	.default_encoding = PASSWORD_ENCODING_NONE,
-	.slow = true,
-	.verify = scheme_argon2i_verify,
-	.generate = scheme_argon2i_generate,
+    .name = "ARGON2I",
+    .default_encoding = PASSWORD_ENCODING_NONE,
+    .slow = true,
+    .verify = scheme_argon2i_verify,
+    .generate = scheme_argon2i_generate,
 };
 
 const struct password_scheme password_scheme_argon2id = {
-	.name = "ARGON2ID",
-	.default_encoding = PASSWORD_ENCODING_NONE,
-	.slow = true,
-	.verify = scheme_argon2id_verify,
-	.generate = scheme_argon2id_generate,
+    .name = "ARGON2ID",
+    .default_encoding = PASSWORD_ENCODING_NONE,
+    .slow = true,
+    .verify = scheme_argon2id_verify,
+    .generate = scheme_argon2id_generate,
 };

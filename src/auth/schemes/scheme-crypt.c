@@ -28,8 +28,8 @@ static int crypt_verify_prefix(const char *prefix, const char *plaintext,
 		*error_r = "Invalid crypt() string";
 		return -1;
 	}
-	if (prefix != NULL && strncmp((const char *)raw, prefix,
-				      strlen(prefix)) != 0) {
+	if (prefix != NULL &&
+	    strncmp((const char *)raw, prefix, strlen(prefix)) != 0) {
 		*error_r = "Hash does not match the scheme";
 		return -1;
 	}
@@ -176,41 +176,41 @@ static int blf_crypt_verify(const char *plaintext, const unsigned char *raw,
 }
 
 const struct password_scheme password_scheme_crypt = {
-	.name = "CRYPT",
-	.default_encoding = PASSWORD_ENCODING_NONE,
-	.slow = true,
-	.verify = any_crypt_verify,
-	.generate = blf_generate,
+    .name = "CRYPT",
+    .default_encoding = PASSWORD_ENCODING_NONE,
+    .slow = true,
+    .verify = any_crypt_verify,
+    .generate = blf_generate,
 };
 
 const struct password_scheme password_scheme_md5_crypt = {
-	.name = "MD5-CRYPT",
-	.default_encoding = PASSWORD_ENCODING_NONE,
-	.slow = true,
-	.verify = md5_crypt_verify,
-	.generate = md5_crypt_generate,
+    .name = "MD5-CRYPT",
+    .default_encoding = PASSWORD_ENCODING_NONE,
+    .slow = true,
+    .verify = md5_crypt_verify,
+    .generate = md5_crypt_generate,
 };
 
 const struct password_scheme password_scheme_sha256_crypt = {
-	.name = "SHA256-CRYPT",
-	.default_encoding = PASSWORD_ENCODING_NONE,
-	.slow = true,
-	.verify = sha256_crypt_verify,
-	.generate = sha256_crypt_generate,
+    .name = "SHA256-CRYPT",
+    .default_encoding = PASSWORD_ENCODING_NONE,
+    .slow = true,
+    .verify = sha256_crypt_verify,
+    .generate = sha256_crypt_generate,
 };
 
 const struct password_scheme password_scheme_sha512_crypt = {
-	.name = "SHA512-CRYPT",
-	.default_encoding = PASSWORD_ENCODING_NONE,
-	.slow = true,
-	.verify = sha512_crypt_verify,
-	.generate = sha512_crypt_generate,
+    .name = "SHA512-CRYPT",
+    .default_encoding = PASSWORD_ENCODING_NONE,
+    .slow = true,
+    .verify = sha512_crypt_verify,
+    .generate = sha512_crypt_generate,
 };
 
 const struct password_scheme password_scheme_blf_crypt = {
-	.name = "BLF-CRYPT",
-	.default_encoding = PASSWORD_ENCODING_NONE,
-	.slow = true,
-	.verify = blf_crypt_verify,
-	.generate = blf_generate,
+    .name = "BLF-CRYPT",
+    .default_encoding = PASSWORD_ENCODING_NONE,
+    .slow = true,
+    .verify = blf_crypt_verify,
+    .generate = blf_generate,
 };

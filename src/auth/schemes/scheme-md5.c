@@ -20,7 +20,8 @@ static int md5_verify(const char *plaintext, const unsigned char *raw,
 		return -1;
 	}
 	if (EVP_Digest(plaintext, strlen(plaintext), digest, &len, EVP_md5(),
-		       NULL) != 1 || len != MD5_SIZE) {
+		       NULL) != 1 ||
+	    len != MD5_SIZE) {
 		*error_r = "MD5 digest failed";
 		return -1;
 	}
@@ -43,17 +44,17 @@ static int md5_generate(const char *plaintext, unsigned int rounds,
 }
 
 const struct password_scheme password_scheme_plain_md5 = {
-	.name = "PLAIN-MD5",
-	.default_encoding = PASSWORD_ENCODING_HEX,
-	.raw_size = MD5_SIZE,
-	.verify = md5_verify,
-	.generate = md5_generate,
+    .name = "PLAIN-MD5",
+    .default_encoding = PASSWORD_ENCODING_HEX,
+    .raw_size = MD5_SIZE,
+    .verify = md5_verify,
+    .generate = md5_generate,
 };
 
 const struct password_scheme password_scheme_ldap_md5 = {
-	.name = "LDAP-MD5",
-	.default_encoding = PASSWORD_ENCODING_BASE64,
-	.raw_size = MD5_SIZE,
-	.verify = md5_verify,
-	.generate = md5_generate,
+    .name = "LDAP-MD5",
+    .default_encoding = PASSWORD_ENCODING_BASE64,
+    .raw_size = MD5_SIZE,
+    .verify = md5_verify,
+    .generate = md5_generate,
 };

@@ -29,22 +29,22 @@ static int plain_generate(const char *plaintext, unsigned int rounds,
 }
 
 const struct password_scheme password_scheme_plain = {
-	.name = "PLAIN",
-	.default_encoding = PASSWORD_ENCODING_NONE,
-	.verify = plain_verify,
-	.generate = plain_generate,
+    .name = "PLAIN",
+    .default_encoding = PASSWORD_ENCODING_NONE,
+    .verify = plain_verify,
+    .generate = plain_generate,
 };
 
 const struct password_scheme password_scheme_cleartext = {
-	.name = "CLEARTEXT",
-	.default_encoding = PASSWORD_ENCODING_NONE,
-	.verify = plain_verify,
-	.generate = plain_generate,
+    .name = "CLEARTEXT",
+    .default_encoding = PASSWORD_ENCODING_NONE,
+    .verify = plain_verify,
+    .generate = plain_generate,
 };
 
 const struct password_scheme password_scheme_clear = {
-	.name = "CLEAR",
-	.default_encoding = PASSWORD_ENCODING_NONE,
-	.verify = plain_verify,
-	.generate = plain_generate,
+    .name = "CLEAR",
+    .default_encoding = PASSWORD_ENCODING_NONE,
+    .verify = plain_verify,
+    .generate = plain_generate,
 };

@@ -20,10 +20,9 @@ static int digest_compute(const EVP_MD *md, const char *plaintext,
 	if (ctx == NULL)
 		return -1;
 	ok = EVP_DigestInit_ex(ctx, md, NULL) == 1 &&
-		EVP_DigestUpdate(ctx, plaintext, strlen(plaintext)) == 1 &&
-		(salt_size == 0 ||
-		 EVP_DigestUpdate(ctx, salt, salt_size) == 1) &&
-		EVP_DigestFinal_ex(ctx, out, out_len) == 1;
+	     EVP_DigestUpdate(ctx, plaintext, strlen(plaintext)) == 1 &&
+	     (salt_size == 0 || EVP_DigestUpdate(ctx, salt, salt_size) == 1) &&
+	     EVP_DigestFinal_ex(ctx, out, out_len) == 1;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -1;
 }
@@ -40,8 +39,9 @@ static int sha_verify_md(const EVP_MD *md, bool salted, const char *plaintext,
 		*error_r = "Password has an invalid length";
 		return -1;
 	}
-	if (digest_compute(md, plaintext, raw + dsize, raw_size - dsize,
-			   digest, &len) < 0 || len != dsize) {
+	if (digest_compute(md, plaintext, raw + dsize, raw_size - dsize, digest,
+			   &len) < 0 ||
+	    len != dsize) {
 		*error_r = "Digest failed";
 		return -1;
 	}
@@ -66,26 +66,26 @@ static int sha_generate_md(const EVP_MD *md, bool salted, const char *plaintext,
 	return 0;
 }
 
-#define SHA_SCHEME(sym, namestr, mdfn, salted_, rawsize)                     \
-	static int sym##_verify(const char *plaintext,                       \
-				const unsigned char *raw, size_t raw_size,   \
-				const char **error_r)                        \
-	{                                                                    \
-		return sha_verify_md(mdfn(), salted_, plaintext, raw,        \
-				     raw_size, error_r);                     \
-	}                                                                    \
-	static int sym##_generate(const char *plaintext, unsigned int rounds, \
-				  string_t *dest, const char **error_r)      \
-	{                                                                    \
-		return sha_generate_md(mdfn(), salted_, plaintext, dest,     \
-				       error_r);                             \
-	}                                                                    \
-	const struct password_scheme password_scheme_##sym = {               \
-		.name = namestr,                                             \
-		.default_encoding = PASSWORD_ENCODING_BASE64,                \
-		.raw_size = rawsize,                                         \
-		.verify = sym##_verify,                                      \
-		.generate = sym##_generate,                                  \
+#define SHA_SCHEME(sym, namestr, mdfn, salted_, rawsize)                       \
+	static int sym##_verify(const char *plaintext,                         \
+				const unsigned char *raw, size_t raw_size,     \
+				const char **error_r)                          \
+	{                                                                      \
+		return sha_verify_md(mdfn(), salted_, plaintext, raw,          \
+				     raw_size, error_r);                       \
+	}                                                                      \
+	static int sym##_generate(const char *plaintext, unsigned int rounds,  \
+				  string_t *dest, const char **error_r)        \
+	{                                                                      \
+		return sha_generate_md(mdfn(), salted_, plaintext, dest,       \
+				       error_r);                               \
+	}                                                                      \
+	const struct password_scheme password_scheme_##sym = {                 \
+	    .name = namestr,                                                   \
+	    .default_encoding = PASSWORD_ENCODING_BASE64,                      \
+	    .raw_size = rawsize,                                               \
+	    .verify = sym##_verify,                                            \
+	    .generate = sym##_generate,                                        \
 	}
 
 SHA_SCHEME(sha, "SHA", EVP_sha1, false, 20);

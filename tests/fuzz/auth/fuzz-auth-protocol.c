@@ -32,8 +32,8 @@ static void fuzz_init(void)
 	const char *error;
 	int fd = mkstemp(path);
 	static const char users[] =
-		"alice:{PLAIN}secret:1000:1000::/home/alice::userdb_x=y\n"
-		"bob:{SHA}E9oxvVU+dGVyeSr1xAkhL4yiLfU=\n";
+	    "alice:{PLAIN}secret:1000:1000::/home/alice::userdb_x=y\n"
+	    "bob:{SHA}E9oxvVU+dGVyeSr1xAkhL4yiLfU=\n";
 
 	if (fd < 0 || write(fd, users, sizeof(users) - 1) < 0)
 		abort();
@@ -45,8 +45,8 @@ static void fuzz_init(void)
 	set->default_pass_scheme = "SHA";
 	array_init(&set->passdbs, pool, 1);
 	array_init(&set->userdbs, pool, 1);
-	array_push(&set->passdbs, db_set(pool, p_strconcat(pool,
-		"scheme=SHA ", path, NULL)));
+	array_push(&set->passdbs,
+		   db_set(pool, p_strconcat(pool, "scheme=SHA ", path, NULL)));
 	array_push(&set->userdbs, db_set(pool, p_strdup(pool, path)));
 	fuzz_auth = auth_init(set, &error);
 	if (fuzz_auth == NULL)
@@ -72,19 +72,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		client = auth_client_connection_create(fuzz_auth, -1);
 		auth_client_connection_set_peer_pid(client, 1);
 		if (data[0] % 3 == 1)
-			(void)auth_client_connection_input(client,
-				(const unsigned char *)hello, strlen(hello));
+			(void)auth_client_connection_input(
+			    client, (const unsigned char *)hello,
+			    strlen(hello));
 		if (auth_client_connection_input(client, data + 1, half) == 0)
-			(void)auth_client_connection_input(client,
-				data + 1 + half, size - 1 - half);
+			(void)auth_client_connection_input(
+			    client, data + 1 + half, size - 1 - half);
 		auth_client_connection_destroy(&client);
 		break;
 	case 2:
 		master = auth_master_connection_create(fuzz_auth, -1,
 						       (data[0] & 4) != 0);
 		if (auth_master_connection_input(master, data + 1, half) == 0)
-			(void)auth_master_connection_input(master,
-				data + 1 + half, size - 1 - half);
+			(void)auth_master_connection_input(
+			    master, data + 1 + half, size - 1 - half);
 		auth_master_connection_destroy(&master);
 		break;
 	}

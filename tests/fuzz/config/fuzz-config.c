@@ -13,13 +13,14 @@ static void load_and_dump(const uint8_t *data, size_t size,
 			  const char *protocol)
 {
 	pool_t pool = pool_create("fuzz config", 4096);
-	struct config_filter filter = { .protocol = protocol };
+	struct config_filter filter = {.protocol = protocol};
 	struct config_tree *tree;
 	struct config_loaded *cl;
 	const char *error;
 
 	if (config_parse_buffer(pool, "fuzz.conf", data, size,
-				CONFIG_PARSE_FLAG_NO_FILES, &tree, &error) == 0 &&
+				CONFIG_PARSE_FLAG_NO_FILES, &tree,
+				&error) == 0 &&
 	    config_load_tree(tree, &filter, &cl, &error) == 0) {
 		string_t *out = str_new(pool, 1024);
 		pool_t pool2 = pool_create("fuzz config 2", 4096);
@@ -29,9 +30,9 @@ static void load_and_dump(const uint8_t *data, size_t size,
 		config_dump_loaded(cl, false, 0, out);
 		/* validation depends on the filter: recheck global loads */
 		if (protocol == NULL &&
-		    (config_parse_buffer(pool2, "dump.conf", str_data(out),
-					str_len(out), CONFIG_PARSE_FLAG_NO_FILES,
-					&tree2, &error) < 0 ||
+		    (config_parse_buffer(
+			 pool2, "dump.conf", str_data(out), str_len(out),
+			 CONFIG_PARSE_FLAG_NO_FILES, &tree2, &error) < 0 ||
 		     config_load_tree(tree2, NULL, &cl2, &error) < 0))
 			i_panic("dump does not load again: %s\n%s", error,
 				str_c(out));

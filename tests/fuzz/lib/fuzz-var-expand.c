@@ -8,18 +8,18 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct var_expand_table table[] = {
-	{ 'u', "user@example.com", "user" },
-	{ 'n', "user", "username" },
-	{ 'd', "example.com", "domain" },
-	{ 's', "imap", "service" },
-	{ 'r', "192.0.2.1", "remote_ip" },
-	{ 'l', "192.0.2.2", "local_ip" },
-	{ 'p', "1234", "pid" },
-	{ 'h', NULL, "home" },
-	{ 'v', "1700000000", "uidvalidity" },
-	{ '\0', "18446744073709551615", "big" },
-	{ '\0', "", "session" },
-	{ '\0', NULL, NULL },
+    {'u', "user@example.com", "user"},
+    {'n', "user", "username"},
+    {'d', "example.com", "domain"},
+    {'s', "imap", "service"},
+    {'r', "192.0.2.1", "remote_ip"},
+    {'l', "192.0.2.2", "local_ip"},
+    {'p', "1234", "pid"},
+    {'h', NULL, "home"},
+    {'v', "1700000000", "uidvalidity"},
+    {'\0', "18446744073709551615", "big"},
+    {'\0', "", "session"},
+    {'\0', NULL, NULL},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

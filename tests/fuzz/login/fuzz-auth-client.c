@@ -24,13 +24,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		line = p_strndup(pool, data + start, i - start);
 		start = i + 1;
 		if (!done) {
-			int ret = auth_client_handshake_input(&hs, line, &error);
+			int ret =
+			    auth_client_handshake_input(&hs, line, &error);
 			if (ret < 0)
 				break;
 			done = ret > 0;
 			if (done)
-				i_assert(hs.cookie != NULL && hs.server_pid > 0);
-		} else if (auth_client_reply_parse(pool, line, &reply, &error) > 0) {
+				i_assert(hs.cookie != NULL &&
+					 hs.server_pid > 0);
+		} else if (auth_client_reply_parse(pool, line, &reply, &error) >
+			   0) {
 			i_assert(reply.id > 0);
 			(void)auth_reply_field(&reply, "user");
 		}

@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		login_handoff_encode(&h, str);
 		str_truncate(str, str_len(str) - 1);
-		i_assert(login_handoff_decode(pool, str_c(str), &h2, &error) == 0);
+		i_assert(login_handoff_decode(pool, str_c(str), &h2, &error) ==
+			 0);
 		i_assert(h.auth_pid == h2.auth_pid && h.auth_id == h2.auth_id);
 		i_assert(strcmp(h.session_id, h2.session_id) == 0);
 		i_assert(h.leftover_size == h2.leftover_size);

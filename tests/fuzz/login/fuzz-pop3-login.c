@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		while (n > 0) {
 			const char *line, *error;
 			size_t consumed = 0;
-			int ret = pop3_login_parser_feed(&parser, data, n,
-							 &consumed, &line, &error);
+			int ret = pop3_login_parser_feed(
+			    &parser, data, n, &consumed, &line, &error);
 
 			i_assert(consumed <= n);
 			if (ret > 0) {
@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				i_assert(len <= parser.max_line + 1);
 				copy = p_strndup(pool, line, len);
 				if (pop3_login_command_parse(copy, &cmd) == 0)
-					i_assert(strlen(cmd.name) <= POP3_LOGIN_MAX_COMMAND_NAME);
+					i_assert(strlen(cmd.name) <=
+						 POP3_LOGIN_MAX_COMMAND_NAME);
 			} else if (ret < 0) {
 				i_assert(error != NULL);
 			} else {

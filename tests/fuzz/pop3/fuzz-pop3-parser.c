@@ -26,8 +26,8 @@ static void feed_all(struct pop3_parser *parser, const uint8_t *data,
 		struct pop3_command cmd;
 		const char *error;
 		size_t used = 0;
-		int ret = pop3_parser_feed(parser, data, size, &used, &cmd,
-					   &error);
+		int ret =
+		    pop3_parser_feed(parser, data, size, &used, &cmd, &error);
 
 		if (used == 0 || used > size)
 			abort();

@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* all client bytes are in the socket before the session starts */
 	if (size > leftover &&
 	    write(peer_fd, data + leftover, size - leftover) !=
-	    (ssize_t)(size - leftover))
+		(ssize_t)(size - leftover))
 		abort();
 	(void)shutdown(peer_fd, SHUT_WR);
 	fd_set_nonblock(peer_fd, true);

@@ -9,11 +9,12 @@
 #include "settings.h"
 #include "auth.h"
 
-#define TEST_PASSWD_CONTENT \
-	"# comment\n" \
-	"\n" \
-	"alice:{PLAIN}secret:1000:1000::/home/alice::userdb_quota_rule=*:storage=1G\n" \
-	"bob:{SSHA}CiTsF79qYdI9HwwoZxUeHt+tpZvsmN0z:1001:1001::/home/bob\n" \
+#define TEST_PASSWD_CONTENT                                                    \
+	"# comment\n"                                                          \
+	"\n"                                                                   \
+	"alice:{PLAIN}secret:1000:1000::/home/"                                \
+	"alice::userdb_quota_rule=*:storage=1G\n"                              \
+	"bob:{SSHA}CiTsF79qYdI9HwwoZxUeHt+tpZvsmN0z:1001:1001::/home/bob\n"    \
 	"carol:{SHA}E9oxvVU+dGVyeSr1xAkhL4yiLfU=\n"
 
 static inline struct auth_db_settings *
@@ -51,16 +52,16 @@ static inline struct loft_settings *test_auth_settings(pool_t pool,
 	set->pool = pool;
 	set->auth_mechanisms = "plain login apop";
 	set->auth_username_format = "%Lu";
-	set->auth_username_chars =
-		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890.-_@";
+	set->auth_username_chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
+				   "RSTUVWXYZ01234567890.-_@";
 	set->auth_failure_delay_msecs = 0;
 	set->default_pass_scheme = "SSHA";
 	array_init(&set->passdbs, pool, 2);
 	array_init(&set->userdbs, pool, 2);
-	array_push(&set->passdbs, test_db_settings(pool, "passwd-file", args,
-						   false));
-	array_push(&set->userdbs, test_db_settings(pool, "passwd-file", args,
-						   true));
+	array_push(&set->passdbs,
+		   test_db_settings(pool, "passwd-file", args, false));
+	array_push(&set->userdbs,
+		   test_db_settings(pool, "passwd-file", args, true));
 	return set;
 }
 

@@ -28,8 +28,8 @@ static int setup(void **state)
 		return -1;
 	close(fd);
 	test_pool = pool_create("test", 4096);
-	test_auth = auth_init(test_auth_settings(test_pool, passwd_path),
-			      &error);
+	test_auth =
+	    auth_init(test_auth_settings(test_pool, passwd_path), &error);
 	if (test_auth == NULL) {
 		fprintf(stderr, "auth_init: %s\n", error);
 		return -1;
@@ -72,11 +72,11 @@ static void run_case(const struct proto_case *c, bool bytewise)
 	size_t len = strlen(c->input);
 	if (bytewise) {
 		for (size_t i = 0; i < len && ret == 0; i++)
-			ret = auth_client_connection_input(conn,
-				(const unsigned char *)c->input + i, 1);
+			ret = auth_client_connection_input(
+			    conn, (const unsigned char *)c->input + i, 1);
 	} else {
-		ret = auth_client_connection_input(conn,
-			(const unsigned char *)c->input, len);
+		ret = auth_client_connection_input(
+		    conn, (const unsigned char *)c->input, len);
 	}
 	out = str_c(auth_client_connection_get_output(conn));
 	after = strstr(out, "DONE\n");
@@ -97,15 +97,18 @@ static void test_handshake(void **state)
 
 	conn = auth_client_connection_create(test_auth, -1);
 	out = str_c(auth_client_connection_get_output(conn));
-	assert_true(str_begins(out, "VERSION\t1\t2\n"
+	assert_true(str_begins(out,
+			       "VERSION\t1\t2\n"
 			       "MECH\tPLAIN\tplaintext\n"
 			       "MECH\tLOGIN\tplaintext\n"
 			       "MECH\tAPOP\tprivate\tdictionary\tactive\n"
-			       "SPID\t", NULL));
+			       "SPID\t",
+			       NULL));
 	assert_non_null(strstr(out, "\nCUID\t"));
 	assert_non_null(strstr(out, "\nCOOKIE\t"));
 	assert_int_equal(strlen(auth_client_connection_get_cookie(conn)), 32);
-	assert_true(strlen(out) > 5 && strcmp(out + strlen(out) - 5, "DONE\n") == 0);
+	assert_true(strlen(out) > 5 &&
+		    strcmp(out + strlen(out) - 5, "DONE\n") == 0);
 	auth_client_connection_destroy(&conn);
 }
 
@@ -113,60 +116,76 @@ static void test_exchanges(void **state)
 {
 	pool_t pool = pool_create("cases", 4096);
 	const struct proto_case cases[] = {
-		/* PLAIN success, with lower-casing by auth_username_format */
-		{ p_strdup_printf(pool, HELLO "AUTH\t1\tPLAIN\tservice=pop3\tresp=%s\n",
-				  b64(pool, "\0ALICE\0secret", 13)),
-		  "OK\t1\tuser=alice\n", 0 },
-		/* salted SHA */
-		{ p_strdup_printf(pool, HELLO "AUTH\t2\tPLAIN\tservice=imap\trip=10.0.0.1\tresp=%s\n",
-				  b64(pool, "\0bob\0Secr3t pass", 16)),
-		  "OK\t2\tuser=bob\n", 0 },
-		/* wrong password and unknown user: same answer shape */
-		{ p_strdup_printf(pool, HELLO "AUTH\t3\tPLAIN\tservice=pop3\tresp=%s\n",
-				  b64(pool, "\0bob\0wrong", 10)),
-		  "FAIL\t3\tuser=bob\n", 0 },
-		{ p_strdup_printf(pool, HELLO "AUTH\t4\tPLAIN\tservice=pop3\tresp=%s\n",
-				  b64(pool, "\0nobody\0wrong", 13)),
-		  "FAIL\t4\tuser=nobody\n", 0 },
-		/* disallowed characters: answered like an unknown user */
-		{ p_strdup_printf(pool, HELLO "AUTH\t5\tPLAIN\tservice=pop3\tresp=%s\n",
-				  b64(pool, "\0a/b\0wrong", 10)),
-		  "FAIL\t5\tuser=a/b\n", 0 },
-		/* PLAIN without initial response gets an empty challenge */
-		{ p_strdup_printf(pool, HELLO "AUTH\t6\tPLAIN\tservice=pop3\nCONT\t6\t%s\n",
-				  b64(pool, "\0carol\0Secr3t pass", 18)),
-		  "CONT\t6\t\nOK\t6\tuser=carol\n", 0 },
-		/* LOGIN */
-		{ p_strdup_printf(pool, HELLO "AUTH\t7\tLOGIN\tservice=pop3\nCONT\t7\t%s\nCONT\t7\t%s\n",
-				  b64(pool, "alice", 5), b64(pool, "secret", 6)),
-		  "CONT\t7\tVXNlcm5hbWU6\nCONT\t7\tUGFzc3dvcmQ6\nOK\t7\tuser=alice\n", 0 },
-		/* CRLF line ends are accepted */
-		{ p_strdup_printf(pool, "VERSION\t1\t1\r\nCPID\t4242\r\nAUTH\t8\tPLAIN\tservice=pop3\tresp=%s\r\n",
-				  b64(pool, "\0alice\0secret", 13)),
-		  "OK\t8\tuser=alice\n", 0 },
-		/* malformed base64, unknown mechanism, malformed PLAIN */
-		{ HELLO "AUTH\t9\tPLAIN\tservice=pop3\tresp=!!!!\n",
-		  "FAIL\t9\treason=Invalid base64 data in initial response\n", 0 },
-		{ HELLO "AUTH\t10\tCRAM-MD5\tservice=pop3\n",
-		  "FAIL\t10\treason=Unsupported authentication mechanism\n", 0 },
-		{ p_strdup_printf(pool, HELLO "AUTH\t11\tPLAIN\tservice=pop3\tresp=%s\n",
-				  b64(pool, "alice", 5)),
-		  "FAIL\t11\n", 0 },
-		{ HELLO "AUTH\t12\tLOGIN\tservice=pop3\nCONT\t12\t@@@@\n",
-		  "CONT\t12\tVXNlcm5hbWU6\nFAIL\t12\n", 0 },
-		/* CONT for an unknown id is ignored */
-		{ HELLO "CONT\t99\tYQ==\n", "", 0 },
-		/* protocol errors drop the connection */
-		{ "VERSION\t2\t0\n", "", -1 },
-		{ "AUTH\t1\tPLAIN\tservice=pop3\n", "", -1 },
-		{ "VERSION\t1\t2\nAUTH\t1\tPLAIN\tservice=pop3\n", "", -1 },
-		{ "VERSION\t1\t2\nCPID\t1\n", "", -1 }, /* not the peer's pid */
-		{ HELLO "AUTH\tx\tPLAIN\tservice=pop3\n", "", -1 },
-		{ HELLO "AUTH\t1\tPLAIN\n", "", -1 }, /* no service */
-		{ HELLO "AUTH\t1\tLOGIN\tservice=pop3\nAUTH\t1\tLOGIN\tservice=pop3\n",
-		  "CONT\t1\tVXNlcm5hbWU6\n", -1 },
-		{ HELLO "NOSUCH\n", "", -1 },
-		{ HELLO "AUTH\t1\tPLAIN\tservice=pop3\tlport=99999\n", "", -1 },
+	    /* PLAIN success, with lower-casing by auth_username_format */
+	    {p_strdup_printf(pool,
+			     HELLO "AUTH\t1\tPLAIN\tservice=pop3\tresp=%s\n",
+			     b64(pool, "\0ALICE\0secret", 13)),
+	     "OK\t1\tuser=alice\n", 0},
+	    /* salted SHA */
+	    {p_strdup_printf(
+		 pool,
+		 HELLO "AUTH\t2\tPLAIN\tservice=imap\trip=10.0.0.1\tresp=%s\n",
+		 b64(pool, "\0bob\0Secr3t pass", 16)),
+	     "OK\t2\tuser=bob\n", 0},
+	    /* wrong password and unknown user: same answer shape */
+	    {p_strdup_printf(pool,
+			     HELLO "AUTH\t3\tPLAIN\tservice=pop3\tresp=%s\n",
+			     b64(pool, "\0bob\0wrong", 10)),
+	     "FAIL\t3\tuser=bob\n", 0},
+	    {p_strdup_printf(pool,
+			     HELLO "AUTH\t4\tPLAIN\tservice=pop3\tresp=%s\n",
+			     b64(pool, "\0nobody\0wrong", 13)),
+	     "FAIL\t4\tuser=nobody\n", 0},
+	    /* disallowed characters: answered like an unknown user */
+	    {p_strdup_printf(pool,
+			     HELLO "AUTH\t5\tPLAIN\tservice=pop3\tresp=%s\n",
+			     b64(pool, "\0a/b\0wrong", 10)),
+	     "FAIL\t5\tuser=a/b\n", 0},
+	    /* PLAIN without initial response gets an empty challenge */
+	    {p_strdup_printf(
+		 pool, HELLO "AUTH\t6\tPLAIN\tservice=pop3\nCONT\t6\t%s\n",
+		 b64(pool, "\0carol\0Secr3t pass", 18)),
+	     "CONT\t6\t\nOK\t6\tuser=carol\n", 0},
+	    /* LOGIN */
+	    {p_strdup_printf(
+		 pool,
+		 HELLO
+		 "AUTH\t7\tLOGIN\tservice=pop3\nCONT\t7\t%s\nCONT\t7\t%s\n",
+		 b64(pool, "alice", 5), b64(pool, "secret", 6)),
+	     "CONT\t7\tVXNlcm5hbWU6\nCONT\t7\tUGFzc3dvcmQ6\nOK\t7\tuser="
+	     "alice\n",
+	     0},
+	    /* CRLF line ends are accepted */
+	    {p_strdup_printf(pool,
+			     "VERSION\t1\t1\r\nCPID\t4242\r\nAUTH\t8\tPLAIN\tse"
+			     "rvice=pop3\tresp=%s\r\n",
+			     b64(pool, "\0alice\0secret", 13)),
+	     "OK\t8\tuser=alice\n", 0},
+	    /* malformed base64, unknown mechanism, malformed PLAIN */
+	    {HELLO "AUTH\t9\tPLAIN\tservice=pop3\tresp=!!!!\n",
+	     "FAIL\t9\treason=Invalid base64 data in initial response\n", 0},
+	    {HELLO "AUTH\t10\tCRAM-MD5\tservice=pop3\n",
+	     "FAIL\t10\treason=Unsupported authentication mechanism\n", 0},
+	    {p_strdup_printf(pool,
+			     HELLO "AUTH\t11\tPLAIN\tservice=pop3\tresp=%s\n",
+			     b64(pool, "alice", 5)),
+	     "FAIL\t11\n", 0},
+	    {HELLO "AUTH\t12\tLOGIN\tservice=pop3\nCONT\t12\t@@@@\n",
+	     "CONT\t12\tVXNlcm5hbWU6\nFAIL\t12\n", 0},
+	    /* CONT for an unknown id is ignored */
+	    {HELLO "CONT\t99\tYQ==\n", "", 0},
+	    /* protocol errors drop the connection */
+	    {"VERSION\t2\t0\n", "", -1},
+	    {"AUTH\t1\tPLAIN\tservice=pop3\n", "", -1},
+	    {"VERSION\t1\t2\nAUTH\t1\tPLAIN\tservice=pop3\n", "", -1},
+	    {"VERSION\t1\t2\nCPID\t1\n", "", -1}, /* not the peer's pid */
+	    {HELLO "AUTH\tx\tPLAIN\tservice=pop3\n", "", -1},
+	    {HELLO "AUTH\t1\tPLAIN\n", "", -1}, /* no service */
+	    {HELLO
+	     "AUTH\t1\tLOGIN\tservice=pop3\nAUTH\t1\tLOGIN\tservice=pop3\n",
+	     "CONT\t1\tVXNlcm5hbWU6\n", -1},
+	    {HELLO "NOSUCH\n", "", -1},
+	    {HELLO "AUTH\t1\tPLAIN\tservice=pop3\tlport=99999\n", "", -1},
 	};
 
 	for (unsigned int i = 0; i < N_ELEMENTS(cases); i++) {
@@ -185,8 +204,9 @@ static void test_long_line(void **state)
 
 	memset(data, 'A', size);
 	conn = auth_client_connection_create(test_auth, -1);
-	assert_int_equal(auth_client_connection_input(conn,
-		(const unsigned char *)HELLO, strlen(HELLO)), 0);
+	assert_int_equal(auth_client_connection_input(
+			     conn, (const unsigned char *)HELLO, strlen(HELLO)),
+			 0);
 	/* in pieces: no line end ever comes */
 	for (size_t i = 0; i < size && ret == 0; i += 1000)
 		ret = auth_client_connection_input(conn, data + i,
@@ -205,41 +225,46 @@ static void test_master_request(void **state)
 
 	client = auth_client_connection_create(test_auth, -1);
 	auth_client_connection_set_peer_pid(client, 4242);
-	in = p_strdup_printf(pool, HELLO "AUTH\t5\tPLAIN\tservice=pop3\tresp=%s\n",
+	in = p_strdup_printf(pool,
+			     HELLO "AUTH\t5\tPLAIN\tservice=pop3\tresp=%s\n",
 			     b64(pool, "\0alice\0secret", 13));
-	assert_int_equal(auth_client_connection_input(client,
-		(const unsigned char *)in, strlen(in)), 0);
+	assert_int_equal(auth_client_connection_input(
+			     client, (const unsigned char *)in, strlen(in)),
+			 0);
 	assert_non_null(strstr(str_c(auth_client_connection_get_output(client)),
 			       "OK\t5\tuser=alice\n"));
 
 	master = auth_master_connection_create(test_auth, -1, false);
-	in = p_strdup_printf(pool,
-		"VERSION\t1\t0\n"
-		"REQUEST\t1\t4242\t5\t0123456789abcdef0123456789abcdef\n"
-		"REQUEST\t2\t4243\t5\t%s\n"
-		"REQUEST\t3\t4242\t5\t%s\n"
-		"REQUEST\t4\t4242\t5\t%s\n"
-		"USER\t5\tbob\tservice=pop3\n"
-		"USER\t6\tnobody\tservice=pop3\n"
-		"PASS\t7\tcarol\tservice=pop3\n"
-		"USER\t8\tBad/User\n",
-		auth_client_connection_get_cookie(client),
-		auth_client_connection_get_cookie(client),
-		auth_client_connection_get_cookie(client));
+	in = p_strdup_printf(
+	    pool,
+	    "VERSION\t1\t0\n"
+	    "REQUEST\t1\t4242\t5\t0123456789abcdef0123456789abcdef\n"
+	    "REQUEST\t2\t4243\t5\t%s\n"
+	    "REQUEST\t3\t4242\t5\t%s\n"
+	    "REQUEST\t4\t4242\t5\t%s\n"
+	    "USER\t5\tbob\tservice=pop3\n"
+	    "USER\t6\tnobody\tservice=pop3\n"
+	    "PASS\t7\tcarol\tservice=pop3\n"
+	    "USER\t8\tBad/User\n",
+	    auth_client_connection_get_cookie(client),
+	    auth_client_connection_get_cookie(client),
+	    auth_client_connection_get_cookie(client));
 	for (size_t i = 0; i < strlen(in); i++) {
-		assert_int_equal(auth_master_connection_input(master,
-			(const unsigned char *)in + i, 1), 0);
+		assert_int_equal(auth_master_connection_input(
+				     master, (const unsigned char *)in + i, 1),
+				 0);
 	}
 	out = str_c(auth_master_connection_get_output(master));
 	const char *expected =
-		"FAIL\t1\treason=Authentication request not found\n"
-		"FAIL\t2\treason=Authentication request not found\n"
-		"USER\t3\talice\tuid=1000\tgid=1000\thome=/home/alice\tquota_rule=*:storage=1G\n"
-		"FAIL\t4\treason=Authentication request not found\n"
-		"USER\t5\tbob\tuid=1001\tgid=1001\thome=/home/bob\n"
-		"NOTFOUND\t6\n"
-		"PASS\t7\tcarol\n"
-		"NOTFOUND\t8\n";
+	    "FAIL\t1\treason=Authentication request not found\n"
+	    "FAIL\t2\treason=Authentication request not found\n"
+	    "USER\t3\talice\tuid=1000\tgid=1000\thome=/home/"
+	    "alice\tquota_rule=*:storage=1G\n"
+	    "FAIL\t4\treason=Authentication request not found\n"
+	    "USER\t5\tbob\tuid=1001\tgid=1001\thome=/home/bob\n"
+	    "NOTFOUND\t6\n"
+	    "PASS\t7\tcarol\n"
+	    "NOTFOUND\t8\n";
 	const char *body = strstr(out, "SPID\t");
 	assert_non_null(body);
 	body = strchr(body, '\n') + 1;
@@ -249,8 +274,9 @@ static void test_master_request(void **state)
 	/* auth-userdb refuses REQUEST */
 	master = auth_master_connection_create(test_auth, -1, true);
 	in = "VERSION\t1\t0\nREQUEST\t1\t4242\t5\tx\n";
-	assert_int_equal(auth_master_connection_input(master,
-		(const unsigned char *)in, strlen(in)), -1);
+	assert_int_equal(auth_master_connection_input(
+			     master, (const unsigned char *)in, strlen(in)),
+			 -1);
 	auth_master_connection_destroy(&master);
 	auth_client_connection_destroy(&client);
 	pool_unref(&pool);
@@ -259,10 +285,10 @@ static void test_master_request(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_handshake),
-		cmocka_unit_test(test_exchanges),
-		cmocka_unit_test(test_long_line),
-		cmocka_unit_test(test_master_request),
+	    cmocka_unit_test(test_handshake),
+	    cmocka_unit_test(test_exchanges),
+	    cmocka_unit_test(test_long_line),
+	    cmocka_unit_test(test_master_request),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -51,8 +51,8 @@ static void test_heap_array(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pool_array),
-		cmocka_unit_test(test_heap_array),
+	    cmocka_unit_test(test_pool_array),
+	    cmocka_unit_test(test_heap_array),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,14 +8,14 @@
 static const struct {
 	const char *plain, *b64;
 } vectors[] = {
-	{ "", "" },
-	{ "f", "Zg==" },
-	{ "fo", "Zm8=" },
-	{ "foo", "Zm9v" },
-	{ "foob", "Zm9vYg==" },
-	{ "fooba", "Zm9vYmE=" },
-	{ "foobar", "Zm9vYmFy" },
-	{ "\0user\0pass", "AHVzZXIAcGFzcw==" },
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
+    {"\0user\0pass", "AHVzZXIAcGFzcw=="},
 };
 
 static void test_vectors(void **state)
@@ -23,15 +23,17 @@ static void test_vectors(void **state)
 	pool_t pool = pool_create("b64", 256);
 
 	for (unsigned int i = 0; i < N_ELEMENTS(vectors); i++) {
-		size_t plen = i == N_ELEMENTS(vectors) - 1 ? 10 :
-			strlen(vectors[i].plain);
+		size_t plen = i == N_ELEMENTS(vectors) - 1
+				  ? 10
+				  : strlen(vectors[i].plain);
 		string_t *enc = str_new(pool, 8), *dec = str_new(pool, 8);
 
 		base64_encode(vectors[i].plain, plen, enc);
 		assert_string_equal(str_c(enc), vectors[i].b64);
 		assert_int_equal(str_len(enc), BASE64_ENCODED_SIZE(plen));
-		assert_int_equal(base64_decode(vectors[i].b64,
-					       strlen(vectors[i].b64), dec), 0);
+		assert_int_equal(
+		    base64_decode(vectors[i].b64, strlen(vectors[i].b64), dec),
+		    0);
 		assert_int_equal(str_len(dec), plen);
 		assert_memory_equal(str_data(dec), vectors[i].plain, plen);
 	}
@@ -41,9 +43,9 @@ static void test_vectors(void **state)
 static void test_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"Zg=", "Zg", "Z===", "====", "Zg==Zg==", "Zm 9v", "Zm9v\n",
-		"Zh==", /* non-zero trailing bits */
-		"Zm9=", "Z*9v", "=m9v", "Zm=v",
+	    "Zg=",	"Zg",	 "Z===",   "====",
+	    "Zg==Zg==", "Zm 9v", "Zm9v\n", "Zh==", /* non-zero trailing bits */
+	    "Zm9=",	"Z*9v",	 "=m9v",   "Zm=v",
 	};
 	string_t *dec = str_new(NULL, 8);
 
@@ -72,9 +74,9 @@ static void test_hex(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test(test_invalid),
-		cmocka_unit_test(test_hex),
+	    cmocka_unit_test(test_vectors),
+	    cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_hex),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

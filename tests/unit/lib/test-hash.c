@@ -72,8 +72,8 @@ static void test_pool(void **state)
 
 static void test_case_and_direct(void **state)
 {
-	struct hash_table *t = hash_table_create(NULL, 4, strcase_hash,
-						 strcase_cmp);
+	struct hash_table *t =
+	    hash_table_create(NULL, 4, strcase_hash, strcase_cmp);
 	hash_table_insert(t, "User@Example.com", (void *)1);
 	assert_int_equal((uintptr_t)hash_table_lookup(t, "user@EXAMPLE.com"),
 			 1);
@@ -89,9 +89,9 @@ static void test_case_and_direct(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_heap),
-		cmocka_unit_test(test_pool),
-		cmocka_unit_test(test_case_and_direct),
+	    cmocka_unit_test(test_heap),
+	    cmocka_unit_test(test_pool),
+	    cmocka_unit_test(test_case_and_direct),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

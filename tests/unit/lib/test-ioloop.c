@@ -197,10 +197,10 @@ static void test_io(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_timers),
-		cmocka_unit_test(test_zero_timer_and_reset),
-		cmocka_unit_test(test_signals),
-		cmocka_unit_test(test_io),
+	    cmocka_unit_test(test_timers),
+	    cmocka_unit_test(test_zero_timer_and_reset),
+	    cmocka_unit_test(test_signals),
+	    cmocka_unit_test(test_io),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

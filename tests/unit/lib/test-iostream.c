@@ -30,15 +30,14 @@ static const struct {
 	const char *input;
 	const char *lines[5];
 } line_tests[] = {
-	{ "", { NULL } },
-	{ "no line end", { NULL } },
-	{ "one\r\n", { "one", NULL } },
-	{ "a\r\nb\nc\r\n", { "a", "b", "c", NULL } },
-	{ "\r\n\n", { "", "", NULL } },
-	{ "x\ry\n", { "x\ry", NULL } },
-	{ "USER joe\r\nPASS secret\r\npartial", { "USER joe", "PASS secret",
-						   NULL } },
-	{ "\r\r\n", { "\r", NULL } },
+    {"", {NULL}},
+    {"no line end", {NULL}},
+    {"one\r\n", {"one", NULL}},
+    {"a\r\nb\nc\r\n", {"a", "b", "c", NULL}},
+    {"\r\n\n", {"", "", NULL}},
+    {"x\ry\n", {"x\ry", NULL}},
+    {"USER joe\r\nPASS secret\r\npartial", {"USER joe", "PASS secret", NULL}},
+    {"\r\r\n", {"\r", NULL}},
 };
 
 static void check_lines(bool byte_at_a_time)
@@ -65,8 +64,8 @@ static void check_lines(bool byte_at_a_time)
 			while ((line = iostream_next_line(s, &too_long)) !=
 			       NULL) {
 				assert_non_null(line_tests[i].lines[nlines]);
-				assert_string_equal(line,
-					line_tests[i].lines[nlines]);
+				assert_string_equal(
+				    line, line_tests[i].lines[nlines]);
 				nlines++;
 			}
 			assert_false(too_long);
@@ -75,8 +74,7 @@ static void check_lines(bool byte_at_a_time)
 		close(fds[1]);
 		assert_int_equal(iostream_read(s), -1);
 		assert_true(iostream_is_closed(s));
-		assert_string_equal(iostream_get_error(s),
-				    "Connection closed");
+		assert_string_equal(iostream_get_error(s), "Connection closed");
 		iostream_destroy(&s);
 		assert_null(s);
 	}
@@ -95,9 +93,9 @@ static void test_lines_byte_at_a_time(void **state)
 static void check_too_long(bool byte_at_a_time)
 {
 	const char *input = "0123456789abcdefXYZ0123456789\r\nok\r\n"
-		"0123456789abcdef\nafter\n";
+			    "0123456789abcdef\nafter\n";
 	size_t len = strlen(input), pos = 0;
-	const char *expect[] = { "ok", "after" };
+	const char *expect[] = {"ok", "after"};
 	unsigned int nlines = 0, too_long_count = 0;
 	struct iostream *s;
 	int fds[2];
@@ -212,7 +210,8 @@ static void produce(struct flush_ctx *c)
 
 	for (;;) {
 		while (c->written < BIG_TOTAL) {
-			size_t n = MIN_OF(sizeof(chunk), BIG_TOTAL - c->written);
+			size_t n =
+			    MIN_OF(sizeof(chunk), BIG_TOTAL - c->written);
 
 			for (size_t i = 0; i < n; i++)
 				chunk[i] = (char)('a' + (c->written + i) % 26);
@@ -265,10 +264,10 @@ static void test_partial_writes(void **state)
 	memset(&c, 0, sizeof(c));
 	c.ioloop = ioloop_create();
 	make_pair(fds);
-	assert_int_equal(setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &size,
-				    sizeof(size)), 0);
-	assert_int_equal(setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &size,
-				    sizeof(size)), 0);
+	assert_int_equal(
+	    setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0);
+	assert_int_equal(
+	    setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)), 0);
 	c.out = iostream_create(fds[0], 1024, 16384);
 	c.reader_fd = fds[1];
 	iostream_set_flush_callback(c.out, flush_cb, &c);
@@ -315,7 +314,8 @@ static void make_cert(void)
 	X509_set_pubkey(x509, pkey);
 	name = X509_get_subject_name(x509);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-				   (const unsigned char *)"localhost", -1, -1, 0);
+				   (const unsigned char *)"localhost", -1, -1,
+				   0);
 	X509_set_issuer_name(x509, name);
 	assert_true(X509_sign(x509, pkey, EVP_sha256()) > 0);
 
@@ -445,12 +445,13 @@ static void test_tls_echo(void **state)
 	/* STARTTLS: plaintext sent before the handshake is discarded */
 	assert_int_equal(write(fds[1], "junk\r\n", 6), 6);
 	assert_int_equal(iostream_read(c.server), 6);
-	assert_int_equal(iostream_start_tls_server(c.server, server_ctx,
-						   &error), 0);
-	assert_int_equal(iostream_start_tls_server(c.server, server_ctx,
-						   &error), -1);
+	assert_int_equal(
+	    iostream_start_tls_server(c.server, server_ctx, &error), 0);
+	assert_int_equal(
+	    iostream_start_tls_server(c.server, server_ctx, &error), -1);
 	assert_int_equal(iostream_start_tls_client(c.client, client_ctx,
-						   "localhost", &error), 0);
+						   "localhost", &error),
+			 0);
 	assert_true(iostream_is_tls(c.server));
 	iostream_set_input_callback(c.server, server_input, &c);
 	iostream_set_input_callback(c.client, client_input, &c);
@@ -466,8 +467,8 @@ static void test_tls_echo(void **state)
 	assert_int_equal(c.client_lines, ECHO_LINES);
 	assert_true(iostream_tls_handshake_finished(c.server));
 	assert_non_null(iostream_tls_description(c.server));
-	assert_non_null(strstr(iostream_tls_description(c.server),
-			       " with cipher "));
+	assert_non_null(
+	    strstr(iostream_tls_description(c.server), " with cipher "));
 	assert_int_equal(iostream_tls_exporter(c.server, cb_server), 0);
 	assert_int_equal(iostream_tls_exporter(c.client, cb_client), 0);
 	assert_memory_equal(cb_server, cb_client, 32);
@@ -507,14 +508,14 @@ static void test_tls_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lines_all_at_once),
-		cmocka_unit_test(test_lines_byte_at_a_time),
-		cmocka_unit_test(test_too_long_all_at_once),
-		cmocka_unit_test(test_too_long_byte_at_a_time),
-		cmocka_unit_test(test_raw_data),
-		cmocka_unit_test(test_partial_writes),
-		cmocka_unit_test(test_tls_echo),
-		cmocka_unit_test(test_tls_errors),
+	    cmocka_unit_test(test_lines_all_at_once),
+	    cmocka_unit_test(test_lines_byte_at_a_time),
+	    cmocka_unit_test(test_too_long_all_at_once),
+	    cmocka_unit_test(test_too_long_byte_at_a_time),
+	    cmocka_unit_test(test_raw_data),
+	    cmocka_unit_test(test_partial_writes),
+	    cmocka_unit_test(test_tls_echo),
+	    cmocka_unit_test(test_tls_errors),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);

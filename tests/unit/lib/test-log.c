@@ -33,8 +33,7 @@ static void test_lines(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(err_path, sizeof(err_path), "%s/errors.log", dir);
 	snprintf(info_path, sizeof(info_path), "%s/info.log", dir);
-	assert_int_equal(log_set_targets(err_path, info_path, NULL, &error),
-			 0);
+	assert_int_equal(log_set_targets(err_path, info_path, NULL, &error), 0);
 	log_set_prefix("pop3-login: ");
 	log_set_timestamp_format("TS ");
 	i_info("Login: user=<%s>, method=PLAIN", "joe");
@@ -50,14 +49,15 @@ static void test_lines(void **state)
 
 	data = read_file(info_path);
 	assert_non_null(data);
-	assert_string_equal(data,
-		"TS pop3-login: Info: Login: user=<joe>, method=PLAIN\n"
-		"TS pop3-login: Debug: shown 1\n");
+	assert_string_equal(
+	    data, "TS pop3-login: Info: Login: user=<joe>, method=PLAIN\n"
+		  "TS pop3-login: Debug: shown 1\n");
 	data = read_file(err_path);
 	assert_string_equal(data,
-		"TS pop3-login: Error: bad??Fake: Info: line?\n"
-		"TS pop3-login: Warning: careful\n"
-		"TS pop3-login: Error: open(x) failed: No such file or directory\n");
+			    "TS pop3-login: Error: bad??Fake: Info: line?\n"
+			    "TS pop3-login: Warning: careful\n"
+			    "TS pop3-login: Error: open(x) failed: No such "
+			    "file or directory\n");
 
 	/* long lines are not truncated */
 	char big[6000];
@@ -67,8 +67,8 @@ static void test_lines(void **state)
 	data = read_file(err_path);
 	assert_non_null(strstr(data, big));
 
-	assert_int_equal(log_set_targets("/nonexistent/dir/x.log", NULL, NULL,
-					 &error), -1);
+	assert_int_equal(
+	    log_set_targets("/nonexistent/dir/x.log", NULL, NULL, &error), -1);
 	assert_non_null(strstr(error, "/nonexistent/dir/x.log"));
 	assert_int_equal(log_set_targets(NULL, NULL, NULL, &error), 0);
 	log_set_debug(false);
@@ -106,8 +106,8 @@ static void test_fatal_exit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lines),
-		cmocka_unit_test(test_fatal_exit),
+	    cmocka_unit_test(test_lines),
+	    cmocka_unit_test(test_fatal_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,17 +17,17 @@ static void test_addr(void **state)
 		const char *in, *out;
 		int family;
 	} tests[] = {
-		{ "1.2.3.4", "1.2.3.4", AF_INET },
-		{ "::1", "::1", AF_INET6 },
-		{ "[::1]", "::1", AF_INET6 },
-		{ "2001:DB8::1", "2001:db8::1", AF_INET6 },
-		{ "::ffff:10.0.0.1", "::ffff:10.0.0.1", AF_INET6 },
-		{ "1.2.3", NULL, 0 },
-		{ "256.1.1.1", NULL, 0 },
-		{ "", NULL, 0 },
-		{ "[::1", NULL, 0 },
-		{ "host.example", NULL, 0 },
-		{ "1.2.3.4 ", NULL, 0 },
+	    {"1.2.3.4", "1.2.3.4", AF_INET},
+	    {"::1", "::1", AF_INET6},
+	    {"[::1]", "::1", AF_INET6},
+	    {"2001:DB8::1", "2001:db8::1", AF_INET6},
+	    {"::ffff:10.0.0.1", "::ffff:10.0.0.1", AF_INET6},
+	    {"1.2.3", NULL, 0},
+	    {"256.1.1.1", NULL, 0},
+	    {"", NULL, 0},
+	    {"[::1", NULL, 0},
+	    {"host.example", NULL, 0},
+	    {"1.2.3.4 ", NULL, 0},
 	};
 	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
 		struct ip_addr ip;
@@ -55,9 +55,9 @@ static void test_loopback(void **state)
 		const char *ip;
 		bool loopback;
 	} tests[] = {
-		{ "127.0.0.1", true }, { "127.255.0.9", true },
-		{ "::1", true }, { "::ffff:127.0.0.1", true },
-		{ "128.0.0.1", false }, { "::2", false }, { "10.0.0.1", false },
+	    {"127.0.0.1", true},	{"127.255.0.9", true}, {"::1", true},
+	    {"::ffff:127.0.0.1", true}, {"128.0.0.1", false},  {"::2", false},
+	    {"10.0.0.1", false},
 	};
 	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
 		struct ip_addr ip;
@@ -74,41 +74,41 @@ static void test_cidr(void **state)
 		int parse_ret;
 		bool match;
 	} tests[] = {
-		{ "10.0.0.0/8", "10.200.1.1", 0, true },
-		{ "10.0.0.0/8", "11.0.0.1", 0, false },
-		{ "192.168.1.0/24", "192.168.1.255", 0, true },
-		{ "192.168.1.0/24", "192.168.2.0", 0, false },
-		{ "192.168.1.128/25", "192.168.1.129", 0, true },
-		{ "192.168.1.128/25", "192.168.1.127", 0, false },
-		{ "1.2.3.4", "1.2.3.4", 0, true },
-		{ "1.2.3.4", "1.2.3.5", 0, false },
-		{ "0.0.0.0/0", "8.8.8.8", 0, true },
-		{ "0.0.0.0/0", "::1", 0, false },
-		{ "10.0.0.0/8", "::ffff:10.1.2.3", 0, true },
-		{ "::ffff:10.0.0.0/104", "10.1.2.3", 0, true },
-		{ "2001:db8::/32", "2001:db8:ffff::1", 0, true },
-		{ "2001:db8::/32", "2001:db9::1", 0, false },
-		{ "2001:db8::/33", "2001:db8:8000::1", 0, false },
-		{ "::1/128", "::1", 0, true },
-		{ "::/0", "fe80::1", 0, true },
-		{ "::/0", "1.2.3.4", 0, false },
-		{ "::/0", "::ffff:1.2.3.4", 0, false },
-		{ "::ffff:0:0/96", "1.2.3.4", 0, true },
-		{ "1.2.3.0/24", "::1", 0, false },
-		{ "fe80::/10", "febf::1", 0, true },
-		{ "fe80::/10", "fec0::1", 0, false },
-		{ "10.0.0.0/33", NULL, -1, false },
-		{ "::/129", NULL, -1, false },
-		{ "10.0.0.0/", NULL, -1, false },
-		{ "10.0.0.0/x", NULL, -1, false },
-		{ "10.0.0/8", NULL, -1, false },
+	    {"10.0.0.0/8", "10.200.1.1", 0, true},
+	    {"10.0.0.0/8", "11.0.0.1", 0, false},
+	    {"192.168.1.0/24", "192.168.1.255", 0, true},
+	    {"192.168.1.0/24", "192.168.2.0", 0, false},
+	    {"192.168.1.128/25", "192.168.1.129", 0, true},
+	    {"192.168.1.128/25", "192.168.1.127", 0, false},
+	    {"1.2.3.4", "1.2.3.4", 0, true},
+	    {"1.2.3.4", "1.2.3.5", 0, false},
+	    {"0.0.0.0/0", "8.8.8.8", 0, true},
+	    {"0.0.0.0/0", "::1", 0, false},
+	    {"10.0.0.0/8", "::ffff:10.1.2.3", 0, true},
+	    {"::ffff:10.0.0.0/104", "10.1.2.3", 0, true},
+	    {"2001:db8::/32", "2001:db8:ffff::1", 0, true},
+	    {"2001:db8::/32", "2001:db9::1", 0, false},
+	    {"2001:db8::/33", "2001:db8:8000::1", 0, false},
+	    {"::1/128", "::1", 0, true},
+	    {"::/0", "fe80::1", 0, true},
+	    {"::/0", "1.2.3.4", 0, false},
+	    {"::/0", "::ffff:1.2.3.4", 0, false},
+	    {"::ffff:0:0/96", "1.2.3.4", 0, true},
+	    {"1.2.3.0/24", "::1", 0, false},
+	    {"fe80::/10", "febf::1", 0, true},
+	    {"fe80::/10", "fec0::1", 0, false},
+	    {"10.0.0.0/33", NULL, -1, false},
+	    {"::/129", NULL, -1, false},
+	    {"10.0.0.0/", NULL, -1, false},
+	    {"10.0.0.0/x", NULL, -1, false},
+	    {"10.0.0/8", NULL, -1, false},
 	};
 	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
 		struct ip_addr net, ip;
 		unsigned int bits;
 
-		assert_int_equal(net_parse_range(tests[i].network, &net,
-						 &bits), tests[i].parse_ret);
+		assert_int_equal(net_parse_range(tests[i].network, &net, &bits),
+				 tests[i].parse_ret);
 		if (tests[i].parse_ret < 0)
 			continue;
 		assert_int_equal(net_addr2ip(tests[i].ip, &ip), 0);
@@ -237,11 +237,9 @@ static void test_unix_fdpass(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addr),
-		cmocka_unit_test(test_loopback),
-		cmocka_unit_test(test_cidr),
-		cmocka_unit_test(test_tcp),
-		cmocka_unit_test(test_unix_fdpass),
+	    cmocka_unit_test(test_addr),	cmocka_unit_test(test_loopback),
+	    cmocka_unit_test(test_cidr),	cmocka_unit_test(test_tcp),
+	    cmocka_unit_test(test_unix_fdpass),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,7 @@
 static void test_alloc_aligned_zeroed(void **state)
 {
 	pool_t pool = pool_create("test", 64);
-	static const size_t sizes[] = { 1, 3, 15, 16, 17, 100, 1000, 70000 };
+	static const size_t sizes[] = {1, 3, 15, 16, 17, 100, 1000, 70000};
 
 	for (unsigned int i = 0; i < N_ELEMENTS(sizes); i++) {
 		unsigned char *p = p_malloc(pool, sizes[i]);
@@ -115,9 +115,10 @@ static void test_lib_helpers(void **state)
 		int ret;
 		unsigned int val;
 	} uints[] = {
-		{ "0", 0, 0 }, { "4294967295", 0, 4294967295u },
-		{ "4294967296", -1, 0 }, { "", -1, 0 }, { "-1", -1, 0 },
-		{ "12a", -1, 0 }, { " 1", -1, 0 }, { "007", 0, 7 },
+	    {"0", 0, 0},	   {"4294967295", 0, 4294967295u},
+	    {"4294967296", -1, 0}, {"", -1, 0},
+	    {"-1", -1, 0},	   {"12a", -1, 0},
+	    {" 1", -1, 0},	   {"007", 0, 7},
 	};
 	for (unsigned int i = 0; i < N_ELEMENTS(uints); i++) {
 		unsigned int v = 0;
@@ -150,11 +151,11 @@ static void test_lib_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alloc_aligned_zeroed),
-		cmocka_unit_test(test_p_realloc),
-		cmocka_unit_test(test_clear_ref),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_lib_helpers),
+	    cmocka_unit_test(test_alloc_aligned_zeroed),
+	    cmocka_unit_test(test_p_realloc),
+	    cmocka_unit_test(test_clear_ref),
+	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_lib_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -118,9 +118,9 @@ static void test_lookup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unprivileged_paths),
-		cmocka_unit_test(test_root_drop),
-		cmocka_unit_test(test_lookup),
+	    cmocka_unit_test(test_unprivileged_paths),
+	    cmocka_unit_test(test_root_drop),
+	    cmocka_unit_test(test_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

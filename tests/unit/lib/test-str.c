@@ -82,11 +82,11 @@ static void test_tabescape(void **state)
 	static const struct {
 		const char *in, *out;
 	} tests[] = {
-		{ "", "" },
-		{ "plain", "plain" },
-		{ "a\tb", "a\001tb" },
-		{ "\r\n", "\001r\001n" },
-		{ "\001x", "\0011x" },
+	    {"", ""},
+	    {"plain", "plain"},
+	    {"a\tb", "a\001tb"},
+	    {"\r\n", "\001r\001n"},
+	    {"\001x", "\0011x"},
 	};
 	pool_t pool = pool_create("test", 64);
 
@@ -104,10 +104,10 @@ static void test_tabescape(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_append),
-		cmocka_unit_test(test_heap_secure),
-		cmocka_unit_test(test_helpers),
-		cmocka_unit_test(test_tabescape),
+	    cmocka_unit_test(test_append),
+	    cmocka_unit_test(test_heap_secure),
+	    cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_tabescape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

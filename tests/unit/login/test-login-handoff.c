@@ -102,9 +102,9 @@ static void test_encode_shape(void **state)
 	h.leftover = (const unsigned char *)"NOOP\r\n";
 	h.leftover_size = 6;
 	login_handoff_encode(&h, str);
-	assert_string_equal(str_c(str),
-		"LOGIN\t1234\t7\t" COOKIE "\tabc/DEF+ghi12345\t127.0.0.1\t110\t"
-		"::1\t54321\tsecured,tls\tTk9PUA0K\n");
+	assert_string_equal(str_c(str), "LOGIN\t1234\t7\t" COOKIE
+					"\tabc/DEF+ghi12345\t127.0.0.1\t110\t"
+					"::1\t54321\tsecured,tls\tTk9PUA0K\n");
 	pool_unref(&pool);
 }
 
@@ -115,64 +115,65 @@ struct bad_case {
 
 #define GOOD_TAIL "\tsess1\t127.0.0.1\t110\t127.0.0.2\t4000\tsecured\t"
 static const struct bad_case bad_cases[] = {
-	{ "", "Not a LOGIN line" },
-	{ "LOGOUT\t1\t1\t" COOKIE GOOD_TAIL, "Not a LOGIN line" },
-	{ "login\t1\t1\t" COOKIE GOOD_TAIL, "Not a LOGIN line" },
-	{ "LOGIN\t1\t1\t" COOKIE "\tsess1\t127.0.0.1\t110\t127.0.0.2\t4000\tsecured",
-	  "Wrong number of fields: 10 (expected 11)" },
-	{ "LOGIN\t1\t1\t" COOKIE GOOD_TAIL "\textra",
-	  "Wrong number of fields: 12 (expected 11)" },
-	{ "LOGIN\t0\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid" },
-	{ "LOGIN\t-5\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid" },
-	{ "LOGIN\tx\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid" },
-	{ "LOGIN\t\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid" },
-	{ "LOGIN\t99999999999\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid" },
-	{ "LOGIN\t1\t0\t" COOKIE GOOD_TAIL, "Invalid auth_id" },
-	{ "LOGIN\t1\t1a\t" COOKIE GOOD_TAIL, "Invalid auth_id" },
-	{ "LOGIN\t1\t1\t0123" GOOD_TAIL, "Invalid cookie" },
-	{ "LOGIN\t1\t1\t" COOKIE "0" GOOD_TAIL, "Invalid cookie" },
-	{ "LOGIN\t1\t1\t0123456789abcdef0123456789abcdeg" GOOD_TAIL,
-	  "Invalid cookie" },
-	{ "LOGIN\t1\t1\t\t" "sess1\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
-	  "Invalid cookie" },
-	{ "LOGIN\t1\t1\t" COOKIE "\t\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
-	  "Invalid session_id" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ta b\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
-	  "Invalid session_id" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\001t\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
-	  "Invalid session_id" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.256\t110\t127.0.0.2\t4000\t\t",
-	  "Invalid local_ip" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t\t110\t127.0.0.2\t4000\t\t",
-	  "Invalid local_ip" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t65536\t127.0.0.2\t4000\t\t",
-	  "Invalid local_port" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t-1\t127.0.0.2\t4000\t\t",
-	  "Invalid local_port" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t\t127.0.0.2\t4000\t\t",
-	  "Invalid local_port" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\thost\t4000\t\t",
-	  "Invalid remote_ip" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000x\t\t",
-	  "Invalid remote_port" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tsecure\t",
-	  "Invalid flags" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tsecured,\t",
-	  "Invalid flags" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t,tls\t",
-	  "Invalid flags" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tTLS\t",
-	  "Invalid flags" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9P",
-	  NULL /* valid: leftover "NOO" */ },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9",
-	  "Invalid leftover base64" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9P UA==",
-	  "Invalid leftover base64" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\t!!!!",
-	  "Invalid leftover base64" },
-	{ "LOGIN\t1\t1\t" COOKIE "\ts\r\t127.0.0.1\t110\t::1\t4000\t\t",
-	  "Line contains CR or LF" },
+    {"", "Not a LOGIN line"},
+    {"LOGOUT\t1\t1\t" COOKIE GOOD_TAIL, "Not a LOGIN line"},
+    {"login\t1\t1\t" COOKIE GOOD_TAIL, "Not a LOGIN line"},
+    {"LOGIN\t1\t1\t" COOKIE "\tsess1\t127.0.0.1\t110\t127.0.0.2\t4000\tsecured",
+     "Wrong number of fields: 10 (expected 11)"},
+    {"LOGIN\t1\t1\t" COOKIE GOOD_TAIL "\textra",
+     "Wrong number of fields: 12 (expected 11)"},
+    {"LOGIN\t0\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid"},
+    {"LOGIN\t-5\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid"},
+    {"LOGIN\tx\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid"},
+    {"LOGIN\t\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid"},
+    {"LOGIN\t99999999999\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid"},
+    {"LOGIN\t1\t0\t" COOKIE GOOD_TAIL, "Invalid auth_id"},
+    {"LOGIN\t1\t1a\t" COOKIE GOOD_TAIL, "Invalid auth_id"},
+    {"LOGIN\t1\t1\t0123" GOOD_TAIL, "Invalid cookie"},
+    {"LOGIN\t1\t1\t" COOKIE "0" GOOD_TAIL, "Invalid cookie"},
+    {"LOGIN\t1\t1\t0123456789abcdef0123456789abcdeg" GOOD_TAIL,
+     "Invalid cookie"},
+    {"LOGIN\t1\t1\t\t"
+     "sess1\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
+     "Invalid cookie"},
+    {"LOGIN\t1\t1\t" COOKIE "\t\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
+     "Invalid session_id"},
+    {"LOGIN\t1\t1\t" COOKIE "\ta b\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
+     "Invalid session_id"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\001t\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
+     "Invalid session_id"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.256\t110\t127.0.0.2\t4000\t\t",
+     "Invalid local_ip"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t\t110\t127.0.0.2\t4000\t\t",
+     "Invalid local_ip"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t65536\t127.0.0.2\t4000\t\t",
+     "Invalid local_port"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t-1\t127.0.0.2\t4000\t\t",
+     "Invalid local_port"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t\t127.0.0.2\t4000\t\t",
+     "Invalid local_port"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\thost\t4000\t\t",
+     "Invalid remote_ip"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000x\t\t",
+     "Invalid remote_port"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tsecure\t",
+     "Invalid flags"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tsecured,\t",
+     "Invalid flags"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t,tls\t",
+     "Invalid flags"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tTLS\t",
+     "Invalid flags"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9P",
+     NULL /* valid: leftover "NOO" */},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9",
+     "Invalid leftover base64"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9P UA==",
+     "Invalid leftover base64"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\t!!!!",
+     "Invalid leftover base64"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\r\t127.0.0.1\t110\t::1\t4000\t\t",
+     "Line contains CR or LF"},
 };
 
 static void test_malformed(void **state)
@@ -181,19 +182,20 @@ static void test_malformed(void **state)
 		pool_t pool = pool_create("test", 1024);
 		struct login_handoff h;
 		const char *error = NULL;
-		int ret = login_handoff_decode(pool, bad_cases[i].line, &h,
-					       &error);
+		int ret =
+		    login_handoff_decode(pool, bad_cases[i].line, &h, &error);
 
 		if (bad_cases[i].error == NULL) {
 			if (ret != 0)
-				fail_msg("case %u: unexpected error %s", i, error);
+				fail_msg("case %u: unexpected error %s", i,
+					 error);
 		} else {
 			if (ret != -1)
 				fail_msg("case %u: accepted", i);
 			assert_non_null(error);
 			if (strcmp(error, bad_cases[i].error) != 0)
-				fail_msg("case %u: error '%s', expected '%s'", i,
-					 error, bad_cases[i].error);
+				fail_msg("case %u: error '%s', expected '%s'",
+					 i, error, bad_cases[i].error);
 		}
 		pool_unref(&pool);
 	}
@@ -228,36 +230,38 @@ static void test_reply(void **state)
 	login_handoff_reply_fail(str, "[SYS/TEMP] a\tb");
 	assert_string_equal(str_c(str), "FAIL\t[SYS/TEMP] a\001tb\n");
 
-	assert_int_equal(login_handoff_parse_reply(pool, "OK", &pid, &reason), 1);
+	assert_int_equal(login_handoff_parse_reply(pool, "OK", &pid, &reason),
+			 1);
 	assert_int_equal(pid, 0);
-	assert_int_equal(login_handoff_parse_reply(pool, "OK\t4321", &pid,
-						   &reason), 1);
+	assert_int_equal(
+	    login_handoff_parse_reply(pool, "OK\t4321", &pid, &reason), 1);
 	assert_int_equal(pid, 4321);
-	assert_int_equal(login_handoff_parse_reply(pool,
-		"FAIL\t[SYS/TEMP] a\001tb", &pid, &reason), 0);
+	assert_int_equal(login_handoff_parse_reply(
+			     pool, "FAIL\t[SYS/TEMP] a\001tb", &pid, &reason),
+			 0);
 	assert_string_equal(reason, "[SYS/TEMP] a\tb");
-	assert_int_equal(login_handoff_parse_reply(pool, "FAIL", &pid,
-						   &reason), 0);
+	assert_int_equal(login_handoff_parse_reply(pool, "FAIL", &pid, &reason),
+			 0);
 	assert_string_equal(reason, "Login failed");
-	assert_int_equal(login_handoff_parse_reply(pool, "OK\tx", &pid,
-						   &reason), -1);
-	assert_int_equal(login_handoff_parse_reply(pool, "OK\t0", &pid,
-						   &reason), -1);
-	assert_int_equal(login_handoff_parse_reply(pool, "OKAY", &pid,
-						   &reason), -1);
-	assert_int_equal(login_handoff_parse_reply(pool, "", &pid,
-						   &reason), -1);
+	assert_int_equal(
+	    login_handoff_parse_reply(pool, "OK\tx", &pid, &reason), -1);
+	assert_int_equal(
+	    login_handoff_parse_reply(pool, "OK\t0", &pid, &reason), -1);
+	assert_int_equal(login_handoff_parse_reply(pool, "OKAY", &pid, &reason),
+			 -1);
+	assert_int_equal(login_handoff_parse_reply(pool, "", &pid, &reason),
+			 -1);
 	pool_unref(&pool);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_encode_shape),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_too_long),
-		cmocka_unit_test(test_reply),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_encode_shape),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_too_long),
+	    cmocka_unit_test(test_reply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

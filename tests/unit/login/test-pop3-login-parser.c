@@ -23,27 +23,27 @@ struct parse_case {
 #define NUL "E:" POP3_LOGIN_ERROR_NUL
 
 static const struct parse_case parse_cases[] = {
-	{ "CAPA\r\n", 0, 0, "L:CAPA" },
-	{ "capa\n", 0, 0, "L:capa" },
-	{ "USER bob\r\nPASS a b c\r\n", 0, 0, "L:USER bob\nL:PASS a b c" },
-	{ "\r\n", 0, 0, "L:" },
-	{ "\n\n", 0, 0, "L:\nL:" },
-	{ "QUIT", 0, 0, "" },
-	{ "A\rB\r\n", 0, 0, "L:A\rB" },
-	{ "X\r\r\n", 0, 0, "L:X\r" },
-	{ "AUTH\0PLAIN\r\nCAPA\r\n", 18, 0, NUL "\nL:CAPA" },
-	{ "\0\n", 2, 0, NUL },
-	{ "\xff\xfe\r\n", 0, 0, "L:\xff\xfe" },
-	/* limits */
-	{ "ABCD\r\n", 0, 4, "L:ABCD" },
-	{ "ABCD\n", 0, 4, "L:ABCD" },
-	{ "ABCDE\r\nCAPA\r\n", 0, 4, TL "\nL:CAPA" },
-	{ "ABCD\rX\r\nNOOP\n", 0, 4, TL "\nL:NOOP" },
-	{ "ABCDEFGHIJKLMNOP\nQUIT\n", 0, 4, TL "\nL:QUIT" },
-	{ "ABCDEFGH", 0, 4, TL },
-	{ "ABCDEFGH\r\n\r\n", 0, 4, TL "\nL:" },
-	{ "AB\0DEFGH\nX\n", 11, 4, TL "\nL:X" },
-	{ "ABC\r\n", 0, 4, "L:ABC" },
+    {"CAPA\r\n", 0, 0, "L:CAPA"},
+    {"capa\n", 0, 0, "L:capa"},
+    {"USER bob\r\nPASS a b c\r\n", 0, 0, "L:USER bob\nL:PASS a b c"},
+    {"\r\n", 0, 0, "L:"},
+    {"\n\n", 0, 0, "L:\nL:"},
+    {"QUIT", 0, 0, ""},
+    {"A\rB\r\n", 0, 0, "L:A\rB"},
+    {"X\r\r\n", 0, 0, "L:X\r"},
+    {"AUTH\0PLAIN\r\nCAPA\r\n", 18, 0, NUL "\nL:CAPA"},
+    {"\0\n", 2, 0, NUL},
+    {"\xff\xfe\r\n", 0, 0, "L:\xff\xfe"},
+    /* limits */
+    {"ABCD\r\n", 0, 4, "L:ABCD"},
+    {"ABCD\n", 0, 4, "L:ABCD"},
+    {"ABCDE\r\nCAPA\r\n", 0, 4, TL "\nL:CAPA"},
+    {"ABCD\rX\r\nNOOP\n", 0, 4, TL "\nL:NOOP"},
+    {"ABCDEFGHIJKLMNOP\nQUIT\n", 0, 4, TL "\nL:QUIT"},
+    {"ABCDEFGH", 0, 4, TL},
+    {"ABCDEFGH\r\n\r\n", 0, 4, TL "\nL:"},
+    {"AB\0DEFGH\nX\n", 11, 4, TL "\nL:X"},
+    {"ABC\r\n", 0, 4, "L:ABC"},
 };
 
 static void run_case(const struct parse_case *c, const size_t *splits,
@@ -58,15 +58,15 @@ static void run_case(const struct parse_case *c, const size_t *splits,
 	pop3_login_parser_init(&parser, pool, c->max_line);
 	for (unsigned int s = 0; s <= nsplits; s++) {
 		size_t end = s < nsplits ? splits[s] : len;
-		const unsigned char *data = (const unsigned char *)c->input + start;
+		const unsigned char *data =
+		    (const unsigned char *)c->input + start;
 		size_t size = end - start;
 
 		while (size > 0) {
 			const char *line, *error;
 			size_t consumed = 0;
-			int ret = pop3_login_parser_feed(&parser, data, size,
-							 &consumed, &line,
-							 &error);
+			int ret = pop3_login_parser_feed(
+			    &parser, data, size, &consumed, &line, &error);
 
 			assert_true(consumed <= size);
 			if (ret == 0) {
@@ -95,7 +95,8 @@ static void test_parser(void **state)
 {
 	for (unsigned int i = 0; i < N_ELEMENTS(parse_cases); i++) {
 		const struct parse_case *c = &parse_cases[i];
-		size_t len = c->input_len != 0 ? c->input_len : strlen(c->input);
+		size_t len =
+		    c->input_len != 0 ? c->input_len : strlen(c->input);
 		size_t *bytes = test_malloc(sizeof(size_t) * (len + 1));
 
 		run_case(c, NULL, 0, i, "all at once");
@@ -121,20 +122,28 @@ static void test_reset(void **state)
 	pop3_login_parser_init(&parser, pool, 4);
 	assert_false(pop3_login_parser_has_partial(&parser));
 	assert_int_equal(pop3_login_parser_feed(&parser,
-		(const unsigned char *)"AB", 2, &consumed, &line, &error), 0);
+						(const unsigned char *)"AB", 2,
+						&consumed, &line, &error),
+			 0);
 	assert_true(pop3_login_parser_has_partial(&parser));
 	pop3_login_parser_reset(&parser);
 	assert_false(pop3_login_parser_has_partial(&parser));
 	assert_int_equal(pop3_login_parser_feed(&parser,
-		(const unsigned char *)"CD\n", 3, &consumed, &line, &error), 1);
+						(const unsigned char *)"CD\n",
+						3, &consumed, &line, &error),
+			 1);
 	assert_string_equal(line, "CD");
 	/* skipping state is also reset */
 	assert_int_equal(pop3_login_parser_feed(&parser,
-		(const unsigned char *)"ABCDEF", 6, &consumed, &line, &error), -1);
+						(const unsigned char *)"ABCDEF",
+						6, &consumed, &line, &error),
+			 -1);
 	assert_true(pop3_login_parser_has_partial(&parser));
 	pop3_login_parser_reset(&parser);
 	assert_int_equal(pop3_login_parser_feed(&parser,
-		(const unsigned char *)"Q\n", 2, &consumed, &line, &error), 1);
+						(const unsigned char *)"Q\n", 2,
+						&consumed, &line, &error),
+			 1);
 	assert_string_equal(line, "Q");
 	pool_unref(&pool);
 }
@@ -146,20 +155,20 @@ struct cmd_case {
 };
 
 static const struct cmd_case cmd_cases[] = {
-	{ "CAPA", 0, "CAPA", "" },
-	{ "capa", 0, "CAPA", "" },
-	{ "uSeR bob", 0, "USER", "bob" },
-	{ "PASS  two  spaces ", 0, "PASS", " two  spaces " },
-	{ "AUTH PLAIN =", 0, "AUTH", "PLAIN =" },
-	{ "USER ", 0, "USER", "" },
-	{ "X1 y", 0, "X1", "y" },
-	{ "", -1, NULL, NULL },
-	{ " USER bob", -1, NULL, NULL },
-	{ "US-ER", -1, NULL, NULL },
-	{ "US\xc3\xa9R x", -1, NULL, NULL },
-	{ "ABCDEFGHIJKLMNOP", 0, "ABCDEFGHIJKLMNOP", "" },
-	{ "ABCDEFGHIJKLMNOPQ", -1, NULL, NULL },
-	{ "\tUSER", -1, NULL, NULL },
+    {"CAPA", 0, "CAPA", ""},
+    {"capa", 0, "CAPA", ""},
+    {"uSeR bob", 0, "USER", "bob"},
+    {"PASS  two  spaces ", 0, "PASS", " two  spaces "},
+    {"AUTH PLAIN =", 0, "AUTH", "PLAIN ="},
+    {"USER ", 0, "USER", ""},
+    {"X1 y", 0, "X1", "y"},
+    {"", -1, NULL, NULL},
+    {" USER bob", -1, NULL, NULL},
+    {"US-ER", -1, NULL, NULL},
+    {"US\xc3\xa9R x", -1, NULL, NULL},
+    {"ABCDEFGHIJKLMNOP", 0, "ABCDEFGHIJKLMNOP", ""},
+    {"ABCDEFGHIJKLMNOPQ", -1, NULL, NULL},
+    {"\tUSER", -1, NULL, NULL},
 };
 
 static void test_command_parse(void **state)
@@ -183,9 +192,9 @@ static void test_command_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parser),
-		cmocka_unit_test(test_reset),
-		cmocka_unit_test(test_command_parse),
+	    cmocka_unit_test(test_parser),
+	    cmocka_unit_test(test_reset),
+	    cmocka_unit_test(test_command_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,6 +65,11 @@ int mailbox_lock_session(struct mailbox *box, const char **error_r)
 	return mailbox_stub.locked ? 0 : 1;
 }
 
+int mailbox_lock_session_refresh(struct mailbox *box)
+{
+	return 0;
+}
+
 int mailbox_sync(struct mailbox *box, const char **error_r)
 {
 	return 0;
@@ -107,8 +112,7 @@ int mailbox_open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
 	}
 	fd = memfd_create("stub-mail", MFD_CLOEXEC);
 	i_assert(fd >= 0);
-	if (write(fd, mailbox_stub.data[seq - 1],
-		  mailbox_stub.size[seq - 1]) !=
+	if (write(fd, mailbox_stub.data[seq - 1], mailbox_stub.size[seq - 1]) !=
 	    (ssize_t)mailbox_stub.size[seq - 1])
 		i_panic("memfd write failed");
 	(void)lseek(fd, 0, SEEK_SET);

@@ -11,7 +11,7 @@ struct mailbox_stub_state {
 	unsigned int count;
 	const char *data[MAILBOX_STUB_MAX];
 	size_t size[MAILBOX_STUB_MAX];
-	bool gone[MAILBOX_STUB_MAX];     /* open_mail reports expunged */
+	bool gone[MAILBOX_STUB_MAX];	 /* open_mail reports expunged */
 	bool expunged[MAILBOX_STUB_MAX]; /* by mailbox_expunge_seqs */
 	unsigned int expunge_count, flag_changes;
 	unsigned int open_count, close_count;

@@ -21,36 +21,34 @@ struct fetch_case {
 };
 
 static const struct fetch_case fetch_cases[] = {
-	{ "", RETR, ".\r\n" },
-	{ "a", RETR, "a\r\n.\r\n" },
-	{ "a\n", RETR, "a\r\n.\r\n" },
-	{ "a\r\n", RETR, "a\r\n.\r\n" },
-	{ "Subject: x\n\nbody\n", RETR, "Subject: x\r\n\r\nbody\r\n.\r\n" },
-	{ "H: 1\r\n\r\nline\r\n", RETR, "H: 1\r\n\r\nline\r\n.\r\n" },
-	{ ".\n", RETR, "..\r\n.\r\n" },
-	{ "H: 1\n\n.\n..x\n.", RETR, "H: 1\r\n\r\n..\r\n...x\r\n..\r\n.\r\n" },
-	{ "a.b\n x.\n", RETR, "a.b\r\n x.\r\n.\r\n" },
-	{ "bare\rcr\n", RETR, "bare\rcr\r\n.\r\n" },
-	{ "\r.\n", RETR, "\r.\r\n.\r\n" },
-	{ "\n\n\n", RETR, "\r\n\r\n\r\n.\r\n" },
-	{ "mixed\r\nlf\nend", RETR, "mixed\r\nlf\r\nend\r\n.\r\n" },
-	/* TOP */
-	{ "H: 1\nH: 2\n\nb1\nb2\nb3\n", 0, "H: 1\r\nH: 2\r\n\r\n.\r\n" },
-	{ "H: 1\nH: 2\n\nb1\nb2\nb3\n", 1,
-	  "H: 1\r\nH: 2\r\n\r\nb1\r\n.\r\n" },
-	{ "H: 1\nH: 2\n\nb1\nb2\nb3\n", 2,
-	  "H: 1\r\nH: 2\r\n\r\nb1\r\nb2\r\n.\r\n" },
-	{ "H: 1\nH: 2\n\nb1\nb2\nb3\n", 3,
-	  "H: 1\r\nH: 2\r\n\r\nb1\r\nb2\r\nb3\r\n.\r\n" },
-	{ "H: 1\nH: 2\n\nb1\nb2\nb3\n", 100,
-	  "H: 1\r\nH: 2\r\n\r\nb1\r\nb2\r\nb3\r\n.\r\n" },
-	{ "H: 1\r\n\r\nb1\r\nb2\r\n", 1, "H: 1\r\n\r\nb1\r\n.\r\n" },
-	{ "H: 1\nno body", 0, "H: 1\r\nno body\r\n.\r\n" },
-	{ "H: 1\n\nno end", 5, "H: 1\r\n\r\nno end\r\n.\r\n" },
-	{ "\nbody1\nbody2\n", 1, "\r\nbody1\r\n.\r\n" },
-	{ "H: 1\n\n\n\nx\n", 2, "H: 1\r\n\r\n\r\n\r\n.\r\n" },
-	{ "H: 1\n\n.dot\n.\n", 2, "H: 1\r\n\r\n..dot\r\n..\r\n.\r\n" },
-	{ "H: 1\r\n\r\n", 0, "H: 1\r\n\r\n.\r\n" },
+    {"", RETR, ".\r\n"},
+    {"a", RETR, "a\r\n.\r\n"},
+    {"a\n", RETR, "a\r\n.\r\n"},
+    {"a\r\n", RETR, "a\r\n.\r\n"},
+    {"Subject: x\n\nbody\n", RETR, "Subject: x\r\n\r\nbody\r\n.\r\n"},
+    {"H: 1\r\n\r\nline\r\n", RETR, "H: 1\r\n\r\nline\r\n.\r\n"},
+    {".\n", RETR, "..\r\n.\r\n"},
+    {"H: 1\n\n.\n..x\n.", RETR, "H: 1\r\n\r\n..\r\n...x\r\n..\r\n.\r\n"},
+    {"a.b\n x.\n", RETR, "a.b\r\n x.\r\n.\r\n"},
+    {"bare\rcr\n", RETR, "bare\rcr\r\n.\r\n"},
+    {"\r.\n", RETR, "\r.\r\n.\r\n"},
+    {"\n\n\n", RETR, "\r\n\r\n\r\n.\r\n"},
+    {"mixed\r\nlf\nend", RETR, "mixed\r\nlf\r\nend\r\n.\r\n"},
+    /* TOP */
+    {"H: 1\nH: 2\n\nb1\nb2\nb3\n", 0, "H: 1\r\nH: 2\r\n\r\n.\r\n"},
+    {"H: 1\nH: 2\n\nb1\nb2\nb3\n", 1, "H: 1\r\nH: 2\r\n\r\nb1\r\n.\r\n"},
+    {"H: 1\nH: 2\n\nb1\nb2\nb3\n", 2, "H: 1\r\nH: 2\r\n\r\nb1\r\nb2\r\n.\r\n"},
+    {"H: 1\nH: 2\n\nb1\nb2\nb3\n", 3,
+     "H: 1\r\nH: 2\r\n\r\nb1\r\nb2\r\nb3\r\n.\r\n"},
+    {"H: 1\nH: 2\n\nb1\nb2\nb3\n", 100,
+     "H: 1\r\nH: 2\r\n\r\nb1\r\nb2\r\nb3\r\n.\r\n"},
+    {"H: 1\r\n\r\nb1\r\nb2\r\n", 1, "H: 1\r\n\r\nb1\r\n.\r\n"},
+    {"H: 1\nno body", 0, "H: 1\r\nno body\r\n.\r\n"},
+    {"H: 1\n\nno end", 5, "H: 1\r\n\r\nno end\r\n.\r\n"},
+    {"\nbody1\nbody2\n", 1, "\r\nbody1\r\n.\r\n"},
+    {"H: 1\n\n\n\nx\n", 2, "H: 1\r\n\r\n\r\n\r\n.\r\n"},
+    {"H: 1\n\n.dot\n.\n", 2, "H: 1\r\n\r\n..dot\r\n..\r\n.\r\n"},
+    {"H: 1\r\n\r\n", 0, "H: 1\r\n\r\n.\r\n"},
 };
 
 /* Runs the filter with input cut into pieces of in_step bytes and an
@@ -102,9 +100,9 @@ static void test_fetch_all_boundaries(void **state)
 		for (size_t in_step = 1; in_step <= 8; in_step++) {
 			for (size_t out_size = 2; out_size <= 9; out_size++) {
 				assert_string_equal(
-					run_filter(pool, &fetch_cases[i],
-						   in_step, out_size),
-					fetch_cases[i].expected);
+				    run_filter(pool, &fetch_cases[i], in_step,
+					       out_size),
+				    fetch_cases[i].expected);
 			}
 		}
 	}
@@ -137,9 +135,9 @@ static void test_fetch_large(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fetch_whole),
-		cmocka_unit_test(test_fetch_all_boundaries),
-		cmocka_unit_test(test_fetch_large),
+	    cmocka_unit_test(test_fetch_whole),
+	    cmocka_unit_test(test_fetch_all_boundaries),
+	    cmocka_unit_test(test_fetch_large),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,25 +21,25 @@ struct parse_case {
 };
 
 static const struct parse_case parse_cases[] = {
-	{ "STAT\r\n", 0, "STAT|" },
-	{ "stat\n", 0, "STAT|" },
-	{ "Retr 1\r\n", 0, "RETR|1" },
-	{ "TOP   2  10\r\n", 0, "TOP|2  10" },
-	{ "\r\n", 0, "|" },
-	{ "\n\n", 0, "|\n|" },
-	{ "LIST\r\nUIDL 3\r\nQUIT\r\n", 0, "LIST|\nUIDL|3\nQUIT|" },
-	{ "NOOP", 0, "" }, /* incomplete */
-	{ "noop x\r\r\n", 0, "NOOP|x\r" },
-	{ "a\0b c\r\n", 0, "A|", 7 },
-	{ "uidl 1\0 2\n", 0, "UIDL|1", 10 },
-	{ "dele \xff\r\n", 0, "DELE|\xff" },
-	/* limits: exactly max fits, with or without CR */
-	{ "ABCD\r\n", 4, "ABCD|" },
-	{ "ABCD\n", 4, "ABCD|" },
-	{ "ABCDE\r\nSTAT\r\n", 4, "!\nSTAT|" },
-	{ "ABCD\rX\r\nNOOP\n", 4, "!\nNOOP|" },
-	{ "ABCDEFGHIJKLMNOP\nRSET\n", 4, "!\nRSET|" },
-	{ "ABCDEFGH", 4, "!" },
+    {"STAT\r\n", 0, "STAT|"},
+    {"stat\n", 0, "STAT|"},
+    {"Retr 1\r\n", 0, "RETR|1"},
+    {"TOP   2  10\r\n", 0, "TOP|2  10"},
+    {"\r\n", 0, "|"},
+    {"\n\n", 0, "|\n|"},
+    {"LIST\r\nUIDL 3\r\nQUIT\r\n", 0, "LIST|\nUIDL|3\nQUIT|"},
+    {"NOOP", 0, ""}, /* incomplete */
+    {"noop x\r\r\n", 0, "NOOP|x\r"},
+    {"a\0b c\r\n", 0, "A|", 7},
+    {"uidl 1\0 2\n", 0, "UIDL|1", 10},
+    {"dele \xff\r\n", 0, "DELE|\xff"},
+    /* limits: exactly max fits, with or without CR */
+    {"ABCD\r\n", 4, "ABCD|"},
+    {"ABCD\n", 4, "ABCD|"},
+    {"ABCDE\r\nSTAT\r\n", 4, "!\nSTAT|"},
+    {"ABCD\rX\r\nNOOP\n", 4, "!\nNOOP|"},
+    {"ABCDEFGHIJKLMNOP\nRSET\n", 4, "!\nRSET|"},
+    {"ABCDEFGH", 4, "!"},
 };
 
 static size_t case_len(const struct parse_case *tc)
@@ -63,9 +63,9 @@ static void run_case(const struct parse_case *tc, const size_t *cuts,
 			struct pop3_command cmd;
 			const char *error;
 			size_t used;
-			int ret = pop3_parser_feed(parser, tc->input + pos,
-						   end - pos, &used, &cmd,
-						   &error);
+			int ret =
+			    pop3_parser_feed(parser, tc->input + pos, end - pos,
+					     &used, &cmd, &error);
 
 			assert_true(used > 0 && used <= end - pos);
 			pos += used;
@@ -127,18 +127,18 @@ static void test_parse_partial_and_reset(void **state)
 	size_t used;
 
 	assert_false(pop3_parser_has_partial(parser));
-	assert_int_equal(pop3_parser_feed(parser, "RE", 2, &used, &cmd,
-					  &error), 0);
+	assert_int_equal(pop3_parser_feed(parser, "RE", 2, &used, &cmd, &error),
+			 0);
 	assert_true(pop3_parser_has_partial(parser));
 	pop3_parser_reset(parser);
 	assert_false(pop3_parser_has_partial(parser));
-	assert_int_equal(pop3_parser_feed(parser, "TR 1\n", 5, &used, &cmd,
-					  &error), 1);
+	assert_int_equal(
+	    pop3_parser_feed(parser, "TR 1\n", 5, &used, &cmd, &error), 1);
 	assert_string_equal(cmd.name, "TR");
 	assert_string_equal(cmd.args, "1");
 	/* overlong: skipping state counts as partial */
-	assert_int_equal(pop3_parser_feed(parser, "123456789", 9, &used,
-					  &cmd, &error), -1);
+	assert_int_equal(
+	    pop3_parser_feed(parser, "123456789", 9, &used, &cmd, &error), -1);
 	assert_int_equal(used, 9);
 	assert_true(pop3_parser_has_partial(parser));
 	pool_unref(&pool);
@@ -154,28 +154,26 @@ struct number_case {
 };
 
 static const struct number_case number_cases[] = {
-	{ "1", false, UINT_MAX, POP3_NUMBER_OK, 1, "" },
-	{ "0", false, UINT_MAX, POP3_NUMBER_OK, 0, "" },
-	{ "007", false, UINT_MAX, POP3_NUMBER_OK, 7, "" },
-	{ "", false, UINT_MAX, POP3_NUMBER_INVALID, 0, "" },
-	{ "x", false, UINT_MAX, POP3_NUMBER_INVALID, 0, "x" },
-	{ "-1", false, UINT_MAX, POP3_NUMBER_INVALID, 0, "-1" },
-	{ " 1", false, UINT_MAX, POP3_NUMBER_INVALID, 0, " 1" },
-	{ "4294967295", false, UINT_MAX, POP3_NUMBER_OK, 4294967295u, "" },
-	{ "4294967296", false, UINT_MAX, POP3_NUMBER_TOO_LARGE, 0,
-	  "4294967296" },
-	{ "99999999999999999999999", false, UINT64_MAX,
-	  POP3_NUMBER_TOO_LARGE, 0, "99999999999999999999999" },
-	{ "18446744073709551615", false, UINT64_MAX, POP3_NUMBER_OK,
-	  UINT64_MAX, "" },
-	{ "1x", false, UINT_MAX, POP3_NUMBER_NOISE, 0, "x" },
-	{ "1 2", false, UINT_MAX, POP3_NUMBER_NOISE, 0, " 2" },
-	{ "1 2", true, UINT_MAX, POP3_NUMBER_OK, 1, "2" },
-	{ "1   2", true, UINT_MAX, POP3_NUMBER_OK, 1, "2" },
-	{ "1", true, UINT_MAX, POP3_NUMBER_NOISE, 0, "" },
-	{ "1x 2", true, UINT_MAX, POP3_NUMBER_NOISE, 0, "x 2" },
-	{ "5", false, 3, POP3_NUMBER_TOO_LARGE, 0, "5" },
-	{ "3", false, 3, POP3_NUMBER_OK, 3, "" },
+    {"1", false, UINT_MAX, POP3_NUMBER_OK, 1, ""},
+    {"0", false, UINT_MAX, POP3_NUMBER_OK, 0, ""},
+    {"007", false, UINT_MAX, POP3_NUMBER_OK, 7, ""},
+    {"", false, UINT_MAX, POP3_NUMBER_INVALID, 0, ""},
+    {"x", false, UINT_MAX, POP3_NUMBER_INVALID, 0, "x"},
+    {"-1", false, UINT_MAX, POP3_NUMBER_INVALID, 0, "-1"},
+    {" 1", false, UINT_MAX, POP3_NUMBER_INVALID, 0, " 1"},
+    {"4294967295", false, UINT_MAX, POP3_NUMBER_OK, 4294967295u, ""},
+    {"4294967296", false, UINT_MAX, POP3_NUMBER_TOO_LARGE, 0, "4294967296"},
+    {"99999999999999999999999", false, UINT64_MAX, POP3_NUMBER_TOO_LARGE, 0,
+     "99999999999999999999999"},
+    {"18446744073709551615", false, UINT64_MAX, POP3_NUMBER_OK, UINT64_MAX, ""},
+    {"1x", false, UINT_MAX, POP3_NUMBER_NOISE, 0, "x"},
+    {"1 2", false, UINT_MAX, POP3_NUMBER_NOISE, 0, " 2"},
+    {"1 2", true, UINT_MAX, POP3_NUMBER_OK, 1, "2"},
+    {"1   2", true, UINT_MAX, POP3_NUMBER_OK, 1, "2"},
+    {"1", true, UINT_MAX, POP3_NUMBER_NOISE, 0, ""},
+    {"1x 2", true, UINT_MAX, POP3_NUMBER_NOISE, 0, "x 2"},
+    {"5", false, 3, POP3_NUMBER_TOO_LARGE, 0, "5"},
+    {"3", false, 3, POP3_NUMBER_OK, 3, ""},
 };
 
 static void test_parse_number(void **state)
@@ -197,11 +195,11 @@ static void test_parse_number(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_whole),
-		cmocka_unit_test(test_parse_byte_at_a_time),
-		cmocka_unit_test(test_parse_two_pieces),
-		cmocka_unit_test(test_parse_partial_and_reset),
-		cmocka_unit_test(test_parse_number),
+	    cmocka_unit_test(test_parse_whole),
+	    cmocka_unit_test(test_parse_byte_at_a_time),
+	    cmocka_unit_test(test_parse_two_pieces),
+	    cmocka_unit_test(test_parse_partial_and_reset),
+	    cmocka_unit_test(test_parse_number),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

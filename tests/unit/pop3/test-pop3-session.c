@@ -24,7 +24,7 @@ static const char msg3[] = "";
 struct test_ctx {
 	struct ioloop *ioloop;
 	struct loft_settings set;
-	int fd;               /* the client's side */
+	int fd; /* the client's side */
 	struct io *io;
 	string_t *got;
 	const char *until;
@@ -47,8 +47,8 @@ static void peer_input(void *context)
 	}
 	str_append_n(t.got, buf, (size_t)ret);
 	if (t.until != NULL && str_len(t.got) >= strlen(t.until) &&
-	    strcmp(str_c(t.got) + str_len(t.got) - strlen(t.until),
-		   t.until) == 0)
+	    strcmp(str_c(t.got) + str_len(t.got) - strlen(t.until), t.until) ==
+		0)
 		ioloop_stop(t.ioloop);
 }
 
@@ -88,7 +88,7 @@ static const char *exchange(const char *data, const char *until)
 static void session_start(const char *leftover)
 {
 	struct pop3_session_params params;
-	const char *fields[] = { "home=/home/alice", NULL };
+	const char *fields[] = {"home=/home/alice", NULL};
 	int sv[2];
 
 	memset(&params, 0, sizeof(params));
@@ -152,32 +152,31 @@ struct reply_case {
 };
 
 static const struct reply_case reply_cases[] = {
-	{ "STAT\r\n", "+OK 3 63\r\n" },
-	{ "LIST\r\n", "+OK 3 messages:\r\n1 29\r\n2 34\r\n3 0\r\n.\r\n" },
-	{ "LIST 2\r\n", "+OK 2 34\r\n" },
-	{ "LIST 4\r\n", "-ERR There's no message 4.\r\n" },
-	{ "LIST 0\r\n", "-ERR There's no message 0.\r\n" },
-	{ "LIST x\r\n", "-ERR Invalid message number: x\r\n" },
-	{ "LIST 1x\r\n", "-ERR Noise after message number: x\r\n" },
-	{ "LIST 99999999999\r\n",
-	  "-ERR Message number too large: 99999999999\r\n" },
-	{ "RETR\r\n", "-ERR Invalid message number: \r\n" },
-	{ "RETR 1\r\n", "+OK 29 octets\r\nSubject: one\r\n\r\nhello\r\n"
-	  "..dot\r\n.\r\n" },
-	{ "retr 3\r\n", "+OK 0 octets\r\n.\r\n" },
-	{ "TOP 2 0\r\n", "+OK\r\nSubject: two\r\nX: y\r\n\r\n.\r\n" },
-	{ "TOP 2 2\r\n", "+OK\r\nSubject: two\r\nX: y\r\n\r\nl1\r\nl2\r\n.\r\n" },
-	{ "TOP 2\r\n", "-ERR Noise after message number: \r\n" },
-	{ "TOP 2 x\r\n", "-ERR Invalid size: x\r\n" },
-	{ "UIDL\r\n", "+OK\r\n1 00000064000004D2\r\n2 00000065000004D2\r\n"
-	  "3 00000066000004D2\r\n.\r\n" },
-	{ "UIDL 2\r\n", "+OK 2 00000065000004D2\r\n" },
-	{ "NOOP\r\n", "+OK\r\n" },
-	{ "CAPA\r\n", "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\n"
-	  "PIPELINING\r\nAUTH-RESP-CODE\r\n.\r\n" },
-	{ "LAST\r\n", "-ERR Unknown command: LAST\r\n" },
-	{ "USER x\r\n", "-ERR Unknown command: USER\r\n" },
-	{ "x\x01y\r\n", "-ERR Unknown command: X?Y\r\n" },
+    {"STAT\r\n", "+OK 3 63\r\n"},
+    {"LIST\r\n", "+OK 3 messages:\r\n1 29\r\n2 34\r\n3 0\r\n.\r\n"},
+    {"LIST 2\r\n", "+OK 2 34\r\n"},
+    {"LIST 4\r\n", "-ERR There's no message 4.\r\n"},
+    {"LIST 0\r\n", "-ERR There's no message 0.\r\n"},
+    {"LIST x\r\n", "-ERR Invalid message number: x\r\n"},
+    {"LIST 1x\r\n", "-ERR Noise after message number: x\r\n"},
+    {"LIST 99999999999\r\n", "-ERR Message number too large: 99999999999\r\n"},
+    {"RETR\r\n", "-ERR Invalid message number: \r\n"},
+    {"RETR 1\r\n", "+OK 29 octets\r\nSubject: one\r\n\r\nhello\r\n"
+		   "..dot\r\n.\r\n"},
+    {"retr 3\r\n", "+OK 0 octets\r\n.\r\n"},
+    {"TOP 2 0\r\n", "+OK\r\nSubject: two\r\nX: y\r\n\r\n.\r\n"},
+    {"TOP 2 2\r\n", "+OK\r\nSubject: two\r\nX: y\r\n\r\nl1\r\nl2\r\n.\r\n"},
+    {"TOP 2\r\n", "-ERR Noise after message number: \r\n"},
+    {"TOP 2 x\r\n", "-ERR Invalid size: x\r\n"},
+    {"UIDL\r\n", "+OK\r\n1 00000064000004D2\r\n2 00000065000004D2\r\n"
+		 "3 00000066000004D2\r\n.\r\n"},
+    {"UIDL 2\r\n", "+OK 2 00000065000004D2\r\n"},
+    {"NOOP\r\n", "+OK\r\n"},
+    {"CAPA\r\n", "+OK\r\nCAPA\r\nTOP\r\nUIDL\r\nRESP-CODES\r\n"
+		 "PIPELINING\r\nAUTH-RESP-CODE\r\n.\r\n"},
+    {"LAST\r\n", "-ERR Unknown command: LAST\r\n"},
+    {"USER x\r\n", "-ERR Unknown command: USER\r\n"},
+    {"x\x01y\r\n", "-ERR Unknown command: X?Y\r\n"},
 };
 
 static void test_replies(void **state)
@@ -187,9 +186,10 @@ static void test_replies(void **state)
 	for (unsigned int i = 0; i < N_ELEMENTS(reply_cases); i++) {
 		const struct reply_case *rc = &reply_cases[i];
 		size_t len = strlen(rc->reply);
-		const char *until = len >= 5 &&
-			strcmp(rc->reply + len - 5, "\r\n.\r\n") == 0 ?
-			"\r\n.\r\n" : "\r\n";
+		const char *until =
+		    len >= 5 && strcmp(rc->reply + len - 5, "\r\n.\r\n") == 0
+			? "\r\n.\r\n"
+			: "\r\n";
 
 		assert_string_equal(exchange(rc->command, until), rc->reply);
 	}
@@ -219,7 +219,8 @@ static void test_dele_rset_quit(void **state)
 			    "3 00000066000004D2\r\n.\r\n");
 	assert_string_equal(exchange("RSET\r\n", "\r\n"), "+OK\r\n");
 	assert_string_equal(exchange("STAT\r\n", "\r\n"), "+OK 3 63\r\n");
-	assert_string_equal(exchange("DELE 2\r\nDELE 3\r\n", "d.\r\n+OK Marked to be deleted.\r\n"),
+	assert_string_equal(exchange("DELE 2\r\nDELE 3\r\n",
+				     "d.\r\n+OK Marked to be deleted.\r\n"),
 			    "+OK Marked to be deleted.\r\n"
 			    "+OK Marked to be deleted.\r\n");
 	assert_string_equal(exchange("QUIT\r\n", "\r\n"),
@@ -250,7 +251,8 @@ static void test_quit_expunge_fails(void **state)
 	mailbox_stub.fail_expunge = true;
 	session_start(NULL);
 	assert_string_equal(exchange(NULL, "\r\n"), "+OK Logged in.\r\n");
-	assert_string_equal(exchange("DELE 1\r\nQUIT\r\n", "\r\n-ERR"
+	assert_string_equal(exchange("DELE 1\r\nQUIT\r\n",
+				     "\r\n-ERR"
 				     " [SYS/TEMP] Internal error occurred. "
 				     "Refer to server log for more "
 				     "information.\r\n"),
@@ -272,11 +274,11 @@ static void test_quit_plain(void **state)
 static void test_pipelining_and_leftover(void **state)
 {
 	session_start("STAT\r\nLIST 1\r\nNO");
-	assert_string_equal(exchange("OP\r\nRETR 2\r\nQUIT\r\n",
-				     "Logging out.\r\n"),
-			    "+OK Logged in.\r\n+OK 3 63\r\n+OK 1 29\r\n+OK\r\n"
-			    "+OK 34 octets\r\nSubject: two\r\nX: y\r\n\r\n"
-			    "l1\r\nl2\r\nl3\r\n.\r\n+OK Logging out.\r\n");
+	assert_string_equal(
+	    exchange("OP\r\nRETR 2\r\nQUIT\r\n", "Logging out.\r\n"),
+	    "+OK Logged in.\r\n+OK 3 63\r\n+OK 1 29\r\n+OK\r\n"
+	    "+OK 34 octets\r\nSubject: two\r\nX: y\r\n\r\n"
+	    "l1\r\nl2\r\nl3\r\n.\r\n+OK Logging out.\r\n");
 	session_end();
 }
 
@@ -399,25 +401,20 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_replies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dele_rset_quit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_no_quit_no_expunge, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_quit_expunge_fails, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_quit_plain, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_pipelining_and_leftover,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_commands, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_long_line, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_large_retr, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_refusals, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_replies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dele_rset_quit, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_no_quit_no_expunge, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_quit_expunge_fails, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_quit_plain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipelining_and_leftover, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_commands, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_retr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

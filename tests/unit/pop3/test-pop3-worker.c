@@ -16,8 +16,8 @@ static void test_request_roundtrip(void **state)
 {
 	pool_t pool = pool_create("test", 1024);
 	string_t *line = str_new(pool, 256);
-	const char *fields[] = { "uid=1000", "home=/home/a\tb", "mail=maildir:~/M",
-				 NULL };
+	const char *fields[] = {"uid=1000", "home=/home/a\tb",
+				"mail=maildir:~/M", NULL};
 	struct login_handoff h;
 	struct pop3_session_params p;
 	const char *error;
@@ -36,8 +36,8 @@ static void test_request_roundtrip(void **state)
 	assert_true(str_c(line)[str_len(line) - 1] == '\n');
 	str_truncate(line, str_len(line) - 1);
 
-	assert_int_equal(pop3_worker_request_decode(pool, str_c(line), &p,
-						    &error), 0);
+	assert_int_equal(
+	    pop3_worker_request_decode(pool, str_c(line), &p, &error), 0);
 	assert_string_equal(p.user, "al\001ice");
 	assert_string_equal(p.session_id, "Yk3f9a2e");
 	assert_string_equal(p.local_ip, "127.0.0.1");
@@ -55,16 +55,16 @@ static void test_request_roundtrip(void **state)
 }
 
 static const char *const bad_requests[] = {
-	"",
-	"LOGIN\tu\ts\t\t0\t\t0\t\t",
-	"CLIENT\tu\ts\t\t0\t\t0\t",           /* too few fields */
-	"CLIENT\t\ts\t\t0\t\t0\t\t",          /* empty user */
-	"CLIENT\tu\ts\t\tx\t\t0\t\t",         /* bad port */
-	"CLIENT\tu\ts\t\t0\t\t70000\t\t",     /* port range */
-	"CLIENT\tu\ts\t\t0\t\t0\tsecure\t",   /* unknown flag */
-	"CLIENT\tu\ts\t\t0\t\t0\t,\t",        /* empty flag */
-	"CLIENT\tu\ts\t\t0\t\t0\t\t!!!!",     /* bad base64 */
-	"CLIENT\tu\ts\t\t0\t\t0\t\tAAAA\tnoequals",
+    "",
+    "LOGIN\tu\ts\t\t0\t\t0\t\t",
+    "CLIENT\tu\ts\t\t0\t\t0\t",		/* too few fields */
+    "CLIENT\t\ts\t\t0\t\t0\t\t",	/* empty user */
+    "CLIENT\tu\ts\t\tx\t\t0\t\t",	/* bad port */
+    "CLIENT\tu\ts\t\t0\t\t70000\t\t",	/* port range */
+    "CLIENT\tu\ts\t\t0\t\t0\tsecure\t", /* unknown flag */
+    "CLIENT\tu\ts\t\t0\t\t0\t,\t",	/* empty flag */
+    "CLIENT\tu\ts\t\t0\t\t0\t\t!!!!",	/* bad base64 */
+    "CLIENT\tu\ts\t\t0\t\t0\t\tAAAA\tnoequals",
 };
 
 static void test_request_malformed(void **state)
@@ -75,12 +75,15 @@ static void test_request_malformed(void **state)
 
 	for (unsigned int i = 0; i < N_ELEMENTS(bad_requests); i++) {
 		error = NULL;
-		assert_int_equal(pop3_worker_request_decode(pool,
-				bad_requests[i], &p, &error), -1);
+		assert_int_equal(pop3_worker_request_decode(
+				     pool, bad_requests[i], &p, &error),
+				 -1);
 		assert_non_null(error);
 	}
-	assert_int_equal(pop3_worker_request_decode(pool,
-			"CLIENT\tu\ts\t\t0\t\t0\tsecured\t\tk=v", &p, &error), 0);
+	assert_int_equal(
+	    pop3_worker_request_decode(
+		pool, "CLIENT\tu\ts\t\t0\t\t0\tsecured\t\tk=v", &p, &error),
+	    0);
 	assert_true(p.secured && !p.tls);
 	assert_null(p.local_ip);
 	assert_string_equal(p.userdb_fields[0], "k=v");
@@ -98,45 +101,46 @@ static void test_get_ids(void **state)
 	set.first_valid_uid = 500;
 	if (getuid() != 0) {
 		/* not root: always the current ids */
-		assert_int_equal(pop3_dispatch_get_ids(&set, "0", "0", &uid,
-						       &gid, &error), 0);
+		assert_int_equal(
+		    pop3_dispatch_get_ids(&set, "0", "0", &uid, &gid, &error),
+		    0);
 		assert_int_equal(uid, getuid());
 		return;
 	}
-	assert_int_equal(pop3_dispatch_get_ids(&set, "1000", "1000", &uid,
-					       &gid, &error), 0);
+	assert_int_equal(
+	    pop3_dispatch_get_ids(&set, "1000", "1000", &uid, &gid, &error), 0);
 	assert_int_equal(uid, 1000);
 	assert_int_equal(gid, 1000);
 	/* root and low uids refused */
-	assert_int_equal(pop3_dispatch_get_ids(&set, "0", "1000", &uid, &gid,
-					       &error), -1);
-	assert_int_equal(pop3_dispatch_get_ids(&set, "100", "1000", &uid,
-					       &gid, &error), -1);
+	assert_int_equal(
+	    pop3_dispatch_get_ids(&set, "0", "1000", &uid, &gid, &error), -1);
+	assert_int_equal(
+	    pop3_dispatch_get_ids(&set, "100", "1000", &uid, &gid, &error), -1);
 	/* nothing from userdb: mail_uid/mail_gid */
-	assert_int_equal(pop3_dispatch_get_ids(&set, NULL, NULL, &uid, &gid,
-					       &error), -1);
+	assert_int_equal(
+	    pop3_dispatch_get_ids(&set, NULL, NULL, &uid, &gid, &error), -1);
 	set.mail_uid = "2000";
 	set.mail_gid = "3000";
-	assert_int_equal(pop3_dispatch_get_ids(&set, NULL, NULL, &uid, &gid,
-					       &error), 0);
+	assert_int_equal(
+	    pop3_dispatch_get_ids(&set, NULL, NULL, &uid, &gid, &error), 0);
 	assert_int_equal(uid, 2000);
 	assert_int_equal(gid, 3000);
 	/* userdb wins over mail_uid */
-	assert_int_equal(pop3_dispatch_get_ids(&set, "1001", NULL, &uid, &gid,
-					       &error), 0);
+	assert_int_equal(
+	    pop3_dispatch_get_ids(&set, "1001", NULL, &uid, &gid, &error), 0);
 	assert_int_equal(uid, 1001);
 	assert_int_equal(gid, 3000);
 	set.last_valid_uid = 1500;
-	assert_int_equal(pop3_dispatch_get_ids(&set, "2000", "1", &uid, &gid,
-					       &error), -1);
+	assert_int_equal(
+	    pop3_dispatch_get_ids(&set, "2000", "1", &uid, &gid, &error), -1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_roundtrip),
-		cmocka_unit_test(test_request_malformed),
-		cmocka_unit_test(test_get_ids),
+	    cmocka_unit_test(test_request_roundtrip),
+	    cmocka_unit_test(test_request_malformed),
+	    cmocka_unit_test(test_get_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
