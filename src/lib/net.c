@@ -6,6 +6,8 @@
 #include "lib.h"
 #include "net.h"
 
+#include <netinet/tcp.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -410,4 +412,11 @@ int net_getunixcred(int fd, pid_t *pid_r, uid_t *uid_r, gid_t *gid_r)
 	if (gid_r != NULL)
 		*gid_r = cred.gid;
 	return 0;
+}
+
+int net_set_tcp_nodelay(int fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }

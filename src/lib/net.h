@@ -47,6 +47,10 @@ int net_getpeername(int fd, struct ip_addr *ip_r, unsigned int *port_r);
 int net_connect_unix(const char *path);
 /* Non-blocking connect to ip:port. Returns fd or -1 with errno. */
 int net_connect_ip(const struct ip_addr *ip, unsigned int port);
+/* Disables Nagle's algorithm on a TCP socket: replies are already
+ * buffered into whole responses, so the last small segment of one must not
+ * wait for the peer's delayed ACK. 0 or -1 (not a TCP socket). */
+int net_set_tcp_nodelay(int fd);
 /* Credentials of a UNIX socket peer. 0 or -1. */
 int net_getunixcred(int fd, pid_t *pid_r, uid_t *uid_r, gid_t *gid_r);
 

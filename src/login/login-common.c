@@ -528,6 +528,7 @@ static void login_listener_accept(void *context)
 				i_error("accept() failed: %s", strerror(errno));
 			break;
 		}
+		(void)net_set_tcp_nodelay(fd);
 		login_client_create(fd, l->ssl, &rip, rport);
 	}
 	login_listeners_update();

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <fcntl.h>
+#include <netinet/tcp.h>
 
 static void test_addr(void **state)
 {
@@ -166,6 +167,24 @@ static void test_tcp(void **state)
 	}
 }
 
+static void test_tcp_nodelay(void **state)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), val = 0, ufd;
+	socklen_t len = sizeof(val);
+
+	assert_true(fd >= 0);
+	assert_int_equal(net_set_tcp_nodelay(fd), 0);
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &val, &len),
+			 0);
+	assert_int_not_equal(val, 0);
+	close(fd);
+	/* not TCP: refused, not ignored */
+	ufd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(ufd >= 0);
+	assert_int_equal(net_set_tcp_nodelay(ufd), -1);
+	close(ufd);
+}
+
 static void test_unix_fdpass(void **state)
 {
 	char dir[] = "/tmp/loft-test-net-XXXXXX", path[128];
@@ -237,9 +256,12 @@ static void test_unix_fdpass(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_addr),	cmocka_unit_test(test_loopback),
-	    cmocka_unit_test(test_cidr),	cmocka_unit_test(test_tcp),
+	    cmocka_unit_test(test_addr),
+	    cmocka_unit_test(test_loopback),
+	    cmocka_unit_test(test_cidr),
+	    cmocka_unit_test(test_tcp),
 	    cmocka_unit_test(test_unix_fdpass),
+	    cmocka_unit_test(test_tcp_nodelay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
