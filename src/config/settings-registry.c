@@ -87,6 +87,14 @@ const struct setting_def settings_registry[] = {
     IMPL("auth_failure_delay", NULL, SET_TIME, "2 secs",
 	 auth_failure_delay_msecs, SET_FLAG_MSECS,
 	 "Delay before answering a failed authentication."),
+    IMPL("auth_cache_size", NULL, SET_SIZE, "0", auth_cache_size, 0,
+	 "Memory for the passdb/userdb lookup cache; 0 disables it."),
+    IMPL("auth_cache_ttl", NULL, SET_TIME, "1 hours", auth_cache_ttl_secs, 0,
+	 "How long a cached lookup is used (an expired one still is when "
+	 "the database fails)."),
+    IMPL("auth_cache_negative_ttl", NULL, SET_TIME, "1 hours",
+	 auth_cache_negative_ttl_secs, 0,
+	 "How long an unknown user stays cached; 0 = never cached."),
     IMPL("auth_verbose", NULL, SET_BOOL, "no", auth_verbose, 0,
 	 "Log failed authentication attempts."),
     IMPL("auth_debug", NULL, SET_BOOL, "no", auth_debug, 0,
@@ -154,9 +162,6 @@ const struct setting_def settings_registry[] = {
 
     /* Known Dovecot 2.3 settings Loft does not act on yet. */
     UNUSED("auth_anonymous_username", NULL, SET_STR, "anonymous", 0),
-    UNUSED("auth_cache_negative_ttl", NULL, SET_TIME, "1 hours", 0),
-    UNUSED("auth_cache_size", NULL, SET_SIZE, "0", 0),
-    UNUSED("auth_cache_ttl", NULL, SET_TIME, "1 hours", 0),
     UNUSED("auth_cache_verify_password_with_worker", NULL, SET_BOOL, "no", 0),
     UNUSED("auth_debug_passwords", NULL, SET_BOOL, "no", 0),
     UNUSED("auth_gssapi_hostname", NULL, SET_STR, "", 0),

@@ -125,6 +125,9 @@ struct loft_settings {
 	const char *auth_username_chars;
 	const char *auth_default_realm;
 	unsigned int auth_failure_delay_msecs;
+	unsigned int auth_cache_size; /* bytes, 0 = no cache */
+	unsigned int auth_cache_ttl_secs;
+	unsigned int auth_cache_negative_ttl_secs;
 	bool auth_verbose;
 	bool auth_debug;
 	const char *default_pass_scheme;
