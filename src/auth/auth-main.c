@@ -37,6 +37,8 @@ static struct auth_listener listeners[] = {
     {"auth-client", AUTH_LISTENER_CLIENT, 0600, -1, NULL},
     {"auth-master", AUTH_LISTENER_MASTER, 0600, -1, NULL},
     {"auth-userdb", AUTH_LISTENER_USERDB, 0600, -1, NULL},
+    /* auth-client protocol for the login processes, in their chroot */
+    {"login/login", AUTH_LISTENER_CLIENT, 0666, -1, NULL},
 };
 
 static struct auth *auth;
@@ -88,6 +90,12 @@ static void listeners_init(const struct service_env *env)
 	if (!under_master && env->set->base_dir != NULL &&
 	    mkdir(env->set->base_dir, 0755) < 0 && errno != EEXIST)
 		i_fatal("mkdir(%s) failed: %m", env->set->base_dir);
+	if (!under_master && env->set->base_dir != NULL) {
+		const char *dir = service_env_socket_path(env, "login");
+
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			i_fatal("mkdir(%s) failed: %m", dir);
+	}
 
 	for (unsigned int i = 0; i < N_ELEMENTS(listeners); i++) {
 		struct auth_listener *l = &listeners[i];

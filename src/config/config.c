@@ -379,6 +379,8 @@ void config_default_services(pool_t pool, ARRAY_TYPE_SERVICES *services)
 	service_add_unix(pool, s, "auth-client", 0666);
 	service_add_unix(pool, s, "auth-master", 0600);
 	service_add_unix(pool, s, "auth-userdb", 0666);
+	/* the login processes' auth socket, inside their chroot */
+	service_add_unix(pool, s, "login/login", 0666);
 	array_push(services, s);
 
 	s = service_new(pool, "pop3-login");
@@ -651,10 +653,7 @@ static const char *const result_names[] = {
     "continue-fail", "continue",    NULL,
 };
 static const char *const skip_names[] = {
-    "never",
-    "authenticated",
-    "unauthenticated",
-    NULL,
+    "never", "authenticated", "unauthenticated", "found", "notfound", NULL,
 };
 
 const char *config_result_name(enum db_result_action action)
@@ -818,6 +817,17 @@ static int apply_db(struct config_ctx *ctx, const struct config_node *sec,
 		} else if (strcmp(k, "skip") == 0) {
 			ret = parse_word(ctx, n, skip_names, &idx);
 			db->skip = (enum db_skip)idx;
+			/* found/notfound are the userdb's words */
+			if (ret == 0 && idx != DB_SKIP_NEVER &&
+			    (idx >= DB_SKIP_FOUND) != userdb) {
+				ret = cfg_error(
+				    ctx, n, "Invalid value for skip: '%s' "
+					    "(expected %s)",
+				    n->value,
+				    userdb ? "never, found, notfound"
+					   : "never, authenticated, "
+					     "unauthenticated");
+			}
 		} else if (strcmp(k, "mechanisms") == 0 ||
 			   strcmp(k, "mechanisms_filter") == 0) {
 			db->mechanisms = p_strdup(ctx->pool, n->value);

@@ -680,15 +680,17 @@ static void login_drop_privileges(void)
 	memset(&rset, 0, sizeof(rset));
 	rset.uid = uid;
 	rset.gid = gid;
-	/* The login process must still reach the auth-client socket and the
-	 * mail services' login/ sockets, which live under base_dir. */
-	rset.chroot_dir = base_dir;
+	/* Chrooted into base_dir/login: a directory root owns that holds
+	 * only the sockets a login process needs (login/login of the auth
+	 * service and the mail services' login/<protocol>). */
+	rset.chroot_dir =
+	    p_strconcat(login_settings->pool, base_dir, "/login", NULL);
 	rset.home = "/";
 	rset.user_name = login_settings->default_login_user;
 	login_auth_socket_path =
-	    login_path_in_chroot(login_auth_socket_path, base_dir);
+	    login_path_in_chroot(login_auth_socket_path, rset.chroot_dir);
 	login_handoff_socket_path =
-	    login_path_in_chroot(login_handoff_socket_path, base_dir);
+	    login_path_in_chroot(login_handoff_socket_path, rset.chroot_dir);
 	if (restrict_access(&rset, &error) < 0)
 		i_fatal("Couldn't drop privileges: %s", error);
 	login_chrooted = true;
@@ -709,7 +711,7 @@ void login_common_init(const struct login_binary *binary,
 	login_tls_init();
 	login_listeners_init();
 
-	login_auth_socket_path = service_env_socket_path(env, "auth-client");
+	login_auth_socket_path = service_env_socket_path(env, "login/login");
 	sockname =
 	    p_strdup_printf(login_settings->pool, "login/%s", binary->protocol);
 	login_handoff_socket_path = service_env_socket_path(env, sockname);

@@ -42,6 +42,10 @@ struct master_service {
 struct master_generation {
 	pool_t pool;
 	struct loft_settings *set;
+	/* the config file its processes load; unlinked with the generation
+	 * when it is a snapshot of its own */
+	char *config_path;
+	bool config_is_snapshot;
 	const char *protocols; /* "pop3" */
 	ARRAY(struct master_service *) services;
 	ARRAY(struct master_listener *) listeners; /* of all services */
@@ -61,6 +65,7 @@ struct master_process {
 };
 
 static char *master_config_path;
+static char *next_config_snapshot;
 static char *master_self_dir_path;
 static int child_log_fd = -1;
 static bool shutting_down;
@@ -75,6 +80,16 @@ void master_services_init(const char *config_path, const char *self_dir)
 {
 	master_config_path = i_strdup(config_path);
 	master_self_dir_path = self_dir == NULL ? NULL : i_strdup(self_dir);
+}
+
+void master_services_set_next_config(const char *snapshot_path)
+{
+	if (next_config_snapshot != NULL) {
+		(void)unlink(next_config_snapshot);
+		i_free(next_config_snapshot);
+	}
+	if (snapshot_path != NULL)
+		next_config_snapshot = i_strdup(snapshot_path);
 }
 
 void master_services_set_child_log_fd(int fd)
@@ -211,6 +226,8 @@ static int add_default_listeners(struct master_generation *gen,
 		    add_unix_listener(gen, service, "auth-master", 0600, NULL,
 				      NULL, error_r) < 0 ||
 		    add_unix_listener(gen, service, "auth-userdb", 0666, NULL,
+				      NULL, error_r) < 0 ||
+		    add_unix_listener(gen, service, "login/login", 0666, NULL,
 				      NULL, error_r) < 0)
 			return -1;
 	} else if (strcmp(service->name, "pop3-login") == 0) {
@@ -320,6 +337,9 @@ static void generation_free(struct master_generation **_gen)
 		master_listener_close(gen->listeners.items[i], true);
 	if (gen->set != NULL)
 		config_free(&gen->set);
+	if (gen->config_is_snapshot)
+		(void)unlink(gen->config_path);
+	i_free(gen->config_path);
 	pool_unref(&gen->pool);
 }
 
@@ -338,6 +358,13 @@ static int generation_create(struct loft_settings *set,
 	gen = p_new(pool, struct master_generation, 1);
 	gen->pool = pool;
 	gen->set = set;
+	if (next_config_snapshot != NULL) {
+		gen->config_path = next_config_snapshot;
+		gen->config_is_snapshot = true;
+		next_config_snapshot = NULL;
+	} else {
+		gen->config_path = i_strdup(master_config_path);
+	}
 	array_init(&gen->services, pool, 4);
 	array_init(&gen->listeners, pool, 8);
 	array_init(&gen->takeover, pool, 8);
@@ -499,7 +526,7 @@ static void ATTR_NORETURN child_exec(struct master_service *service,
 			(void)close((int)fd);
 	}
 
-	if (setenv(SERVICE_ENV_CONFIG, master_config_path, 1) < 0 ||
+	if (setenv(SERVICE_ENV_CONFIG, service->gen->config_path, 1) < 0 ||
 	    setenv(SERVICE_ENV_LISTENERS, listeners_env, 1) < 0 ||
 	    setenv(SERVICE_ENV_SERVICE, service->name, 1) < 0)
 		_exit(CHILD_EXEC_FAILED_STATUS);
@@ -866,6 +893,7 @@ void master_services_deinit(void)
 	if (current_gen != NULL)
 		generation_free(&current_gen);
 	master_services_set_child_log_fd(-1);
+	master_services_set_next_config(NULL);
 	i_free(master_config_path);
 	i_free(master_self_dir_path);
 }

@@ -31,7 +31,7 @@ class Peers:
         self.handoffs = []
         self.socks = []
         os.makedirs(os.path.join(run, "login"), exist_ok=True)
-        for path, fn in ((os.path.join(run, "auth-client"), self._auth_conn),
+        for path, fn in ((os.path.join(run, "login", "login"), self._auth_conn),
                          (os.path.join(run, "login", "pop3"), self._mail_conn)):
             s = socket.socket(socket.AF_UNIX)
             s.bind(path)
