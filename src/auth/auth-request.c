@@ -120,6 +120,10 @@ bool auth_request_import(struct auth_request *request, const char *key,
 		request->valid_client_cert = true;
 	else if (strcmp(key, "no-penalty") == 0)
 		request->no_penalty = true;
+	else if (strcmp(key, "channel_binding") == 0)
+		request->channel_binding = p_strdup(pool, value);
+	else if (strcmp(key, "cert_username") == 0)
+		request->cert_username = p_strdup(pool, value);
 	return true;
 }
 
@@ -813,6 +817,60 @@ void auth_request_verify_plain(struct auth_request *request,
 
 static void passdb_credentials_next(struct auth_request *request);
 
+/* Hands pw to the scheme credentials callback in request->credentials_scheme
+ * (converting a plaintext password). Returns false when it cannot. */
+static bool credentials_in_scheme(struct auth_request *request,
+				  struct passdb_module *passdb,
+				  const struct password_stored *pw)
+{
+	const struct password_scheme *want =
+	    password_scheme_find(request->credentials_scheme);
+	const char *plain, *error;
+	string_t *raw;
+
+	if (want == NULL)
+		return false;
+	if (pw->scheme == want) {
+		raw = str_new(request->pool, pw->raw_size + 1);
+		str_append_n(raw, pw->raw, pw->raw_size);
+	} else if ((plain = password_get_plaintext(pw)) != NULL) {
+		raw = str_new(request->pool, 128);
+		if (want->generate(plain, 0, raw, &error) < 0) {
+			auth_request_log_error(request, passdb->iface->name,
+					       "%s: %s", want->name, error);
+			return false;
+		}
+	} else {
+		auth_request_log_info(
+		    request, passdb->iface->name,
+		    "Requested %s scheme, but we have only %s", want->name,
+		    pw->scheme->name);
+		return false;
+	}
+	apply_db_fields(request, passdb->set, false);
+	request->passdb_result = PASSDB_RESULT_OK;
+	request->scheme_credentials_callback(request, PASSDB_RESULT_OK,
+					     str_data(raw), str_len(raw));
+	return true;
+}
+
+static void scheme_credentials_failed(struct auth_request *request,
+				      enum passdb_result result,
+				      const char *password)
+{
+	i_assert(result != PASSDB_RESULT_OK);
+	request->scheme_credentials_callback(request, result, NULL, 0);
+}
+
+void auth_request_lookup_credentials_scheme(
+    struct auth_request *request, const char *scheme,
+    auth_request_scheme_credentials_callback_t *cb)
+{
+	request->credentials_scheme = p_strdup(request->pool, scheme);
+	request->scheme_credentials_callback = cb;
+	auth_request_lookup_credentials(request, scheme_credentials_failed);
+}
+
 static void passdb_credentials_callback(struct auth_request *request,
 					enum passdb_result result,
 					const char *password)
@@ -833,6 +891,10 @@ static void passdb_credentials_callback(struct auth_request *request,
 					       "Invalid password in passdb: %s",
 					       error);
 			result = PASSDB_RESULT_INTERNAL_FAILURE;
+		} else if (request->credentials_scheme != NULL) {
+			if (credentials_in_scheme(request, passdb, &pw))
+				return;
+			result = PASSDB_RESULT_SCHEME_NOT_AVAILABLE;
 		} else if ((plain = password_get_plaintext(&pw)) == NULL) {
 			auth_request_log_info(
 			    request, passdb->iface->name,

@@ -66,6 +66,12 @@ typedef void auth_request_credentials_callback_t(struct auth_request *request,
 						 enum passdb_result result,
 						 const char *password);
 
+/* Credentials lookup in a given scheme (CRAM-MD5, SCRAM-*): credentials
+ * is the scheme's raw stored value when result is PASSDB_RESULT_OK. */
+typedef void auth_request_scheme_credentials_callback_t(
+    struct auth_request *request, enum passdb_result result,
+    const unsigned char *credentials, size_t size);
+
 typedef ARRAY(const char *) auth_fields_t; /* "key=value" */
 
 struct auth_request {
@@ -79,6 +85,9 @@ struct auth_request {
 	const char *local_ip, *remote_ip;
 	unsigned int local_port, remote_port;
 	bool secured, valid_client_cert, no_penalty;
+	/* From the login: "tls-exporter:<base64>" (RFC 9266) and the
+	 * verified client certificate's CN; NULL when absent. */
+	const char *channel_binding, *cert_username;
 
 	/* The user name as the client gave it (mechanism output) and after
 	 * auth_default_realm and auth_username_format. */
@@ -101,6 +110,8 @@ struct auth_request {
 	bool finished, aborted;
 	char *password; /* plaintext from the mechanism, wiped */
 	auth_request_credentials_callback_t *credentials_callback;
+	const char *credentials_scheme; /* NULL = plaintext */
+	auth_request_scheme_credentials_callback_t *scheme_credentials_callback;
 	auth_request_lookup_callback_t *lookup_callback;
 
 	/* Fields from the passdb (returned in OK) and for the userdb. */
@@ -150,6 +161,12 @@ void auth_request_verify_plain(struct auth_request *request,
 /* Looks up the plaintext password (for APOP). */
 void auth_request_lookup_credentials(struct auth_request *request,
 				     auth_request_credentials_callback_t *cb);
+/* Looks up the credentials in scheme (e.g. "CRAM-MD5"): a passdb storing
+ * that scheme gives its raw value; a plaintext password is converted;
+ * any other scheme gives PASSDB_RESULT_SCHEME_NOT_AVAILABLE. */
+void auth_request_lookup_credentials_scheme(
+    struct auth_request *request, const char *scheme,
+    auth_request_scheme_credentials_callback_t *cb);
 /* Sends a challenge (CONT). */
 void auth_request_challenge(struct auth_request *request, const void *data,
 			    size_t size);

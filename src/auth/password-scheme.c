@@ -13,16 +13,29 @@
 #define PASSWORD_SCHEME_NAME_MAX 64
 
 static const struct password_scheme *const schemes[] = {
-    &password_scheme_plain,	   &password_scheme_cleartext,
-    &password_scheme_clear,	   &password_scheme_plain_md5,
-    &password_scheme_ldap_md5,	   &password_scheme_sha,
-    &password_scheme_sha1,	   &password_scheme_ssha,
-    &password_scheme_sha256,	   &password_scheme_ssha256,
-    &password_scheme_sha512,	   &password_scheme_ssha512,
-    &password_scheme_crypt,	   &password_scheme_md5_crypt,
-    &password_scheme_sha256_crypt, &password_scheme_sha512_crypt,
-    &password_scheme_blf_crypt,	   &password_scheme_argon2i,
-    &password_scheme_argon2id,	   NULL};
+    &password_scheme_plain,
+    &password_scheme_cleartext,
+    &password_scheme_clear,
+    &password_scheme_plain_md5,
+    &password_scheme_ldap_md5,
+    &password_scheme_sha,
+    &password_scheme_sha1,
+    &password_scheme_ssha,
+    &password_scheme_sha256,
+    &password_scheme_ssha256,
+    &password_scheme_sha512,
+    &password_scheme_ssha512,
+    &password_scheme_crypt,
+    &password_scheme_md5_crypt,
+    &password_scheme_sha256_crypt,
+    &password_scheme_sha512_crypt,
+    &password_scheme_blf_crypt,
+    &password_scheme_argon2i,
+    &password_scheme_argon2id,
+    &password_scheme_cram_md5,
+    &password_scheme_scram_sha1,
+    &password_scheme_scram_sha256,
+    NULL};
 
 const struct password_scheme *const *password_schemes_get(void)
 {

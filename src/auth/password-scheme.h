@@ -113,5 +113,8 @@ extern const struct password_scheme password_scheme_sha512_crypt;
 extern const struct password_scheme password_scheme_blf_crypt;
 extern const struct password_scheme password_scheme_argon2i;
 extern const struct password_scheme password_scheme_argon2id;
+extern const struct password_scheme password_scheme_cram_md5;
+extern const struct password_scheme password_scheme_scram_sha1;
+extern const struct password_scheme password_scheme_scram_sha256;
 
 #endif
