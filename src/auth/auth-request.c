@@ -21,6 +21,7 @@
 #include "mech.h"
 #include "auth.h"
 #include "auth-request.h"
+#include "auth-cache.h"
 
 #include <strings.h>
 
@@ -683,6 +684,11 @@ static void passdb_handle_result(struct auth_request *request,
 	enum db_result_action action;
 	bool stop;
 
+	if (auth_cache_passdb_verified(request, result)) {
+		/* checked against a cached entry that may be stale */
+		passdb_verify_next(request);
+		return;
+	}
 	if (result == PASSDB_RESULT_OK && set->deny) {
 		auth_request_log_info(request, driver,
 				      "User found from deny passdb");
@@ -788,8 +794,8 @@ static void passdb_verify_next(struct auth_request *request)
 		passdb->iface->verify_plain(passdb, request, request->password,
 					    passdb_verify_plain_callback);
 	} else {
-		passdb->iface->lookup(passdb, request,
-				      passdb_verify_lookup_callback);
+		auth_cache_passdb_lookup(request, passdb,
+					 passdb_verify_lookup_callback);
 	}
 }
 
@@ -938,7 +944,7 @@ static void passdb_credentials_next(struct auth_request *request)
 		return;
 	}
 	i_assert(passdb != NULL);
-	passdb->iface->lookup(passdb, request, passdb_credentials_callback);
+	auth_cache_passdb_lookup(request, passdb, passdb_credentials_callback);
 }
 
 void auth_request_lookup_credentials(struct auth_request *request,
@@ -1007,7 +1013,7 @@ static void lookup_passdb_callback(struct auth_request *request,
 		return;
 	}
 	passdb = current_passdb(request);
-	passdb->iface->lookup(passdb, request, lookup_passdb_callback);
+	auth_cache_passdb_lookup(request, passdb, lookup_passdb_callback);
 }
 
 void auth_request_lookup_passdb(struct auth_request *request,
@@ -1085,7 +1091,7 @@ static void userdb_chain_next(struct auth_request *request)
 		return;
 	}
 	userdb = request->auth->userdbs.items[request->userdb_idx];
-	userdb->iface->lookup(userdb, request, userdb_callback);
+	auth_cache_userdb_lookup(request, userdb, userdb_callback);
 }
 
 static void userdb_chain_start(struct auth_request *request)

@@ -99,6 +99,7 @@ struct auth_request {
 	unsigned int mech_state;
 	void *mech_context;
 	void *db_context; /* the current driver's, for async steps */
+	void *cache_context; /* auth-cache.c's, for a cached lookup */
 
 	/* Chain state. */
 	unsigned int passdb_idx, userdb_idx;

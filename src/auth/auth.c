@@ -12,6 +12,7 @@
 #include "password-scheme.h"
 #include "mech.h"
 #include "auth.h"
+#include "auth-cache.h"
 
 #include <strings.h>
 
@@ -132,6 +133,11 @@ struct auth *auth_init(const struct loft_settings *set, const char **error_r)
 
 	if (auth_mechs_init(auth, error_r) < 0)
 		goto fail;
+	if (set->auth_cache_size > 0) {
+		auth->cache =
+		    auth_cache_new(set->auth_cache_size, set->auth_cache_ttl_secs,
+				   set->auth_cache_negative_ttl_secs);
+	}
 
 	for (unsigned int i = 0;
 	     array_is_created(&set->passdbs) && i < set->passdbs.count; i++) {
@@ -218,6 +224,7 @@ void auth_deinit(struct auth **_auth)
 	}
 	hash_table_iterate_deinit(&iter);
 	hash_table_destroy(&auth->successes);
+	auth_cache_free(&auth->cache);
 	pool_unref(&auth->pool);
 }
 

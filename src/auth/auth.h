@@ -15,6 +15,7 @@
 
 struct mech_module;
 struct hash_table;
+struct auth_cache;
 
 #define AUTH_REQUEST_TIMEOUT_SECS 60
 #define AUTH_USERNAME_MAX_LEN 255
@@ -27,6 +28,8 @@ struct auth {
 	ARRAY(const struct mech_module *) mechs;
 	/* "cpid/id" -> struct auth_success (REQUEST hand-off). */
 	struct hash_table *successes;
+	/* passdb/userdb lookup cache, NULL when auth_cache_size = 0 */
+	struct auth_cache *cache;
 	pid_t pid;
 };
 
