@@ -1,15 +1,25 @@
 /* auth-request.c - an authentication request and the passdb/userdb chain
  * walker.
  *
- * Passdbs are tried in configuration order; each result (ok, failure,
- * internal failure) maps to the db's result_success / result_failure /
- * result_internalfail action (return or continue, marking success or
- * failure). A failed password or an unknown user never becomes a success,
- * whatever the action says. Unknown users are verified against the
- * passdb's dummy hash so that they cost as much as known ones, and get
- * the same answer as a wrong password. Slow schemes are verified in the
- * worker pool. After a passdb success the userdb chain runs (first
- * userdb that knows the user wins). */
+ * Passdbs are tried in configuration order. Each is first checked for
+ * whether it applies (master or not, skip, mechanisms, username_filter);
+ * its answer (ok, failure, internal failure) then maps to the db's
+ * result_success / result_failure / result_internalfail action: return or
+ * continue, marking the authentication state success or failure, as
+ * Dovecot documents. A failed password or an unknown user never becomes
+ * a success, whatever the action says. After a passdb accepted the
+ * password (continue after success, continue-ok), later passdbs are only
+ * looked up. Ending the chain on a continue after an internal failure
+ * anywhere is an internal failure (the failing db might have accepted).
+ * deny passdbs and allow_nets refuse for good; nologin refuses after the
+ * chain succeeded, with its reason. Master logins run the master passdbs
+ * for the master first, then (pass=yes / continue) the normal passdbs for
+ * the login user without a password. Unknown users are verified against
+ * the passdb's dummy hash so that they cost as much as known ones, and
+ * get the same answer as a wrong password. Slow schemes are verified in
+ * the worker pool. After a passdb success the userdb chain runs with the
+ * same applicability checks and result rules. Every decision can be
+ * recorded in a trace for `loftadm auth explain`. */
 #include "lib.h"
 #include "pool.h"
 #include "str.h"
@@ -21,6 +31,7 @@
 #include "mech.h"
 #include "auth.h"
 #include "auth-request.h"
+#include "auth-username.h"
 #include "auth-cache.h"
 
 #include <strings.h>
@@ -130,114 +141,58 @@ bool auth_request_import(struct auth_request *request, const char *key,
 
 /* --- user names --- */
 
-static bool utf8_is_valid(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		unsigned int n;
-		uint32_t cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (len - i <= n)
-			return false;
-		for (unsigned int j = 1; j <= n; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + j] & 0x3f);
-		}
-		/* overlong forms, surrogates and out of range */
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
-static const char *username_check(const struct loft_settings *set,
-				  const unsigned char *name, size_t len)
-{
-	const char *chars = set->auth_username_chars;
-
-	if (len == 0)
-		return "Empty username";
-	if (len > AUTH_USERNAME_MAX_LEN)
-		return "Username too long";
-	if (memchr(name, '\0', len) != NULL)
-		return "Username contains NUL";
-	if (!utf8_is_valid(name, len))
-		return "Username is not valid UTF-8";
-	if (chars != NULL && chars[0] != '\0') {
-		for (size_t i = 0; i < len; i++) {
-			if (name[i] >= 0x80 || strchr(chars, name[i]) == NULL)
-				return "Username contains disallowed character";
-		}
-	}
-	return NULL;
-}
-
 bool auth_request_set_username(struct auth_request *request,
 			       const unsigned char *name, size_t name_len,
 			       const char **error_r)
 {
 	const struct loft_settings *set = request->auth->set;
-	const char *error, *user, *format;
+	const char *error, *user, *login_user, *master_user;
 	bool valid;
 
-	error = username_check(set, name, name_len);
+	error = auth_username_check(set, name, name_len);
 	valid = error == NULL;
 	/* NUL-safe copy: an invalid name is kept up to its first NUL. */
 	user = p_strndup(request->pool, name, name_len);
 	request->original_username = user;
+	request->requested_login_user = NULL;
 
-	if (valid && set->auth_default_realm != NULL &&
-	    set->auth_default_realm[0] != '\0' && strchr(user, '@') == NULL) {
-		user = p_strconcat(request->pool, user, "@",
-				   set->auth_default_realm, NULL);
-	}
-	format = set->auth_username_format;
-	if (valid && format != NULL && format[0] != '\0') {
-		string_t *dest = str_new(request->pool, 64);
-		struct var_expand_table *tab = var_expand_table_login(
-		    request->pool, user, request->service, request->remote_ip,
-		    request->local_ip, NULL, request->session);
-		if (var_expand(dest, format, tab, &error) < 0) {
-			i_error("auth_username_format %s: %s", format, error);
+	if (valid && (request->mech != NULL || request->trace_enabled) &&
+	    auth_username_split_master(request->pool, set, user, &login_user,
+				       &master_user)) {
+		if (auth_username_normalize(
+			request->pool, set, login_user, request->service,
+			request->remote_ip, request->local_ip, request->session,
+			&login_user, &error) < 0)
 			valid = false;
-			error = "Username format failed";
-		} else if (str_len(dest) == 0) {
-			valid = false;
-			error = "Empty username after formatting";
-		} else {
-			user = str_c(dest);
+		else {
+			request->requested_login_user = login_user;
+			user = master_user;
 		}
 	}
+	if (valid &&
+	    auth_username_normalize(request->pool, set, user, request->service,
+				    request->remote_ip, request->local_ip,
+				    request->session, &user, &error) < 0)
+		valid = false;
 	request->user = user;
 	request->invalid_user = !valid;
 	*error_r = error;
-	if (!valid && auth_verbose_enabled(request->auth, NULL)) {
-		i_info("%s: %s",
-		       auth_request_log_prefix(
-			   request, request->mech != NULL ? "auth" : "lookup"),
-		       error);
+	if (!valid) {
+		auth_request_trace(request, "user name refused: %s", error);
+		if (auth_verbose_enabled(request->auth, NULL)) {
+			i_info("%s: %s",
+			       auth_request_log_prefix(
+				   request,
+				   request->mech != NULL ? "auth" : "lookup"),
+			       error);
+		}
+	} else if (request->requested_login_user != NULL) {
+		auth_request_trace(
+		    request, "master user login: master %s, login user %s",
+		    request->user, request->requested_login_user);
+	} else if (strcmp(request->user, request->original_username) != 0) {
+		auth_request_trace(request, "user name %s normalised to %s",
+				   request->original_username, request->user);
 	}
 	return valid;
 }
@@ -276,7 +231,7 @@ static void fields_set(pool_t pool, auth_fields_t *fields, const char *key,
 void auth_request_set_passdb_field(struct auth_request *request,
 				   const char *key, const char *value)
 {
-	const char *ukey;
+	const char *ukey, *at;
 
 	if (str_begins(key, "userdb_", &ukey)) {
 		if (ukey[0] != '\0')
@@ -284,9 +239,44 @@ void auth_request_set_passdb_field(struct auth_request *request,
 				   ukey, value);
 		return;
 	}
-	if (strcmp(key, "user") == 0 && value != NULL && value[0] != '\0') {
+	if (value == NULL)
+		value = "";
+	if (strcmp(key, "password") == 0) {
+		request->passdb_password = p_strdup(request->pool, value);
+		return;
+	}
+	if (strcmp(key, "password_noscheme") == 0) {
+		/* never a {SCHEME} prefix: the passdb's default scheme */
+		request->passdb_password = p_strconcat(
+		    request->pool, "{",
+		    request->auth->passdbs.items[request->passdb_idx]
+			->default_scheme,
+		    "}", value, NULL);
+		return;
+	}
+	if (strcmp(key, "user") == 0 && value[0] != '\0') {
 		/* The passdb changed the user name (e.g. case). */
 		request->user = p_strdup(request->pool, value);
+		return;
+	}
+	if (strcmp(key, "username") == 0 && value[0] != '\0') {
+		/* Like user, but keeps the current domain when the new
+		 * name has none. */
+		at = strchr(request->user, '@');
+		request->user =
+		    strchr(value, '@') != NULL || at == NULL
+			? p_strdup(request->pool, value)
+			: p_strconcat(request->pool, value, at, NULL);
+		return;
+	}
+	if (strcmp(key, "domain") == 0 && value[0] != '\0') {
+		at = strchr(request->user, '@');
+		request->user = p_strconcat(
+		    request->pool,
+		    at == NULL ? request->user
+			       : p_strndup(request->pool, request->user,
+					   (size_t)(at - request->user)),
+		    "@", value, NULL);
 		return;
 	}
 	fields_set(request->pool, &request->extra_fields, key, value);
@@ -446,6 +436,69 @@ void auth_request_log_error(struct auth_request *request, const char *driver,
 	i_error("%s: %s", auth_request_log_prefix(request, driver), msg);
 }
 
+/* --- explain trace --- */
+
+void auth_request_enable_trace(struct auth_request *request)
+{
+	if (!request->trace_enabled) {
+		request->trace_enabled = true;
+		array_init(&request->trace, request->pool, 16);
+	}
+}
+
+void auth_request_trace(struct auth_request *request, const char *fmt, ...)
+{
+	va_list args;
+
+	if (!request->trace_enabled)
+		return;
+	va_start(args, fmt);
+	array_push(&request->trace, p_strdup_vprintf(request->pool, fmt, args));
+	va_end(args);
+}
+
+/* "passdb #2 passwd-file" (+ " (name)" when the 2.4 name differs). */
+static const char *db_label(struct auth_request *request,
+			    const struct auth_db_settings *set,
+			    unsigned int idx)
+{
+	const char *kind = set->userdb ? "userdb" : "passdb";
+
+	if (set->name != NULL && strcmp(set->name, set->driver) != 0)
+		return p_strdup_printf(request->pool, "%s #%u %s (%s)", kind,
+				       idx + 1, set->driver, set->name);
+	return p_strdup_printf(request->pool, "%s #%u %s", kind, idx + 1,
+			       set->driver);
+}
+
+/* Fields for the trace, without anything secret. */
+static const char *trace_fields(struct auth_request *request,
+				const auth_fields_t *fields)
+{
+	string_t *str = str_new(request->pool, 128);
+
+	for (unsigned int i = 0; i < fields->count; i++) {
+		const char *f = fields->items[i];
+
+		if (str_begins(f, "password", NULL) ||
+		    str_begins(f, "pass=", NULL))
+			continue;
+		if (str_len(str) > 0)
+			str_append_c(str, ' ');
+		str_append(str, f);
+	}
+	return str_len(str) == 0 ? "(none)" : str_c(str);
+}
+
+static const char *result_action_name(enum db_result_action action)
+{
+	static const char *const names[] = {
+	    "return-ok",   "return-fail",   "return",
+	    "continue-ok", "continue-fail", "continue",
+	};
+	return (unsigned int)action < N_ELEMENTS(names) ? names[action] : "?";
+}
+
 /* --- replies --- */
 
 static void auth_request_reply(struct auth_request *request,
@@ -490,6 +543,10 @@ void auth_request_internal_failure(struct auth_request *request)
 
 static void userdb_chain_done_for_auth(struct auth_request *request)
 {
+	auth_request_trace(
+	    request, "result: OK, authenticated as %s%s%s", request->user,
+	    request->master_user != NULL ? " by master user " : "",
+	    request->master_user != NULL ? request->master_user : "");
 	auth_request_reply(request, AUTH_REPLY_SUCCESS, NULL, 0);
 }
 
@@ -511,23 +568,71 @@ static struct passdb_module *current_passdb(struct auth_request *request)
 	return request->auth->passdbs.items[request->passdb_idx];
 }
 
-static bool passdb_allows_mech(const struct passdb_module *passdb,
-			       const struct auth_request *request)
+/* Whether the list of mechanisms names the request's ("none" = a lookup
+ * without SASL). */
+static bool db_mechanism_matches(struct auth_request *request,
+				 const char *mechs)
 {
-	const char *mechs = passdb->set->mechanisms;
-	char **list;
-	bool found = false;
+	const char *name = request->mech != NULL ? request->mech->name : "none";
+	char **list = p_strsplit_spaces(request->pool, mechs, " \t,");
 
-	if (mechs == NULL || mechs[0] == '\0' || request->mech == NULL)
-		return true;
-	pool_t pool = pool_create("mechs", 128);
-	list = p_strsplit_spaces(pool, mechs, " ,");
-	for (unsigned int i = 0; list[i] != NULL && !found; i++) {
-		if (strcasecmp(list[i], request->mech->name) == 0)
-			found = true;
+	for (unsigned int i = 0; list[i] != NULL; i++) {
+		if (strcasecmp(list[i], name) == 0)
+			return true;
 	}
-	pool_unref(&pool);
-	return found;
+	return false;
+}
+
+/* Why a passdb or userdb does not apply to this request: NULL when it
+ * applies, "" to pass over it silently, else the reason. */
+static const char *db_skip_reason(struct auth_request *request,
+				  const struct auth_db_settings *set)
+{
+	const char *why;
+
+	if (!set->userdb) {
+		if (set->master && !request->master_phase)
+			return "master passdb, used only for master user "
+			       "logins";
+		if (!set->master && request->master_phase)
+			return "";
+		if (set->skip == DB_SKIP_AUTHENTICATED &&
+		    request->passdb_success)
+			return "skip = authenticated, and an earlier passdb "
+			       "authenticated the user";
+		if (set->skip == DB_SKIP_UNAUTHENTICATED &&
+		    !request->passdb_success)
+			return "skip = unauthenticated, and no earlier passdb "
+			       "authenticated the user";
+		if (set->mechanisms != NULL && set->mechanisms[0] != '\0' &&
+		    !db_mechanism_matches(request, set->mechanisms)) {
+			return p_strdup_printf(
+			    request->pool, "mechanism %s is not in '%s'",
+			    request->mech != NULL ? request->mech->name
+						  : "none",
+			    set->mechanisms);
+		}
+	} else {
+		if (set->skip == DB_SKIP_FOUND && request->userdb_found)
+			return "skip = found, and an earlier userdb found the "
+			       "user";
+		if (set->skip == DB_SKIP_NOTFOUND && !request->userdb_found)
+			return "skip = notfound, and no earlier userdb found "
+			       "the user";
+	}
+	if (request->user != NULL &&
+	    !auth_username_filter_match(request->pool, set->username_filter,
+					request->user, &why)) {
+		return p_strdup_printf(request->pool, "username_filter: %s %s",
+				       request->user, why);
+	}
+	return NULL;
+}
+
+static bool passdb_allows_mech(const struct passdb_module *passdb,
+			       struct auth_request *request)
+{
+	return db_skip_reason(request, passdb->set) == NULL;
 }
 
 static void verify_job_run(void *context)
@@ -629,6 +734,8 @@ static void passdb_verify_lookup_callback(struct auth_request *request,
 		return;
 	switch (result) {
 	case PASSDB_RESULT_OK:
+		if (password == NULL || password[0] == '\0')
+			password = request->passdb_password;
 		if (password == NULL || password[0] == '\0') {
 			if (auth_fields_find(&request->extra_fields,
 					     "nopassword") != NULL) {
@@ -663,16 +770,190 @@ static void passdb_verify_plain_callback(struct auth_request *request,
 		passdb_handle_result(request, result);
 }
 
+/* The passdb state saved before each passdb runs, restored when it does
+ * not accept the user (its fields must not leak into the answer). */
+struct passdb_snapshot {
+	const char *user;
+	unsigned int extra_count, prefetch_count;
+	const char **extra, **prefetch;
+};
+
+static void snapshot_take(struct auth_request *request,
+			  struct passdb_snapshot *snap)
+{
+	snap->user = request->user;
+	snap->extra_count = request->extra_fields.count;
+	snap->prefetch_count = request->userdb_prefetch.count;
+	snap->extra = p_new(request->pool, const char *, snap->extra_count + 1);
+	snap->prefetch =
+	    p_new(request->pool, const char *, snap->prefetch_count + 1);
+	for (unsigned int i = 0; i < snap->extra_count; i++)
+		snap->extra[i] = request->extra_fields.items[i];
+	for (unsigned int i = 0; i < snap->prefetch_count; i++)
+		snap->prefetch[i] = request->userdb_prefetch.items[i];
+}
+
+static void snapshot_restore(struct auth_request *request,
+			     const struct passdb_snapshot *snap)
+{
+	bool nodelay =
+	    auth_fields_find(&request->extra_fields, "nodelay") != NULL;
+
+	request->user = snap->user;
+	request->extra_fields.count = 0;
+	request->userdb_prefetch.count = 0;
+	for (unsigned int i = 0; i < snap->extra_count; i++)
+		array_push(&request->extra_fields, snap->extra[i]);
+	for (unsigned int i = 0; i < snap->prefetch_count; i++)
+		array_push(&request->userdb_prefetch, snap->prefetch[i]);
+	/* nodelay also applies to the failure it came with */
+	if (nodelay)
+		fields_set(request->pool, &request->extra_fields, "nodelay",
+			   "yes");
+}
+
+static struct passdb_snapshot *passdb_snapshot(struct auth_request *request)
+{
+	struct passdb_snapshot *snap =
+	    p_new(request->pool, struct passdb_snapshot, 1);
+
+	snapshot_take(request, snap);
+	return snap;
+}
+
+static void passdb_lookup_end(struct auth_request *request,
+			      enum auth_lookup_result result)
+{
+	auth_request_lookup_callback_t *cb = request->lookup_callback;
+
+	auth_request_trace(request, "passdb result: %s",
+			   result == AUTH_LOOKUP_OK ? "found"
+			   : result == AUTH_LOOKUP_NOTFOUND
+			       ? "not found"
+			       : "internal failure");
+	cb(request, result);
+}
+
+static void passdb_fail(struct auth_request *request)
+{
+	if (request->passdb_lookup_only) {
+		passdb_lookup_end(request, AUTH_LOOKUP_NOTFOUND);
+		return;
+	}
+	auth_request_trace(request, "result: FAIL%s%s",
+			   request->fail_reason != NULL ? ", reason: " : "",
+			   request->fail_reason != NULL ? request->fail_reason
+							: "");
+	auth_request_reply(request, AUTH_REPLY_FAIL, NULL, 0);
+}
+
+static void passdb_internal_fail(struct auth_request *request)
+{
+	if (request->passdb_lookup_only) {
+		passdb_lookup_end(request, AUTH_LOOKUP_INTERNAL_FAIL);
+		return;
+	}
+	auth_request_trace(request, "result: internal failure (temporary)");
+	auth_request_internal_failure(request);
+}
+
+/* The master passdbs accepted the master: log in as the requested user.
+ * With continue (pass = yes) the normal passdbs must still know the user;
+ * with return the master's word is enough. */
+static void master_switch_to_login_user(struct auth_request *request,
+					bool lookup_user)
+{
+	request->master_user = request->user;
+	request->user = request->requested_login_user;
+	request->master_phase = false;
+	/* the master's fields are not the user's */
+	request->extra_fields.count = 0;
+	request->userdb_prefetch.count = 0;
+	auth_request_trace(request, "master user %s accepted; %s login user %s",
+			   request->master_user,
+			   lookup_user ? "looking up" : "logging in as",
+			   request->user);
+	if (!lookup_user)
+		return;
+	request->skip_password_check = true;
+	request->passdb_success = false;
+	request->passdb_idx = 0;
+	passdb_verify_next(request);
+}
+
+static void passdb_chain_finish_full(struct auth_request *request,
+				     bool exhausted, bool last_internal)
+{
+	const char *reason;
+
+	if (request->passdb_failed) {
+		passdb_fail(request);
+		return;
+	}
+	if (request->passdb_success && request->master_phase) {
+		master_switch_to_login_user(request, false);
+		request->passdb_success = true;
+	}
+	if (request->passdb_success) {
+		if (request->passdb_lookup_only) {
+			passdb_lookup_end(request, AUTH_LOOKUP_OK);
+			return;
+		}
+		if (auth_fields_find(&request->extra_fields, "nologin") !=
+		    NULL) {
+			/* The password was right, but the account may not
+			 * log in; the client sees the reason. */
+			reason =
+			    auth_fields_find(&request->extra_fields, "reason");
+			if (reason != NULL && reason[0] != '\0')
+				request->fail_reason = reason;
+			auth_request_trace(request,
+					   "nologin field: login refused");
+			if (auth_verbose_enabled(request->auth, NULL)) {
+				auth_request_log_info(
+				    request, "passdb",
+				    "Login disabled (nologin)%s%s",
+				    reason != NULL ? ": " : "",
+				    reason != NULL ? reason : "");
+			}
+			passdb_fail(request);
+			return;
+		}
+		auth_request_success(request);
+		return;
+	}
+	/* Ending on a continue after an internal failure anywhere in the
+	 * chain is an internal failure: the failing passdb might have
+	 * accepted the user. */
+	if (request->passdb_internal_failure && (exhausted || last_internal)) {
+		passdb_internal_fail(request);
+		return;
+	}
+	passdb_fail(request);
+}
+
 static void passdb_chain_finish(struct auth_request *request)
 {
-	if (request->passdb_success) {
-		auth_request_success(request);
-	} else if (request->passdb_internal_failure &&
-		   request->passdb_result != PASSDB_RESULT_PASSWORD_MISMATCH) {
-		auth_request_internal_failure(request);
-	} else {
-		auth_request_reply(request, AUTH_REPLY_FAIL, NULL, 0);
+	passdb_chain_finish_full(request, true, false);
+}
+
+static const char *passdb_result_text(enum passdb_result result)
+{
+	switch (result) {
+	case PASSDB_RESULT_OK:
+		return "user found, password ok";
+	case PASSDB_RESULT_USER_UNKNOWN:
+		return "user unknown";
+	case PASSDB_RESULT_USER_DISABLED:
+		return "user disabled";
+	case PASSDB_RESULT_PASSWORD_MISMATCH:
+		return "password mismatch";
+	case PASSDB_RESULT_SCHEME_NOT_AVAILABLE:
+		return "password scheme not available (internal failure)";
+	case PASSDB_RESULT_INTERNAL_FAILURE:
+		return "internal failure";
 	}
+	return "?";
 }
 
 static void passdb_handle_result(struct auth_request *request,
@@ -681,29 +962,88 @@ static void passdb_handle_result(struct auth_request *request,
 	struct passdb_module *passdb = current_passdb(request);
 	const struct auth_db_settings *set = passdb->set;
 	const char *driver = passdb->iface->name;
+	const char *label = db_label(request, set, request->passdb_idx);
+	const char *rule, *nets, *error = NULL, *verdict;
+	struct passdb_snapshot *snap = request->db_context;
 	enum db_result_action action;
-	bool stop;
+	bool stop, next_only = false, internal = false;
 
+	request->db_context = NULL;
 	if (auth_cache_passdb_verified(request, result)) {
 		/* checked against a cached entry that may be stale */
+		if (snap != NULL)
+			snapshot_restore(request, snap);
 		passdb_verify_next(request);
 		return;
 	}
-	if (result == PASSDB_RESULT_OK && set->deny) {
-		auth_request_log_info(request, driver,
-				      "User found from deny passdb");
-		request->passdb_success = false;
-		request->passdb_result = PASSDB_RESULT_USER_DISABLED;
-		passdb_chain_finish(request);
-		return;
-	}
-	if (set->deny && result == PASSDB_RESULT_USER_UNKNOWN) {
-		/* not in the deny list: go on without changing anything */
-		request->passdb_idx++;
-		passdb_verify_next(request);
-		return;
+	if (set->deny) {
+		if (result == PASSDB_RESULT_OK) {
+			auth_request_trace(request,
+					   "%s: user found in deny passdb: "
+					   "access denied",
+					   label);
+			if (auth_verbose_enabled(request->auth, set))
+				auth_request_log_info(
+				    request, driver,
+				    "User found from deny passdb");
+			request->passdb_failed = true;
+			request->passdb_success = false;
+			request->passdb_result = PASSDB_RESULT_USER_DISABLED;
+			passdb_chain_finish_full(request, false, false);
+			return;
+		}
+		if (snap != NULL)
+			snapshot_restore(request, snap);
+		if (result == PASSDB_RESULT_INTERNAL_FAILURE) {
+			/* cannot tell whether the user is denied */
+			request->passdb_internal_failure = true;
+			auth_request_trace(request,
+					   "%s: internal failure: cannot "
+					   "check the deny list",
+					   label);
+			passdb_chain_finish_full(request, false, true);
+			return;
+		}
+		auth_request_trace(
+		    request, "%s: user not in deny passdb: continue", label);
+		goto next;
 	}
 
+	if (result == PASSDB_RESULT_OK) {
+		apply_db_fields(request, set, false);
+		nets = auth_fields_find(&request->extra_fields, "allow_nets");
+		if (nets != NULL &&
+		    !auth_allow_nets_match(request->pool, nets,
+					   request->remote_ip, &error)) {
+			if (error != NULL)
+				auth_request_log_error(request, driver, "%s",
+						       error);
+			auth_request_log_info(
+			    request, driver,
+			    "allow_nets check failed: IP %s not in %s",
+			    request->remote_ip != NULL &&
+				    request->remote_ip[0] != '\0'
+				? request->remote_ip
+				: "(local)",
+			    nets);
+			auth_request_trace(request,
+					   "%s: user found, but remote IP %s "
+					   "is not in allow_nets %s: refused",
+					   label,
+					   request->remote_ip != NULL
+					       ? request->remote_ip
+					       : "(local)",
+					   nets);
+			request->passdb_failed = true;
+			request->passdb_success = false;
+			result = PASSDB_RESULT_USER_DISABLED;
+			passdb_chain_finish_full(request, false, false);
+			return;
+		}
+		if (auth_fields_find(&request->extra_fields,
+				     "noauthenticate") != NULL)
+			next_only = true;
+	}
 	if (auth_verbose_enabled(request->auth, set)) {
 		if (result == PASSDB_RESULT_USER_UNKNOWN)
 			auth_request_log_info(request, driver, "unknown user");
@@ -711,23 +1051,59 @@ static void passdb_handle_result(struct auth_request *request,
 			auth_request_log_info(request, driver,
 					      "Password mismatch");
 	}
-
-	request->passdb_result = result;
 	if (result == PASSDB_RESULT_OK) {
-		apply_db_fields(request, set, false);
+		auth_request_trace(
+		    request, "%s: %s; fields: %s", label,
+		    request->skip_password_check || request->passdb_lookup_only
+			? "user found (password not checked here)"
+			: passdb_result_text(result),
+		    trace_fields(request, &request->extra_fields));
+		if (request->userdb_prefetch.count > 0)
+			auth_request_trace(
+			    request, "%s: userdb fields: %s", label,
+			    trace_fields(request, &request->userdb_prefetch));
+	} else {
+		auth_request_trace(request, "%s: %s", label,
+				   passdb_result_text(result));
+		if (snap != NULL)
+			snapshot_restore(request, snap);
+	}
+
+	if (result == PASSDB_RESULT_OK ||
+	    request->passdb_result == PASSDB_RESULT_USER_UNKNOWN)
+		request->passdb_result = result;
+	if (next_only) {
+		auth_request_trace(request,
+				   "%s: noauthenticate: continue without "
+				   "deciding",
+				   label);
+		goto next;
+	}
+	if (result == PASSDB_RESULT_OK) {
 		action = set->result_success;
+		rule = "result_success";
+		/* 2.3's pass = yes on a master passdb is 2.4's
+		 * result_success = continue. */
+		if (set->master && set->pass)
+			action = DB_RESULT_CONTINUE;
 	} else if (result == PASSDB_RESULT_INTERNAL_FAILURE ||
 		   result == PASSDB_RESULT_SCHEME_NOT_AVAILABLE) {
 		request->passdb_internal_failure = true;
+		internal = true;
 		action = set->result_internalfail;
+		rule = "result_internalfail";
 	} else {
 		action = set->result_failure;
+		rule = "result_failure";
 	}
 
 	switch (action) {
 	case DB_RESULT_RETURN_OK:
 		stop = true;
-		request->passdb_success = result == PASSDB_RESULT_OK;
+		/* A failed password or an unknown user never turns into a
+		 * success, whatever the action says. */
+		if (result == PASSDB_RESULT_OK)
+			request->passdb_success = true;
 		break;
 	case DB_RESULT_RETURN_FAIL:
 		stop = true;
@@ -735,12 +1111,13 @@ static void passdb_handle_result(struct auth_request *request,
 		break;
 	case DB_RESULT_RETURN:
 		stop = true;
-		request->passdb_success = result == PASSDB_RESULT_OK;
 		break;
 	case DB_RESULT_CONTINUE_OK:
 		stop = false;
-		if (result == PASSDB_RESULT_OK)
+		if (result == PASSDB_RESULT_OK) {
 			request->passdb_success = true;
+			request->skip_password_check = true;
+		}
 		break;
 	case DB_RESULT_CONTINUE_FAIL:
 		stop = false;
@@ -749,31 +1126,64 @@ static void passdb_handle_result(struct auth_request *request,
 	case DB_RESULT_CONTINUE:
 	default:
 		stop = false;
+		/* the password was verified: later passdbs only look up */
+		if (result == PASSDB_RESULT_OK)
+			request->skip_password_check = true;
 		break;
 	}
-	/* A wrong password or unknown user never turns into a success. */
-	if (result != PASSDB_RESULT_OK && stop)
-		request->passdb_success = false;
-	if (result == PASSDB_RESULT_OK)
-		request->passdb_internal_failure = false;
-
-	if (stop || request->passdb_idx + 1 >= request->auth->passdbs.count) {
-		passdb_chain_finish(request);
+	verdict =
+	    request->passdb_success ? "authenticated" : "not authenticated";
+	if (stop) {
+		auth_request_trace(request, "%s: %s=%s: stop, %s", label, rule,
+				   result_action_name(action), verdict);
+		passdb_chain_finish_full(request, false, internal);
 		return;
 	}
+	if (result == PASSDB_RESULT_OK && request->master_phase) {
+		/* continue* after a master passdb accepted the master: go
+		 * on to the normal passdbs for the login user. */
+		auth_request_trace(request,
+				   "%s: %s=%s: master accepted, continue "
+				   "to the normal passdbs",
+				   label, rule, result_action_name(action));
+		master_switch_to_login_user(request, true);
+		return;
+	}
+	auth_request_trace(request, "%s: %s=%s: continue, %s", label, rule,
+			   result_action_name(action), verdict);
+next:
 	request->passdb_idx++;
 	passdb_verify_next(request);
+}
+
+static void passdb_lookup_only_callback(struct auth_request *request,
+					enum passdb_result result,
+					const char *password ATTR_UNUSED)
+{
+	if (!request->aborted)
+		passdb_handle_result(request, result);
 }
 
 static void passdb_verify_next(struct auth_request *request)
 {
 	struct passdb_module *passdb;
+	const char *why;
 
 	if (request->aborted)
 		return;
-	while (request->passdb_idx < request->auth->passdbs.count &&
-	       !passdb_allows_mech(current_passdb(request), request))
+	while (request->passdb_idx < request->auth->passdbs.count) {
+		passdb = current_passdb(request);
+		why = db_skip_reason(request, passdb->set);
+		if (why == NULL)
+			break;
+		if (why[0] != '\0') {
+			auth_request_trace(
+			    request, "%s: skipped: %s",
+			    db_label(request, passdb->set, request->passdb_idx),
+			    why);
+		}
 		request->passdb_idx++;
+	}
 	if (request->passdb_idx >= request->auth->passdbs.count) {
 		passdb_chain_finish(request);
 		return;
@@ -781,13 +1191,34 @@ static void passdb_verify_next(struct auth_request *request)
 	passdb = current_passdb(request);
 	if (request->invalid_user) {
 		/* Same work and answer as an unknown user. */
-		if (passdb->dummy_hash != NULL) {
+		if (passdb->dummy_hash != NULL &&
+		    !request->passdb_lookup_only) {
 			request->passdb_idx = request->auth->passdbs.count - 1;
 			passdb_start_verify(request, passdb, passdb->dummy_hash,
 					    true);
 		} else {
 			passdb_chain_finish(request);
 		}
+		return;
+	}
+	request->passdb_password = NULL;
+	request->db_context = passdb_snapshot(request);
+	if (passdb->set->deny || request->passdb_lookup_only ||
+	    request->skip_password_check) {
+		if (passdb->iface->lookup == NULL) {
+			auth_request_trace(
+			    request,
+			    "%s: skipped: the driver cannot look users up "
+			    "without a password",
+			    db_label(request, passdb->set,
+				     request->passdb_idx));
+			request->db_context = NULL;
+			request->passdb_idx++;
+			passdb_verify_next(request);
+			return;
+		}
+		auth_cache_passdb_lookup(request, passdb,
+					 passdb_lookup_only_callback);
 		return;
 	}
 	if (passdb->iface->verify_plain != NULL) {
@@ -799,6 +1230,36 @@ static void passdb_verify_next(struct auth_request *request)
 	}
 }
 
+static void passdb_chain_start(struct auth_request *request)
+{
+	request->passdb_idx = 0;
+	request->passdb_success = false;
+	request->passdb_internal_failure = false;
+	request->passdb_failed = false;
+	request->skip_password_check = false;
+	request->master_phase = request->requested_login_user != NULL;
+	if (request->master_phase) {
+		bool any = false;
+
+		for (unsigned int i = 0; i < request->auth->passdbs.count; i++)
+			any =
+			    any || request->auth->passdbs.items[i]->set->master;
+		if (!any) {
+			auth_request_trace(request,
+					   "master user login, but no master "
+					   "passdbs are configured");
+			if (auth_verbose_enabled(request->auth, NULL))
+				auth_request_log_info(
+				    request, "passdb",
+				    "Master user login attempted without "
+				    "master passdbs");
+			passdb_fail(request);
+			return;
+		}
+	}
+	passdb_verify_next(request);
+}
+
 void auth_request_verify_plain(struct auth_request *request,
 			       const char *password)
 {
@@ -807,16 +1268,14 @@ void auth_request_verify_plain(struct auth_request *request,
 	if (request->password != NULL)
 		safe_memset0(request->password, strlen(request->password));
 	request->password = p_strdup(request->pool, password);
-	request->passdb_idx = 0;
-	request->passdb_success = false;
-	request->passdb_internal_failure = false;
+	request->passdb_lookup_only = false;
 	if (request->auth->passdbs.count == 0) {
 		auth_request_log_error(request, "auth",
 				       "No passdbs configured");
 		auth_request_internal_failure(request);
 		return;
 	}
-	passdb_verify_next(request);
+	passdb_chain_start(request);
 }
 
 /* --- passdb chain: credentials and lookups --- */
@@ -960,75 +1419,17 @@ void auth_request_lookup_credentials(struct auth_request *request,
 	passdb_credentials_next(request);
 }
 
-static void lookup_passdb_credentials_cb(struct auth_request *request,
-					 enum passdb_result result,
-					 const char *password)
-{
-	auth_request_lookup_callback_t *cb = request->lookup_callback;
-
-	if (request->aborted)
-		return;
-	switch (result) {
-	case PASSDB_RESULT_OK:
-		request->passdb_success = true;
-		cb(request, AUTH_LOOKUP_OK);
-		break;
-	case PASSDB_RESULT_INTERNAL_FAILURE:
-		cb(request, AUTH_LOOKUP_INTERNAL_FAIL);
-		break;
-	default:
-		cb(request, AUTH_LOOKUP_NOTFOUND);
-		break;
-	}
-}
-
-static void lookup_passdb_callback(struct auth_request *request,
-				   enum passdb_result result,
-				   const char *password)
-{
-	struct passdb_module *passdb;
-
-	if (request->aborted)
-		return;
-	if (result == PASSDB_RESULT_OK) {
-		passdb = current_passdb(request);
-		apply_db_fields(request, passdb->set, false);
-		lookup_passdb_credentials_cb(request, result, NULL);
-		return;
-	}
-	if (result == PASSDB_RESULT_INTERNAL_FAILURE)
-		request->passdb_internal_failure = true;
-	request->passdb_idx++;
-	while (request->passdb_idx < request->auth->passdbs.count &&
-	       (current_passdb(request)->set->deny ||
-		current_passdb(request)->iface->lookup == NULL))
-		request->passdb_idx++;
-	if (request->passdb_idx >= request->auth->passdbs.count) {
-		lookup_passdb_credentials_cb(
-		    request,
-		    request->passdb_internal_failure
-			? PASSDB_RESULT_INTERNAL_FAILURE
-			: PASSDB_RESULT_USER_UNKNOWN,
-		    NULL);
-		return;
-	}
-	passdb = current_passdb(request);
-	auth_cache_passdb_lookup(request, passdb, lookup_passdb_callback);
-}
-
 void auth_request_lookup_passdb(struct auth_request *request,
 				auth_request_lookup_callback_t *cb)
 {
 	request->lookup_callback = cb;
-	request->passdb_idx = 0;
+	request->passdb_lookup_only = true;
+	request->requested_login_user = NULL;
 	if (request->invalid_user) {
 		cb(request, AUTH_LOOKUP_NOTFOUND);
 		return;
 	}
-	/* Start from a "previous passdb failed" state and let the callback
-	 * walk the list. */
-	request->passdb_idx = (unsigned int)-1;
-	lookup_passdb_callback(request, PASSDB_RESULT_USER_UNKNOWN, NULL);
+	passdb_chain_start(request);
 }
 
 /* --- userdb chain --- */
@@ -1039,6 +1440,19 @@ static void userdb_chain_finish(struct auth_request *request)
 {
 	auth_request_lookup_callback_t *cb = request->lookup_callback;
 
+	request->userdb_done = true;
+	if (request->userdb_found && request->master_user != NULL)
+		fields_set(request->pool, &request->userdb_fields,
+			   "master_user", request->master_user);
+	if (request->userdb_found)
+		auth_request_trace(
+		    request, "userdb result: found, user %s; fields: %s",
+		    request->user,
+		    trace_fields(request, &request->userdb_fields));
+	else if (request->userdb_internal_failure)
+		auth_request_trace(request, "userdb result: internal failure");
+	else
+		auth_request_trace(request, "userdb result: user not found");
 	if (cb == NULL) {
 		/* part of an authentication */
 		userdb_chain_done_for_auth(request);
@@ -1056,25 +1470,75 @@ static void userdb_callback(struct auth_request *request,
 			    enum userdb_result result)
 {
 	struct userdb_module *userdb;
+	const struct auth_db_settings *set;
+	enum db_result_action action;
+	const char *label, *rule;
+	bool stop;
 
 	if (request->aborted)
 		return;
 	userdb = request->auth->userdbs.items[request->userdb_idx];
+	set = userdb->set;
+	label = db_label(request, set, request->userdb_idx);
 	switch (result) {
 	case USERDB_RESULT_OK:
-		apply_db_fields(request, userdb->set, true);
-		request->userdb_found = true;
-		userdb_chain_finish(request);
-		return;
+		apply_db_fields(request, set, true);
+		auth_request_trace(
+		    request, "%s: user found; fields: %s", label,
+		    trace_fields(request, &request->userdb_fields));
+		action = set->result_success;
+		rule = "result_success";
+		break;
 	case USERDB_RESULT_USER_UNKNOWN:
-		if (auth_verbose_enabled(request->auth, userdb->set)) {
+		if (auth_verbose_enabled(request->auth, set)) {
 			auth_request_log_info(request, userdb->iface->name,
 					      "unknown user");
 		}
+		auth_request_trace(request, "%s: user unknown", label);
+		action = set->result_failure;
+		rule = "result_failure";
 		break;
 	case USERDB_RESULT_INTERNAL_FAILURE:
+	default:
 		request->userdb_internal_failure = true;
+		auth_request_trace(request, "%s: internal failure", label);
+		action = set->result_internalfail;
+		rule = "result_internalfail";
 		break;
+	}
+	switch (action) {
+	case DB_RESULT_RETURN_OK:
+		stop = true;
+		if (result == USERDB_RESULT_OK)
+			request->userdb_found = true;
+		break;
+	case DB_RESULT_RETURN_FAIL:
+		stop = true;
+		request->userdb_found = false;
+		break;
+	case DB_RESULT_RETURN:
+		stop = true;
+		break;
+	case DB_RESULT_CONTINUE_OK:
+		stop = false;
+		if (result == USERDB_RESULT_OK)
+			request->userdb_found = true;
+		break;
+	case DB_RESULT_CONTINUE_FAIL:
+		stop = false;
+		request->userdb_found = false;
+		break;
+	case DB_RESULT_CONTINUE:
+	default:
+		stop = false;
+		break;
+	}
+	auth_request_trace(request, "%s: %s=%s: %s", label, rule,
+			   result_action_name(action),
+			   stop ? "stop" : "continue");
+	if (stop) {
+		userdb_chain_finish(request);
+		return;
 	}
 	request->userdb_idx++;
 	userdb_chain_next(request);
@@ -1083,9 +1547,20 @@ static void userdb_callback(struct auth_request *request,
 static void userdb_chain_next(struct auth_request *request)
 {
 	struct userdb_module *userdb;
+	const char *why;
 
 	if (request->aborted)
 		return;
+	while (request->userdb_idx < request->auth->userdbs.count) {
+		userdb = request->auth->userdbs.items[request->userdb_idx];
+		why = db_skip_reason(request, userdb->set);
+		if (why == NULL)
+			break;
+		auth_request_trace(
+		    request, "%s: skipped: %s",
+		    db_label(request, userdb->set, request->userdb_idx), why);
+		request->userdb_idx++;
+	}
 	if (request->userdb_idx >= request->auth->userdbs.count) {
 		userdb_chain_finish(request);
 		return;
@@ -1107,6 +1582,8 @@ void auth_request_lookup_userdb(struct auth_request *request,
 {
 	request->lookup_callback = cb;
 	if (request->invalid_user) {
+		auth_request_trace(request, "userdb result: user not found "
+					    "(invalid user name)");
 		cb(request, AUTH_LOOKUP_NOTFOUND);
 		return;
 	}

@@ -94,11 +94,17 @@ struct auth_request {
 	const char *original_username;
 	const char *user;
 	bool invalid_user; /* failed the username checks */
+	/* Master user login ("login*master", or a SASL authzid set by the
+	 * mechanism before verifying): the user to log in as. While the
+	 * master passdbs run, user is the master; after they accept it,
+	 * user becomes this and master_user keeps the master's name. */
+	const char *requested_login_user;
+	const char *master_user;
 
 	const struct mech_module *mech;
 	unsigned int mech_state;
 	void *mech_context;
-	void *db_context; /* the current driver's, for async steps */
+	void *db_context;    /* the current driver's, for async steps */
 	void *cache_context; /* auth-cache.c's, for a cached lookup */
 
 	/* Chain state. */
@@ -107,7 +113,17 @@ struct auth_request {
 	bool passdb_success; /* a passdb accepted the user */
 	bool passdb_internal_failure;
 	bool userdb_found, userdb_internal_failure;
-	bool want_userdb; /* run the userdb chain after success */
+	bool want_userdb;	  /* run the userdb chain after success */
+	bool master_phase;	  /* walking the master passdbs */
+	bool skip_password_check; /* an earlier passdb verified it */
+	bool passdb_lookup_only;  /* PASS lookup / explain without password */
+	bool passdb_failed; /* deny or allow_nets: fail whatever follows */
+	bool userdb_done;   /* the userdb chain ran for this request */
+	const char *passdb_password; /* "password" field from the passdb */
+	const char *fail_reason;     /* sent with FAIL (nologin reason) */
+	/* Explain trace: one line per decision, kept only when enabled. */
+	bool trace_enabled;
+	ARRAY(const char *) trace;
 	bool finished, aborted;
 	char *password; /* plaintext from the mechanism, wiped */
 	auth_request_credentials_callback_t *credentials_callback;
@@ -145,8 +161,10 @@ bool auth_request_import(struct auth_request *request, const char *key,
 			 const char *value);
 
 /* Checks and sets the user name: refuses NUL bytes, invalid UTF-8, more
- * than 255 bytes and characters outside auth_username_chars; applies
- * auth_default_realm and auth_username_format. Returns true when valid;
+ * than 255 bytes and characters outside auth_username_chars; splits a
+ * "login*master" name (auth_master_user_separator, SASL requests and
+ * explain only); applies auth_username_translation, auth_default_realm
+ * and auth_username_format (to both names). Returns true when valid;
  * an invalid name still sets request->user (so that the request goes on
  * as an unknown user) and request->invalid_user. */
 bool auth_request_set_username(struct auth_request *request,
@@ -204,6 +222,13 @@ const char *auth_fields_find(const auth_fields_t *fields, const char *key);
  * with *error_r. */
 const char *auth_request_var_expand(struct auth_request *request,
 				    const char *tmpl, const char **error_r);
+
+/* Records one line of the explain trace when request->trace_enabled
+ * (never give it a password). */
+void auth_request_trace(struct auth_request *request, const char *fmt, ...)
+    ATTR_FORMAT(2, 3);
+/* Turns the trace on for this request (before the chains run). */
+void auth_request_enable_trace(struct auth_request *request);
 
 /* Log prefix "driver(user,rip)" or "driver(user)". */
 const char *auth_request_log_prefix(struct auth_request *request,

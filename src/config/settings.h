@@ -53,7 +53,15 @@ enum db_result_action {
 	DB_RESULT_CONTINUE_FAIL,
 	DB_RESULT_CONTINUE,
 };
-enum db_skip { DB_SKIP_NEVER, DB_SKIP_AUTHENTICATED, DB_SKIP_UNAUTHENTICATED };
+/* passdbs: never/authenticated/unauthenticated; userdbs: never/found/
+ * notfound. */
+enum db_skip {
+	DB_SKIP_NEVER,
+	DB_SKIP_AUTHENTICATED,
+	DB_SKIP_UNAUTHENTICATED,
+	DB_SKIP_FOUND,
+	DB_SKIP_NOTFOUND,
+};
 
 struct auth_db_settings {
 	const char *name;   /* section name (2.4) or driver */
@@ -121,9 +129,14 @@ struct loft_settings {
 
 	bool disable_plaintext_auth; /* 2.4: !auth_allow_cleartext */
 	const char *auth_mechanisms; /* "plain login" */
+	const char *auth_anonymous_username;
+	bool auth_ssl_username_from_cert;
 	const char *auth_username_format;
 	const char *auth_username_chars;
 	const char *auth_default_realm;
+	const char *auth_realms;	       /* space separated */
+	const char *auth_username_translation; /* "fromtofromto..." */
+	const char *auth_master_user_separator;
 	unsigned int auth_failure_delay_msecs;
 	unsigned int auth_cache_size; /* bytes, 0 = no cache */
 	unsigned int auth_cache_ttl_secs;
