@@ -10,8 +10,10 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: loftadm [-c CONFIG] COMMAND [ARGS]\n"
 			"  pw [-s SCHEME] [-p PASSWORD] [-r ROUNDS]\n"
-			"  auth test USER [PASSWORD]\n"
-			"  user USER\n");
+			"  auth test USER [PASSWORD] [-x key=value]...\n"
+			"  auth lookup USER [-x key=value]...\n"
+			"  auth cache flush [USER...]\n"
+			"  user USER [-x key=value]...\n");
 }
 
 int main(int argc, char *argv[])
@@ -36,9 +38,8 @@ int main(int argc, char *argv[])
 	}
 	if (strcmp(argv[i], "pw") == 0)
 		return admin_cmd_pw(&ctx, argc - i, argv + i);
-	if (strcmp(argv[i], "auth") == 0 && i + 1 < argc &&
-	    strcmp(argv[i + 1], "test") == 0)
-		return admin_cmd_auth_test(&ctx, argc - i - 1, argv + i + 1);
+	if (strcmp(argv[i], "auth") == 0)
+		return admin_cmd_auth(&ctx, argc - i, argv + i);
 	if (strcmp(argv[i], "user") == 0)
 		return admin_cmd_user(&ctx, argc - i, argv + i);
 	usage();

@@ -17,7 +17,8 @@ struct admin_context {
 };
 
 int admin_cmd_pw(struct admin_context *ctx, int argc, char **argv);
-int admin_cmd_auth_test(struct admin_context *ctx, int argc, char **argv);
+/* auth test / auth lookup / auth cache flush; argv[0] = "auth" */
+int admin_cmd_auth(struct admin_context *ctx, int argc, char **argv);
 int admin_cmd_user(struct admin_context *ctx, int argc, char **argv);
 
 /* Reads a password without echo from the terminal (prompt on stderr), or

@@ -3,7 +3,15 @@
  * replies of its requests (CONT/OK/FAIL, with the failure delay).
  * Protocol errors by the client (bad handshake, malformed AUTH, duplicate
  * ids, overlong lines) drop the connection with an error log, as a login
- * process that sends them is broken or compromised. */
+ * process that sends them is broken or compromised.
+ *
+ * Two timers guard each request: the penalty delay (auth-penalty.h) holds
+ * back the start of an authentication from an IP that failed recently
+ * (unless the login sent no-penalty or the IP is in
+ * login_trusted_networks), and the request timeout answers a request the
+ * chain has not finished within AUTH_CLIENT_REQUEST_TIMEOUT_SECS with a
+ * temporary failure, so that a stuck lookup never leaves a login waiting
+ * forever. */
 #include "lib.h"
 #include "pool.h"
 #include "str.h"
@@ -14,12 +22,14 @@
 #include "iostream.h"
 #include "net.h"
 #include "password-scheme.h"
+#include "auth-penalty.h"
 #include "mech.h"
 #include "auth.h"
 #include "auth-request.h"
 #include "auth-client-connection.h"
 
 #define AUTH_CLIENT_MAX_ARGS 64
+#define AUTH_CLIENT_REQUEST_TIMEOUT_SECS AUTH_REQUEST_TIMEOUT_SECS
 #define AUTH_INTERNAL_FAILURE_MSG                                              \
 	"Internal error occurred. Refer to server log for more information."
 
@@ -43,8 +53,21 @@ struct auth_client_connection {
 	ARRAY(struct auth_request *) requests;
 };
 
+/* The connection's view of one of its requests (request->context). */
+struct client_request {
+	struct auth_client_connection *conn;
+	struct auth_request *request;
+	struct timeout *to_start;     /* penalty delay before the start */
+	struct timeout *to_timeout;   /* request timeout */
+	const unsigned char *initial; /* initial response (request pool) */
+	size_t initial_size;
+	bool has_initial;
+	uint64_t created_msecs;
+};
+
 static struct auth_client_connection *connections = NULL;
 static unsigned int next_connect_uid = 1;
+static struct auth_penalty *penalty = NULL;
 
 static void conn_destroy_timeout(void *context);
 
@@ -147,9 +170,15 @@ static void conn_remove_request(struct auth_client_connection *conn,
 {
 	for (unsigned int i = 0; i < conn->requests.count; i++) {
 		if (conn->requests.items[i] == request) {
+			struct client_request *creq = request->context;
+
 			array_delete(&conn->requests, i, 1);
 			if (request->to_delay != NULL)
 				timeout_remove(&request->to_delay);
+			if (creq->to_start != NULL)
+				timeout_remove(&creq->to_start);
+			if (creq->to_timeout != NULL)
+				timeout_remove(&creq->to_timeout);
 			auth_request_unref(&request);
 			return;
 		}
@@ -181,13 +210,19 @@ static void conn_send_fail_line(struct auth_client_connection *conn,
 		str_append(line, "\tuser=");
 		str_append_tabescaped(line, user);
 	}
+	if (request->fail_reason != NULL) {
+		/* nologin's reason, shown to the client */
+		str_append(line, "\treason=");
+		str_append_tabescaped(line, request->fail_reason);
+	}
 	conn_send(conn, line);
 }
 
 static void request_delayed_fail(void *context)
 {
 	struct auth_request *request = context;
-	struct auth_client_connection *conn = request->context;
+	struct client_request *creq = request->context;
+	struct auth_client_connection *conn = creq->conn;
 
 	/* timeout_add_once() already cleared request->to_delay */
 	conn_send_fail_line(conn, request);
@@ -218,11 +253,52 @@ static void conn_reply_success(struct auth_client_connection *conn,
 	conn_remove_request(conn, request);
 }
 
+/* Whether the penalty applies to the request's remote IP. */
+static bool request_has_penalty(struct auth_request *request)
+{
+	const char *nets = request->auth->set->login_trusted_networks;
+	struct ip_addr ip, net_ip;
+	unsigned int bits;
+	bool trusted = false;
+
+	if (request->no_penalty || request->remote_ip == NULL ||
+	    request->remote_ip[0] == '\0')
+		return false;
+	if (nets == NULL || nets[0] == '\0' ||
+	    net_addr2ip(request->remote_ip, &ip) < 0)
+		return true;
+	pool_t pool = pool_create("trusted nets", 256);
+	char **list = p_strsplit_spaces(pool, nets, " ,");
+	for (unsigned int i = 0; list[i] != NULL && !trusted; i++) {
+		if (net_parse_range(list[i], &net_ip, &bits) == 0 &&
+		    net_is_in_network(&ip, &net_ip, bits))
+			trusted = true;
+	}
+	pool_unref(&pool);
+	return !trusted;
+}
+
+static void request_update_penalty(struct auth_request *request, bool success)
+{
+	if (penalty == NULL || !request_has_penalty(request))
+		return;
+	if (!success &&
+	    auth_fields_find(&request->extra_fields, "nodelay") != NULL)
+		return;
+	auth_penalty_update(
+	    penalty, request->remote_ip, success,
+	    success ? 0
+		    : auth_penalty_checksum(request->original_username,
+					    request->password),
+	    time_now_msecs());
+}
+
 static void auth_client_request_reply(struct auth_request *request,
 				      enum auth_reply_type type,
 				      const unsigned char *data, size_t size)
 {
-	struct auth_client_connection *conn = request->context;
+	struct client_request *creq = request->context;
+	struct auth_client_connection *conn = creq->conn;
 	unsigned int delay = conn->auth->set->auth_failure_delay_msecs;
 	string_t *line;
 
@@ -239,9 +315,13 @@ static void auth_client_request_reply(struct auth_request *request,
 			i_debug("client %u: %s authenticated",
 				conn->connect_uid, request->user);
 		}
+		request_update_penalty(request, true);
 		conn_reply_success(conn, request);
 		break;
 	case AUTH_REPLY_FAIL:
+		request_update_penalty(request, false);
+		if (creq->to_timeout != NULL)
+			timeout_remove(&creq->to_timeout);
 		if (delay == 0 || current_ioloop == NULL ||
 		    auth_fields_find(&request->extra_fields, "nodelay") !=
 			NULL) {
@@ -283,12 +363,48 @@ static void conn_fail_now(struct auth_client_connection *conn, unsigned int id,
 	conn_send(conn, line);
 }
 
+/* Hands the request to its mechanism (after the penalty delay). */
+static void request_start(void *context)
+{
+	struct client_request *creq = context;
+	struct auth_request *request = creq->request;
+
+	auth_request_ref(request);
+	request->mech->auth_initial(request, creq->initial, creq->initial_size,
+				    creq->has_initial);
+	auth_request_unref(&request);
+}
+
+static void request_timeout(void *context)
+{
+	struct client_request *creq = context;
+	struct auth_request *request = creq->request;
+	struct auth_client_connection *conn = creq->conn;
+
+	if (request->finished)
+		return;
+	i_error(
+	    "%s: Request %u.%u timed out after %u secs",
+	    auth_request_log_prefix(request, "auth"), conn->connect_uid,
+	    request->id,
+	    (unsigned int)((time_now_msecs() - creq->created_msecs) / 1000));
+	/* Late results of its lookups are dropped from now on. */
+	auth_request_abort(request);
+	string_t *line = str_new(conn->line_pool, 128);
+	str_printfa(line, "FAIL\t%u\treason=%s\ttemp", request->id,
+		    AUTH_INTERNAL_FAILURE_MSG);
+	conn_send(conn, line);
+	conn_remove_request(conn, request);
+}
+
 static int conn_cmd_auth(struct auth_client_connection *conn, char *const *args,
 			 unsigned int argc)
 {
 	const struct mech_module *mech;
 	struct auth_request *request;
+	struct client_request *creq;
 	string_t *initial = NULL;
+	unsigned int penalty_msecs = 0;
 	unsigned int id;
 	const char *resp = NULL;
 
@@ -317,7 +433,12 @@ static int conn_cmd_auth(struct auth_client_connection *conn, char *const *args,
 	}
 
 	request =
-	    auth_request_new(conn->auth, mech, auth_client_request_reply, conn);
+	    auth_request_new(conn->auth, mech, auth_client_request_reply, NULL);
+	creq = p_new(request->pool, struct client_request, 1);
+	creq->conn = conn;
+	creq->request = request;
+	creq->created_msecs = time_now_msecs();
+	request->context = creq;
 	request->id = id;
 	request->want_userdb = true;
 	for (unsigned int i = 2; i < argc; i++) {
@@ -361,13 +482,33 @@ static int conn_cmd_auth(struct auth_client_connection *conn, char *const *args,
 		}
 	}
 
+	creq->has_initial = initial != NULL;
+	creq->initial =
+	    initial == NULL ? (const unsigned char *)"" : str_data(initial);
+	creq->initial_size = initial == NULL ? 0 : str_len(initial);
 	array_push(&conn->requests, request);
-	auth_request_ref(request);
-	mech->auth_initial(
-	    request,
-	    initial == NULL ? (const unsigned char *)"" : str_data(initial),
-	    initial == NULL ? 0 : str_len(initial), initial != NULL);
-	auth_request_unref(&request);
+	if (current_ioloop != NULL) {
+		creq->to_timeout =
+		    timeout_add_once(AUTH_CLIENT_REQUEST_TIMEOUT_SECS * 1000,
+				     request_timeout, creq, &creq->to_timeout);
+		if (penalty == NULL)
+			penalty = auth_penalty_new();
+		if (request_has_penalty(request)) {
+			penalty_msecs = auth_penalty_delay_msecs(
+			    penalty, request->remote_ip, time_now_msecs());
+		}
+	}
+	if (penalty_msecs > 0) {
+		if (conn->auth->set->auth_debug) {
+			i_debug("%s: Waiting %u ms for the failure penalty",
+				auth_request_log_prefix(request, "auth"),
+				penalty_msecs);
+		}
+		creq->to_start = timeout_add_once(penalty_msecs, request_start,
+						  creq, &creq->to_start);
+		return 0;
+	}
+	request_start(creq);
 	return 0;
 }
 
@@ -391,6 +532,11 @@ static int conn_cmd_cont(struct auth_client_connection *conn, char *const *args,
 		return 0;
 	}
 	request = conn->requests.items[idx];
+	if (((struct client_request *)request->context)->to_start != NULL) {
+		/* not started yet: there was no challenge to answer */
+		auth_request_fail(request, "CONT before the first challenge");
+		return 0;
+	}
 	if (request->finished) {
 		/* waiting for its failure delay */
 		return 0;
@@ -614,8 +760,14 @@ void auth_client_connection_destroy(struct auth_client_connection **_conn)
 	for (unsigned int i = 0; i < conn->requests.count; i++) {
 		struct auth_request *request = conn->requests.items[i];
 
+		struct client_request *creq = request->context;
+
 		if (request->to_delay != NULL)
 			timeout_remove(&request->to_delay);
+		if (creq->to_start != NULL)
+			timeout_remove(&creq->to_start);
+		if (creq->to_timeout != NULL)
+			timeout_remove(&creq->to_timeout);
 		auth_request_abort(request);
 		auth_request_unref(&request);
 	}
@@ -637,4 +789,5 @@ void auth_client_connections_destroy_all(void)
 		struct auth_client_connection *conn = connections;
 		auth_client_connection_destroy(&conn);
 	}
+	auth_penalty_free(&penalty);
 }

@@ -1,7 +1,10 @@
 /* auth-master-connection.c - one auth-master / auth-userdb connection:
  * REQUEST (turning a login's successful AUTH into its user), USER and
- * PASS lookups through the chains, and LIST. The peer is a trusted Loft
- * process, but its input is still parsed with the same bounds. */
+ * PASS lookups through the chains, LIST, and CACHE-FLUSH (auth-master
+ * only: "CACHE-FLUSH\t<id>[\t<user>...]" empties the auth cache or
+ * drops the users' entries, answering "OK\t<id>\t<count>", as Dovecot's
+ * doveadm auth cache flush does). The peer is a trusted Loft process, but
+ * its input is still parsed with the same bounds. */
 #include "lib.h"
 #include "pool.h"
 #include "str.h"
@@ -11,7 +14,9 @@
 #include "iostream.h"
 #include "auth.h"
 #include "auth-request.h"
+#include "auth-cache.h"
 #include "auth-master-connection.h"
+#include "mech.h"
 
 #define AUTH_MASTER_MAX_ARGS 64
 
@@ -222,6 +227,154 @@ static int master_cmd_lookup(struct auth_master_connection *conn,
 	return 0;
 }
 
+/* EXPLAIN: runs the chains with a trace and sends it, line by line. */
+static void master_explain_finish(struct auth_request *request,
+				  const char *result)
+{
+	struct auth_master_connection *conn = request->context;
+	string_t *line;
+
+	if (request->aborted)
+		return;
+	request->aborted = true; /* no further callbacks */
+	for (unsigned int i = 0;
+	     array_is_created(&request->trace) && i < request->trace.count;
+	     i++) {
+		line = str_new(conn->line_pool, 256);
+		str_printfa(line, "EXPLAIN\t%u\t", request->id);
+		str_append_tabescaped(line, request->trace.items[i]);
+		master_send(conn, line);
+	}
+	line = str_new(conn->line_pool, 256);
+	str_printfa(line, "DONE\t%u\t%s", request->id, result);
+	if (request->user != NULL) {
+		str_append(line, "\tuser=");
+		str_append_tabescaped(line, request->user);
+	}
+	append_fields(line, &request->extra_fields, true);
+	master_send(conn, line);
+	master_remove_request(conn, request);
+}
+
+static void master_explain_reply(struct auth_request *request,
+				 enum auth_reply_type type,
+				 const unsigned char *data ATTR_UNUSED,
+				 size_t size ATTR_UNUSED)
+{
+	switch (type) {
+	case AUTH_REPLY_CONTINUE:
+		break;
+	case AUTH_REPLY_SUCCESS:
+		master_explain_finish(request, "OK");
+		break;
+	case AUTH_REPLY_FAIL:
+		master_explain_finish(request, "FAIL");
+		break;
+	case AUTH_REPLY_INTERNAL_FAIL:
+		master_explain_finish(request, "TEMPFAIL");
+		break;
+	}
+}
+
+static void master_explain_userdb(struct auth_request *request,
+				  enum auth_lookup_result result)
+{
+	master_explain_finish(
+	    request, result == AUTH_LOOKUP_INTERNAL_FAIL ? "TEMPFAIL" : "OK");
+}
+
+static void master_explain_passdb(struct auth_request *request,
+				  enum auth_lookup_result result)
+{
+	switch (result) {
+	case AUTH_LOOKUP_OK:
+		auth_request_lookup_userdb(request, master_explain_userdb);
+		break;
+	case AUTH_LOOKUP_NOTFOUND:
+		master_explain_finish(request, "FAIL");
+		break;
+	case AUTH_LOOKUP_INTERNAL_FAIL:
+		master_explain_finish(request, "TEMPFAIL");
+		break;
+	}
+}
+
+/* EXPLAIN <id> <user> [password=..] [mech=..] [service=..] [rip=..] ...
+ * With a password the request authenticates as a login would (mech
+ * default PLAIN); without, it is a lookup. The password is wiped from
+ * the line after use and never traced. */
+static int master_cmd_explain(struct auth_master_connection *conn,
+			      char *const *args, unsigned int argc)
+{
+	struct auth_request *request;
+	const struct mech_module *mech = NULL;
+	const char *error, *user, *mech_name = NULL;
+	char *password = NULL;
+	unsigned int id;
+
+	if (argc < 2 || str_to_uint(args[0], &id) < 0 || args[1][0] == '\0')
+		return master_error(conn, "BUG: Master sent broken EXPLAIN");
+	request =
+	    auth_request_new(conn->auth, NULL, master_explain_reply, conn);
+	request->id = id;
+	auth_request_enable_trace(request);
+	for (unsigned int i = 2; i < argc; i++) {
+		const char *eq = strchr(args[i], '=');
+		const char *key = eq == NULL ? args[i]
+					     : p_strndup(request->pool, args[i],
+							 eq - args[i]);
+		const char *value =
+		    eq == NULL ? NULL : str_tabunescape(request->pool, eq + 1);
+
+		if (strcmp(key, "password") == 0 && value != NULL) {
+			password = (char *)value;
+			safe_memset0(args[i], strlen(args[i]));
+		} else if (strcmp(key, "mech") == 0 && value != NULL) {
+			mech_name = value;
+		} else {
+			(void)auth_request_import(request, key, value);
+		}
+	}
+	if (request->service == NULL)
+		request->service = "loftadm";
+	if (mech_name != NULL) {
+		mech = auth_find_mech(conn->auth, mech_name);
+		if (mech == NULL)
+			mech = mech_module_find(mech_name);
+		if (mech == NULL) {
+			auth_request_trace(request, "unknown mechanism %s",
+					   mech_name);
+		}
+	} else if (password != NULL) {
+		mech = mech_module_find("plain");
+	}
+	request->mech = mech;
+	request->want_userdb = true;
+	auth_request_trace(request,
+			   "explaining %s for service %s, mechanism %s, "
+			   "remote IP %s",
+			   password != NULL ? "a login" : "a lookup",
+			   request->service, mech != NULL ? mech->name : "none",
+			   request->remote_ip != NULL ? request->remote_ip
+						      : "(local)");
+	user = str_tabunescape(request->pool, args[1]);
+	array_push(&conn->requests, request);
+	auth_request_ref(request);
+	(void)auth_request_set_username(request, (const unsigned char *)user,
+					strlen(user), &error);
+	if (password != NULL && mech_name != NULL && mech == NULL) {
+		master_explain_finish(request, "FAIL");
+	} else if (password != NULL) {
+		auth_request_verify_plain(request, password);
+	} else {
+		auth_request_lookup_passdb(request, master_explain_passdb);
+	}
+	if (password != NULL)
+		safe_memset0(password, strlen(password));
+	auth_request_unref(&request);
+	return 0;
+}
+
 struct master_list_ctx {
 	struct auth_master_connection *conn;
 	unsigned int id;
@@ -265,6 +418,35 @@ static int master_cmd_list(struct auth_master_connection *conn,
 	str_printfa(line, "DONE\t%u", ctx.id);
 	if (ctx.failed || !any)
 		str_append(line, "\tfail");
+	master_send(conn, line);
+	return 0;
+}
+
+/* CACHE-FLUSH */
+static int master_cmd_cache_flush(struct auth_master_connection *conn,
+				  char *const *args, unsigned int argc)
+{
+	string_t *line = str_new(conn->line_pool, 64);
+	unsigned int id, count = 0;
+
+	if (argc < 1 || str_to_uint(args[0], &id) < 0)
+		return master_error(conn,
+				    "BUG: Master sent broken CACHE-FLUSH");
+	if (conn->auth->cache == NULL) {
+		/* no cache: nothing to flush */
+	} else if (argc == 1) {
+		count = auth_cache_flush(conn->auth->cache, NULL);
+		i_info("auth cache flushed: %u entries", count);
+	} else {
+		for (unsigned int i = 1; i < argc; i++) {
+			const char *user =
+			    str_tabunescape(conn->line_pool, args[i]);
+			count += auth_cache_flush(conn->auth->cache, user);
+		}
+		i_info("auth cache flushed for %u users: %u entries", argc - 1,
+		       count);
+	}
+	str_printfa(line, "OK\t%u\t%u", id, count);
 	master_send(conn, line);
 	return 0;
 }
@@ -317,6 +499,10 @@ static int master_handle_line(struct auth_master_connection *conn, char *line)
 			return master_cmd_request(conn, args, argc);
 		if (strcmp(cmd, "PASS") == 0)
 			return master_cmd_lookup(conn, args, argc, true);
+		if (strcmp(cmd, "EXPLAIN") == 0)
+			return master_cmd_explain(conn, args, argc);
+		if (strcmp(cmd, "CACHE-FLUSH") == 0)
+			return master_cmd_cache_flush(conn, args, argc);
 	}
 	return master_error(conn, "BUG: Master sent unknown command");
 }
