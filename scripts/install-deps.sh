@@ -9,6 +9,7 @@ libssl-dev libcrypt-dev libargon2-dev libcmocka-dev zlib1g-dev
 libpam0g-dev libunistring-dev
 openssl python3 python3-pytest curl fetchmail procps iproute2
 dovecot-core dovecot-pop3d dovecot-imapd
+postfix swaks
 "
 
 missing=""
@@ -35,6 +36,9 @@ if [ ! -e "$policy" ]; then
 	created_policy=1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Postfix is a test peer only: no system mail configuration.
+echo "postfix postfix/main_mailer_type select No configuration" |
+	debconf-set-selections
 apt-get update -q
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing
