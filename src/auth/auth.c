@@ -29,12 +29,16 @@ struct auth_success {
 static const struct passdb_module_interface *const passdb_interfaces[] = {
     &passdb_passwd_file,
     &passdb_static,
+    &passdb_passwd,
+    &passdb_shadow,
+    &passdb_pam,
 };
 
 static const struct userdb_module_interface *const userdb_interfaces[] = {
     &userdb_passwd_file,
     &userdb_static,
     &userdb_prefetch,
+    &userdb_passwd,
 };
 
 const struct passdb_module_interface *passdb_interface_find(const char *driver)

@@ -51,6 +51,9 @@ struct passdb_module {
 
 extern const struct passdb_module_interface passdb_passwd_file;
 extern const struct passdb_module_interface passdb_static;
+extern const struct passdb_module_interface passdb_passwd;
+extern const struct passdb_module_interface passdb_shadow;
+extern const struct passdb_module_interface passdb_pam;
 
 const struct passdb_module_interface *passdb_interface_find(const char *driver);
 

@@ -37,6 +37,7 @@ struct userdb_module {
 extern const struct userdb_module_interface userdb_passwd_file;
 extern const struct userdb_module_interface userdb_static;
 extern const struct userdb_module_interface userdb_prefetch;
+extern const struct userdb_module_interface userdb_passwd;
 
 const struct userdb_module_interface *userdb_interface_find(const char *driver);
 
