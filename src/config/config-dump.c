@@ -19,6 +19,7 @@ struct dump_ctx {
 	struct config_loaded *cl;
 	bool all;
 	bool v24;
+	bool secrets; /* print secret values instead of "# hidden" */
 	string_t *dest;
 };
 
@@ -147,7 +148,8 @@ static const char *setting_text(struct dump_ctx *ctx,
 	if (ctx->v24 && (def->flags & SET_FLAG_INVERT_V24) != 0 &&
 	    def->name24 != NULL)
 		value = strcmp(canon, "yes") == 0 ? "no" : "yes";
-	if ((def->flags & SET_FLAG_SECRET) != 0 && value[0] != '\0')
+	if ((def->flags & SET_FLAG_SECRET) != 0 && value[0] != '\0' &&
+	    !ctx->secrets)
 		return p_strdup_printf(
 		    ctx->pool, "%s = # hidden%s", name,
 		    suffix[0] == '\0' ? "" : ", not used by loft yet");
@@ -737,14 +739,15 @@ static void dump_free_sections(struct dump_ctx *ctx)
 	}
 }
 
-void config_dump_loaded(struct config_loaded *cl, bool all, int as_v24,
-			string_t *dest)
+static void dump_loaded(struct config_loaded *cl, bool all, int as_v24,
+			bool secrets, string_t *dest)
 {
 	struct dump_ctx ctx = {
 	    .pool = cl->set.pool,
 	    .cl = cl,
 	    .all = all,
 	    .v24 = as_v24 != 0,
+	    .secrets = secrets,
 	    .dest = dest,
 	};
 
@@ -763,6 +766,12 @@ void config_dump_loaded(struct config_loaded *cl, bool all, int as_v24,
 	dump_services(&ctx);
 	dump_free_sections(&ctx);
 	dump_filters(&ctx);
+}
+
+void config_dump_loaded(struct config_loaded *cl, bool all, int as_v24,
+			string_t *dest)
+{
+	dump_loaded(cl, all, as_v24, false, dest);
 }
 
 int config_dump(const char *path, bool all_settings, int as_v24, string_t *dest,
@@ -800,6 +809,24 @@ int config_dump_buffer(const char *name, const void *data, size_t size,
 		return -1;
 	}
 	config_dump_loaded(cl, all_settings, as_v24, dest);
+	pool_unref(&pool);
+	return 0;
+}
+
+int config_dump_snapshot(const char *path, string_t *dest, const char **error_r)
+{
+	pool_t pool = pool_create("config snapshot", 16384);
+	struct config_tree *tree;
+	struct config_loaded *cl;
+	const char *error;
+
+	if (config_parse_file(pool, path, &tree, &error) < 0 ||
+	    config_load_tree(tree, NULL, &cl, &error) < 0) {
+		*error_r = config_error_copy(error);
+		pool_unref(&pool);
+		return -1;
+	}
+	dump_loaded(cl, false, cl->set.config_v24 ? 1 : 0, true, dest);
 	pool_unref(&pool);
 	return 0;
 }

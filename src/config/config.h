@@ -49,6 +49,16 @@ int config_dump_buffer(const char *name, const void *data, size_t size,
 		       bool all_settings, int as_v24, string_t *dest,
 		       const char **error_r);
 
+/* Prints the configuration at path as a self-contained file that
+ * config_load() reads back to the same settings: what differs from the
+ * defaults, in the file's own syntax generation, with !include and
+ * $references resolved and secret values printed (so the result must be
+ * kept private). The master gives such a snapshot to the processes it
+ * starts, so that an edited file takes effect only on reload. Returns 0,
+ * or -1 with *error_r as config_load(). */
+int config_dump_snapshot(const char *path, string_t *dest,
+			 const char **error_r);
+
 /* The default config path under the install prefix
  * (LOFT_SYSCONFDIR "/loft.conf"). */
 const char *config_default_path(void);
