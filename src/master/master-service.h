@@ -30,6 +30,14 @@ void master_services_init(const char *config_path, const char *self_dir);
  * sockets. Call after all children are gone. */
 void master_services_deinit(void);
 
+/* Makes snapshot_path (a private copy of the configuration, see
+ * config_dump_snapshot()) the file that the processes of the next
+ * generation load instead of the config_path given to init, so that a
+ * process started later does not read a file edited since. The next
+ * master_services_bind() or _reload() takes it over and unlinks it when
+ * that generation is gone (or fails); NULL unlinks a pending one. */
+void master_services_set_next_config(const char *snapshot_path);
+
 /* Sets the fd that children get as stdout/stderr; -1 = the master's own
  * fd 2. The module takes ownership and closes the previous one. */
 void master_services_set_child_log_fd(int fd);

@@ -12,12 +12,14 @@
 #include "pool.h"
 #include "loft-config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 
 #define MASTER_LOGIN_DIR "login"
 #define MASTER_EMPTY_DIR "empty"
+#define MASTER_CONFIG_SNAPSHOT_PREFIX "config-"
 
 static const char *master_config_path;
 static bool master_foreground;
@@ -26,6 +28,7 @@ static struct timeout *to_stop_kill;
 static bool master_stopping;
 static char *master_pidfile_path;
 static pool_t master_pool;
+static unsigned int master_config_serial;
 
 static bool protocol_is_implemented(const char *protocol)
 {
@@ -128,6 +131,90 @@ static void master_create_dirs(const struct loft_settings *set)
 			i_fatal_status(1, "chmod(%s) failed: %s", path,
 				       strerror(errno));
 	}
+}
+
+/* Removes the config snapshots a master that was killed left behind. */
+static void master_config_snapshots_remove(const char *base_dir)
+{
+	DIR *dir = opendir(base_dir);
+	struct dirent *d;
+	size_t prefix_len = strlen(MASTER_CONFIG_SNAPSHOT_PREFIX);
+
+	if (dir == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		if (strncmp(d->d_name, MASTER_CONFIG_SNAPSHOT_PREFIX,
+			    prefix_len) == 0)
+			(void)unlinkat(dirfd(dir), d->d_name, 0);
+	}
+	(void)closedir(dir);
+}
+
+static int write_private_file(const char *path, const string_t *text,
+			      const char **error_r)
+{
+	const char *tmp_path = p_strconcat(master_pool, path, ".tmp", NULL);
+	int fd;
+
+	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		*error_r = master_errorf("open(%s) failed: %s", tmp_path,
+					 strerror(errno));
+		return -1;
+	}
+	errno = 0;
+	if (fchmod(fd, 0600) < 0 ||
+	    write(fd, str_data(text), str_len(text)) !=
+		(ssize_t)str_len(text) ||
+	    close(fd) < 0) {
+		*error_r =
+		    master_errorf("write(%s) failed: %s", tmp_path,
+				  errno == 0 ? "short write" : strerror(errno));
+		(void)close(fd);
+		(void)unlink(tmp_path);
+		return -1;
+	}
+	if (rename(tmp_path, path) < 0) {
+		*error_r = master_errorf("rename(%s) failed: %s", tmp_path,
+					 strerror(errno));
+		(void)unlink(tmp_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes a private snapshot of the configuration (config_dump_snapshot())
+ * into base_dir, checks that it loads, and hands it to the next service
+ * generation, so that a process started later (a restart, a mail worker)
+ * does not read the file edited since. When that fails the processes read
+ * the file itself; the failure is logged. */
+static void master_config_snapshot(const char *base_dir)
+{
+	string_t *text = str_new_secure(4096);
+	struct loft_settings *set;
+	char path[4096];
+	const char *error;
+	int ret;
+
+	snprintf(path, sizeof(path),
+		 "%s/" MASTER_CONFIG_SNAPSHOT_PREFIX "%u.conf", base_dir,
+		 ++master_config_serial);
+	ret = config_dump_snapshot(master_config_path, text, &error);
+	if (ret == 0)
+		ret = write_private_file(path, text, &error);
+	str_free(&text);
+	if (ret == 0 && master_config_load(path, &set, &error) < 0) {
+		(void)unlink(path);
+		ret = -1;
+	} else if (ret == 0) {
+		config_free(&set);
+	}
+	if (ret < 0) {
+		i_error("Config snapshot failed, services read %s: %s",
+			master_config_path, error);
+		return;
+	}
+	master_services_set_next_config(path);
 }
 
 /* The fd children get as stdout/stderr when the master runs as a daemon:
@@ -256,11 +343,13 @@ static void sig_hup(int signo ATTR_UNUSED, void *context ATTR_UNUSED)
 		    error);
 		return;
 	}
+	master_config_snapshot(set->base_dir);
 	if (master_services_reload(set, &error) < 0) {
 		i_error(
 		    "Config reload failed, keeping the old configuration: %s",
 		    error);
 		config_free(&set);
+		master_services_set_next_config(NULL);
 		return;
 	}
 	master_reopen_logs(master_services_get_settings());
@@ -296,6 +385,7 @@ int master_run(const char *config_path, struct loft_settings *set,
 		break;
 	}
 	master_create_dirs(set);
+	master_config_snapshots_remove(set->base_dir);
 
 	/* Check that the log targets open while errors still reach the
 	 * terminal; they are used from when the master runs. */
@@ -304,6 +394,7 @@ int master_run(const char *config_path, struct loft_settings *set,
 	(void)log_set_targets(NULL, NULL, NULL, &error);
 
 	master_services_init(config_path, master_self_dir(master_pool));
+	master_config_snapshot(set->base_dir);
 	if (master_services_bind(set, &error) < 0)
 		i_fatal_status(1, "%s", error);
 	set = NULL; /* owned by the services now */
