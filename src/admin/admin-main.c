@@ -10,6 +10,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: loftadm [-c CONFIG] COMMAND [ARGS]\n"
 			"  pw [-s SCHEME] [-p PASSWORD] [-r ROUNDS]\n"
+			"  auth explain USER [PASSWORD] [-x key=value]...\n"
 			"  auth test USER [PASSWORD] [-x key=value]...\n"
 			"  auth lookup USER [-x key=value]...\n"
 			"  auth cache flush [USER...]\n"
@@ -38,6 +39,9 @@ int main(int argc, char *argv[])
 	}
 	if (strcmp(argv[i], "pw") == 0)
 		return admin_cmd_pw(&ctx, argc - i, argv + i);
+	if (strcmp(argv[i], "auth") == 0 && i + 1 < argc &&
+	    strcmp(argv[i + 1], "explain") == 0)
+		return admin_cmd_auth_explain(&ctx, argc - i - 1, argv + i + 1);
 	if (strcmp(argv[i], "auth") == 0)
 		return admin_cmd_auth(&ctx, argc - i, argv + i);
 	if (strcmp(argv[i], "user") == 0)

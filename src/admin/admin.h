@@ -17,6 +17,8 @@ struct admin_context {
 };
 
 int admin_cmd_pw(struct admin_context *ctx, int argc, char **argv);
+/* auth explain; argv[0] = "explain" */
+int admin_cmd_auth_explain(struct admin_context *ctx, int argc, char **argv);
 /* auth test / auth lookup / auth cache flush; argv[0] = "auth" */
 int admin_cmd_auth(struct admin_context *ctx, int argc, char **argv);
 int admin_cmd_user(struct admin_context *ctx, int argc, char **argv);

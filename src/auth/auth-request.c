@@ -146,28 +146,40 @@ bool auth_request_set_username(struct auth_request *request,
 			       const char **error_r)
 {
 	const struct loft_settings *set = request->auth->set;
-	const char *error, *user, *login_user, *master_user;
+	const char *error, *user, *login_user = NULL, *master_user;
 	bool valid;
 
-	error = auth_username_check(set, name, name_len);
-	valid = error == NULL;
 	/* NUL-safe copy: an invalid name is kept up to its first NUL. */
 	user = p_strndup(request->pool, name, name_len);
 	request->original_username = user;
 	request->requested_login_user = NULL;
 
-	if (valid && (request->mech != NULL || request->trace_enabled) &&
+	/* "login*master" is split before the character checks, which then
+	 * apply to each name (the separator need not be allowed). */
+	if ((request->mech != NULL || request->trace_enabled) &&
+	    strlen(user) == name_len &&
 	    auth_username_split_master(request->pool, set, user, &login_user,
 				       &master_user)) {
-		if (auth_username_normalize(
+		error = auth_username_check(
+		    set, (const unsigned char *)login_user, strlen(login_user));
+		if (error == NULL)
+			error = auth_username_check(
+			    set, (const unsigned char *)master_user,
+			    strlen(master_user));
+		valid = error == NULL;
+		if (valid &&
+		    auth_username_normalize(
 			request->pool, set, login_user, request->service,
 			request->remote_ip, request->local_ip, request->session,
 			&login_user, &error) < 0)
 			valid = false;
-		else {
+		if (valid) {
 			request->requested_login_user = login_user;
 			user = master_user;
 		}
+	} else {
+		error = auth_username_check(set, name, name_len);
+		valid = error == NULL;
 	}
 	if (valid &&
 	    auth_username_normalize(request->pool, set, user, request->service,
@@ -1136,7 +1148,9 @@ static void passdb_handle_result(struct auth_request *request,
 	if (stop) {
 		auth_request_trace(request, "%s: %s=%s: stop, %s", label, rule,
 				   result_action_name(action), verdict);
-		passdb_chain_finish_full(request, false, internal);
+		/* an explicit return-fail is a plain failure */
+		passdb_chain_finish_full(
+		    request, false, internal && action == DB_RESULT_RETURN);
 		return;
 	}
 	if (result == PASSDB_RESULT_OK && request->master_phase) {
