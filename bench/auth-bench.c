@@ -30,8 +30,7 @@
 #define MAX_LINE 65536
 
 static const char *sock_path, *user_prefix = "user", *password = "pass";
-static unsigned int nusers = 1, conns = 8, pipeline = 8, secs = 10,
-		    threads = 0;
+static unsigned int nusers = 1, conns = 8, pipeline = 8, secs = 10, threads = 0;
 static volatile int stop_flag;
 
 struct worker {
@@ -106,7 +105,8 @@ static char *read_line(struct reader *r, size_t *consumed)
 	while ((lf = memchr(r->buf, '\n', r->len)) == NULL) {
 		if (r->len == sizeof(r->buf))
 			return NULL;
-		ssize_t n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
+		ssize_t n =
+		    read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -215,16 +215,35 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "s:u:n:w:c:p:d:t:H")) != -1) {
 		switch (c) {
-		case 's': sock_path = optarg; break;
-		case 'u': user_prefix = optarg; break;
-		case 'n': nusers = (unsigned int)atoi(optarg); break;
-		case 'w': password = optarg; break;
-		case 'c': conns = (unsigned int)atoi(optarg); break;
-		case 'p': pipeline = (unsigned int)atoi(optarg); break;
-		case 'd': secs = (unsigned int)atoi(optarg); break;
-		case 't': threads = (unsigned int)atoi(optarg); break;
-		case 'H': hash_mode = 1; break;
-		default: usage();
+		case 's':
+			sock_path = optarg;
+			break;
+		case 'u':
+			user_prefix = optarg;
+			break;
+		case 'n':
+			nusers = (unsigned int)atoi(optarg);
+			break;
+		case 'w':
+			password = optarg;
+			break;
+		case 'c':
+			conns = (unsigned int)atoi(optarg);
+			break;
+		case 'p':
+			pipeline = (unsigned int)atoi(optarg);
+			break;
+		case 'd':
+			secs = (unsigned int)atoi(optarg);
+			break;
+		case 't':
+			threads = (unsigned int)atoi(optarg);
+			break;
+		case 'H':
+			hash_mode = 1;
+			break;
+		default:
+			usage();
 		}
 	}
 	if ((!hash_mode && sock_path == NULL) || nusers == 0 || conns == 0 ||
