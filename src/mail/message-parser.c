@@ -208,6 +208,7 @@ static void header_end(struct message_parser *parser,
 	/* message/rfc822: the body is a message of its own */
 	part->flags |= MESSAGE_PART_FLAG_MESSAGE_RFC822;
 	parser->nesting++;
+	parser->pos = *end;
 	part_begin(parser, part);
 }
 
