@@ -25,7 +25,9 @@
  * "BODY[HEADER.FIELDS", the list (From To) and the atom "]<0.10>": an
  * atom may follow a ')' without a space. Spaces between arguments are not
  * counted (extra ones are tolerated, as Dovecot does); an empty line is
- * ignored. A line may end in CR LF or a bare LF.
+ * ignored. A line may end in CR LF or a bare LF. Quoted strings may hold
+ * 8-bit bytes (UTF-8 under UTF8=ACCEPT; checking them is the command's
+ * job) but never NUL, CR or LF.
  *
  * The parser knows no command's syntax beyond this and no session state. */
 #ifndef LOFT_IMAP_PARSER_H

@@ -166,8 +166,19 @@ static void feed_chunk(struct runner *r, const char *data, size_t size)
 			/* the first argument (APPEND's mailbox) is kept */
 			if (ev.args_count == 1)
 				imap_parser_literal_buffer(r->parser);
-			assert_int_equal(ev.args[ev.args_count - 1].type,
-					 IMAP_ARG_LITERAL);
+			/* the literal is the last argument, perhaps inside
+			 * lists still open */
+			{
+				const struct imap_arg *last =
+				    &ev.args[ev.args_count - 1];
+
+				while (last->type == IMAP_ARG_LIST)
+					last =
+					    &last->list[last->list_count - 1];
+				assert_int_equal(last->type, IMAP_ARG_LITERAL);
+				assert_true(last->literal_size ==
+					    ev.literal_size);
+			}
 			break;
 		case IMAP_PARSE_LITERAL_DATA:
 			str_append_n(r->literal, ev.data, ev.size);
@@ -307,6 +318,8 @@ static const struct parse_case parse_cases[] = {
     {SET_STREAM, "a APPEND INBOX {11+}\r\n0123456789X\r\nb NOOP\r\n",
      "L11+\n!a:NO[TOOBIG]Literal size too large\nb NOOP"},
     {SET_STREAM, "a LOGIN {5}\r\nhello\r\n", "+\na LOGIN {5}hello"},
+    {SET_STREAM, "a APPEND INBOX CATENATE (TEXT {3+}\r\nabc URL \"/x\")\r\n",
+     "L3+\nD[abc]\na APPEND INBOX CATENATE (TEXT <stream 3> URL \"/x\")"},
     /* limits */
     {SET_SMALL, "a NOOP 123456789\r\n", "a NOOP 123456789"},
     {SET_SMALL, "a NOOP 1234567890\r\nb NOOP\r\n",
