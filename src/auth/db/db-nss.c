@@ -202,6 +202,7 @@ int db_lookup_timeout_parse(pool_t pool, const struct db_args *args,
 
 bool db_nss_password_usable(const char *password)
 {
+	/* "x": the hash is in the shadow database, not here */
 	return password != NULL && password[0] != '\0' && password[0] != '*' &&
-	       password[0] != '!';
+	       password[0] != '!' && strcmp(password, "x") != 0;
 }

@@ -51,8 +51,8 @@ int db_lookup_timeout_parse(pool_t pool, const struct db_args *args,
 			    unsigned int *msecs_r, const char **error_r);
 
 /* Whether a passwd/shadow password field can match any password: not
- * empty and not locked ('*' or '!' first, as passwd(5) and shadow(5)
- * describe). */
+ * empty, not locked ('*' or '!' first, as passwd(5) and shadow(5)
+ * describe) and not "x" (kept in the shadow database). */
 bool db_nss_password_usable(const char *password);
 
 #endif
