@@ -421,8 +421,10 @@ static void test_struct_defaults(void **state)
 	assert_int_equal(pl->inet_listeners.items[1]->port, 995);
 	assert_true(pl->inet_listeners.items[1]->ssl);
 	const struct service_settings *auth = set->services.items[0];
-	assert_int_equal(auth->unix_listeners.count, 3);
+	assert_int_equal(auth->unix_listeners.count, 4);
 	assert_string_equal(auth->unix_listeners.items[1]->path, "auth-master");
+	assert_string_equal(auth->unix_listeners.items[3]->path, "login/login");
+	assert_int_equal(auth->unix_listeners.items[3]->mode, 0666);
 	assert_int_equal(auth->unix_listeners.items[1]->mode, 0600);
 	assert_int_equal(auth->unix_listeners.items[0]->mode, 0666);
 	assert_string_equal(
