@@ -77,6 +77,13 @@ const struct setting_def settings_registry[] = {
 	 "(2.4: auth_allow_cleartext, inverted)."),
     IMPL("auth_mechanisms", NULL, SET_LIST, "plain", auth_mechanisms, 0,
 	 "SASL mechanisms offered."),
+    IMPL("auth_anonymous_username", NULL, SET_STR, "anonymous",
+	 auth_anonymous_username, 0,
+	 "User name the ANONYMOUS mechanism logs in as."),
+    IMPL("auth_ssl_username_from_cert", NULL, SET_BOOL, "no",
+	 auth_ssl_username_from_cert, 0,
+	 "EXTERNAL takes the user name from the client certificate's "
+	 "CommonName."),
     IMPL("auth_username_format", NULL, SET_STR, "%Lu", auth_username_format, 0,
 	 "Username normalisation before lookups (%Lu = lowercase)."),
     IMPL("auth_username_chars", NULL, SET_STR, DEFAULT_USERNAME_CHARS,

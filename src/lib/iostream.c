@@ -492,6 +492,31 @@ int iostream_tls_exporter(struct iostream *s, unsigned char out[32])
 	return 0;
 }
 
+int iostream_tls_peer_cert(struct iostream *s, char *cn, size_t cn_size)
+{
+	X509 *cert;
+	int len;
+
+	i_assert(cn_size > 0);
+	cn[0] = '\0';
+	if (s->ssl == NULL || !SSL_is_init_finished(s->ssl))
+		return -1;
+	cert = SSL_get1_peer_certificate(s->ssl);
+	if (cert == NULL)
+		return 0;
+	if (SSL_get_verify_result(s->ssl) != X509_V_OK) {
+		X509_free(cert);
+		return 0;
+	}
+	len = X509_NAME_get_text_by_NID(X509_get_subject_name(cert),
+					NID_commonName, cn, (int)cn_size);
+	if (len < 0 || (size_t)len >= cn_size || strlen(cn) != (size_t)len)
+		cn[0] = '\0';
+	X509_free(cert);
+	ERR_clear_error();
+	return 1;
+}
+
 /* ---- input ---- */
 
 bool iostream_input_full(const struct iostream *s)

@@ -61,6 +61,11 @@ const char *iostream_tls_description(const struct iostream *stream);
 /* Fills with RFC 9266 tls-exporter channel binding data. Returns 0 ok,
  * -1 when not TLS or unavailable. */
 int iostream_tls_exporter(struct iostream *stream, unsigned char out[32]);
+/* Client certificate of a finished TLS handshake: returns 1 when the peer
+ * sent one that verified against the context's CA (with its subject's
+ * CommonName copied into cn, "" when none or longer than cn_size - 1),
+ * 0 when there is none or it did not verify, -1 when not TLS. */
+int iostream_tls_peer_cert(struct iostream *stream, char *cn, size_t cn_size);
 
 /* Reads available data into the input buffer.
  * Returns >0 bytes added, 0 nothing available now (or buffer full, see

@@ -72,6 +72,11 @@ static int parse_min_protocol(const char *name, int *version_r)
 	return -1;
 }
 
+static int tls_verify_accept(int preverify_ok, X509_STORE_CTX *store)
+{
+	return 1;
+}
+
 static struct tls_context *tls_context_create(const struct tls_settings *set,
 					      bool client, const char **error_r)
 {
@@ -157,8 +162,12 @@ static struct tls_context *tls_context_create(const struct tls_settings *set,
 	} else if (set->verify_client_cert) {
 		static const unsigned char sid_ctx[] = "loft";
 
-		SSL_CTX_set_verify(
-		    ssl_ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE, NULL);
+		/* Ask for a certificate but keep the connection when it
+		 * fails to verify: the login reads the verdict with
+		 * SSL_get_verify_result() and tells auth, as Dovecot does. */
+		SSL_CTX_set_verify(ssl_ctx,
+				   SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
+				   tls_verify_accept);
 		SSL_CTX_set_session_id_context(ssl_ctx, sid_ctx,
 					       sizeof(sid_ctx) - 1);
 	}

@@ -391,6 +391,12 @@ struct auth_client_request *auth_client_request_start(
 		str_printfa(str, "\trport=%u", params->remote_port);
 	if (params->session_id != NULL)
 		append_field(str, "session", params->session_id);
+	if (params->channel_binding != NULL)
+		append_field(str, "channel_binding", params->channel_binding);
+	if (params->valid_client_cert)
+		str_append(str, "\tvalid-client-cert");
+	if (params->cert_username != NULL)
+		append_field(str, "cert_username", params->cert_username);
 	if (params->initial_resp != NULL)
 		append_field(str, "resp", params->initial_resp);
 	str_append_c(str, '\n');

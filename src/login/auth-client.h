@@ -124,6 +124,11 @@ struct auth_request_params {
 	const char *local_ip, *remote_ip; /* NULL = omitted */
 	unsigned int local_port, remote_port;
 	bool secured;
+	/* TLS: "tls-exporter:<base64>" channel binding data (RFC 9266), a
+	 * verified client certificate and its CN; NULL/false otherwise. */
+	const char *channel_binding;
+	bool valid_client_cert;
+	const char *cert_username;
 	/* base64 initial response; NULL = none, "" = empty response. */
 	const char *initial_resp;
 };

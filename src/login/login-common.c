@@ -456,6 +456,28 @@ static void login_client_auth_reply(const struct auth_reply *reply,
 	}
 }
 
+/* Channel binding and client certificate facts for auth: they come from
+ * this side of the TLS connection, never from what the client says. */
+static void login_client_tls_auth_params(struct login_client *client,
+					 struct auth_request_params *params)
+{
+	unsigned char exporter[32];
+	char cn[256];
+	string_t *str;
+
+	if (iostream_tls_exporter(client->stream, exporter) == 0) {
+		str = str_new(client->pool, 64);
+		str_append(str, "tls-exporter:");
+		base64_encode(exporter, sizeof(exporter), str);
+		params->channel_binding = str_c(str);
+	}
+	if (iostream_tls_peer_cert(client->stream, cn, sizeof(cn)) > 0) {
+		params->valid_client_cert = true;
+		if (cn[0] != '\0')
+			params->cert_username = p_strdup(client->pool, cn);
+	}
+}
+
 bool login_client_auth_begin(struct login_client *client, const char *mech,
 			     const char *initial_resp,
 			     login_auth_callback_t *callback,
@@ -476,6 +498,8 @@ bool login_client_auth_begin(struct login_client *client, const char *mech,
 	params.remote_port = client->remote_port;
 	params.secured = client->secured;
 	params.initial_resp = initial_resp;
+	if (client->tls)
+		login_client_tls_auth_params(client, &params);
 
 	client->auth_mech = p_strdup(client->pool, mech);
 	client->auth_callback = callback;

@@ -100,6 +100,7 @@ static void append_mechs(struct pop3_client *client, string_t *dest,
 {
 	const struct auth_mech_desc *mechs;
 	unsigned int count;
+	size_t len;
 	bool plaintext = login_client_plaintext_allowed(&client->common);
 
 	if (!login_client_auth_allowed(&client->common))
@@ -113,6 +114,12 @@ static void append_mechs(struct pop3_client *client, string_t *dest,
 			continue;
 		/* APOP is a command, not a SASL mechanism. */
 		if (strcmp(mechs[i].name, "APOP") == 0)
+			continue;
+		/* Channel binding needs TLS: -PLUS only there (RFC 5802
+		 * section 6). */
+		len = strlen(mechs[i].name);
+		if (!client->common.tls && len > 5 &&
+		    strcmp(mechs[i].name + len - 5, "-PLUS") == 0)
 			continue;
 		str_append(dest, sep);
 		str_append(dest, mechs[i].name);
