@@ -269,8 +269,9 @@ static void test_life_cycle(void **state)
 
 	snprintf(
 	    line, sizeof(line),
-	    "start auth listeners=[auth-client:3 auth-master:4 auth-userdb:5] "
-	    "config=%s fds=[3,4,5] stdin_null=1 sigmask_empty=1 "
+	    "start auth listeners=[auth-client:3 auth-master:4 auth-userdb:5 "
+	    "login/login:6] config=%s fds=[3,4,5,6] stdin_null=1 "
+	    "sigmask_empty=1 "
 	    "sigpipe_dfl=1\n",
 	    config);
 	assert_true(has_line(line));
@@ -296,13 +297,16 @@ static void test_life_cycle(void **state)
 	assert_int_equal(master_services_count_processes(), 4);
 	assert_true(port_accepts(port1));
 
-	/* reload onto another port: new processes, old ones get SIGQUIT */
+	/* reload onto another port: new processes, old ones get SIGQUIT,
+	 * the old auth SIGTERM */
 	port2 = free_port();
 	set = make_settings(port2);
 	assert_int_equal(master_services_reload(set, &error), 0);
-	wait_for("quit ", 4);
+	wait_for("quit ", 3);
+	wait_for("term ", 1);
 	wait_for("start ", 10);
-	assert_true(has_line("quit auth "));
+	assert_true(has_line("term auth "));
+	assert_false(has_line("quit auth "));
 	assert_true(has_line("quit pop3 "));
 	assert_true(port_accepts(port2));
 	assert_false(port_accepts(port1));
@@ -331,7 +335,7 @@ static void test_life_cycle(void **state)
 	/* stop */
 	assert_int_equal(master_services_stop(), 4);
 	wait_for(NULL, 0);
-	assert_int_equal(count_lines("term "), 4);
+	assert_int_equal(count_lines("term "), 5); /* and the retired auth */
 	master_services_deinit();
 	assert_int_equal(stat(path, &st), -1);
 	assert_false(port_accepts(port2));
