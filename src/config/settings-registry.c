@@ -178,7 +178,6 @@ const struct setting_def settings_registry[] = {
     UNUSED_V24("auth_allow_weak_schemes", SET_BOOL, "no"),
 
     /* Known Dovecot 2.3 settings Loft does not act on yet. */
-    UNUSED("auth_anonymous_username", NULL, SET_STR, "anonymous", 0),
     UNUSED("auth_cache_verify_password_with_worker", NULL, SET_BOOL, "no", 0),
     UNUSED("auth_debug_passwords", NULL, SET_BOOL, "no", 0),
     UNUSED("auth_gssapi_hostname", NULL, SET_STR, "", 0),
@@ -202,7 +201,6 @@ const struct setting_def settings_registry[] = {
     UNUSED("auth_proxy_self", NULL, SET_STR, "", 0),
     UNUSED("auth_socket_path", NULL, SET_STR, "auth-userdb", 0),
     UNUSED("auth_ssl_require_client_cert", NULL, SET_BOOL, "no", 0),
-    UNUSED("auth_ssl_username_from_cert", NULL, SET_BOOL, "no", 0),
     UNUSED("auth_stats", NULL, SET_BOOL, "no", 0),
     UNUSED("auth_use_winbind", NULL, SET_BOOL, "no", 0),
     UNUSED("auth_verbose_passwords", NULL, SET_BOOL, "no", 0),
