@@ -296,6 +296,38 @@ userdb {
     assert pop3_login(srv, u.name, "wrong") == loftlib.AUTH_FAILED
 
 
+@pytest.mark.skipif(not pam_module_available("pam_exec.so"),
+                    reason="pam_exec.so not installed")
+@pytest.mark.parametrize("show", [False, True], ids=["generic", "show_msg"])
+def test_pam_failure_show_msg(server_factory, sysusers, pam_services,
+                              tmp_path, show):
+    """failure_show_msg=yes replaces the generic answer with the PAM
+    module's error message; without it the answer stays generic."""
+    u = sysusers.add("show-msg-pw")
+    script = tmp_path / "refuse.sh"
+    script.write_text("#!/bin/sh\nexit 1\n")
+    os.chmod(script, 0o755)
+    os.chmod(tmp_path, 0o755)
+    # pam_exec without "quiet" reports the failure through the
+    # conversation as a PAM_ERROR_MSG.
+    service = pam_services.add("refuse", pam_unix_stack(
+        "auth required pam_exec.so %s\n" % script))
+    srv = start_with_dbs(server_factory, """passdb {
+  driver = pam
+  args = %s%s
+}
+userdb {
+  driver = passwd
+}
+""" % ("failure_show_msg=yes " if show else "", service))
+    r = pop3_login(srv, u.name, u.password)
+    if show:
+        assert r.startswith(b"-ERR [AUTH] "), r
+        assert b"exit code 1" in r, r
+    else:
+        assert r == loftlib.AUTH_FAILED
+
+
 # --------------------------------------------------------- hung PAM ---
 
 HANG_SCRIPT = """#!/bin/sh

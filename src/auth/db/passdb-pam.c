@@ -18,7 +18,9 @@
  * session opened and closed at once, pam_end(). It has a deadline
  * (lookup_timeout, a Loft setting, default 30 s): a module that hangs
  * fails that login with an internal (temporary) error and its thread is
- * replaced, so other logins go on. max_requests is accepted for Dovecot
+ * replaced, so other logins go on. failure_show_msg=yes sends the last
+ * PAM error message to the client instead of the generic failure (off by
+ * default: it may tell users apart). max_requests is accepted for Dovecot
  * configs; it bounds auth-worker process lifetimes there and has no
  * equivalent for threads. cache_key is kept for the auth cache. */
 #include "lib.h"
@@ -60,6 +62,7 @@ struct pam_job {
 
 	/* worker side */
 	int status;
+	bool start_failed;
 	const char *failed_func; /* static */
 	char *pam_error;	 /* pam_strerror() of the failure */
 	char *failure_msg;	 /* last PAM_ERROR_MSG from a module */
@@ -270,6 +273,7 @@ static void pam_job_run(void *context)
 
 	status = pam_start(job->service, job->user, &conv, &pamh);
 	if (status != PAM_SUCCESS) {
+		job->start_failed = true;
 		job->status = pam_job_fail(job, pamh, "pam_start()", status);
 		return;
 	}
@@ -307,13 +311,14 @@ static enum passdb_result pam_status_result(int status)
 		return PASSDB_RESULT_USER_DISABLED;
 	case PAM_ABORT:
 	case PAM_BUF_ERR:
-	case PAM_SYSTEM_ERR:
-	case PAM_SERVICE_ERR:
 	case PAM_AUTHINFO_UNAVAIL:
-	case PAM_CONV_ERR:
-		/* the system, not the credentials: a temporary failure */
+		/* PAM could not work (no memory, a module could not reach
+		 * its data): a temporary failure */
 		return PASSDB_RESULT_INTERNAL_FAILURE;
 	default:
+		/* Everything else refuses the login, as in Dovecot: modules
+		 * use PAM_SYSTEM_ERR, PAM_SERVICE_ERR ... for "no" too
+		 * (pam_exec for a failing command). */
 		return PASSDB_RESULT_PASSWORD_MISMATCH;
 	}
 }
@@ -325,7 +330,8 @@ static void pam_job_done(void *context)
 	enum passdb_result result;
 
 	if (!request->aborted) {
-		result = pam_status_result(job->status);
+		result = job->start_failed ? PASSDB_RESULT_INTERNAL_FAILURE
+					   : pam_status_result(job->status);
 		if (result == PASSDB_RESULT_OK) {
 			if (job->pam_user != NULL &&
 			    strcmp(job->pam_user, request->user) != 0) {
@@ -342,6 +348,14 @@ static void pam_job_done(void *context)
 			    job->failed_func, job->pam_error,
 			    job->failure_msg != NULL ? ": " : "",
 			    job->failure_msg != NULL ? job->failure_msg : "");
+		}
+		if (result != PASSDB_RESULT_OK &&
+		    result != PASSDB_RESULT_INTERNAL_FAILURE &&
+		    job->passdb->failure_show_msg && job->failure_msg != NULL) {
+			/* failure_show_msg: the client sees PAM's message
+			 * instead of "Authentication failed". */
+			request->fail_reason =
+			    p_strdup(request->pool, job->failure_msg);
 		}
 		job->callback(request, result);
 	}
