@@ -143,6 +143,185 @@ static void test_scram_rfc_keys(void **state)
 	str_free(&out);
 }
 
+static void test_cram_md5_decode(void **state)
+{
+	pool_t pool = pool_create("test", 1024);
+	const char *user, *error;
+	const unsigned char *digest;
+	static const char good[] = "tim b913a602c7eda7a495b4e6e7334d3890";
+	static const char spaced[] =
+	    "tim smith b913a602c7eda7a495b4e6e7334d3890";
+	static const char *const bad[] = {
+	    "",
+	    "tim",
+	    " b913a602c7eda7a495b4e6e7334d3890",
+	    "tim b913a602c7eda7a495b4e6e7334d389",
+	    "tim b913a602c7eda7a495b4e6e7334d38900",
+	    "tim zz13a602c7eda7a495b4e6e7334d3890",
+	    "tim b913a602c7eda7a495b4e6e7334d3890 ",
+	};
+
+	assert_int_equal(sasl_cram_md5_decode(pool, (const void *)good,
+					      strlen(good), &user, &digest,
+					      &error),
+			 0);
+	assert_string_equal(user, "tim");
+	assert_int_equal(digest[0], 0xb9);
+	assert_int_equal(sasl_cram_md5_decode(pool, (const void *)spaced,
+					      strlen(spaced), &user, &digest,
+					      &error),
+			 0);
+	assert_string_equal(user, "tim smith");
+	for (unsigned int i = 0; i < N_ELEMENTS(bad); i++) {
+		assert_int_equal(sasl_cram_md5_decode(
+				     pool, (const void *)bad[i], strlen(bad[i]),
+				     &user, &digest, &error),
+				 -1);
+	}
+	/* NUL inside */
+	assert_int_equal(
+	    sasl_cram_md5_decode(
+		pool, (const void *)"t\0m b913a602c7eda7a495b4e6e7334d3890", 37,
+		&user, &digest, &error),
+	    -1);
+	pool_unref(&pool);
+}
+
+static int first_parse(pool_t pool, const char *msg,
+		       struct sasl_scram_client_first *first)
+{
+	const char *error;
+
+	return sasl_scram_client_first_parse(pool, (const void *)msg,
+					     strlen(msg), first, &error);
+}
+
+static void test_scram_client_first(void **state)
+{
+	pool_t pool = pool_create("test", 1024);
+	struct sasl_scram_client_first first;
+	static const char *const bad[] = {
+	    "",
+	    "n",
+	    "n,,",
+	    "x,,n=user,r=abc",
+	    "p=,,n=user,r=abc",
+	    "p=tls exporter,,n=user,r=abc",
+	    "n,b=x,n=user,r=abc",
+	    "n,a=,n=user,r=abc",
+	    "n,,m=ext,n=user,r=abc",
+	    "n,,n=,r=abc",
+	    "n,,n=us=er,r=abc",
+	    "n,,n=us=2,r=abc",
+	    "n,,n=user,r=",
+	    "n,,n=user,x=abc",
+	    "n,,r=abc,n=user",
+	    "n,,n=user,r=abc,bad",
+	};
+
+	/* RFC 5802 section 5 */
+	assert_int_equal(
+	    first_parse(pool, "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL", &first),
+	    0);
+	assert_int_equal(first.cbind_flag, 'n');
+	assert_string_equal(first.username, "user");
+	assert_string_equal(first.cnonce, "fyko+d2lbbFgONRv9qkxdawL");
+	assert_string_equal(first.gs2_header, "n,,");
+	assert_string_equal(first.bare, "n=user,r=fyko+d2lbbFgONRv9qkxdawL");
+
+	assert_int_equal(first_parse(pool,
+				     "p=tls-exporter,a=a=3Db=2Cc,n=a=3Db=2Cc,"
+				     "r=xyz,x=1",
+				     &first),
+			 0);
+	assert_int_equal(first.cbind_flag, 'p');
+	assert_string_equal(first.cbind_name, "tls-exporter");
+	assert_string_equal(first.authzid, "a=b,c");
+	assert_string_equal(first.username, "a=b,c");
+	assert_string_equal(first.gs2_header, "p=tls-exporter,a=a=3Db=2Cc,");
+
+	assert_int_equal(first_parse(pool, "y,,n=u,r=1", &first), 0);
+	assert_int_equal(first.cbind_flag, 'y');
+
+	for (unsigned int i = 0; i < N_ELEMENTS(bad); i++) {
+		if (first_parse(pool, bad[i], &first) != -1)
+			fail_msg("accepted: %s", bad[i]);
+	}
+	pool_unref(&pool);
+}
+
+static void test_scram_client_final(void **state)
+{
+	pool_t pool = pool_create("test", 1024);
+	struct sasl_scram_client_final final;
+	const char *error;
+	/* RFC 7677 section 3 */
+	static const char good[] =
+	    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+	    "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+	static const char *const bad[] = {
+	    "",
+	    "c=biws",
+	    "c=biws,r=abc",
+	    "c=biws,r=abc,p=",
+	    "c=bi!s,r=abc,p=AAAA",
+	    "r=abc,c=biws,p=AAAA",
+	    "c=biws,r=abc,p=AAAA,x=1",
+	    "c=biws,r=,p=AAAA",
+	    "c=biws,r=abc,junk,p=AAAA",
+	};
+
+	assert_int_equal(sasl_scram_client_final_parse(pool, (const void *)good,
+						       strlen(good), &final,
+						       &error),
+			 0);
+	assert_int_equal(final.cbind_size, 3);
+	assert_memory_equal(final.cbind, "n,,", 3);
+	assert_string_equal(
+	    final.nonce, "rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
+	assert_string_equal(
+	    final.without_proof,
+	    "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)"
+	    "hNlF$k0");
+	assert_int_equal(final.proof_size, 32);
+	for (unsigned int i = 0; i < N_ELEMENTS(bad); i++) {
+		if (sasl_scram_client_final_parse(pool, (const void *)bad[i],
+						  strlen(bad[i]), &final,
+						  &error) != -1)
+			fail_msg("accepted: %s", bad[i]);
+	}
+	pool_unref(&pool);
+}
+
+static void test_external_anonymous_decode(void **state)
+{
+	pool_t pool = pool_create("test", 1024);
+	const char *out, *error;
+	char trace[300];
+
+	assert_int_equal(
+	    sasl_external_decode(pool, (const void *)"", 0, &out, &error), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(
+	    sasl_external_decode(pool, (const void *)"a\0b", 3, &out, &error),
+	    -1);
+	assert_int_equal(sasl_anonymous_decode(pool,
+					       (const void *)"me@example.com",
+					       14, &out, &error),
+			 0);
+	memset(trace, 'x', sizeof(trace));
+	assert_int_equal(
+	    sasl_anonymous_decode(pool, (const void *)trace, 255, &out, &error),
+	    0);
+	assert_int_equal(
+	    sasl_anonymous_decode(pool, (const void *)trace, 256, &out, &error),
+	    -1);
+	assert_int_equal(
+	    sasl_anonymous_decode(pool, (const void *)"a\0b", 3, &out, &error),
+	    -1);
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +330,10 @@ int main(void)
 	    cmocka_unit_test(test_malformed_stored),
 	    cmocka_unit_test(test_cram_md5_rfc2195),
 	    cmocka_unit_test(test_scram_rfc_keys),
+	    cmocka_unit_test(test_cram_md5_decode),
+	    cmocka_unit_test(test_scram_client_first),
+	    cmocka_unit_test(test_scram_client_final),
+	    cmocka_unit_test(test_external_anonymous_decode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
