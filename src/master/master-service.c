@@ -650,8 +650,14 @@ static void generation_retire(struct master_generation *gen)
 			timeout_remove(&service->to_restart);
 	}
 	for (struct master_process *p = processes; p != NULL; p = p->next) {
-		if (p->service->gen == gen)
-			process_signal(p, SIGQUIT);
+		if (p->service->gen != gen)
+			continue;
+		/* auth has no clients of its own to finish (the login
+		 * processes reconnect to the new one over the same socket)
+		 * and stops on SIGTERM; SIGQUIT would make it dump core */
+		process_signal(p, strcmp(p->service->name, "auth") == 0
+				      ? SIGTERM
+				      : SIGQUIT);
 	}
 	/* Listeners that the new generation did not take over: their fds
 	 * were moved (-1) when taken, so only the dropped ones close. */

@@ -6,9 +6,9 @@
  * generation; a reload creates the next one, moves over the sockets whose
  * address did not change, starts its processes and retires the old
  * generation: its processes get SIGQUIT (stop accepting, finish the
- * clients, exit) and are never restarted. Processes of the current
- * generation that exit unasked are logged and restarted with backoff
- * (master-restart.h).
+ * clients, exit), its auth process SIGTERM, and none is restarted. Processes of
+ * the current generation that exit unasked are logged and restarted with
+ * backoff (master-restart.h).
  *
  * Each process is fork+exec'ed with its listeners on fds 3.., described
  * in LOFT_LISTENERS, plus LOFT_CONFIG and LOFT_SERVICE (see
