@@ -11,7 +11,6 @@ import re
 import resource
 import signal
 import socket
-import subprocess
 
 import pytest
 

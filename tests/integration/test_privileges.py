@@ -15,7 +15,7 @@ import pytest
 
 from loftlib import AUTH_FAILED, chown_tree, login_retry, mail_owner
 from procs import (LogWatch, loft_cli, master_pid, proc_ids, proc_root,
-                   service_pids, wait_until, worker_pids)
+                   service_pids, worker_pids)
 
 pytestmark = [
     pytest.mark.loft_only,
