@@ -9,16 +9,16 @@ BUILD ?= build
 all: build
 
 deps:
-	@scripts/install-deps.sh
+	@sh scripts/install-deps.sh
 
 build: deps
-	@scripts/build.sh $(BUILD)
+	@sh scripts/build.sh $(BUILD)
 
 run: build
-	@scripts/demo.sh
+	@sh scripts/demo.sh
 
 test: deps
-	@scripts/run-tests.sh
+	@bash scripts/run-tests.sh
 
 format:
 	@find src tests -name '*.[ch]' -print0 | xargs -0 clang-format -i

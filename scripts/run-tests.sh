@@ -21,7 +21,7 @@ record() { # name result(pass|fail)
 run_suite() { # label builddir
 	local label=$1 dir=$2
 	step "$label: build"
-	if ! scripts/build.sh "$dir" "${@:3}"; then
+	if ! sh scripts/build.sh "$dir" "${@:3}"; then
 		record "$label build" fail
 		return
 	fi
@@ -49,7 +49,7 @@ run_suite normal build
 run_suite sanitizers build-asan -Db_sanitize=address,undefined -Db_lundef=false
 
 step "fuzz: build"
-if CC=clang scripts/build.sh build-fuzz -Dfuzzing=true -Dtests=false \
+if CC=clang sh scripts/build.sh build-fuzz -Dfuzzing=true -Dtests=false \
 	-Db_lundef=false; then
 	record "fuzz build" pass
 	for f in $(find build-fuzz/tests/fuzz -type f -name 'fuzz-*' -perm -u+x | sort); do
