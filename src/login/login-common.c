@@ -197,7 +197,10 @@ void login_client_input_pause(struct login_client *client)
 
 void login_client_input_resume(struct login_client *client)
 {
-	if (client->stream != NULL && !client->destroyed) {
+	/* once handed off, the connection's input belongs to the mail
+	 * service: reading here would swallow what the client sends to it */
+	if (client->stream != NULL && !client->destroyed &&
+	    !client->handing_off) {
 		iostream_set_input_callback(client->stream,
 					    login_client_input_cb, client);
 	}
