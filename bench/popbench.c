@@ -5,11 +5,13 @@
  *   logins  N threads loop USER/PASS/QUIT for a fixed duration; prints
  *           completed logins per second.
  *   retr    N threads each log in as their own user and RETR every message
- *           of the mailbox once; prints MB/s of message data received.
+ *           of the mailbox once (or -R times over, in the same session);
+ *           prints MB/s of message data received.
  *   idle    opens N logged-in connections, prints "ready" and holds them
  *           until stdin reaches EOF, so the caller can measure memory.
  * It is a client only: it neither starts servers nor measures memory.
  * Users are named by a prefix and a 1-based number: bench1, bench2, ...
+ * (at least as many users as connections: no two connections share one).
  * Not part of the main build; see bench/Makefile and bench/run-pop3.sh. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,13 +41,13 @@ struct conn {
 
 struct options {
 	const char *host, *port, *user_prefix, *password, *mode;
-	unsigned int threads, users, seconds;
+	unsigned int threads, users, seconds, rounds;
 };
 
 static struct options opt = {
 	.host = "127.0.0.1", .port = "110", .user_prefix = "bench",
 	.password = "bench", .mode = "logins", .threads = 8, .users = 0,
-	.seconds = 10,
+	.seconds = 10, .rounds = 1,
 };
 
 static atomic_ulong n_ok, n_err, n_bytes, n_msgs;
@@ -162,19 +164,52 @@ static bool conn_cmd(struct conn *c, const char *fmt, const char *arg)
 	return strncmp(c->line, "+OK", 3) == 0;
 }
 
-/* Reads a multi-line body; returns its size in bytes (CRLF counted), or
- * -1 on error. */
+/* Reads a multi-line body up to the terminating "." CR LF line; returns
+ * its size in bytes (CR LF and dot-stuffing counted, the terminator not),
+ * or -1 on error. The data is scanned in place, never copied line by
+ * line, so the client costs little next to the server it measures: only
+ * a '.' right after a line feed can start the terminator. */
 static long conn_multiline(struct conn *c)
 {
 	long total = 0;
-	ssize_t len;
+	char prev = '\n'; /* the status line ended with LF */
 
-	while ((len = conn_line(c)) >= 0) {
-		if (len == 1 && c->line[0] == '.')
-			return total;
-		total += len + 2;
+	for (;;) {
+		char *start = c->buf + c->start, *end = c->buf + c->end;
+		char *p = start;
+
+		while (p < end) {
+			char *dot = memchr(p, '.', (size_t)(end - p));
+
+			if (dot == NULL) {
+				p = end;
+				break;
+			}
+			if ((dot > start ? dot[-1] : prev) == '\n') {
+				if (end - dot < 3) {
+					p = dot; /* undecided: need more */
+					break;
+				}
+				if (dot[1] == '\r' && dot[2] == '\n') {
+					total += dot - start;
+					c->start = (size_t)(dot + 3 - c->buf);
+					return total;
+				}
+			}
+			p = dot + 1;
+		}
+		/* consume [start, p), keep the undecided tail [p, end) */
+		total += p - start;
+		if (p > start)
+			prev = p[-1];
+		memmove(c->buf, p, (size_t)(end - p));
+		c->end = (size_t)(end - p);
+		c->start = 0;
+		ssize_t r = read(c->fd, c->buf + c->end, sizeof(c->buf) - c->end);
+		if (r <= 0)
+			return -1;
+		c->end += (size_t)r;
 	}
-	return -1;
 }
 
 static void user_name(char *dest, size_t size, unsigned int idx)
@@ -199,12 +234,16 @@ static bool login(struct conn *c, unsigned int user_idx)
 static void *logins_thread(void *arg)
 {
 	unsigned int id = (unsigned int)(uintptr_t)arg, round = 0;
+	/* thread id uses users id+1, id+1+threads, ...: no two threads
+	 * ever log in as the same user at the same time (a server with a
+	 * POP3 session lock would refuse the second) */
+	unsigned int per_thread = opt.users / opt.threads;
 	struct conn *c = malloc(sizeof(*c));
 
 	if (c == NULL)
 		die("out of memory");
 	while (!atomic_load(&stop_flag)) {
-		unsigned int idx = (id + round * opt.threads) % opt.users + 1;
+		unsigned int idx = id + (round % per_thread) * opt.threads + 1;
 
 		round++;
 		if (login(c, idx) && conn_cmd(c, "QUIT\r\n", NULL))
@@ -235,7 +274,8 @@ static void *retr_thread(void *arg)
 		free(c);
 		return NULL;
 	}
-	for (unsigned long i = 1; i <= count; i++) {
+	for (unsigned long n = 0; n < count * opt.rounds; n++) {
+		unsigned long i = n % count + 1;
 		long size;
 
 		snprintf(num, sizeof(num), "%lu", i);
@@ -314,7 +354,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: popbench [-H host] [-p port] [-m logins|retr|idle] [-c conns]\n"
-		"                [-d seconds] [-u user-prefix] [-n users] [-w password]\n");
+		"                [-d seconds] [-u user-prefix] [-n users] [-w password]\n"
+		"                [-R rounds]\n");
 	exit(2);
 }
 
@@ -323,7 +364,7 @@ int main(int argc, char **argv)
 	double elapsed;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "H:p:m:c:d:u:n:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "H:p:m:c:d:u:n:w:R:")) != -1) {
 		switch (ch) {
 		case 'H': opt.host = optarg; break;
 		case 'p': opt.port = optarg; break;
@@ -333,13 +374,16 @@ int main(int argc, char **argv)
 		case 'u': opt.user_prefix = optarg; break;
 		case 'n': opt.users = strtoul(optarg, NULL, 10); break;
 		case 'w': opt.password = optarg; break;
+		case 'R': opt.rounds = strtoul(optarg, NULL, 10); break;
 		default: usage();
 		}
 	}
-	if (opt.threads == 0 || opt.seconds == 0)
+	if (opt.threads == 0 || opt.seconds == 0 || opt.rounds == 0)
 		usage();
 	if (opt.users == 0)
 		opt.users = opt.threads;
+	if (opt.users < opt.threads)
+		die("need at least as many users as connections");
 
 	if (strcmp(opt.mode, "logins") == 0) {
 		run_threads(logins_thread, true, &elapsed);
@@ -351,8 +395,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(opt.mode, "retr") == 0) {
 		run_threads(retr_thread, false, &elapsed);
-		printf("mode=retr conns=%u secs=%.2f messages=%lu bytes=%lu "
-		       "errors=%lu mbps=%.2f\n", opt.threads, elapsed,
+		printf("mode=retr conns=%u rounds=%u secs=%.2f messages=%lu "
+		       "bytes=%lu errors=%lu mbps=%.2f\n", opt.threads,
+		       opt.rounds, elapsed,
 		       atomic_load(&n_msgs), atomic_load(&n_bytes),
 		       atomic_load(&n_err),
 		       atomic_load(&n_bytes) / elapsed / 1e6);

@@ -7,7 +7,8 @@
 # configuration, Dovecot tuned for performance (login and pop3 processes
 # reused) - starts it on loopback, measures
 #   - POP3 logins/s: USER/PASS/QUIT loops over CONNS connections for SECS s
-#   - RETR throughput: RETR_CONNS users each RETR all 1,000 messages, MB/s
+#   - RETR throughput: RETR_CONNS users each RETR all 1,000 messages,
+#     ROUNDS times over in one session, MB/s
 #   - memory per idle authenticated connection: IDLE logged-in connections,
 #     sum of Pss (/proc/PID/smaps_rollup) over the server's processes before
 #     and after, divided by IDLE
@@ -15,8 +16,8 @@
 # split shared pages between them (which would lower each one's Pss).
 # Prints a table with Loft/Dovecot ratios and saves it in bench/results/.
 #
-#   bench/run-pop3.sh [-d SECS] [-c CONNS] [-r RETR_CONNS] [-i IDLE]
-#                     [-s "loft dovecot-stock dovecot-tuned"] [-k]
+#   bench/run-pop3.sh [-d SECS] [-c CONNS] [-r RETR_CONNS] [-R ROUNDS]
+#                     [-i IDLE] [-s "loft dovecot-stock dovecot-tuned"] [-k]
 #   -k keeps the work directory.  LOFT_BUILD_DIR selects the Loft build.
 # Dovecot runs as root (it drops privileges itself); without root only
 # Loft is measured.
@@ -27,14 +28,16 @@ build=${LOFT_BUILD_DIR:-$repo/build}
 secs=10
 conns=16
 retr_conns=4
+rounds=5
 idle=500
 servers="loft dovecot-stock dovecot-tuned"
 keep=no
-while getopts "d:c:r:i:s:k" o; do
+while getopts "d:c:r:R:i:s:k" o; do
 	case $o in
 	d) secs=$OPTARG ;;
 	c) conns=$OPTARG ;;
 	r) retr_conns=$OPTARG ;;
+	R) rounds=$OPTARG ;;
 	i) idle=$OPTARG ;;
 	s) servers=$OPTARG ;;
 	k) keep=yes ;;
@@ -282,8 +285,8 @@ for s in $servers; do
 	echo "  $out" >&2
 	logins[$s]=$(sed -n 's/.*rate=\([0-9.]*\).*/\1/p' <<< "$out")
 
-	echo "run-pop3: $s: RETR of 1,000 messages x $retr_conns" >&2
-	out=$("$popbench" -p "$port" -m retr -c "$retr_conns" -n "$retr_conns" -u bench -w "$password")
+	echo "run-pop3: $s: RETR of 1,000 messages x $retr_conns, $rounds rounds" >&2
+	out=$("$popbench" -p "$port" -m retr -c "$retr_conns" -n "$retr_conns" -R "$rounds" -u bench -w "$password")
 	echo "  $out" >&2
 	retr[$s]=$(sed -n 's/.*mbps=\([0-9.]*\).*/\1/p' <<< "$out")
 
@@ -313,7 +316,7 @@ mkdir -p "$repo/bench/results"
 result=$repo/bench/results/pop3-$(date +%Y%m%d-%H%M%S).txt
 {
 	echo "# POP3 benchmark $(date -R), $(nproc) CPUs, $(uname -r)"
-	echo "# logins: $conns connections x $secs s; RETR: $retr_conns x 1,000 messages; idle: $idle"
+	echo "# logins: $conns connections x $secs s; RETR: $retr_conns x 1,000 messages x $rounds rounds; idle: $idle"
 	printf '%-26s %12s %14s %14s %11s %11s\n' metric loft dovecot-stock \
 		dovecot-tuned loft/stock loft/tuned
 	for m in logins retr mem; do
