@@ -67,10 +67,14 @@ static bool stream_unref(struct iostream *s)
 	i_assert(s->refcount > 0);
 	if (--s->refcount > 0)
 		return !s->destroyed;
-	safe_memset0(s->ibuf, s->isize);
-	safe_memset0(s->obuf, s->osize);
-	free(s->ibuf);
-	free(s->obuf);
+	if (s->ibuf != NULL) {
+		safe_memset0(s->ibuf, s->isize);
+		free(s->ibuf);
+	}
+	if (s->obuf != NULL) {
+		safe_memset0(s->obuf, s->osize);
+		free(s->obuf);
+	}
 	free(s);
 	return false;
 }
@@ -84,8 +88,7 @@ struct iostream *iostream_create(int fd, size_t max_input, size_t max_output)
 	s->fd = fd;
 	s->max_input = max_input;
 	s->max_output = max_output;
-	s->isize = MIN_OF(max_input, IOSTREAM_INITIAL_BUF);
-	s->ibuf = i_malloc(s->isize + 1);
+	/* the buffers are allocated when first needed */
 	return s;
 }
 
@@ -411,7 +414,8 @@ static int stream_start_tls(struct iostream *s, struct tls_context *ctx,
 		return -1;
 	}
 	/* anything the client sent before the handshake is discarded */
-	safe_memset0(s->ibuf, s->isize);
+	if (s->ibuf != NULL)
+		safe_memset0(s->ibuf, s->isize);
 	s->ipos = s->ilen = s->iscan = 0;
 	s->skip_line = false;
 
@@ -527,6 +531,8 @@ bool iostream_input_full(const struct iostream *s)
 const unsigned char *iostream_get_data(const struct iostream *s, size_t *size_r)
 {
 	*size_r = s->ilen - s->ipos;
+	if (s->ibuf == NULL)
+		return (const unsigned char *)"";
 	return s->ibuf + s->ipos;
 }
 
@@ -543,7 +549,9 @@ void iostream_skip(struct iostream *s, size_t count)
  * Returns true when an LF was found (skipping ends). */
 static bool stream_drop_until_lf(struct iostream *s)
 {
-	unsigned char *lf = memchr(s->ibuf + s->ipos, '\n', s->ilen - s->ipos);
+	unsigned char *lf = s->ilen == s->ipos ? NULL
+					       : memchr(s->ibuf + s->ipos, '\n',
+							s->ilen - s->ipos);
 
 	s->iscan = 0;
 	if (lf == NULL) {
@@ -570,6 +578,10 @@ static size_t stream_input_space(struct iostream *s)
 
 	if (used >= s->max_input)
 		return 0;
+	if (s->ibuf == NULL) {
+		s->isize = MIN_OF(s->max_input, IOSTREAM_INITIAL_BUF);
+		s->ibuf = i_malloc(s->isize + 1);
+	}
 	if (s->ipos > 0) {
 		memmove(s->ibuf, s->ibuf + s->ipos, used);
 		s->ipos = 0;
@@ -629,13 +641,14 @@ ssize_t iostream_read(struct iostream *s)
 
 char *iostream_next_line(struct iostream *s, bool *too_long_r)
 {
-	unsigned char *start = s->ibuf + s->ipos, *lf;
 	size_t avail = s->ilen - s->ipos;
+	unsigned char *start, *lf;
 
 	if (too_long_r != NULL)
 		*too_long_r = false;
-	if (s->skip_line)
+	if (s->skip_line || s->ibuf == NULL)
 		return NULL;
+	start = s->ibuf + s->ipos;
 	lf = memchr(start + s->iscan, '\n', avail - s->iscan);
 	if (lf == NULL) {
 		s->iscan = avail;
@@ -714,6 +727,45 @@ static size_t stream_auto_flush_threshold(const struct iostream *s)
 	return s->max_output / 2 > 0 ? s->max_output / 2 : 1;
 }
 
+/* Makes room for size more bytes at the end of the output buffer, which
+ * is allocated on first use and grows up to max_output. The caller has
+ * checked that used + size <= max_output. */
+static void stream_output_room(struct iostream *s, size_t size)
+{
+	size_t used = s->olen - s->opos;
+
+	if (s->osize - s->olen >= size)
+		return;
+	if (s->opos > 0) {
+		/* SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER allows this even while
+		   a TLS write is being retried */
+		memmove(s->obuf, s->obuf + s->opos, used);
+		s->opos = 0;
+		s->olen = used;
+	}
+	if (s->osize - s->olen < size) {
+		size_t new_size = s->osize < IOSTREAM_INITIAL_BUF
+				      ? IOSTREAM_INITIAL_BUF
+				      : s->osize;
+
+		while (new_size < used + size)
+			new_size = size_mul(new_size, 2);
+		new_size = MIN_OF(new_size, s->max_output);
+		s->obuf = i_realloc(s->obuf, new_size);
+		s->osize = new_size;
+	}
+}
+
+/* Flushes when the buffer is over the auto-flush threshold. */
+static void stream_output_appended(struct iostream *s)
+{
+	if (s->olen - s->opos >= stream_auto_flush_threshold(s) &&
+	    !s->tls_write_wants_read) {
+		/* an error shows on the next flush: the data was accepted */
+		(void)stream_flush_internal(s);
+	}
+}
+
 int iostream_write(struct iostream *s, const void *data, size_t size)
 {
 	size_t used = s->olen - s->opos;
@@ -724,36 +776,57 @@ int iostream_write(struct iostream *s, const void *data, size_t size)
 		return -1;
 	if (size == 0)
 		return 0;
-	if (s->osize - s->olen < size) {
-		if (s->opos > 0) {
-			/* SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER allows this
-			   even while a TLS write is being retried */
-			memmove(s->obuf, s->obuf + s->opos, used);
-			s->opos = 0;
-			s->olen = used;
-		}
-		if (s->osize - s->olen < size) {
-			size_t new_size = s->osize < IOSTREAM_INITIAL_BUF
-					      ? IOSTREAM_INITIAL_BUF
-					      : s->osize;
-
-			while (new_size < used + size)
-				new_size = size_mul(new_size, 2);
-			new_size = MIN_OF(new_size, s->max_output);
-			s->obuf = i_realloc(s->obuf, new_size);
-			s->osize = new_size;
-		}
-	}
+	stream_output_room(s, size);
 	memcpy(s->obuf + s->olen, data, size);
 	s->olen += size;
-
-	if (s->olen - s->opos >= stream_auto_flush_threshold(s) &&
-	    !s->tls_write_wants_read) {
-		if (stream_flush_internal(s) < 0)
-			return 0; /* the data was accepted; the error shows
-				     on the next flush */
-	}
+	stream_output_appended(s);
 	return 0;
+}
+
+unsigned char *iostream_write_reserve(struct iostream *s, size_t min_size,
+				      size_t *size_r)
+{
+	size_t used = s->olen - s->opos, room;
+
+	*size_r = 0;
+	if (s->closed || min_size == 0 || min_size > s->max_output - used)
+		return NULL;
+	room = s->max_output - used;
+	/* the whole free room, but without growing the buffer beyond what
+	   is already allocated when that is enough */
+	if (s->osize - used >= min_size)
+		room = MIN_OF(room, s->osize - used);
+	stream_output_room(s, room);
+	*size_r = s->osize - s->olen;
+	i_assert(*size_r >= min_size);
+	return s->obuf + s->olen;
+}
+
+void iostream_write_commit(struct iostream *s, size_t size)
+{
+	i_assert(size <= s->osize - s->olen);
+	if (size == 0)
+		return;
+	s->olen += size;
+	stream_output_appended(s);
+}
+
+void iostream_release_buffers(struct iostream *s)
+{
+	if (s->ilen == s->ipos && s->ibuf != NULL) {
+		safe_memset0(s->ibuf, s->isize);
+		free(s->ibuf);
+		s->ibuf = NULL;
+		s->isize = 0;
+		s->ipos = s->ilen = s->iscan = 0;
+	}
+	if (s->olen == s->opos && s->obuf != NULL) {
+		safe_memset0(s->obuf, s->osize);
+		free(s->obuf);
+		s->obuf = NULL;
+		s->osize = 0;
+		s->opos = s->olen = 0;
+	}
 }
 
 int iostream_write_str(struct iostream *s, const char *str)

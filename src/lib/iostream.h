@@ -95,6 +95,27 @@ int iostream_write(struct iostream *stream, const void *data, size_t size);
 int iostream_write_str(struct iostream *stream, const char *str);
 int iostream_printf(struct iostream *stream, const char *fmt, ...)
     ATTR_FORMAT(2, 3);
+/* Direct writing into the output buffer, for producers that transform
+ * data (no intermediate copy): returns where at least min_size bytes can
+ * be written, with *size_r the whole room there (the free room under
+ * max_output, but the buffer is not grown when it already has min_size
+ * free). Returns NULL when min_size bytes do not fit under max_output (or
+ * the stream is closed). Nothing is appended until iostream_write_commit()
+ * with the number of bytes actually written (<= *size_r); any other call
+ * on the stream in between invalidates the pointer. */
+unsigned char *iostream_write_reserve(struct iostream *stream, size_t min_size,
+				      size_t *size_r);
+/* Appends size bytes written at iostream_write_reserve()'s pointer; may
+ * flush like iostream_write(). */
+void iostream_write_commit(struct iostream *stream, size_t size);
+
+/* Frees the input buffer when it holds no unread bytes and the output
+ * buffer when it holds no unwritten bytes (both are wiped first). They
+ * are allocated again when needed: call this when a connection goes idle
+ * so that it holds no buffer memory. A line returned by
+ * iostream_next_line() is invalid afterwards. */
+void iostream_release_buffers(struct iostream *stream);
+
 /* Writes as much as possible. Returns 1 when everything was written, 0 when
  * output remains (the stream continues from the loop and then calls the
  * flush callback), -1 on error. */

@@ -1,19 +1,23 @@
 /* cmd-retr.c - RETR msg (RFC 1939), and the message streaming that TOP
  * shares.
  *
- * The message file is read through a fixed 4 KB buffer and passed through
- * pop3-fetch's filter into an 8 KB chunk that is appended to the output
- * only while the output buffer has room for it; otherwise the command
- * waits for the flush callback. Memory per session stays flat whatever
- * the message size. The session sees no other command meanwhile. */
+ * The message file is read in FETCH_READ_SIZE pieces into a buffer that
+ * lives only while the command runs, and pop3-fetch's filter writes the
+ * converted bytes straight into the connection's output buffer (no
+ * intermediate copy). When the output buffer has no room left the
+ * command waits for the flush callback, so memory per session stays flat
+ * whatever the message size. The session sees no other command
+ * meanwhile. */
 #include "lib.h"
 #include "pool.h"
+#include "iostream.h"
 #include "mailbox.h"
 #include "pop3-fetch.h"
 #include "pop3-commands.h"
 
-#define FETCH_READ_SIZE 4096
-#define FETCH_OUT_SIZE 8192
+#define FETCH_READ_SIZE (32 * 1024)
+/* Least output room worth filtering into; the filter fills all there is. */
+#define FETCH_MIN_ROOM 4096
 
 struct fetch_context {
 	int fd;
@@ -24,8 +28,7 @@ struct fetch_context {
 	struct pop3_fetch_filter filter;
 	size_t in_pos, in_len;
 	uint64_t bytes;
-	unsigned char in[FETCH_READ_SIZE];
-	unsigned char out[FETCH_OUT_SIZE];
+	unsigned char *in; /* FETCH_READ_SIZE bytes from the command pool */
 };
 
 static void fetch_deinit(struct pop3_client *client, struct fetch_context *ctx)
@@ -56,59 +59,89 @@ static void fetch_abort(struct pop3_client *client)
 	fetch_deinit(client, ctx);
 }
 
+/* Reads the next piece of the message. Returns 1, or -1 after ending the
+ * session on a read error. */
+static int fetch_read(struct pop3_client *client, struct fetch_context *ctx)
+{
+	ssize_t ret;
+
+	do {
+		ret = read(ctx->fd, ctx->in, FETCH_READ_SIZE);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0) {
+		client_log(client, LOG_TYPE_ERROR, "read(msg %u) failed: %s",
+			   ctx->idx + 1, strerror(errno));
+		fetch_deinit(client, ctx);
+		client_disconnect(client,
+				  "Storage error while sending a message");
+		return -1;
+	}
+	ctx->in_pos = 0;
+	ctx->in_len = (size_t)ret;
+	if (ret == 0)
+		ctx->eof = true;
+	return 1;
+}
+
+/* Returns true when the command must stop: waiting for the output to
+ * drain (*ret_r = 0) or ended because writing failed (*ret_r = 1). */
+static bool fetch_wait_output(struct pop3_client *client,
+			      struct fetch_context *ctx, size_t need,
+			      int *ret_r)
+{
+	if (!client_output_wait(client, need))
+		return false;
+	if (!client->disconnecting) {
+		*ret_r = 0;
+		return true;
+	}
+	fetch_deinit(client, ctx);
+	*ret_r = 1;
+	return true;
+}
+
 static int fetch_continue(struct pop3_client *client)
 {
 	struct fetch_context *ctx = client->cmd_context;
-	size_t used, n;
-	ssize_t ret;
+	unsigned char end[POP3_FETCH_FINISH_MAX], *out;
+	size_t used, room, n;
+	int ret;
 
 	for (;;) {
-		if (client_output_wait(client, FETCH_OUT_SIZE +
-						   POP3_FETCH_FINISH_MAX)) {
-			if (!client->disconnecting)
-				return 0;
-			fetch_deinit(client, ctx);
-			return 1;
-		}
 		if (ctx->filter.done ||
 		    (ctx->eof && ctx->in_pos == ctx->in_len))
 			break;
 		if (ctx->in_pos == ctx->in_len) {
-			ret = read(ctx->fd, ctx->in, sizeof(ctx->in));
-			if (ret < 0 && errno == EINTR)
-				continue;
-			if (ret < 0) {
-				client_log(client, LOG_TYPE_ERROR,
-					   "read(msg %u) failed: %s",
-					   ctx->idx + 1, strerror(errno));
-				fetch_deinit(client, ctx);
-				client_disconnect(client,
-						  "Storage error while sending "
-						  "a message");
+			if (fetch_read(client, ctx) < 0)
 				return 1;
-			}
-			ctx->in_pos = 0;
-			ctx->in_len = (size_t)ret;
-			if (ret == 0)
-				ctx->eof = true;
+			continue;
+		}
+		out = client->output_error
+			  ? NULL
+			  : iostream_write_reserve(client->stream,
+						   FETCH_MIN_ROOM, &room);
+		if (out == NULL) {
+			if (fetch_wait_output(client, ctx, FETCH_MIN_ROOM,
+					      &ret))
+				return ret;
 			continue;
 		}
 		n = pop3_fetch_filter_run(&ctx->filter, ctx->in + ctx->in_pos,
-					  ctx->in_len - ctx->in_pos, &used,
-					  ctx->out, sizeof(ctx->out));
+					  ctx->in_len - ctx->in_pos, &used, out,
+					  room);
 		ctx->in_pos += used;
-		if (!fetch_send(client, ctx, ctx->out, n)) {
-			fetch_deinit(client, ctx);
-			return 1;
-		}
+		ctx->bytes += n;
+		iostream_write_commit(client->stream, n);
 	}
-	n = pop3_fetch_filter_finish(&ctx->filter, ctx->out);
+	if (fetch_wait_output(client, ctx, POP3_FETCH_FINISH_MAX, &ret))
+		return ret;
+	n = pop3_fetch_filter_finish(&ctx->filter, end);
 	/* the final "." CR LF is not part of the message's byte count */
-	if (n > 3 && !fetch_send(client, ctx, ctx->out, n - 3)) {
+	if (n > 3 && !fetch_send(client, ctx, end, n - 3)) {
 		fetch_deinit(client, ctx);
 		return 1;
 	}
-	if (!client_send_raw(client, ctx->out + n - 3, 3)) {
+	if (!client_send_raw(client, end + n - 3, 3)) {
 		fetch_deinit(client, ctx);
 		return 1;
 	}
@@ -153,6 +186,7 @@ int pop3_fetch_start(struct pop3_client *client, unsigned int idx, bool top,
 	}
 
 	ctx = p_new(client->cmd_pool, struct fetch_context, 1);
+	ctx->in = p_malloc(client->cmd_pool, FETCH_READ_SIZE);
 	ctx->fd = fd;
 	ctx->idx = idx;
 	ctx->top = top;

@@ -290,6 +290,68 @@ static void test_partial_writes(void **state)
 	ioloop_destroy(&c.ioloop);
 }
 
+/* ---- direct writes and releasing idle buffers ---- */
+
+static void test_reserve_commit_release(void **state)
+{
+	unsigned char *out, buf[64];
+	struct iostream *s;
+	size_t room;
+	int fds[2];
+
+	make_pair(fds);
+	s = iostream_create(fds[0], 64, 100);
+	/* more than max_output never fits */
+	assert_null(iostream_write_reserve(s, 101, &room));
+	assert_int_equal(room, 0);
+	out = iostream_write_reserve(s, 10, &room);
+	assert_non_null(out);
+	assert_true(room >= 10 && room <= 100);
+	memcpy(out, "hello ", 6);
+	iostream_write_commit(s, 6);
+	assert_int_equal(iostream_get_output_used(s), 6);
+	/* the room left shrinks with what is buffered */
+	assert_null(iostream_write_reserve(s, 95, &room));
+	out = iostream_write_reserve(s, 94, &room);
+	assert_non_null(out);
+	assert_int_equal(room, 94);
+	memcpy(out, "world", 5);
+	iostream_write_commit(s, 5);
+	/* nothing is released while output is pending */
+	iostream_release_buffers(s);
+	assert_int_equal(iostream_get_output_used(s), 11);
+	assert_int_equal(iostream_flush(s), 1);
+	assert_int_equal(read(fds[1], buf, sizeof(buf)), 11);
+	assert_memory_equal(buf, "hello world", 11);
+
+	/* unread input is kept across a release, read input is not */
+	assert_int_equal(write(fds[1], "AB\r\nCD", 6), 6);
+	assert_int_equal(iostream_read(s), 6);
+	assert_string_equal(iostream_next_line(s, NULL), "AB");
+	iostream_release_buffers(s);
+	assert_null(iostream_next_line(s, NULL));
+	assert_int_equal(write(fds[1], "\r\n", 2), 2);
+	assert_int_equal(iostream_read(s), 2);
+	assert_string_equal(iostream_next_line(s, NULL), "CD");
+	iostream_release_buffers(s);
+	{
+		size_t size;
+
+		(void)iostream_get_data(s, &size);
+		assert_int_equal(size, 0);
+	}
+	assert_null(iostream_next_line(s, NULL));
+	/* and the stream works as before after a release */
+	assert_int_equal(iostream_write_str(s, "again"), 0);
+	assert_int_equal(iostream_flush(s), 1);
+	assert_int_equal(read(fds[1], buf, sizeof(buf)), 5);
+	assert_int_equal(write(fds[1], "x\n", 2), 2);
+	assert_int_equal(iostream_read(s), 2);
+	assert_string_equal(iostream_next_line(s, NULL), "x");
+	iostream_destroy(&s);
+	close(fds[1]);
+}
+
 /* ---- TLS ---- */
 
 static char tls_dir[] = "/tmp/loft-test-tls-XXXXXX";
@@ -514,6 +576,7 @@ int main(void)
 	    cmocka_unit_test(test_too_long_byte_at_a_time),
 	    cmocka_unit_test(test_raw_data),
 	    cmocka_unit_test(test_partial_writes),
+	    cmocka_unit_test(test_reserve_commit_release),
 	    cmocka_unit_test(test_tls_echo),
 	    cmocka_unit_test(test_tls_errors),
 	};

@@ -34,6 +34,17 @@ static const struct fetch_case fetch_cases[] = {
     {"\r.\n", RETR, "\r.\r\n.\r\n"},
     {"\n\n\n", RETR, "\r\n\r\n\r\n.\r\n"},
     {"mixed\r\nlf\nend", RETR, "mixed\r\nlf\r\nend\r\n.\r\n"},
+    /* files already in CR LF form, with and without dots to stuff */
+    {"H: 1\r\n\r\nbody line\r\nmore\r\n", RETR,
+     "H: 1\r\n\r\nbody line\r\nmore\r\n.\r\n"},
+    {"H: 1\r\n\r\n.\r\n..\r\n.x.\r\n", RETR,
+     "H: 1\r\n\r\n..\r\n...\r\n..x.\r\n.\r\n"},
+    {".a\r\n.b\n.c", RETR, "..a\r\n..b\r\n..c\r\n.\r\n"},
+    {"long line without any line end at all", RETR,
+     "long line without any line end at all\r\n.\r\n"},
+    {"x\r\r\n.\r\r\n", RETR, "x\r\r\n..\r\r\n.\r\n"},
+    {"\r\n\r\n.", RETR, "\r\n\r\n..\r\n.\r\n"},
+    {"a\n\r\n\n.\n", RETR, "a\r\n\r\n\r\n..\r\n.\r\n"},
     /* TOP */
     {"H: 1\nH: 2\n\nb1\nb2\nb3\n", 0, "H: 1\r\nH: 2\r\n\r\n.\r\n"},
     {"H: 1\nH: 2\n\nb1\nb2\nb3\n", 1, "H: 1\r\nH: 2\r\n\r\nb1\r\n.\r\n"},
@@ -132,12 +143,78 @@ static void test_fetch_large(void **state)
 	pool_unref(&pool);
 }
 
+/* The transformation byte by byte, as RFC 1939 states it: the reference
+ * the filter's run-copying must agree with. */
+static void reference_retr(const unsigned char *in, size_t len, string_t *dest)
+{
+	unsigned char last = '\n';
+
+	for (size_t i = 0; i < len; i++) {
+		if (in[i] == '\n') {
+			if (last != '\r')
+				str_append_c(dest, '\r');
+			str_append_c(dest, '\n');
+		} else {
+			if (in[i] == '.' && last == '\n')
+				str_append_c(dest, '.');
+			str_append_c(dest, (char)in[i]);
+		}
+		last = in[i];
+	}
+	if (last != '\n')
+		str_append(dest, "\r\n");
+	str_append(dest, ".\r\n");
+}
+
+/* Random messages made of the bytes that matter (LF, CR, '.') and plain
+ * ones, LF and CR LF files alike, cut at random input and output sizes:
+ * the output always equals the reference. */
+static void test_fetch_random(void **state)
+{
+	static const char alphabet[] = "\n\n\r..abc";
+	pool_t pool = pool_create("test", 1 << 16);
+	unsigned int seed = 12345;
+
+	for (unsigned int round = 0; round < 2000; round++) {
+		string_t *msg = str_new(pool, 256), *want = str_new(pool, 512);
+		size_t len = (seed = seed * 1103515245 + 12345) % 200;
+		bool crlf = round % 2 == 0;
+		struct fetch_case tc;
+
+		for (size_t i = 0; i < len; i++) {
+			char c = alphabet[(seed = seed * 1103515245 + 12345) %
+					  (sizeof(alphabet) - 1)];
+
+			if (c == '\n' && crlf)
+				str_append_c(msg, '\r');
+			str_append_c(msg, c);
+		}
+		reference_retr(str_data(msg), str_len(msg), want);
+		tc.input = str_c(msg);
+		tc.top_lines = RETR;
+		tc.expected = str_c(want);
+		for (size_t in_step = 1; in_step <= 13; in_step += 3) {
+			for (size_t out_size = 2; out_size <= 64;
+			     out_size = out_size * 2 + 1) {
+				assert_string_equal(
+				    run_filter(pool, &tc, in_step, out_size),
+				    tc.expected);
+			}
+		}
+		assert_string_equal(run_filter(pool, &tc, 1000, 64),
+				    tc.expected);
+		pool_clear(pool);
+	}
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fetch_whole),
 	    cmocka_unit_test(test_fetch_all_boundaries),
 	    cmocka_unit_test(test_fetch_large),
+	    cmocka_unit_test(test_fetch_random),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
