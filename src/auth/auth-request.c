@@ -53,6 +53,10 @@ static void passdb_verify_next(struct auth_request *request);
 static void passdb_handle_result(struct auth_request *request,
 				 enum passdb_result result);
 static void userdb_chain_start(struct auth_request *request);
+static void credentials_deliver(struct auth_request *request);
+static void passdb_credentials_callback(struct auth_request *request,
+					enum passdb_result result,
+					const char *password);
 
 struct auth_request *auth_request_new(struct auth *auth,
 				      const struct mech_module *mech,
@@ -207,6 +211,45 @@ bool auth_request_set_username(struct auth_request *request,
 				   request->original_username, request->user);
 	}
 	return valid;
+}
+
+bool auth_request_set_login_user(struct auth_request *request,
+				 const unsigned char *authzid, size_t len,
+				 const char **error_r)
+{
+	const struct loft_settings *set = request->auth->set;
+	const char *error, *login_user;
+
+	if (request->requested_login_user != NULL) {
+		*error_r = "authorization identity given with a "
+			   "login*master user name";
+		return false;
+	}
+	error = auth_username_check(set, authzid, len);
+	login_user = p_strndup(request->pool, authzid, len);
+	if (error == NULL &&
+	    auth_username_normalize(request->pool, set, login_user,
+				    request->service, request->remote_ip,
+				    request->local_ip, request->session,
+				    &login_user, &error) < 0 &&
+	    error == NULL)
+		error = "invalid authorization identity";
+	if (error != NULL) {
+		auth_request_trace(request,
+				   "authorization identity refused: %s", error);
+		*error_r = error;
+		return false;
+	}
+	if (strcmp(login_user, request->user) == 0) {
+		/* the same user: no login as someone else */
+		return true;
+	}
+	request->requested_login_user = login_user;
+	auth_request_trace(request,
+			   "master user login (SASL authorization identity): "
+			   "master %s, login user %s",
+			   request->user, login_user);
+	return true;
 }
 
 /* --- fields --- */
@@ -562,8 +605,38 @@ static void userdb_chain_done_for_auth(struct auth_request *request)
 	auth_request_reply(request, AUTH_REPLY_SUCCESS, NULL, 0);
 }
 
+/* nologin (a passdb field): the credentials were right, but the account
+ * may not log in; the client sees the reason. Returns true when it
+ * refused the login. */
+static bool auth_request_check_nologin(struct auth_request *request)
+{
+	const char *reason;
+
+	if (auth_fields_find(&request->extra_fields, "nologin") == NULL)
+		return false;
+	reason = auth_fields_find(&request->extra_fields, "reason");
+	if (reason != NULL && reason[0] != '\0')
+		request->fail_reason = reason;
+	auth_request_trace(request, "nologin field: login refused");
+	if (auth_verbose_enabled(request->auth, NULL)) {
+		auth_request_log_info(
+		    request, "passdb", "Login disabled (nologin)%s%s",
+		    reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	}
+	auth_request_trace(request, "result: FAIL%s%s",
+			   request->fail_reason != NULL ? ", reason: " : "",
+			   request->fail_reason != NULL ? request->fail_reason
+							: "");
+	auth_request_reply(request, AUTH_REPLY_FAIL, NULL, 0);
+	return true;
+}
+
 void auth_request_success(struct auth_request *request)
 {
+	if (request->aborted || request->finished)
+		return;
+	if (auth_request_check_nologin(request))
+		return;
 	request->passdb_success = true;
 	if (request->want_userdb && request->auth->userdbs.count > 0) {
 		request->lookup_callback = NULL;
@@ -639,12 +712,6 @@ static const char *db_skip_reason(struct auth_request *request,
 				       request->user, why);
 	}
 	return NULL;
-}
-
-static bool passdb_allows_mech(const struct passdb_module *passdb,
-			       struct auth_request *request)
-{
-	return db_skip_reason(request, passdb->set) == NULL;
 }
 
 static void verify_job_run(void *context)
@@ -848,8 +915,24 @@ static void passdb_lookup_end(struct auth_request *request,
 
 static void passdb_fail(struct auth_request *request)
 {
+	enum passdb_result result = request->passdb_result;
+
 	if (request->passdb_lookup_only) {
 		passdb_lookup_end(request, AUTH_LOOKUP_NOTFOUND);
+		return;
+	}
+	if (request->credentials_mode) {
+		/* the mechanism decides how to fail (SCRAM goes on with
+		 * fake credentials so that the refusal looks the same) */
+		if (request->passdb_failed)
+			result = PASSDB_RESULT_USER_DISABLED;
+		else if (result == PASSDB_RESULT_OK ||
+			 result == PASSDB_RESULT_INTERNAL_FAILURE ||
+			 result == PASSDB_RESULT_SCHEME_NOT_AVAILABLE)
+			result = PASSDB_RESULT_USER_UNKNOWN;
+		auth_request_trace(request,
+				   "result: FAIL (credentials lookup)");
+		request->credentials_callback(request, result, NULL);
 		return;
 	}
 	auth_request_trace(request, "result: FAIL%s%s",
@@ -863,6 +946,19 @@ static void passdb_internal_fail(struct auth_request *request)
 {
 	if (request->passdb_lookup_only) {
 		passdb_lookup_end(request, AUTH_LOOKUP_INTERNAL_FAIL);
+		return;
+	}
+	if (request->credentials_mode) {
+		/* a passdb that knows the user but not in the wanted
+		 * scheme: the mechanism refuses cleanly */
+		auth_request_trace(request,
+				   "result: credentials lookup failed");
+		request->credentials_callback(
+		    request,
+		    request->passdb_result == PASSDB_RESULT_SCHEME_NOT_AVAILABLE
+			? PASSDB_RESULT_SCHEME_NOT_AVAILABLE
+			: PASSDB_RESULT_INTERNAL_FAILURE,
+		    NULL);
 		return;
 	}
 	auth_request_trace(request, "result: internal failure (temporary)");
@@ -896,8 +992,6 @@ static void master_switch_to_login_user(struct auth_request *request,
 static void passdb_chain_finish_full(struct auth_request *request,
 				     bool exhausted, bool last_internal)
 {
-	const char *reason;
-
 	if (request->passdb_failed) {
 		passdb_fail(request);
 		return;
@@ -911,24 +1005,8 @@ static void passdb_chain_finish_full(struct auth_request *request,
 			passdb_lookup_end(request, AUTH_LOOKUP_OK);
 			return;
 		}
-		if (auth_fields_find(&request->extra_fields, "nologin") !=
-		    NULL) {
-			/* The password was right, but the account may not
-			 * log in; the client sees the reason. */
-			reason =
-			    auth_fields_find(&request->extra_fields, "reason");
-			if (reason != NULL && reason[0] != '\0')
-				request->fail_reason = reason;
-			auth_request_trace(request,
-					   "nologin field: login refused");
-			if (auth_verbose_enabled(request->auth, NULL)) {
-				auth_request_log_info(
-				    request, "passdb",
-				    "Login disabled (nologin)%s%s",
-				    reason != NULL ? ": " : "",
-				    reason != NULL ? reason : "");
-			}
-			passdb_fail(request);
+		if (request->credentials_mode) {
+			credentials_deliver(request);
 			return;
 		}
 		auth_request_success(request);
@@ -1206,7 +1284,8 @@ static void passdb_verify_next(struct auth_request *request)
 	if (request->invalid_user) {
 		/* Same work and answer as an unknown user. */
 		if (passdb->dummy_hash != NULL &&
-		    !request->passdb_lookup_only) {
+		    !request->passdb_lookup_only &&
+		    !request->credentials_mode && !request->nopassword_auth) {
 			request->passdb_idx = request->auth->passdbs.count - 1;
 			passdb_start_verify(request, passdb, passdb->dummy_hash,
 					    true);
@@ -1218,7 +1297,7 @@ static void passdb_verify_next(struct auth_request *request)
 	request->passdb_password = NULL;
 	request->db_context = passdb_snapshot(request);
 	if (passdb->set->deny || request->passdb_lookup_only ||
-	    request->skip_password_check) {
+	    request->skip_password_check || request->nopassword_auth) {
 		if (passdb->iface->lookup == NULL) {
 			auth_request_trace(
 			    request,
@@ -1233,6 +1312,27 @@ static void passdb_verify_next(struct auth_request *request)
 		}
 		auth_cache_passdb_lookup(request, passdb,
 					 passdb_lookup_only_callback);
+		return;
+	}
+	if (request->credentials_mode) {
+		if (passdb->iface->lookup == NULL) {
+			/* e.g. PAM: cannot give credentials */
+			auth_request_trace(
+			    request,
+			    "%s: skipped: the driver cannot give credentials",
+			    db_label(request, passdb->set,
+				     request->passdb_idx));
+			request->db_context = NULL;
+			if (request->passdb_result ==
+			    PASSDB_RESULT_USER_UNKNOWN)
+				request->passdb_result =
+				    PASSDB_RESULT_SCHEME_NOT_AVAILABLE;
+			request->passdb_idx++;
+			passdb_verify_next(request);
+			return;
+		}
+		auth_cache_passdb_lookup(request, passdb,
+					 passdb_credentials_callback);
 		return;
 	}
 	if (passdb->iface->verify_plain != NULL) {
@@ -1294,25 +1394,30 @@ void auth_request_verify_plain(struct auth_request *request,
 
 /* --- passdb chain: credentials and lookups --- */
 
-static void passdb_credentials_next(struct auth_request *request);
-
-/* Hands pw to the scheme credentials callback in request->credentials_scheme
- * (converting a plaintext password). Returns false when it cannot. */
-static bool credentials_in_scheme(struct auth_request *request,
-				  struct passdb_module *passdb,
-				  const struct password_stored *pw)
+/* Stores pw in request->credentials_scheme (converting a plaintext
+ * password), or the plaintext when no scheme is wanted. Returns false
+ * when it cannot. */
+static bool credentials_store(struct auth_request *request,
+			      struct passdb_module *passdb,
+			      const struct password_stored *pw)
 {
-	const struct password_scheme *want =
-	    password_scheme_find(request->credentials_scheme);
+	const struct password_scheme *want = NULL;
 	const char *plain, *error;
 	string_t *raw;
 
-	if (want == NULL)
-		return false;
-	if (pw->scheme == want) {
+	if (request->credentials_scheme != NULL) {
+		want = password_scheme_find(request->credentials_scheme);
+		if (want == NULL)
+			return false;
+	}
+	plain = password_get_plaintext(pw);
+	if (want != NULL && pw->scheme == want) {
 		raw = str_new(request->pool, pw->raw_size + 1);
 		str_append_n(raw, pw->raw, pw->raw_size);
-	} else if ((plain = password_get_plaintext(pw)) != NULL) {
+	} else if (plain != NULL && want == NULL) {
+		raw = str_new(request->pool, strlen(plain) + 1);
+		str_append(raw, plain);
+	} else if (plain != NULL) {
 		raw = str_new(request->pool, 128);
 		if (want->generate(plain, 0, raw, &error) < 0) {
 			auth_request_log_error(request, passdb->iface->name,
@@ -1322,32 +1427,44 @@ static bool credentials_in_scheme(struct auth_request *request,
 	} else {
 		auth_request_log_info(
 		    request, passdb->iface->name,
-		    "Requested %s scheme, but we have only %s", want->name,
-		    pw->scheme->name);
+		    "Requested %s scheme, but we have only %s",
+		    want != NULL ? want->name : "CLEARTEXT", pw->scheme->name);
 		return false;
 	}
-	apply_db_fields(request, passdb->set, false);
-	request->passdb_result = PASSDB_RESULT_OK;
-	request->scheme_credentials_callback(request, PASSDB_RESULT_OK,
-					     str_data(raw), str_len(raw));
+	request->credentials = str_data(raw);
+	request->credentials_size = str_len(raw);
 	return true;
 }
 
 static void scheme_credentials_failed(struct auth_request *request,
 				      enum passdb_result result,
-				      const char *password)
+				      const char *password ATTR_UNUSED)
 {
 	i_assert(result != PASSDB_RESULT_OK);
 	request->scheme_credentials_callback(request, result, NULL, 0);
 }
 
-void auth_request_lookup_credentials_scheme(
-    struct auth_request *request, const char *scheme,
-    auth_request_scheme_credentials_callback_t *cb)
+/* The chain accepted the user: the mechanism gets the credentials of the
+ * passdb that decided. */
+static void credentials_deliver(struct auth_request *request)
 {
-	request->credentials_scheme = p_strdup(request->pool, scheme);
-	request->scheme_credentials_callback = cb;
-	auth_request_lookup_credentials(request, scheme_credentials_failed);
+	if (request->credentials == NULL) {
+		/* accepted without any passdb giving credentials */
+		request->credentials_callback(
+		    request, PASSDB_RESULT_SCHEME_NOT_AVAILABLE, NULL);
+		return;
+	}
+	auth_request_trace(request, "result: credentials found, the "
+				    "mechanism verifies them");
+	if (request->credentials_scheme != NULL) {
+		request->scheme_credentials_callback(request, PASSDB_RESULT_OK,
+						     request->credentials,
+						     request->credentials_size);
+	} else {
+		request->credentials_callback(
+		    request, PASSDB_RESULT_OK,
+		    (const char *)request->credentials);
+	}
 }
 
 static void passdb_credentials_callback(struct auth_request *request,
@@ -1356,81 +1473,86 @@ static void passdb_credentials_callback(struct auth_request *request,
 {
 	struct passdb_module *passdb = current_passdb(request);
 	struct password_stored pw;
-	const char *error, *plain;
+	const char *error;
+	int ret;
 
 	if (request->aborted)
 		return;
 	if (result == PASSDB_RESULT_OK) {
-		if (password == NULL) {
+		if (password == NULL || password[0] == '\0')
+			password = request->passdb_password;
+		if (password == NULL || password[0] == '\0') {
+			auth_request_log_info(request, passdb->iface->name,
+					      "No password in the passdb for "
+					      "a credentials lookup");
 			result = PASSDB_RESULT_SCHEME_NOT_AVAILABLE;
-		} else if (password_parse(request->pool, password,
-					  passdb->default_scheme, &pw,
-					  &error) <= 0) {
+		} else if ((ret = password_parse(request->pool, password,
+						 passdb->default_scheme, &pw,
+						 &error)) <= 0) {
 			auth_request_log_error(request, passdb->iface->name,
 					       "Invalid password in passdb: %s",
 					       error);
-			result = PASSDB_RESULT_INTERNAL_FAILURE;
-		} else if (request->credentials_scheme != NULL) {
-			if (credentials_in_scheme(request, passdb, &pw))
-				return;
+			result = ret == 0 ? PASSDB_RESULT_SCHEME_NOT_AVAILABLE
+					  : PASSDB_RESULT_INTERNAL_FAILURE;
+		} else if (!credentials_store(request, passdb, &pw)) {
 			result = PASSDB_RESULT_SCHEME_NOT_AVAILABLE;
-		} else if ((plain = password_get_plaintext(&pw)) == NULL) {
-			auth_request_log_info(
-			    request, passdb->iface->name,
-			    "Requested CLEARTEXT scheme, but we have only %s",
-			    pw.scheme->name);
-			result = PASSDB_RESULT_SCHEME_NOT_AVAILABLE;
-		} else {
-			apply_db_fields(request, passdb->set, false);
-			request->passdb_result = PASSDB_RESULT_OK;
-			request->credentials_callback(request, PASSDB_RESULT_OK,
-						      plain);
-			return;
 		}
-	} else if (result == PASSDB_RESULT_USER_UNKNOWN &&
-		   auth_verbose_enabled(request->auth, passdb->set)) {
-		auth_request_log_info(request, passdb->iface->name,
-				      "unknown user");
 	}
-	/* Keep the most informative result. */
-	if (result != PASSDB_RESULT_USER_UNKNOWN ||
-	    request->passdb_result == PASSDB_RESULT_USER_UNKNOWN)
-		request->passdb_result = result;
-	request->passdb_idx++;
-	passdb_credentials_next(request);
+	passdb_handle_result(request, result);
 }
 
-static void passdb_credentials_next(struct auth_request *request)
+static void credentials_chain_start(struct auth_request *request)
 {
-	struct passdb_module *passdb = NULL;
-
-	while (request->passdb_idx < request->auth->passdbs.count) {
-		passdb = current_passdb(request);
-		if (!passdb->set->deny && passdb->iface->lookup != NULL &&
-		    passdb_allows_mech(passdb, request))
-			break;
-		request->passdb_idx++;
-	}
-	if (request->passdb_idx >= request->auth->passdbs.count) {
-		request->credentials_callback(request, request->passdb_result,
-					      NULL);
+	request->credentials_mode = true;
+	request->passdb_lookup_only = false;
+	request->credentials = NULL;
+	request->credentials_size = 0;
+	request->passdb_result = PASSDB_RESULT_USER_UNKNOWN;
+	if (request->auth->passdbs.count == 0) {
+		auth_request_log_error(request, "auth",
+				       "No passdbs configured");
+		request->credentials_callback(
+		    request, PASSDB_RESULT_INTERNAL_FAILURE, NULL);
 		return;
 	}
-	i_assert(passdb != NULL);
-	auth_cache_passdb_lookup(request, passdb, passdb_credentials_callback);
+	passdb_chain_start(request);
+}
+
+void auth_request_lookup_credentials_scheme(
+    struct auth_request *request, const char *scheme,
+    auth_request_scheme_credentials_callback_t *cb)
+{
+	if (request->aborted || request->finished)
+		return;
+	request->credentials_scheme = p_strdup(request->pool, scheme);
+	request->scheme_credentials_callback = cb;
+	request->credentials_callback = scheme_credentials_failed;
+	credentials_chain_start(request);
 }
 
 void auth_request_lookup_credentials(struct auth_request *request,
 				     auth_request_credentials_callback_t *cb)
 {
+	if (request->aborted || request->finished)
+		return;
+	request->credentials_scheme = NULL;
 	request->credentials_callback = cb;
-	request->passdb_idx = 0;
-	request->passdb_result = PASSDB_RESULT_USER_UNKNOWN;
-	if (request->invalid_user) {
-		cb(request, PASSDB_RESULT_USER_UNKNOWN, NULL);
+	credentials_chain_start(request);
+}
+
+void auth_request_verify_nopassword(struct auth_request *request)
+{
+	if (request->aborted || request->finished)
+		return;
+	request->nopassword_auth = true;
+	request->passdb_lookup_only = false;
+	if (request->auth->passdbs.count == 0) {
+		auth_request_log_error(request, "auth",
+				       "No passdbs configured");
+		auth_request_internal_failure(request);
 		return;
 	}
-	passdb_credentials_next(request);
+	passdb_chain_start(request);
 }
 
 void auth_request_lookup_passdb(struct auth_request *request,

@@ -118,7 +118,16 @@ struct auth_request {
 	bool skip_password_check; /* an earlier passdb verified it */
 	bool passdb_lookup_only;  /* PASS lookup / explain without password */
 	bool passdb_failed; /* deny or allow_nets: fail whatever follows */
-	bool userdb_done;   /* the userdb chain ran for this request */
+	/* The mechanism proved the identity itself (EXTERNAL): every passdb
+	 * only looks the user up, the chain rules still apply. */
+	bool nopassword_auth;
+	/* Credentials lookup (APOP, CRAM-MD5, SCRAM): the passdb that
+	 * decides gives its credentials instead of verifying a password;
+	 * they are handed to the mechanism when the chain succeeds. */
+	bool credentials_mode;
+	const unsigned char *credentials; /* secure pool */
+	size_t credentials_size;
+	bool userdb_done;	     /* the userdb chain ran for this request */
 	const char *passdb_password; /* "password" field from the passdb */
 	const char *fail_reason;     /* sent with FAIL (nologin reason) */
 	/* Explain trace: one line per decision, kept only when enabled. */
@@ -177,7 +186,28 @@ bool auth_request_set_username(struct auth_request *request,
  * success) runs the userdb chain, then replies. password is copied. */
 void auth_request_verify_plain(struct auth_request *request,
 			       const char *password);
-/* Looks up the plaintext password (for APOP). */
+/* Runs the passdb chain without a password, for a mechanism that proved
+ * the identity itself (EXTERNAL): deny passdbs, skip, username_filter,
+ * allow_nets, result_* rules and nologin apply as for a password; then
+ * the userdb chain; then replies. */
+void auth_request_verify_nopassword(struct auth_request *request);
+/* Sets the SASL authorization identity (RFC 4422 section 3.4.1) when it
+ * differs from the authentication identity already set by
+ * auth_request_set_username(): the request becomes a master user login
+ * (Dovecot's "Master users" with a PLAIN authzid), where request->user
+ * (the authcid) must be accepted by a master passdb and authzid is the
+ * user logged in as. The name gets the same checks and normalisation as
+ * a user name. Returns false with *error_r when it is invalid or the
+ * authcid was itself a "login*master" name. */
+bool auth_request_set_login_user(struct auth_request *request,
+				 const unsigned char *authzid, size_t len,
+				 const char **error_r);
+/* Looks up the plaintext password (for APOP). The lookup walks the passdb
+ * chain with every rule of a password verification (deny, skip,
+ * username_filter, allow_nets, result_*, master users); the callback gets
+ * the credentials of the passdb that accepted the user, or the failure.
+ * nologin is applied by auth_request_success(), after the mechanism has
+ * checked the credentials. */
 void auth_request_lookup_credentials(struct auth_request *request,
 				     auth_request_credentials_callback_t *cb);
 /* Looks up the credentials in scheme (e.g. "CRAM-MD5"): a passdb storing
@@ -193,8 +223,9 @@ void auth_request_challenge(struct auth_request *request, const void *data,
  * NULL; it is logged when auth_verbose is set, never sent. */
 void auth_request_fail(struct auth_request *request, const char *reason);
 void auth_request_internal_failure(struct auth_request *request);
-/* Mechanism verified the credentials itself (APOP): run the userdb chain
- * when wanted and reply success. */
+/* Mechanism verified the credentials itself (APOP): refuse a nologin
+ * account (with its reason), else run the userdb chain when wanted and
+ * reply success. */
 void auth_request_success(struct auth_request *request);
 
 /* --- used by auth-master lookups --- */

@@ -50,7 +50,7 @@ const struct mech_module *mech_module_find(const char *name);
 /* RFC 4616 message "authzid NUL authcid NUL passwd". Returns 0 with the
  * parts (strings allocated from pool; password in a pool the caller wipes)
  * or -1 with *error_r. authzid is "" when absent. Refuses a wrong number
- * of NULs, an empty authcid, and an authzid different from authcid. */
+ * of NULs and an empty authcid. */
 int sasl_plain_decode(pool_t pool, const unsigned char *data, size_t size,
 		      const char **authzid_r, const char **authcid_r,
 		      const char **password_r, const char **error_r);

@@ -5,8 +5,9 @@
  * auth_ssl_username_from_cert the user is the certificate's CN and a
  * non-empty authzid must name the same user; without it the authzid names
  * the user (any holder of a certificate from the configured CA may then
- * log in as any user the passdb knows). The passdb is looked up without a
- * password; the userdb chain follows. */
+ * log in as any user the passdb knows). The passdb chain runs without a
+ * password, with all its rules (deny passdbs, allow_nets, nologin ...);
+ * the userdb chain follows. */
 #include "lib.h"
 #include "pool.h"
 #include "mech.h"
@@ -23,23 +24,6 @@ int sasl_external_decode(pool_t pool, const unsigned char *data, size_t size,
 	}
 	*authzid_r = p_strndup(pool, data, size);
 	return 0;
-}
-
-static void external_lookup_callback(struct auth_request *request,
-				     enum auth_lookup_result result)
-{
-	switch (result) {
-	case AUTH_LOOKUP_OK:
-		auth_request_success(request);
-		break;
-	case AUTH_LOOKUP_INTERNAL_FAIL:
-		auth_request_internal_failure(request);
-		break;
-	case AUTH_LOOKUP_NOTFOUND:
-	default:
-		auth_request_fail(request, "unknown user");
-		break;
-	}
 }
 
 static void mech_external_auth_continue(struct auth_request *request,
@@ -84,7 +68,7 @@ static void mech_external_auth_continue(struct auth_request *request,
 		auth_request_fail(request, error);
 		return;
 	}
-	auth_request_lookup_passdb(request, external_lookup_callback);
+	auth_request_verify_nopassword(request);
 }
 
 static void mech_external_auth_initial(struct auth_request *request,

@@ -1,6 +1,8 @@
 /* mech-plain.c - SASL PLAIN (RFC 4616). One message:
- * authzid NUL authcid NUL passwd. Authorization as another user (master
- * users) is not supported yet: authzid must be empty or the authcid. */
+ * authzid NUL authcid NUL passwd. An authzid that differs from the authcid
+ * asks to log in as another user: as in Dovecot, that is a master user
+ * login (the authcid must be accepted by a master passdb), refused when
+ * no master passdb accepts it. */
 #include "lib.h"
 #include "pool.h"
 #include "mech.h"
@@ -32,11 +34,6 @@ int sasl_plain_decode(pool_t pool, const unsigned char *data, size_t size,
 		*error_r = "empty username";
 		return -1;
 	}
-	if (nul1 != data && ((size_t)(nul1 - data) != authcid_len ||
-			     memcmp(data, nul1 + 1, authcid_len) != 0)) {
-		*error_r = "authorization as another user not supported";
-		return -1;
-	}
 	*authzid_r = p_strndup(pool, data, nul1 - data);
 	*authcid_r = p_strndup(pool, nul1 + 1, authcid_len);
 	*password_r = p_strndup(pool, nul2 + 1, size - (nul2 + 1 - data));
@@ -57,6 +54,12 @@ static void mech_plain_auth_continue(struct auth_request *request,
 				       strlen(authcid), &error)) {
 		/* Goes on as an unknown user so that the answer and its
 		 * timing do not reveal the check. */
+	} else if (authzid[0] != '\0' &&
+		   !auth_request_set_login_user(request,
+						(const unsigned char *)authzid,
+						strlen(authzid), &error)) {
+		/* likewise: an unknown user */
+		request->invalid_user = true;
 	}
 	auth_request_verify_plain(request, password);
 	safe_memset0((char *)password, strlen(password));

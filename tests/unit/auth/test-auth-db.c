@@ -154,7 +154,7 @@ static void test_sasl_plain_decode(void **state)
 	    {"\0user\0pass", 10, 0, "user", "pass"},
 	    {"user\0user\0pass", 14, 0, "user", "pass"},
 	    {"\0user\0", 6, 0, "user", ""},
-	    {"other\0user\0pass", 15, -1, NULL, NULL},
+	    {"other\0user\0pass", 15, 0, "user", "pass"},
 	    {"\0\0pass", 6, -1, NULL, NULL},
 	    {"userpass", 8, -1, NULL, NULL},
 	    {"\0userpass", 9, -1, NULL, NULL},
