@@ -441,3 +441,155 @@ def test_explain_never_prints_password(start):
     assert "(lookup)" in out
     rc, out = srv.explain("alice", "wrong")
     assert rc == 77 and "password mismatch" in out
+
+
+# --- SASL authorization identity: master users with PLAIN ---
+
+def plain_authzid(srv, authzid, authcid, password):
+    """AUTH PLAIN with an authorization identity; returns OK/FAIL line."""
+    resp = base64.b64encode(b"\0".join(
+        (authzid.encode(), authcid.encode(), password.encode()))).decode()
+    return srv._lines(
+        srv.base / "auth-client",
+        "VERSION\t1\t2\nCPID\t%d\nAUTH\t1\tPLAIN\tservice=pop3\t"
+        "rip=127.0.0.1\tresp=%s\n" % (os.getpid(), resp),
+        lambda l: l.startswith(("OK\t1", "FAIL\t1")))
+
+
+def test_plain_authzid_master_user(start):
+    srv = start(passdb("masters", "  master = yes\n  pass = yes\n") +
+                passdb("users") + USERDB,
+                {"users": USERS, "masters": MASTERS})
+    # Dovecot's "Master users": authzid = the user, authcid = the master
+    line = plain_authzid(srv, "alice", "admin", "masterpw")
+    assert ok(line, "alice"), line
+    assert fail(plain_authzid(srv, "alice", "admin", "wrong"))
+    # pass = yes: the login user must exist
+    assert fail(plain_authzid(srv, "ghost", "admin", "masterpw"))
+    # a normal user cannot authorize as another one
+    assert fail(plain_authzid(srv, "alice", "bob", "bobpw"))
+    # authzid equal to the authcid is an ordinary login
+    assert ok(plain_authzid(srv, "bob", "bob", "bobpw"), "bob")
+    # an invalid authorization identity is refused like a wrong password
+    assert fail(plain_authzid(srv, "al\x01ice", "admin", "masterpw"))
+
+
+def test_plain_authzid_without_master_passdb_fails(start):
+    srv = start(passdb("users") + USERDB, {"users": USERS})
+    assert fail(plain_authzid(srv, "alice", "bob", "bobpw"))
+    assert ok(plain_authzid(srv, "", "bob", "bobpw"), "bob")
+
+
+# --- credentials lookups (APOP, CRAM-MD5) follow the chain rules ---
+
+APOP_CHALLENGE = "<1896.697170952@loft.test>"
+
+
+def apop(srv, user, password, rip="127.0.0.1", service="pop3"):
+    import hashlib
+    digest = hashlib.md5((APOP_CHALLENGE + password).encode()).hexdigest()
+    resp = base64.b64encode(APOP_CHALLENGE.encode() + b"\0" +
+                            user.encode() + b"\0" +
+                            digest.encode()).decode()
+    params = "service=%s" % service
+    if rip is not None:
+        params += "\trip=%s" % rip
+    return srv._lines(
+        srv.base / "auth-client",
+        "VERSION\t1\t2\nCPID\t%d\nAUTH\t1\tAPOP\t%s\tresp=%s\n"
+        % (os.getpid(), params, resp),
+        lambda l: l.startswith(("OK\t1", "FAIL\t1")))
+
+
+def cram(srv, user, password):
+    import hashlib
+    import hmac
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(TIMEOUT)
+    s.connect(str(srv.base / "auth-client"))
+    f = s.makefile("rwb")
+    try:
+        f.write(("VERSION\t1\t2\nCPID\t%d\nAUTH\t1\tCRAM-MD5\tservice=pop3"
+                 "\trip=127.0.0.1\n" % os.getpid()).encode())
+        f.flush()
+        while True:
+            line = f.readline().decode().rstrip("\n")
+            if not line:
+                raise EOFError("auth closed the connection")
+            if line.startswith("CONT\t1\t"):
+                break
+            if line.startswith(("OK\t1", "FAIL\t1")):
+                return line
+        chal = base64.b64decode(line.split("\t")[2])
+        digest = hmac.new(password.encode(), chal, hashlib.md5).hexdigest()
+        f.write(("CONT\t1\t%s\n" % base64.b64encode(
+            ("%s %s" % (user, digest)).encode()).decode()).encode())
+        f.flush()
+        while True:
+            line = f.readline().decode().rstrip("\n")
+            if not line:
+                raise EOFError("auth closed the connection")
+            if line.startswith(("OK\t1", "FAIL\t1")):
+                return line
+    finally:
+        f.close()
+        s.close()
+
+
+CRED_MECHS = "auth_mechanisms = plain login apop cram-md5\n"
+
+
+def test_credentials_lookup_deny_passdb(start):
+    srv = start(CRED_MECHS + passdb("deny", "  deny = yes\n") +
+                passdb("users") + USERDB,
+                {"users": USERS, "deny": "bob\n"})
+    assert ok(apop(srv, "alice", "alicepw"), "alice")
+    assert ok(cram(srv, "alice", "alicepw"), "alice")
+    assert fail(apop(srv, "bob", "bobpw"))
+    assert fail(cram(srv, "bob", "bobpw"))
+    assert "User found from deny passdb" in srv.log_text()
+
+
+def test_credentials_lookup_nologin_allow_nets(start):
+    srv = start(CRED_MECHS + passdb("users") + USERDB,
+                {"users": USERS +
+                 "frank:{PLAIN}fpw::::::nologin=y reason=Moved\n"
+                 "gina:{PLAIN}gpw::::::allow_nets=192.0.2.0/24\n"})
+    line = apop(srv, "frank", "fpw")
+    assert fail(line) and "\treason=Moved" in line, line
+    # the reason only after the right password
+    assert "reason" not in apop(srv, "frank", "wrong")
+    line = cram(srv, "frank", "fpw")
+    assert fail(line) and "\treason=Moved" in line, line
+    assert ok(apop(srv, "gina", "gpw", rip="192.0.2.9"), "gina")
+    assert fail(apop(srv, "gina", "gpw", rip="198.51.100.1"))
+
+
+def test_credentials_lookup_skip_filter_and_results(start):
+    srv = start(CRED_MECHS +
+                passdb("other", "  username_filter = *@example.com\n") +
+                passdb("users", "  skip = authenticated\n") +
+                passdb("users2", "  result_success = return-fail\n") +
+                USERDB,
+                {"users": USERS,
+                 # the filter keeps this entry away from alice
+                 "other": "alice:{PLAIN}otherpw\n",
+                 "users2": "carl:{PLAIN}carlpw\n"})
+    assert ok(apop(srv, "alice", "alicepw"), "alice")
+    assert fail(apop(srv, "alice", "otherpw"))
+    # carl is found by a passdb whose result_success is return-fail
+    assert fail(apop(srv, "carl", "carlpw"))
+    assert fail(cram(srv, "carl", "carlpw"))
+
+
+def test_credentials_lookup_master_user(start):
+    srv = start(CRED_MECHS + "auth_master_user_separator = *\n" +
+                passdb("masters", "  master = yes\n  pass = yes\n") +
+                passdb("users") + USERDB,
+                {"users": USERS, "masters": MASTERS})
+    assert ok(cram(srv, "alice*admin", "masterpw"), "alice")
+    assert fail(cram(srv, "alice*admin", "alicepw"))
+    assert fail(cram(srv, "ghost*admin", "masterpw"))
+    assert ok(apop(srv, "bob*admin", "masterpw"), "bob")
+    # a master is not a normal user
+    assert fail(apop(srv, "admin", "masterpw"))
