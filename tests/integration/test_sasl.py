@@ -1,6 +1,7 @@
 """SASL mechanisms through the real server: POP3 AUTH with CRAM-MD5,
 SCRAM-SHA-1, SCRAM-SHA-256 and SCRAM-SHA-256-PLUS (tls-exporter channel
-binding), ANONYMOUS on and off, and the known failure modes: a PLUS
+binding), ANONYMOUS on and off, EXTERNAL with client certificates from a
+CA made by the test (and from another CA, and none), and the known failure modes: a PLUS
 exchange on a connection without TLS, wrong channel binding data, a
 client's "y" flag while the server offers -PLUS (downgrade), and a
 mechanism that needs credentials the passdb does not have."""
@@ -306,3 +307,135 @@ def test_anonymous_on(server_factory):
         assert c.cmd("STAT").startswith(b"+OK")
     with connect(srv) as c:
         assert c.cmd("AUTH ANONYMOUS %s" % b64(b"x" * 300)).startswith(b"-ERR")
+
+
+# ------------------------------------------------------------- EXTERNAL ---
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl"] + list(args), cwd=str(cwd), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def make_ca(d, name):
+    """A self-signed test CA: returns (cert, key) paths."""
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=Loft test CA %s" % name, "-keyout",
+             "%s-ca.key" % name, "-out", "%s-ca.pem" % name,
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+    return d / ("%s-ca.pem" % name), d / ("%s-ca.key" % name)
+
+
+def make_client_cert(d, ca, cn):
+    """A client certificate with CN=cn signed by ca: (cert, key)."""
+    stem = "client-%s-%s" % (ca[0].stem, cn)
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=%s" % cn,
+             "-keyout", stem + ".key", "-out", stem + ".csr", cwd=d)
+    (d / (stem + ".ext")).write_text(
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    _openssl("x509", "-req", "-in", stem + ".csr", "-CA", str(ca[0]),
+             "-CAkey", str(ca[1]), "-CAcreateserial", "-days", "2",
+             "-extfile", stem + ".ext", "-out", stem + ".pem", cwd=d)
+    return d / (stem + ".pem"), d / (stem + ".key")
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pki")
+    ca = make_ca(d, "good")
+    other = make_ca(d, "other")
+    return {
+        "ca": ca[0],
+        "alice": make_client_cert(d, ca, "alice"),
+        "bob": make_client_cert(d, ca, "bob"),
+        "frank": make_client_cert(d, ca, "frank"),
+        "alice-other-ca": make_client_cert(d, other, "alice"),
+    }
+
+
+def external_server(factory, pki, from_cert):
+    """A server asking for client certificates from pki's CA, with a deny
+    passdb (bob) before the users and a nologin user (frank)."""
+    cfg, us = factory.world(
+        mechanisms="plain external", plaintext=True,
+        extra=NO_DELAY + ["auth_verbose = yes",
+                          "ssl_verify_client_cert = yes",
+                          "ssl_ca = <%s" % pki["ca"],
+                          "auth_ssl_username_from_cert = %s"
+                          % ("yes" if from_cert else "no")])
+    deny = cfg.root / "deny"
+    deny.write_text("bob\n")
+    users = cfg.users_file.read_text().splitlines(True)
+    users = [l.rstrip("\n") + "nologin=y reason=Moved-away\n"
+             if l.startswith("frank:") else l for l in users]
+    cfg.users_file.write_text("".join(users))
+    render = cfg.render_23
+
+    def render_with_deny(*a, **kw):
+        return render(*a, **kw).replace(
+            "passdb {", "passdb {\n  driver = passwd-file\n  args = %s\n"
+            "  deny = yes\n}\npassdb {" % deny, 1)
+    cfg.render_23 = render_with_deny
+    return factory.start_with(cfg, us)
+
+
+def connect_cert(srv, cert=None):
+    ctx = loftlib.tls_context(srv.cafile)
+    if cert is not None:
+        ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+    return RawPop3(srv.host, srv.port("pop3s"), ssl_context=ctx)
+
+
+def external(c, authzid=b""):
+    resp = b64(authzid) if authzid else "="
+    return c.cmd("AUTH EXTERNAL %s" % resp)
+
+
+def test_external_username_from_cert(server_factory, pki):
+    srv = external_server(server_factory, pki, from_cert=True)
+    with connect_cert(srv, pki["alice"]) as c:
+        assert "EXTERNAL" in capa_sasl(c)
+        assert external(c).startswith(b"+OK")
+        status, lines = c.cmd_multi("LIST")
+        assert status.startswith(b"+OK")
+        assert len(lines) == len(srv.users["alice"].messages)
+    # an authzid naming the certificate's user is fine, another is not
+    with connect_cert(srv, pki["alice"]) as c:
+        assert external(c, b"alice").startswith(b"+OK")
+    with connect_cert(srv, pki["alice"]) as c:
+        assert external(c, b"carol").startswith(b"-ERR")
+    # no certificate, or one from another CA
+    with connect_cert(srv) as c:
+        assert external(c).startswith(b"-ERR")
+    with connect_cert(srv, pki["alice-other-ca"]) as c:
+        assert external(c).startswith(b"-ERR")
+        # the connection still serves a password login
+        assert c.cmd("AUTH PLAIN %s" % b64(
+            b"\0alice\0" + srv.users["alice"].password.encode())
+        ).startswith(b"+OK")
+    # EXTERNAL goes through the deny passdb and nologin
+    with connect_cert(srv, pki["bob"]) as c:
+        assert external(c).startswith(b"-ERR")
+    with connect_cert(srv, pki["frank"]) as c:
+        resp = external(c)
+        assert resp.startswith(b"-ERR") and b"Moved-away" in resp, resp
+    log = srv.log_text()
+    assert "User found from deny passdb" in log
+
+
+def test_external_username_from_authzid(server_factory, pki):
+    srv = external_server(server_factory, pki, from_cert=False)
+    with connect_cert(srv, pki["alice"]) as c:
+        assert external(c, b"carol").startswith(b"+OK")
+        assert c.cmd("STAT").startswith(b"+OK")
+    with connect_cert(srv, pki["alice"]) as c:
+        # no authorization identity and no username from the cert
+        assert external(c).startswith(b"-ERR")
+    with connect_cert(srv, pki["alice"]) as c:
+        assert external(c, b"bob").startswith(b"-ERR")
+    with connect_cert(srv, pki["alice"]) as c:
+        assert external(c, b"ghost").startswith(b"-ERR")
+    with connect_cert(srv) as c:
+        assert external(c, b"carol").startswith(b"-ERR")
+    with connect_cert(srv, pki["alice-other-ca"]) as c:
+        assert external(c, b"carol").startswith(b"-ERR")
