@@ -38,6 +38,14 @@ struct mailbox {
 	struct dotlock *session_lock;
 };
 
+/* Opens (creating cur/ new/ tmp/ when missing) and syncs the maildir at
+ * path, with dovecot-uidlist in control_dir, Loft's and the POP3 session
+ * lock's files in index_dir and dovecot-uidvalidity in uidvalidity_dir.
+ * Strings are copied. 0, or -1 with *error_r. */
+int maildir_mailbox_open_dir(const char *path, const char *control_dir,
+			     const char *index_dir, const char *uidvalidity_dir,
+			     struct mailbox **box_r, const char **error_r);
+
 /* Formats an error message into this module's buffer (valid until the next
  * storage call) and returns it. */
 const char *maildir_error(const char *fmt, ...) ATTR_FORMAT(1, 2);

@@ -742,7 +742,7 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 
 int mailbox_sync(struct mailbox *box, const char **error_r)
 {
-	pool_t pool = pool_create("maildir view", 8192);
+	pool_t pool = pool_create("maildir view", 1024);
 	__typeof__(box->mails) mails;
 	struct maildir_uidlist *list;
 	struct maildir_scan *scan;
@@ -783,29 +783,22 @@ fail:
 
 /* ---- the public mailbox API ---- */
 
-int mailbox_open_inbox(const char *mail_location, const char *home,
-		       struct mailbox **box_r, const char **error_r)
+int maildir_mailbox_open_dir(const char *path, const char *control_dir,
+			     const char *index_dir, const char *uidvalidity_dir,
+			     struct mailbox **box_r, const char **error_r)
 {
 	static const char *const subdirs[] = {"cur", "new", "tmp"};
 	pool_t pool = pool_create("maildir mailbox", 2048);
-	struct mail_location *loc;
 	struct mailbox *box;
 	const char *dirs[3];
 
 	*box_r = NULL;
 	box = p_new(pool, struct mailbox, 1);
 	box->pool = pool;
-	if (mail_location_parse(pool, mail_location, home, &loc, error_r) < 0) {
-		*error_r = maildir_error("%s", *error_r);
-		pool_unref(&pool);
-		return -1;
-	}
-	box->path = loc->inbox;
-	box->control_dir = loc->control != NULL ? loc->control : loc->inbox;
-	box->index_dir = loc->index != NULL && strcmp(loc->index, "MEMORY") != 0
-			     ? loc->index
-			     : loc->root;
-	box->uidvalidity_dir = loc->control != NULL ? loc->control : loc->root;
+	box->path = p_strdup(pool, path);
+	box->control_dir = p_strdup(pool, control_dir);
+	box->index_dir = p_strdup(pool, index_dir);
+	box->uidvalidity_dir = p_strdup(pool, uidvalidity_dir);
 
 	dirs[0] = box->path;
 	dirs[1] = box->control_dir;
@@ -836,6 +829,28 @@ int mailbox_open_inbox(const char *mail_location, const char *home,
 	}
 	*box_r = box;
 	return 0;
+}
+
+int mailbox_open_inbox(const char *mail_location, const char *home,
+		       struct mailbox **box_r, const char **error_r)
+{
+	pool_t pool = pool_create("maildir location", 1024);
+	struct mail_location *loc;
+	int ret;
+
+	*box_r = NULL;
+	if (mail_location_parse(pool, mail_location, home, &loc, error_r) < 0) {
+		*error_r = maildir_error("%s", *error_r);
+		pool_unref(&pool);
+		return -1;
+	}
+	ret = maildir_mailbox_open_dir(
+	    loc->inbox, loc->control != NULL ? loc->control : loc->inbox,
+	    loc->index != NULL && strcmp(loc->index, "MEMORY") != 0 ? loc->index
+								    : loc->root,
+	    loc->control != NULL ? loc->control : loc->root, box_r, error_r);
+	pool_unref(&pool);
+	return ret;
 }
 
 void mailbox_close(struct mailbox **_box)

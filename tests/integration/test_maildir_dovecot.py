@@ -44,7 +44,7 @@ pytestmark = [
 class Dovecot:
     """A private Dovecot with a passwd-file user whose mail is `maildir`."""
 
-    def __init__(self, top):
+    def __init__(self, top, location_suffix="", extra_lines=()):
         self.top = top
         self.maildir = os.path.join(top, "Maildir")
         self.conf = os.path.join(top, "dovecot.conf")
@@ -62,7 +62,7 @@ class Dovecot:
         with open(passwd, "w") as f:
             f.write("%s:{PLAIN}secret:%d:%d::%s::\n" % (USER, self.uid, self.gid, top))
         lines = [
-            "mail_location = maildir:%s" % self.maildir,
+            "mail_location = maildir:%s%s" % (self.maildir, location_suffix),
             "base_dir = %s" % self.base_dir,
             "log_path = %s" % os.path.join(top, "dovecot.log"),
             "protocols =",
@@ -72,6 +72,7 @@ class Dovecot:
             "passdb {\n  driver = passwd-file\n  args = %s\n}" % passwd,
             "userdb {\n  driver = passwd-file\n  args = %s\n}" % passwd,
         ]
+        lines += list(extra_lines)
         if os.getuid() != 0:
             lines += [
                 "default_internal_user = %s" % me,
