@@ -27,11 +27,8 @@ struct auth_success {
 };
 
 static const struct passdb_module_interface *const passdb_interfaces[] = {
-    &passdb_passwd_file,
-    &passdb_static,
-    &passdb_passwd,
-    &passdb_shadow,
-    &passdb_pam,
+    &passdb_passwd_file, &passdb_static, &passdb_passwd,
+    &passdb_shadow,	 &passdb_pam,
 };
 
 static const struct userdb_module_interface *const userdb_interfaces[] = {
@@ -138,9 +135,9 @@ struct auth *auth_init(const struct loft_settings *set, const char **error_r)
 	if (auth_mechs_init(auth, error_r) < 0)
 		goto fail;
 	if (set->auth_cache_size > 0) {
-		auth->cache =
-		    auth_cache_new(set->auth_cache_size, set->auth_cache_ttl_secs,
-				   set->auth_cache_negative_ttl_secs);
+		auth->cache = auth_cache_new(set->auth_cache_size,
+					     set->auth_cache_ttl_secs,
+					     set->auth_cache_negative_ttl_secs);
 	}
 
 	for (unsigned int i = 0;
