@@ -820,13 +820,14 @@ static int apply_db(struct config_ctx *ctx, const struct config_node *sec,
 			/* found/notfound are the userdb's words */
 			if (ret == 0 && idx != DB_SKIP_NEVER &&
 			    (idx >= DB_SKIP_FOUND) != userdb) {
-				ret = cfg_error(
-				    ctx, n, "Invalid value for skip: '%s' "
-					    "(expected %s)",
-				    n->value,
-				    userdb ? "never, found, notfound"
-					   : "never, authenticated, "
-					     "unauthenticated");
+				ret =
+				    cfg_error(ctx, n,
+					      "Invalid value for skip: '%s' "
+					      "(expected %s)",
+					      n->value,
+					      userdb ? "never, found, notfound"
+						     : "never, authenticated, "
+						       "unauthenticated");
 			}
 		} else if (strcmp(k, "mechanisms") == 0 ||
 			   strcmp(k, "mechanisms_filter") == 0) {
