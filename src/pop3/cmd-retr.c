@@ -121,6 +121,11 @@ static int fetch_continue(struct pop3_client *client)
 			  : iostream_write_reserve(client->stream,
 						   FETCH_MIN_ROOM, &room);
 		if (out == NULL) {
+			/* a closed stream has room but takes nothing: the
+			 * flush fails and ends the session */
+			if (!client->output_error &&
+			    iostream_is_closed(client->stream))
+				(void)client_flush(client);
 			if (fetch_wait_output(client, ctx, FETCH_MIN_ROOM,
 					      &ret))
 				return ret;

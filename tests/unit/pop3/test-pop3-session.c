@@ -355,6 +355,33 @@ static void test_large_retr(void **state)
 	str_free(&want);
 }
 
+/* The client goes away in the middle of a large RETR: the session ends
+ * (it neither hangs nor spins on the closed stream). */
+static void test_retr_peer_closes(void **state)
+{
+	string_t *msg = str_new(NULL, 1 << 21);
+	char buf[4096];
+
+	str_append(msg, "Subject: big\n\n");
+	while (str_len(msg) < 1500000)
+		str_append(msg, "a line of a long message\n");
+	mailbox_stub_reset();
+	mailbox_stub_add(str_c(msg), str_len(msg));
+	session_start(NULL);
+	assert_string_equal(exchange(NULL, "\r\n"), "+OK Logged in.\r\n");
+	assert_int_equal(pop3_clients_count(), 1);
+	/* take the reply's start, then stop reading and leave */
+	io_remove(&t.io);
+	assert_int_equal(write(t.fd, "RETR 1\r\n", 8), 8);
+	(void)exchange_wait(NULL, NULL, 50);
+	assert_true(read(t.fd, buf, sizeof(buf)) > 0);
+	i_close_fd(&t.fd);
+	for (unsigned int i = 0; i < 50 && pop3_clients_count() > 0; i++)
+		(void)exchange_wait(NULL, NULL, 20);
+	assert_int_equal(pop3_clients_count(), 0);
+	str_free(&msg);
+}
+
 static void test_refusals(void **state)
 {
 	mailbox_stub.fail_open = true;
@@ -414,6 +441,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_commands, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large_retr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retr_peer_closes, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
