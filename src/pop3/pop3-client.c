@@ -313,8 +313,14 @@ static void client_handler_end(struct pop3_client *client)
 		 * flush continues from the loop */
 		if (iostream_get_output_used(client->stream) > 0)
 			(void)client_flush(client);
-		if (!client->disconnecting)
+		if (!client->disconnecting) {
+			/* waiting for the next command, an idle session
+			 * keeps no stream buffers (only those with unsent
+			 * output or unread input stay) */
+			if (client->cmd_continue == NULL)
+				iostream_release_buffers(client->stream);
 			return;
+		}
 	}
 	if (client->output_error || iostream_is_closed(client->stream)) {
 		client_destroy(client);
@@ -630,10 +636,12 @@ void pop3_client_create(int fd, const struct loft_settings *set,
 	unsigned int limit, idle_secs;
 
 	fd_set_nonblock(fd, true);
-	pool = pool_create("pop3 client", 4096);
+	/* small first blocks: a session that is logged in and idle should
+	 * cost little; pools grow when a command needs more */
+	pool = pool_create("pop3 client", 1024);
 	client = p_new(pool, struct pop3_client, 1);
 	client->pool = pool;
-	client->cmd_pool = pool_create("pop3 command", 16384);
+	client->cmd_pool = pool_create("pop3 command", 256);
 	client->set = set;
 	client->user = p_strdup(pool, params->user);
 	client->session_id = p_strdup(

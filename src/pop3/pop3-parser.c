@@ -12,7 +12,9 @@ struct pop3_parser {
 	size_t max_line;
 	size_t len;    /* bytes of the current line in buf */
 	bool skipping; /* dropping the rest of an overlong line */
-	char *buf;     /* max_line + 1 (NUL) bytes */
+	char *buf;     /* grown on demand up to max_line + 2 bytes */
+	size_t size;   /* of buf */
+	pool_t pool;
 };
 
 struct pop3_parser *pop3_parser_create(pool_t pool, size_t max_line_length)
@@ -22,8 +24,9 @@ struct pop3_parser *pop3_parser_create(pool_t pool, size_t max_line_length)
 	if (max_line_length == 0)
 		max_line_length = POP3_PARSER_DEFAULT_MAX_LINE;
 	parser->max_line = max_line_length;
-	/* +1 for a CR that may precede the LF, +1 for the NUL */
-	parser->buf = p_malloc(pool, size_add(max_line_length, 2));
+	parser->pool = pool;
+	/* buf is allocated with the first command: an idle session holds
+	   no line buffer */
 	return parser;
 }
 
@@ -38,9 +41,29 @@ bool pop3_parser_has_partial(const struct pop3_parser *parser)
 	return parser->len > 0 || parser->skipping;
 }
 
+/* Makes room for one more byte in buf (the line or its NUL). Lines are
+ * short, so buf starts small and doubles up to max_line + 2 (a CR that
+ * may precede the LF, and the NUL). */
+static void parser_grow(struct pop3_parser *parser)
+{
+	size_t limit = size_add(parser->max_line, 2), new_size;
+
+	if (parser->len < parser->size)
+		return;
+	i_assert(parser->size < limit);
+	new_size = parser->size == 0 ? 64 : size_mul(parser->size, 2);
+	new_size = MIN_OF(new_size, limit);
+	parser->buf =
+	    p_realloc(parser->pool, parser->buf, parser->size, new_size);
+	parser->size = new_size;
+}
+
 static void parser_split(struct pop3_parser *parser, struct pop3_command *cmd_r)
 {
-	char *line = parser->buf, *p;
+	char *line, *p;
+
+	parser_grow(parser);
+	line = parser->buf;
 
 	if (parser->len > 0 && line[parser->len - 1] == '\r')
 		parser->len--;
@@ -91,6 +114,7 @@ int pop3_parser_feed(struct pop3_parser *parser, const void *data, size_t size,
 			*error_r = "Input line too long.";
 			return -1;
 		}
+		parser_grow(parser);
 		parser->buf[parser->len++] = (char)c;
 	}
 	*consumed_r = size;
