@@ -669,7 +669,26 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 	return 0;
 }
 
+/* new/ and cur/ opened once per sync, so that each message's stat()
+ * looks up one name instead of walking the whole path (-1: not open,
+ * the full path is used). */
+struct sync_dirs {
+	int new_fd, cur_fd;
+};
+
+static int sync_dir_stat(struct mailbox *box, pool_t pool,
+			 const struct sync_dirs *dirs, const char *name,
+			 bool in_new, struct stat *st_r)
+{
+	int dir_fd = in_new ? dirs->new_fd : dirs->cur_fd;
+
+	if (dir_fd >= 0)
+		return fstatat(dir_fd, name, st_r, 0);
+	return stat(scan_file_path(box, pool, name, in_new), st_r);
+}
+
 static int fill_mail(struct mailbox *box, pool_t pool,
+		     const struct sync_dirs *dirs,
 		     const struct maildir_uidlist_rec *rec,
 		     const struct scan_file *f, struct maildir_mail **mail_r,
 		     const char **error_r)
@@ -681,9 +700,9 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 	uint64_t size;
 
 	*mail_r = NULL;
-	path = scan_file_path(box, pool, name, in_new);
-	if (stat(path, &st) < 0) {
+	if (sync_dir_stat(box, pool, dirs, name, in_new, &st) < 0) {
 		if (errno != ENOENT) {
+			path = scan_file_path(box, pool, name, in_new);
 			*error_r = maildir_error("stat(%s) failed: %s", path,
 						 strerror(errno));
 			return -1;
@@ -718,7 +737,10 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 		mail->rec.virtual_size = size;
 	} else {
 		uint64_t psize;
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		int fd;
+
+		path = scan_file_path(box, pool, name, in_new);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno == ENOENT)
@@ -746,6 +768,7 @@ int mailbox_sync(struct mailbox *box, const char **error_r)
 	__typeof__(box->mails) mails;
 	struct maildir_uidlist *list;
 	struct maildir_scan *scan;
+	struct sync_dirs dirs = {-1, -1};
 	bool header_ok;
 
 	if (maildir_scan(box, pool, &scan, error_r) < 0 ||
@@ -756,6 +779,12 @@ int mailbox_sync(struct mailbox *box, const char **error_r)
 			goto fail;
 	}
 	array_init(&mails, pool, list->recs.count + 1);
+	if (list->recs.count > 0) {
+		dirs.new_fd = open(p_strconcat(pool, box->path, "/new", NULL),
+				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		dirs.cur_fd = open(p_strconcat(pool, box->path, "/cur", NULL),
+				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	for (unsigned int i = 0; i < list->recs.count; i++) {
 		const struct maildir_uidlist_rec *rec = &list->recs.items[i];
 		struct scan_file *f =
@@ -764,7 +793,7 @@ int mailbox_sync(struct mailbox *box, const char **error_r)
 
 		if (f == NULL)
 			continue;
-		if (fill_mail(box, pool, rec, f, &mail, error_r) < 0)
+		if (fill_mail(box, pool, &dirs, rec, f, &mail, error_r) < 0)
 			goto fail;
 		if (mail != NULL)
 			array_push(&mails, mail);
@@ -775,8 +804,12 @@ int mailbox_sync(struct mailbox *box, const char **error_r)
 	box->mails = mails;
 	box->uid_validity = list->uid_validity;
 	box->next_uid = list->next_uid;
+	i_close_fd(&dirs.new_fd);
+	i_close_fd(&dirs.cur_fd);
 	return 0;
 fail:
+	i_close_fd(&dirs.new_fd);
+	i_close_fd(&dirs.cur_fd);
 	pool_unref(&pool);
 	return -1;
 }
