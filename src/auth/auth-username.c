@@ -112,6 +112,18 @@ static bool utf8_is_valid(const unsigned char *s, size_t len)
 	return true;
 }
 
+/* Whether map (auth_username_translation pairs) translates c. */
+static bool translation_maps(const char *map, unsigned char c)
+{
+	size_t maplen = map == NULL ? 0 : strlen(map);
+
+	for (size_t i = 0; i + 1 < maplen; i += 2) {
+		if ((unsigned char)map[i] == c)
+			return true;
+	}
+	return false;
+}
+
 const char *auth_username_check(const struct loft_settings *set,
 				const unsigned char *name, size_t len)
 {
@@ -125,12 +137,33 @@ const char *auth_username_check(const struct loft_settings *set,
 		return "Username contains NUL";
 	if (!utf8_is_valid(name, len))
 		return "Username is not valid UTF-8";
+	for (size_t i = 0; i < len; i++) {
+		/* C0 controls and DEL reach no driver, whatever the
+		 * configuration says. */
+		if (name[i] < 0x20 || name[i] == 0x7f)
+			return "Username contains control characters";
+	}
 	if (chars != NULL && chars[0] != '\0') {
 		for (size_t i = 0; i < len; i++) {
 			if (name[i] >= 0x80 || strchr(chars, name[i]) == NULL)
 				return "Username character disallowed by "
 				       "auth_username_chars";
 		}
+		return NULL;
+	}
+	/* Empty auth_username_chars allows all characters in Dovecot. Loft
+	 * still keeps away those a driver could interpret (quotes for SQL,
+	 * wildcards for LDAP filters, % for expansions, '/' and dot names
+	 * for paths with %u), unless auth_username_translation maps them
+	 * to something else first. */
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.'))
+		return "Username is a path component (. or ..)";
+	for (size_t i = 0; i < len; i++) {
+		if (strchr(AUTH_USERNAME_UNSAFE_CHARS, name[i]) != NULL &&
+		    !translation_maps(set->auth_username_translation, name[i]))
+			return "Username character disallowed (unsafe for "
+			       "drivers while auth_username_chars is empty)";
 	}
 	return NULL;
 }
@@ -173,10 +206,9 @@ int auth_username_normalize(pool_t pool, const struct loft_settings *set,
 	if (format != NULL && format[0] != '\0') {
 		string_t *dest = str_new(pool, 64);
 		const char *error;
-		struct var_expand_table *tab = var_expand_table_login(
-		    pool, user, service, remote_ip, local_ip, NULL, session);
 
-		if (var_expand(dest, format, tab, &error) < 0) {
+		if (var_expand_login(dest, format, user, service, remote_ip,
+				     local_ip, NULL, session, &error) < 0) {
 			*error_r = p_strdup_printf(
 			    pool, "auth_username_format %s: %s", format, error);
 			return -1;

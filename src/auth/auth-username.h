@@ -26,9 +26,15 @@ bool auth_wildcard_match(const char *str, const char *pattern);
 bool auth_username_filter_match(pool_t pool, const char *filter,
 				const char *user, const char **why_r);
 
+/* Characters refused while auth_username_chars is empty (which Dovecot
+ * documents as "allow all"): a driver could interpret them. */
+#define AUTH_USERNAME_UNSAFE_CHARS "\"'\\*%/"
+
 /* Checks a raw name from a client: not empty, at most
- * AUTH_USERNAME_MAX_LEN bytes, no NUL, valid UTF-8, and only characters
- * of auth_username_chars (when that is not empty). Returns NULL when
+ * AUTH_USERNAME_MAX_LEN bytes, no NUL, valid UTF-8, no control
+ * characters (C0, DEL), and only characters of auth_username_chars; when
+ * that is empty, none of AUTH_USERNAME_UNSAFE_CHARS (except those that
+ * auth_username_translation maps) and not "." or "..". Returns NULL when
  * valid, else a static error string. */
 const char *auth_username_check(const struct loft_settings *set,
 				const unsigned char *name, size_t len);

@@ -88,7 +88,12 @@ const struct setting_def settings_registry[] = {
 	 "Username normalisation before lookups (%Lu = lowercase)."),
     IMPL("auth_username_chars", NULL, SET_STR, DEFAULT_USERNAME_CHARS,
 	 auth_username_chars, 0,
-	 "Characters allowed in usernames; empty = all."),
+	 "Characters allowed in usernames. Empty allows all but those a "
+	 "driver could interpret: Loft still refuses quotes (\" \'), "
+	 "backslash, `*`, `%`, `/` and the names `.` and `..` (unless "
+	 "auth_username_translation maps the character). Control "
+	 "characters, NUL and invalid UTF-8 are refused whatever this "
+	 "says."),
     IMPL("auth_default_realm", NULL, SET_STR, "", auth_default_realm, 0,
 	 "Domain appended to usernames without one."),
     IMPL("auth_realms", NULL, SET_LIST, "", auth_realms, 0,

@@ -27,19 +27,22 @@ static void mech_login_auth_continue(struct auth_request *request,
 {
 	const char *value, *error;
 
-	if (sasl_login_decode(request->pool, data, size, &value, &error) < 0) {
-		auth_request_fail(request, error);
-		return;
-	}
 	if (request->mech_state == LOGIN_STATE_USER) {
 		if (size == 0) {
 			auth_request_fail(request, "empty username");
 			return;
 		}
+		/* An invalid name (NUL bytes included) goes on as an
+		 * unknown user: the client learns nothing before the
+		 * password, and gets the answer of a wrong one. */
 		(void)auth_request_set_username(request, data, size, &error);
 		request->mech_state = LOGIN_STATE_PASS;
 		auth_request_challenge(request, LOGIN_PASS_PROMPT,
 				       strlen(LOGIN_PASS_PROMPT));
+		return;
+	}
+	if (sasl_login_decode(request->pool, data, size, &value, &error) < 0) {
+		auth_request_fail(request, error);
 		return;
 	}
 	auth_request_verify_plain(request, value);

@@ -127,10 +127,33 @@ static void test_username_check(void **state)
 		if ((error == NULL) != cases[i].valid)
 			fail_msg("check case %u", i);
 	}
-	/* empty auth_username_chars allows all but still refuses NUL and
-	 * invalid UTF-8 */
+	/* empty auth_username_chars allows all but what a driver could
+	 * interpret, and still refuses NUL, controls and invalid UTF-8 */
 	set->auth_username_chars = "";
-	assert_null(auth_username_check(set, (const unsigned char *)"a*'b", 4));
+	static const char *const unsafe[] = {
+	    "a*b", "a'b", "a\"b", "a%u",   "a\\b",  "../x", "a/b",
+	    ".",   "..",  "a\tb", "a\x01", "a\x7f", "a\rb", "\x1b[0m",
+	};
+	for (unsigned int i = 0; i < N_ELEMENTS(unsafe); i++) {
+		if (auth_username_check(set, (const unsigned char *)unsafe[i],
+					strlen(unsafe[i])) == NULL)
+			fail_msg("unsafe name %u accepted", i);
+	}
+	assert_null(
+	    auth_username_check(set, (const unsigned char *)"a b!#", 5));
+	assert_null(auth_username_check(set, (const unsigned char *)"...", 3));
+	assert_null(auth_username_check(set, (const unsigned char *)".a", 2));
+	/* a character that auth_username_translation maps is fine */
+	set->auth_username_translation = "/@";
+	assert_null(auth_username_check(set, (const unsigned char *)"a/b", 3));
+	assert_non_null(
+	    auth_username_check(set, (const unsigned char *)"a*b", 3));
+	set->auth_username_translation = "";
+	/* controls are refused even when auth_username_chars lists them */
+	set->auth_username_chars = "ab\t";
+	assert_non_null(
+	    auth_username_check(set, (const unsigned char *)"a\tb", 3));
+	set->auth_username_chars = "";
 	assert_null(auth_username_check(
 	    set, (const unsigned char *)"\xc3\xa9t\xc3\xa9", 5));
 	assert_non_null(
