@@ -33,6 +33,9 @@ struct mail_record {
 	time_t received_time; /* file mtime: IMAP INTERNALDATE */
 	const char *basename; /* maildir base name (before ':'), the GUID
 				 that Dovecot's %g and %v variables use */
+	/* Bit i set: keyword i of mailbox_get_keyword_name() (letter 'a' + i
+	 * in the file name). */
+	uint32_t keywords;
 };
 
 /* Opens the INBOX of a mail location such as "maildir:~/Maildir" or
@@ -96,5 +99,72 @@ int maildir_save_file(const char *maildir_path, const void *data, size_t size,
 int mailbox_pop3_uidl(const struct mailbox *box, const struct mail_record *rec,
 		      const char *format, char *buf, size_t bufsize,
 		      const char **error_r);
+
+/* ---- IMAP operations (maildir-mail.c) ----
+ * Keywords live in the mailbox's dovecot-keywords file (at most
+ * MAILBOX_KEYWORDS_MAX per mailbox, as Dovecot's Maildir allows). Saves and
+ * copies get their UID at once (written to dovecot-uidlist under its lock)
+ * but appear in this handle's view only after the next mailbox_sync(). */
+#define MAILBOX_KEYWORDS_MAX 26
+
+enum mail_modify {
+	MAIL_MODIFY_REPLACE = 0,
+	MAIL_MODIFY_ADD,
+	MAIL_MODIFY_REMOVE,
+};
+
+struct mailbox_status {
+	uint32_t messages, unseen, recent;
+	uint32_t uid_validity, uid_next;
+	uint64_t size; /* sum of virtual sizes (RFC 8438 STATUS SIZE) */
+};
+
+/* The keyword with index idx (bit idx of mail_record.keywords), or NULL. */
+const char *mailbox_get_keyword_name(const struct mailbox *box,
+				     unsigned int idx);
+/* The keyword mask of names (NULL-terminated). With create, names missing
+ * from dovecot-keywords are added to it (under its lock). Returns 0 with
+ * *mask_r; -1 with *error_r for an invalid keyword, a full keyword file
+ * (26 keywords) or an I/O error. Without create unknown names are left out
+ * of the mask. */
+int mailbox_keywords_to_mask(struct mailbox *box, const char *const *names,
+			     bool create, uint32_t *mask_r,
+			     const char **error_r);
+
+/* Sets, adds or removes flags and keywords of a message (renames its file;
+ * a file in new/ moves to cur/). 0, or -1 with *error_r (expunged
+ * meanwhile, I/O). */
+int mailbox_update_flags(struct mailbox *box, unsigned int seq,
+			 enum mail_modify modify, enum mail_flags flags,
+			 uint32_t keywords, const char **error_r);
+
+/* APPEND: saves a message with flags, keywords (names, NULL-terminated,
+ * may be NULL; added to dovecot-keywords when new) and internaldate
+ * (received_time, 0 = now) and returns its UID (UIDPLUS APPENDUID). The
+ * file is written to tmp/, fsynced and renamed into cur/ (new/ without
+ * flags), so nothing half-written is ever visible. 0 or -1. */
+int mailbox_save(struct mailbox *box, const void *data, size_t size,
+		 enum mail_flags flags, const char *const *keywords,
+		 time_t received_time, uint32_t *uid_r, const char **error_r);
+
+/* COPY: copies message seq of src into dest with its flags, keywords
+ * (mapped to dest's dovecot-keywords) and internaldate, by hard link when
+ * both are on one file system (else by copying the data), and returns the
+ * new UID (COPYUID). src and dest may be the same mailbox. 0 or -1. */
+int mailbox_copy(struct mailbox *dest, struct mailbox *src, unsigned int seq,
+		 uint32_t *uid_r, const char **error_r);
+
+/* The seq of uid in the current view, 0 when not there. O(log n). */
+unsigned int mailbox_seq_by_uid(const struct mailbox *box, uint32_t uid);
+
+/* Expunges by UID (UID EXPUNGE, MOVE); UIDs not in the view are ignored.
+ * 0 or -1. Seqs are renumbered afterwards. MOVE is mailbox_copy() of each
+ * message followed by this. */
+int mailbox_expunge_uids(struct mailbox *box, const uint32_t *uids,
+			 unsigned int count, const char **error_r);
+
+/* STATUS counts of the current view. */
+void mailbox_get_status(const struct mailbox *box,
+			struct mailbox_status *status_r);
 
 #endif

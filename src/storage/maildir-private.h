@@ -36,6 +36,8 @@ struct mailbox {
 	uint32_t uid_validity, next_uid;
 	ARRAY(struct maildir_mail *) mails;
 	struct dotlock *session_lock;
+	/* dovecot-keywords as of the last sync or keyword change */
+	struct maildir_keywords *keywords;
 };
 
 /* Opens (creating cur/ new/ tmp/ when missing) and syncs the maildir at
@@ -45,6 +47,34 @@ struct mailbox {
 int maildir_mailbox_open_dir(const char *path, const char *control_dir,
 			     const char *index_dir, const char *uidvalidity_dir,
 			     struct mailbox **box_r, const char **error_r);
+
+/* Helpers shared with maildir-mail.c: the uidlist under its lock, a
+ * message's current path, and finding a renamed message again. */
+struct maildir_uidlist;
+int maildir_box_uidlist_lock(struct mailbox *box, pool_t pool,
+			     struct dotlock **lock_r, const char **error_r);
+/* 1 with *list_r, 0 when there is no uidlist, -1 error. */
+int maildir_box_uidlist_read(struct mailbox *box, pool_t pool,
+			     struct maildir_uidlist **list_r, bool *header_ok_r,
+			     const char **error_r);
+int maildir_box_uidlist_commit(struct mailbox *box, pool_t pool,
+			       struct dotlock **lock,
+			       struct maildir_uidlist *list,
+			       const char **error_r);
+const char *maildir_mail_path(struct mailbox *box,
+			      const struct maildir_mail *mail);
+bool maildir_mail_refind(struct mailbox *box, struct maildir_mail *mail);
+/* Reads dovecot-keywords into box->keywords (empty when missing). */
+void maildir_keywords_load(struct mailbox *box);
+
+/* maildir_save_file() with the ":2," info letters given ("" = none: the
+ * file goes to new/, else to cur/ as "<base>:2,<letters>"). The base name
+ * (with ,S= and ,W=) is returned from result_pool when basename_r is not
+ * NULL. 0 or -1. */
+int maildir_save_file_letters(const char *maildir_path, const void *data,
+			      size_t size, const char *letters,
+			      time_t received_time, pool_t result_pool,
+			      const char **basename_r, const char **error_r);
 
 /* Formats an error message into this module's buffer (valid until the next
  * storage call) and returns it. */

@@ -41,14 +41,14 @@ static int write_all(int fd, const unsigned char *data, size_t size)
 	return 0;
 }
 
-int maildir_save_file(const char *maildir_path, const void *data, size_t size,
-		      enum mail_flags flags, time_t received_time,
-		      const char **error_r)
+int maildir_save_file_letters(const char *maildir_path, const void *data,
+			      size_t size, const char *letters,
+			      time_t received_time, pool_t result_pool,
+			      const char **basename_r, const char **error_r)
 {
 	static const char *const subdirs[] = {"cur", "new", "tmp"};
 	pool_t pool = pool_create("maildir save", 1024);
 	const char *name = NULL, *tmp_path = NULL, *dest_dir, *dest_path;
-	char letters[16];
 	uint64_t vsize = count_vsize(data, size);
 	int fd = -1, ret = -1;
 
@@ -105,8 +105,7 @@ int maildir_save_file(const char *maildir_path, const void *data, size_t size,
 	}
 	fd = -1;
 
-	if (flags != 0) {
-		maildir_flags_to_letters(flags, letters, sizeof(letters));
+	if (letters[0] != '\0') {
 		dest_dir = p_strconcat(pool, maildir_path, "/cur", NULL);
 		dest_path = p_strconcat(pool, dest_dir, "/", name, ":2,",
 					letters, NULL);
@@ -125,6 +124,8 @@ int maildir_save_file(const char *maildir_path, const void *data, size_t size,
 					 strerror(errno));
 		goto out;
 	}
+	if (basename_r != NULL)
+		*basename_r = p_strdup(result_pool, name);
 	ret = 0;
 	goto out;
 out_unlink:
@@ -133,4 +134,15 @@ out:
 	i_close_fd(&fd);
 	pool_unref(&pool);
 	return ret;
+}
+
+int maildir_save_file(const char *maildir_path, const void *data, size_t size,
+		      enum mail_flags flags, time_t received_time,
+		      const char **error_r)
+{
+	char letters[16];
+
+	maildir_flags_to_letters(flags, letters, sizeof(letters));
+	return maildir_save_file_letters(maildir_path, data, size, letters,
+					 received_time, NULL, NULL, error_r);
 }

@@ -4,8 +4,8 @@
  *
  * Does: open/sync (new/ -> cur/, UID assignment, vanished files), sizes
  * (S=/W= in names, W cached in the uidlist), flag renames, expunge, the
- * POP3 session lock. Does not: other folders, keywords file, index/cache
- * files, quota. */
+ * POP3 session lock. Does not: other folders (mailbox-list.c), keywords
+ * and IMAP operations (maildir-mail.c), quota. */
 #include "lib.h"
 #include "pool.h"
 #include "str.h"
@@ -16,6 +16,7 @@
 #include "maildir-filename.h"
 #include "maildir-uidlist.h"
 #include "maildir-private.h"
+#include "maildir-keywords.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -726,6 +727,7 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 	mail->rec.uid = rec->uid;
 	mail->rec.basename = p_strdup(pool, rec->basename);
 	mail->rec.flags = maildir_filename_get_flags(name);
+	mail->rec.keywords = maildir_filename_get_keywords(name);
 	mail->rec.received_time = st.st_mtime;
 	mail->pop3_uidl = maildir_uidlist_rec_get_ext(pool, rec, 'P');
 	if (maildir_filename_get_size(name, 'S', &size))
@@ -804,6 +806,7 @@ int mailbox_sync(struct mailbox *box, const char **error_r)
 	box->mails = mails;
 	box->uid_validity = list->uid_validity;
 	box->next_uid = list->next_uid;
+	maildir_keywords_load(box);
 	i_close_fd(&dirs.new_fd);
 	i_close_fd(&dirs.cur_fd);
 	return 0;
@@ -972,6 +975,7 @@ static bool mail_refind(struct mailbox *box, struct maildir_mail *mail)
 	mail->filename = name;
 	mail->in_new = in_new;
 	mail->rec.flags = maildir_filename_get_flags(name);
+	mail->rec.keywords = maildir_filename_get_keywords(name);
 	return true;
 }
 
@@ -1136,4 +1140,38 @@ int mailbox_expunge_seqs(struct mailbox *box, const unsigned int *seqs,
 		*error_r = maildir_error("%s", fail_msg);
 	pool_unref(&pool);
 	return failed ? -1 : 0;
+}
+
+/* ---- for maildir-mail.c ---- */
+
+int maildir_box_uidlist_lock(struct mailbox *box, pool_t pool,
+			     struct dotlock **lock_r, const char **error_r)
+{
+	return uidlist_lock(box, pool, lock_r, error_r);
+}
+
+int maildir_box_uidlist_read(struct mailbox *box, pool_t pool,
+			     struct maildir_uidlist **list_r, bool *header_ok_r,
+			     const char **error_r)
+{
+	return uidlist_read(box, pool, list_r, header_ok_r, error_r);
+}
+
+int maildir_box_uidlist_commit(struct mailbox *box, pool_t pool,
+			       struct dotlock **lock,
+			       struct maildir_uidlist *list,
+			       const char **error_r)
+{
+	return uidlist_commit(box, pool, lock, list, error_r);
+}
+
+const char *maildir_mail_path(struct mailbox *box,
+			      const struct maildir_mail *mail)
+{
+	return mail_path(box, mail);
+}
+
+bool maildir_mail_refind(struct mailbox *box, struct maildir_mail *mail)
+{
+	return mail_refind(box, mail);
 }

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -171,3 +172,115 @@ def test_autocreate_special_use(dovecot):
     listed = loft_list(dovecot, autoboxes=boxes)
     assert listed["Sent"] == ({"HasNoChildren", "Subscribed"}, "\\Sent")
     assert listed["Trash"][1] == "\\Trash"
+
+
+def dovecot_fetch(dc, mailbox):
+    """{uid: (set of flags and keywords, received unix time)}"""
+    out = dc.doveadm("fetch", "-u", USER, "uid flags date.received", "mailbox", mailbox,
+                     "all")
+    result = {}
+    for row in out.rstrip("\n").split("\n")[1:]:
+        if not row:
+            continue
+        uid, flags, received = row.split("\t")
+        result[int(uid)] = (set(flags.split()) - {"\\Recent"},
+                            int(time.mktime(time.strptime(received, "%Y-%m-%d %H:%M:%S"))))
+    return result
+
+
+def dovecot_uidvalidity(dc, mailbox):
+    out = dc.doveadm("mailbox", "status", "-u", USER, "uidvalidity uidnext", mailbox)
+    header, values = out.strip().split("\n")
+    st = dict(zip(header.split("\t"), values.split("\t")))
+    return int(st["uidvalidity"]), int(st["uidnext"])
+
+
+LETTER_FLAGS = {"D": "\\Draft", "F": "\\Flagged", "R": "\\Answered", "S": "\\Seen",
+                "T": "\\Deleted"}
+
+
+def loft_dump(dc, mailbox):
+    out = loft(dc, "dump", mailbox).stdout.rstrip("\n").split("\n")
+    uidvalidity = int(out[0].split()[1])
+    uidnext = int(out[1].split()[1])
+    mails = {}
+    for line in out[2:]:
+        uid, letters, kws, vsize, mtime = line.split(" ")
+        flags = set(LETTER_FLAGS[c] for c in letters if c in LETTER_FLAGS)
+        if kws != "-":
+            flags |= set(kws.split(","))
+        mails[int(uid)] = (flags, int(mtime))
+    return uidvalidity, uidnext, mails
+
+
+def loft_save(dc, mailbox, flags, keywords, when, body):
+    out = subprocess.run([TOOL, "maildir:%s" % dc.maildir, ".", "save", mailbox, flags,
+                          keywords, str(when)], input=body, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return int(out.stdout)
+
+
+MSG = "From: a@example.org\nSubject: %s\n\nbody %s\n"
+
+
+def test_loft_saves_seen_by_dovecot(dovecot):
+    loft(dovecot, "create", "Work")
+    uid1 = loft_save(dovecot, "Work", "S", "$Label1,Project", 1600000000, MSG % (1, 1))
+    uid2 = loft_save(dovecot, "Work", "FR", "Project", 1600000100, MSG % (2, 2))
+    uid3 = loft_save(dovecot, "Work", "-", "-", 1600000200, MSG % (3, 3))
+    assert (uid1, uid2, uid3) == (1, 2, 3)
+    uidvalidity, uidnext, mails = loft_dump(dovecot, "Work")
+    assert dovecot_uidvalidity(dovecot, "Work") == (uidvalidity, 4)
+    assert dovecot_fetch(dovecot, "Work") == {
+        1: ({"\\Seen", "$Label1", "Project"}, 1600000000),
+        2: ({"\\Flagged", "\\Answered", "Project"}, 1600000100),
+        3: (set(), 1600000200),
+    }
+    # Dovecot changes flags and keywords; Loft sees them
+    dovecot.doveadm("flags", "add", "-u", USER, "\\Deleted NewOne", "mailbox", "Work",
+                    "uid", "3")
+    dovecot.doveadm("flags", "remove", "-u", USER, "Project", "mailbox", "Work", "uid", "1")
+    _, _, mails = loft_dump(dovecot, "Work")
+    assert mails[1][0] == {"\\Seen", "$Label1"}
+    assert mails[3][0] == {"\\Deleted", "NewOne"}
+    # and Loft's changes show in Dovecot
+    loft(dovecot, "store", "Work", "2", "=", "S", "Other")
+    assert dovecot_fetch(dovecot, "Work")[2][0] == {"\\Seen", "Other"}
+
+
+def test_dovecot_saves_seen_by_loft(dovecot):
+    dovecot.doveadm("mailbox", "create", "-u", USER, "Dove")
+    for i in range(3):
+        subprocess.run([DOVEADM, "-c", dovecot.conf, "save", "-u", USER, "-m", "Dove"],
+                       input=MSG % (i, i), check=True, text=True)
+    dovecot.doveadm("flags", "add", "-u", USER, "\\Seen $Label2 Junk", "mailbox", "Dove",
+                    "uid", "2")
+    dovecot.doveadm("flags", "add", "-u", USER, "\\Flagged Junk", "mailbox", "Dove",
+                    "uid", "3")
+    expected = dovecot_fetch(dovecot, "Dove")
+    uidvalidity, uidnext, mails = loft_dump(dovecot, "Dove")
+    assert (uidvalidity, uidnext) == dovecot_uidvalidity(dovecot, "Dove")
+    assert mails == expected
+    assert mails[2][0] == {"\\Seen", "$Label2", "Junk"}
+
+
+def test_loft_copy_and_move_seen_by_dovecot(dovecot):
+    dovecot.doveadm("mailbox", "create", "-u", USER, "Src", "Dst")
+    subprocess.run([DOVEADM, "-c", dovecot.conf, "save", "-u", USER, "-m", "Src"],
+                   input=MSG % ("c", "c"), check=True, text=True)
+    subprocess.run([DOVEADM, "-c", dovecot.conf, "save", "-u", USER, "-m", "Src"],
+                   input=MSG % ("m", "m"), check=True, text=True)
+    dovecot.doveadm("flags", "add", "-u", USER, "\\Seen Keep", "mailbox", "Src", "uid", "1")
+    dovecot.doveadm("flags", "add", "-u", USER, "Moved", "mailbox", "Src", "uid", "2")
+    src = dovecot_fetch(dovecot, "Src")
+    assert int(loft(dovecot, "copy", "Src", "1", "Dst").stdout) == 1
+    assert int(loft(dovecot, "move", "Src", "2", "Dst").stdout) == 2
+    dst = dovecot_fetch(dovecot, "Dst")
+    assert dst == {1: src[1], 2: src[2]}
+    assert sorted(dovecot_fetch(dovecot, "Src")) == [1]
+    # the copy is a hard link of the original file
+    src_files = os.listdir(os.path.join(dovecot.maildir, ".Src", "cur"))
+    st = os.stat(os.path.join(dovecot.maildir, ".Src", "cur", src_files[0]))
+    assert st.st_nlink == 2
+    body = dovecot.doveadm("fetch", "-u", USER, "text", "mailbox", "Dst", "uid", "2")
+    assert "body m" in body
