@@ -558,6 +558,29 @@ static int conn_cmd_cont(struct auth_client_connection *conn, char *const *args,
 	return 0;
 }
 
+/* CANCEL <id>: the client gave up the request (its user disconnected in
+ * the middle of an exchange); drop it now instead of at its timeout. An
+ * unknown id (already answered) is ignored. */
+static int conn_cmd_cancel(struct auth_client_connection *conn,
+			   char *const *args, unsigned int argc)
+{
+	struct auth_request *request;
+	unsigned int id;
+	int idx;
+
+	if (argc < 1 || str_to_uint(args[0], &id) < 0)
+		return conn_error(
+		    conn,
+		    "BUG: Authentication client sent broken CANCEL request");
+	idx = conn_find_request(conn, id);
+	if (idx < 0)
+		return 0;
+	request = conn->requests.items[idx];
+	auth_request_abort(request);
+	conn_remove_request(conn, request);
+	return 0;
+}
+
 static int conn_cmd_cpid(struct auth_client_connection *conn, char *const *args,
 			 unsigned int argc)
 {
@@ -624,6 +647,8 @@ static int conn_handle_line(struct auth_client_connection *conn, char *line)
 		return conn_cmd_auth(conn, args, argc);
 	if (strcmp(cmd, "CONT") == 0)
 		return conn_cmd_cont(conn, args, argc);
+	if (strcmp(cmd, "CANCEL") == 0)
+		return conn_cmd_cancel(conn, args, argc);
 	return conn_error(conn,
 			  "BUG: Authentication client sent unknown command");
 }

@@ -444,6 +444,21 @@ void auth_client_request_continue(struct auth_client_request *req,
 	}
 }
 
+/* Tells auth to drop a request the client gave up (disconnected in the
+ * middle of a SASL exchange), so that it does not wait for its timeout.
+ * Best effort: a lost connection drops its requests anyway. */
+static void request_send_cancel(struct auth_client *client, unsigned int id)
+{
+	char line[32];
+	int len;
+
+	if (!client->ready || client->stream == NULL)
+		return;
+	len = snprintf(line, sizeof(line), "CANCEL\t%u\n", id);
+	if (iostream_write(client->stream, line, (size_t)len) == 0)
+		(void)iostream_flush(client->stream);
+}
+
 void auth_client_request_abort(struct auth_client_request **_req)
 {
 	struct auth_client_request *req = *_req;
@@ -451,7 +466,8 @@ void auth_client_request_abort(struct auth_client_request **_req)
 	*_req = NULL;
 	if (req == NULL)
 		return;
-	request_unlink(req->client, req);
+	if (request_unlink(req->client, req))
+		request_send_cancel(req->client, req->id);
 	request_free(req);
 }
 

@@ -142,7 +142,8 @@ struct auth_client_request *auth_client_request_start(
  * connection is gone the callback gets a temporary FAIL from the loop. */
 void auth_client_request_continue(struct auth_client_request *request,
 				  const char *data_base64);
-/* Forgets the request: no more callbacks. Sets *request to NULL. */
+/* Forgets the request: no more callbacks; auth is told with CANCEL to
+ * drop it. Sets *request to NULL. */
 void auth_client_request_abort(struct auth_client_request **request);
 unsigned int
 auth_client_request_get_id(const struct auth_client_request *request);
