@@ -5,20 +5,26 @@
 # SHA512-CRYPT passwd-file, plus this machine's raw SHA512-CRYPT rate on
 # all cores (the ceiling for the second case). One server at a time.
 #
-#   bench/run-auth.sh [-d SECS] [-c CONNS] [-p PIPELINE] [-k]
+#   bench/run-auth.sh [-d SECS] [-c CONNS] [-p PIPELINE] [-T THREADS] [-k]
+#
+# The same client (bench/auth-bench.c: CONNS connections over THREADS
+# client threads, PIPELINE requests outstanding on each) runs against
+# every server; the report ends with the client's own CPU use, which must
+# stay well under one core for the figures to be the servers'.
 #
 # Needs root for Dovecot (without root only Loft and the hash rate are
 # measured). Results: bench/results/auth-DATE.txt.
 set -eu
 
-SECS=10 CONNS=16 PIPE=8 KEEP=0
-while getopts d:c:p:k opt; do
+SECS=10 CONNS=16 PIPE=8 THREADS=1 KEEP=0
+while getopts d:c:p:T:k opt; do
 	case $opt in
 	d) SECS=$OPTARG ;;
 	c) CONNS=$OPTARG ;;
 	p) PIPE=$OPTARG ;;
+	T) THREADS=$OPTARG ;;
 	k) KEEP=1 ;;
-	*) echo "usage: $0 [-d SECS] [-c CONNS] [-p PIPELINE] [-k]" >&2; exit 64 ;;
+	*) echo "usage: $0 [-d SECS] [-c CONNS] [-p PIPELINE] [-T THREADS] [-k]" >&2; exit 64 ;;
 	esac
 done
 
@@ -62,9 +68,10 @@ wait_socket() {
 	done
 }
 
-measure() { # socket prefix
+measure() { # socket prefix label
 	"$BENCH" -s "$1" -u "$2" -n $NUSERS -w "$PASS" -c "$CONNS" \
-		-p "$PIPE" -d "$SECS"
+		-p "$PIPE" -T "$THREADS" -d "$SECS" 2>"$WORK/client.err"
+	sed "s/^auth-bench: /$3: /" "$WORK/client.err" >>"$WORK/client.txt"
 }
 
 run_loft() {
@@ -80,8 +87,8 @@ EOF
 	env -u LOFT_LISTENERS "$AUTH" -c "$WORK/loft.conf" &
 	PID=$!
 	wait_socket "$WORK/loft-run/auth-client"
-	LOFT_PLAIN=$(measure "$WORK/loft-run/auth-client" plain)
-	LOFT_CRYPT=$(measure "$WORK/loft-run/auth-client" crypt)
+	LOFT_PLAIN=$(measure "$WORK/loft-run/auth-client" plain "loft {PLAIN}")
+	LOFT_CRYPT=$(measure "$WORK/loft-run/auth-client" crypt "loft SHA512-CRYPT")
 	kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
 }
 
@@ -110,8 +117,8 @@ EOF
 	/usr/sbin/dovecot -F -c "$dir/dovecot.conf" &
 	PID=$!
 	wait_socket "$dir/run/auth-client"
-	P=$(measure "$dir/run/auth-client" plain)
-	C=$(measure "$dir/run/auth-client" crypt)
+	P=$(measure "$dir/run/auth-client" plain "dovecot-$1 {PLAIN}")
+	C=$(measure "$dir/run/auth-client" crypt "dovecot-$1 SHA512-CRYPT")
 	kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
 	echo "$P $C"
 }
@@ -133,11 +140,13 @@ fi
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
 REPORT=$OUT/auth-$(date +%Y%m%d-%H%M%S).txt
 {
-	echo "auth benchmark: $(nproc) CPUs, $SECS s, $CONNS connections x $PIPE pipelined"
+	echo "auth benchmark: $(nproc) CPUs, $SECS s, $CONNS connections x $PIPE pipelined, $THREADS client thread(s), $(date -u +%Y-%m-%dT%H:%MZ)"
 	echo "| passdb | loft | dovecot-stock | dovecot-tuned | loft/best dovecot | raw hash limit | loft/limit |"
 	echo "| --- | --- | --- | --- | --- | --- | --- |"
 	BP=$(awk -v a="$DS_PLAIN" -v b="$DT_PLAIN" 'BEGIN { print (a + 0 > b + 0) ? a : b }')
 	BC=$(awk -v a="$DS_CRYPT" -v b="$DT_CRYPT" 'BEGIN { print (a + 0 > b + 0) ? a : b }')
 	echo "| {PLAIN} | $LOFT_PLAIN | $DS_PLAIN | $DT_PLAIN | $(ratio "$LOFT_PLAIN" "$BP") | - | - |"
 	echo "| SHA512-CRYPT | $LOFT_CRYPT | $DS_CRYPT | $DT_CRYPT | $(ratio "$LOFT_CRYPT" "$BC") | $HASH | $(ratio "$LOFT_CRYPT" "$HASH") |"
+	echo
+	cat "$WORK/client.txt"
 } | tee "$REPORT"

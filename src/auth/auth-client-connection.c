@@ -42,6 +42,7 @@ struct auth_client_connection {
 	pool_t line_pool;  /* per-line scratch */
 	bool skip_to_lf;
 	bool version_received;
+	bool corked; /* replies wait for one flush after the input */
 	bool destroyed, failed;
 	struct timeout *to_destroy;
 
@@ -71,6 +72,19 @@ static struct auth_penalty *penalty = NULL;
 
 static void conn_destroy_timeout(void *context);
 
+static void conn_flush(struct auth_client_connection *conn)
+{
+	if (conn->stream == NULL || conn->failed)
+		return;
+	if (iostream_flush(conn->stream) < 0) {
+		conn->failed = true;
+		if (conn->to_destroy == NULL && current_ioloop != NULL) {
+			conn->to_destroy = timeout_add_once(
+			    0, conn_destroy_timeout, conn, &conn->to_destroy);
+		}
+	}
+}
+
 static void conn_send(struct auth_client_connection *conn, string_t *line)
 {
 	if (conn->failed)
@@ -90,13 +104,8 @@ static void conn_send(struct auth_client_connection *conn, string_t *line)
 		}
 		return;
 	}
-	if (iostream_flush(conn->stream) < 0 && !conn->failed) {
-		conn->failed = true;
-		if (conn->to_destroy == NULL && current_ioloop != NULL) {
-			conn->to_destroy = timeout_add_once(
-			    0, conn_destroy_timeout, conn, &conn->to_destroy);
-		}
-	}
+	if (!conn->corked)
+		conn_flush(conn);
 }
 
 static void conn_send_str(struct auth_client_connection *conn, const char *s)
@@ -205,7 +214,8 @@ static void conn_send_fail_line(struct auth_client_connection *conn,
 	const char *user =
 	    request->user != NULL ? request->user : request->original_username;
 
-	str_printfa(line, "FAIL\t%u", request->id);
+	str_append_n(line, "FAIL\t", 5);
+	str_append_uint(line, request->id);
 	if (user != NULL) {
 		str_append(line, "\tuser=");
 		str_append_tabescaped(line, user);
@@ -235,7 +245,9 @@ static void conn_reply_success(struct auth_client_connection *conn,
 {
 	string_t *line = str_new(conn->line_pool, 256);
 
-	str_printfa(line, "OK\t%u\tuser=", request->id);
+	str_append_n(line, "OK\t", 3);
+	str_append_uint(line, request->id);
+	str_append_n(line, "\tuser=", 6);
 	str_append_tabescaped(line, request->user);
 	for (unsigned int i = 0; i < request->extra_fields.count; i++) {
 		const char *f = request->extra_fields.items[i];
@@ -442,16 +454,20 @@ static int conn_cmd_auth(struct auth_client_connection *conn, char *const *args,
 	request->id = id;
 	request->want_userdb = true;
 	for (unsigned int i = 2; i < argc; i++) {
-		const char *arg = args[i], *eq = strchr(arg, '=');
-		const char *key =
-		    eq == NULL ? arg : p_strndup(request->pool, arg, eq - arg);
-		const char *value = eq == NULL ? NULL : eq + 1;
+		/* the line is ours: split key=value in place */
+		char *key = args[i], *eq = strchr(key, '=');
+		const char *value = NULL;
+
+		if (eq != NULL) {
+			*eq = '\0';
+			value = eq + 1;
+		}
 
 		if (strcmp(key, "resp") == 0) {
 			resp = value == NULL ? "" : value;
 			continue;
 		}
-		if (value != NULL)
+		if (value != NULL && strchr(value, '\001') != NULL)
 			value = str_tabunescape(request->pool, value);
 		if (!auth_request_import(request, key, value)) {
 			auth_request_unref(&request);
@@ -719,12 +735,17 @@ static void conn_input_callback(void *context)
 	ret = iostream_read(conn->stream);
 	data = iostream_get_data(conn->stream, &size);
 	if (size > 0) {
+		/* the replies to all the requests of one read go out in one
+		   write */
+		conn->corked = true;
 		int r = auth_client_connection_input(conn, data, size);
+		conn->corked = false;
 		iostream_skip(conn->stream, size);
 		if (r < 0) {
 			auth_client_connection_destroy(&conn);
 			return;
 		}
+		conn_flush(conn);
 	}
 	if (ret < 0)
 		auth_client_connection_destroy(&conn);

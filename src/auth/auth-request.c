@@ -385,15 +385,17 @@ void auth_request_set_userdb_field(struct auth_request *request,
 const char *auth_request_var_expand(struct auth_request *request,
 				    const char *tmpl, const char **error_r)
 {
-	string_t *dest = str_new(request->pool, 64);
-	struct var_expand_table *tab;
+	string_t *dest;
 
-	tab = var_expand_table_login(
-	    request->pool, request->user, request->service, request->remote_ip,
-	    request->local_ip,
-	    auth_fields_find(&request->userdb_fields, "home"),
-	    request->session);
-	if (var_expand(dest, tmpl, tab, error_r) < 0)
+	if (strchr(tmpl, '%') == NULL) {
+		/* e.g. a passwd-file path: nothing to expand */
+		return p_strdup(request->pool, tmpl);
+	}
+	dest = str_new(request->pool, 64);
+	if (var_expand_login(dest, tmpl, request->user, request->service,
+			     request->remote_ip, request->local_ip,
+			     auth_fields_find(&request->userdb_fields, "home"),
+			     request->session, error_r) < 0)
 		return NULL;
 	return str_c(dest);
 }
@@ -519,6 +521,10 @@ static const char *db_label(struct auth_request *request,
 {
 	const char *kind = set->userdb ? "userdb" : "passdb";
 
+	if (!request->trace_enabled) {
+		/* only traces show it */
+		return "";
+	}
 	if (set->name != NULL && strcmp(set->name, set->driver) != 0)
 		return p_strdup_printf(request->pool, "%s #%u %s (%s)", kind,
 				       idx + 1, set->driver, set->name);
@@ -530,8 +536,13 @@ static const char *db_label(struct auth_request *request,
 static const char *trace_fields(struct auth_request *request,
 				const auth_fields_t *fields)
 {
-	string_t *str = str_new(request->pool, 128);
+	string_t *str;
 
+	if (!request->trace_enabled) {
+		/* only traces show it */
+		return "";
+	}
+	str = str_new(request->pool, 128);
 	for (unsigned int i = 0; i < fields->count; i++) {
 		const char *f = fields->items[i];
 
@@ -732,9 +743,8 @@ static void verify_job_free(struct verify_job *job)
 	i_free(job);
 }
 
-static void verify_job_done(void *context)
+static enum passdb_result verify_job_result(const struct verify_job *job)
 {
-	struct verify_job *job = context;
 	struct auth_request *request = job->request;
 	enum passdb_result result;
 
@@ -751,6 +761,15 @@ static void verify_job_done(void *context)
 							  : "unknown error");
 		result = PASSDB_RESULT_INTERNAL_FAILURE;
 	}
+	return result;
+}
+
+static void verify_job_done(void *context)
+{
+	struct verify_job *job = context;
+	struct auth_request *request = job->request;
+	enum passdb_result result = verify_job_result(job);
+
 	verify_job_free(job);
 	if (!request->aborted)
 		passdb_handle_result(request, result);
@@ -784,6 +803,25 @@ static void passdb_start_verify(struct auth_request *request,
 		return;
 	}
 
+	if (!pw.scheme->slow) {
+		/* verified here and now: the job needs no copies (pw is in
+		   the request's secure pool, the password is wiped with it) */
+		struct verify_job inline_job = {
+		    .request = request,
+		    .passdb = passdb,
+		    .pw = pw,
+		    .plaintext = request->password,
+		    .dummy = dummy,
+		};
+
+		auth_request_ref(request);
+		verify_job_run(&inline_job);
+		enum passdb_result result = verify_job_result(&inline_job);
+		if (!request->aborted)
+			passdb_handle_result(request, result);
+		auth_request_unref(&request);
+		return;
+	}
 	job = i_malloc(sizeof(*job));
 	job->request = request;
 	job->passdb = passdb;
@@ -795,12 +833,7 @@ static void passdb_start_verify(struct auth_request *request,
 	job->plaintext_len = strlen(request->password);
 	job->plaintext = i_strdup(request->password);
 	auth_request_ref(request);
-	if (pw.scheme->slow)
-		auth_worker_submit(verify_job_run, verify_job_done, job);
-	else {
-		verify_job_run(job);
-		verify_job_done(job);
-	}
+	auth_worker_submit(verify_job_run, verify_job_done, job);
 }
 
 static void passdb_verify_lookup_callback(struct auth_request *request,

@@ -241,7 +241,13 @@ const struct mech_module *auth_find_mech(const struct auth *auth,
 
 static char *success_key(pool_t pool, pid_t pid, unsigned int id)
 {
-	return p_strdup_printf(pool, "%ld/%u", (long)pid, id);
+	string_t *key = str_new(pool, 24);
+
+	/* "pid/id", without printf: one per successful login */
+	str_append_uint(key, (unsigned long long)pid);
+	str_append_c(key, '/');
+	str_append_uint(key, id);
+	return (char *)key->data;
 }
 
 void auth_success_add(struct auth *auth, pid_t client_pid, unsigned int id,

@@ -27,6 +27,8 @@ struct pool {
 	struct pool_block *block;  /* newest block */
 	unsigned char *last_alloc; /* most recent allocation, or NULL */
 	size_t last_size;	   /* its aligned size */
+	/* the first block, allocated together with the pool and its name */
+	struct pool_block *first_block;
 };
 
 static size_t align_size(size_t size)
@@ -57,18 +59,38 @@ static void block_free(pool_t pool, struct pool_block *block)
 	if (pool->secure)
 		safe_memset0(block->data, block->used);
 	pool->used_size -= block->size;
-	free(block);
+	if (block != pool->first_block)
+		free(block);
 }
 
 static pool_t pool_create_common(const char *name, size_t initial_size,
 				 bool secure)
 {
-	pool_t pool = i_malloc(sizeof(*pool));
+	/* one allocation: the first block, the pool, then its name */
+	size_t name_len = strlen(name == NULL ? "pool" : name);
+	size_t size = align_size(initial_size < POOL_MIN_BLOCK ? POOL_MIN_BLOCK
+							       : initial_size);
+	size_t head = align_size(sizeof(struct pool_block) + size);
+	size_t total = size_add(size_add(head, sizeof(struct pool)),
+				size_add(name_len, 1));
+	struct pool_block *block = aligned_alloc(POOL_ALIGN, align_size(total));
+	pool_t pool;
 
-	pool->name = i_strdup(name == NULL ? "pool" : name);
+	if (block == NULL)
+		i_panic("pool %s: out of memory allocating %zu bytes",
+			name == NULL ? "pool" : name, size);
+	pool = (pool_t)((unsigned char *)block + head);
+	memset(pool, 0, sizeof(*pool));
+	pool->name = (char *)(pool + 1);
+	memcpy(pool->name, name == NULL ? "pool" : name, name_len + 1);
 	pool->refcount = 1;
 	pool->secure = secure;
-	(void)block_alloc(pool, initial_size);
+	block->prev = NULL;
+	block->size = size;
+	block->used = 0;
+	pool->block = block;
+	pool->first_block = block;
+	pool->used_size = size;
 	return pool;
 }
 
@@ -99,14 +121,16 @@ void pool_unref(pool_t *_pool)
 	if (--pool->refcount > 0)
 		return;
 
-	while (pool->block != NULL) {
+	while (pool->block != pool->first_block) {
 		struct pool_block *prev = pool->block->prev;
 
 		block_free(pool, pool->block);
 		pool->block = prev;
 	}
-	i_free(pool->name);
-	i_free(pool);
+	/* the pool and its name live in the first block's allocation */
+	if (pool->secure)
+		safe_memset0(pool->block->data, pool->block->used);
+	free(pool->first_block);
 }
 
 void pool_clear(pool_t pool)

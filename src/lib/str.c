@@ -199,9 +199,30 @@ char *str_ucase(char *s)
 	return s;
 }
 
+void str_append_uint(string_t *str, unsigned long long num)
+{
+	char buf[24];
+	size_t pos = sizeof(buf);
+
+	do {
+		buf[--pos] = (char)('0' + num % 10);
+		num /= 10;
+	} while (num > 0);
+	str_append_n(str, buf + pos, sizeof(buf) - pos);
+}
+
 void str_append_tabescaped(string_t *dest, const char *src)
 {
 	for (; *src != '\0'; src++) {
+		/* the run up to the next byte that needs escaping */
+		size_t n = strcspn(src, "\001\t\r\n");
+
+		if (n > 0) {
+			str_append_n(dest, src, n);
+			src += n;
+			if (*src == '\0')
+				break;
+		}
 		switch (*src) {
 		case '\001':
 			str_append_n(dest, "\0011", 2);

@@ -42,6 +42,8 @@ void str_append_str(string_t *dest, const string_t *src);
 void str_printfa(string_t *str, const char *fmt, ...) ATTR_FORMAT(2, 3);
 void str_vprintfa(string_t *str, const char *fmt, va_list args)
     ATTR_FORMAT(2, 0);
+/* Appends num in decimal (no printf). */
+void str_append_uint(string_t *str, unsigned long long num);
 void str_truncate(string_t *str, size_t len);
 void str_delete(string_t *str, size_t pos, size_t len);
 static inline void str_clear(string_t *str)

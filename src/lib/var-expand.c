@@ -255,6 +255,11 @@ int var_expand(string_t *dest, const char *tmpl,
 
 	if (table == NULL)
 		table = empty_table;
+	if (strchr(tmpl, '%') == NULL) {
+		/* nothing to expand */
+		str_append(dest, tmpl);
+		return 1;
+	}
 	value = str_new(NULL, 64);
 	while (*p != '\0') {
 		const char *pct = strchr(p, '%');
@@ -370,6 +375,106 @@ out:
 	return ret;
 }
 
+/* The process id as decimal text, in buf. */
+static const char *pid_str(char buf[static 24])
+{
+	snprintf(buf, 24, "%ld", (long)getpid());
+	return buf;
+}
+
+/* Fills tab (16 entries) with the login variables, pointing at the
+ * arguments; username and domain point into userbuf when user has an
+ * '@' (userbuf has user's length + 1 bytes) and pid into pid_buf. */
+static void fill_login_table(struct var_expand_table *tab, char *userbuf,
+			     const char *pid, const char *user,
+			     const char *service, const char *remote_ip,
+			     const char *local_ip, const char *home,
+			     const char *session)
+{
+	const char *username = NULL, *domain = NULL;
+	unsigned int i = 0;
+
+	if (user != NULL) {
+		const char *at = strchr(user, '@');
+
+		if (at == NULL) {
+			username = user;
+			domain = "";
+		} else {
+			memcpy(userbuf, user, (size_t)(at - user));
+			userbuf[at - user] = '\0';
+			username = userbuf;
+			domain = at + 1;
+		}
+	}
+#define ADD(k, v, name)                                                        \
+	do {                                                                   \
+		tab[i].key = (k);                                              \
+		tab[i].value = (v);                                            \
+		tab[i].long_key = (name);                                      \
+		i++;                                                           \
+	} while (0)
+	ADD('u', user, "user");
+	ADD('n', username, "username");
+	ADD('d', domain, "domain");
+	ADD('s', service, "service");
+	ADD('\0', service, "protocol");
+	ADD('r', remote_ip, "remote_ip");
+	ADD('\0', remote_ip, "rip");
+	ADD('l', local_ip, "local_ip");
+	ADD('\0', local_ip, "lip");
+	ADD('p', pid, "pid");
+	ADD('h', home, "home");
+	ADD('\0', session, "session");
+#undef ADD
+	i_assert(i < 16);
+	memset(&tab[i], 0, sizeof(tab[i]));
+}
+
+int var_expand_login(string_t *dest, const char *tmpl, const char *user,
+		     const char *service, const char *remote_ip,
+		     const char *local_ip, const char *home,
+		     const char *session, const char **error_r)
+{
+	struct var_expand_table tab[16];
+	char pid_buf[24], stack_user[256], *userbuf = stack_user;
+	size_t user_len = user == NULL ? 0 : strlen(user);
+	int ret;
+
+	if (strchr(tmpl, '%') == NULL) {
+		/* nothing to expand */
+		str_append(dest, tmpl);
+		return 1;
+	}
+	/* the usual username formats, without parsing */
+	if (strcmp(tmpl, "%u") == 0 || strcmp(tmpl, "%{user}") == 0) {
+		if (user != NULL)
+			str_append_n(dest, user, user_len);
+		return 1;
+	}
+	if (strcmp(tmpl, "%Lu") == 0 || strcmp(tmpl, "%{user | lower}") == 0) {
+		size_t start = str_len(dest);
+		unsigned char *p;
+
+		if (user != NULL)
+			str_append_n(dest, user, user_len);
+		p = (unsigned char *)dest->data;
+		for (size_t i = start; i < str_len(dest); i++)
+			p[i] = (unsigned char)tolower(p[i]);
+		return 1;
+	}
+	if (user_len >= sizeof(stack_user))
+		userbuf = i_malloc(user_len + 1);
+	/* %p and %{pid} are the only users of the pid */
+	fill_login_table(tab, userbuf,
+			 strchr(tmpl, 'p') == NULL ? NULL : pid_str(pid_buf),
+			 user, service, remote_ip, local_ip, home, session);
+	ret = var_expand(dest, tmpl, tab, error_r);
+	if (userbuf != stack_user)
+		i_free(userbuf);
+	return ret;
+}
+
 struct var_expand_table *
 var_expand_table_login(pool_t pool, const char *user, const char *service,
 		       const char *remote_ip, const char *local_ip,
@@ -377,6 +482,7 @@ var_expand_table_login(pool_t pool, const char *user, const char *service,
 {
 	struct var_expand_table *tab = p_new(pool, struct var_expand_table, 16);
 	const char *username = NULL, *domain = NULL, *pid;
+	char pid_buf[24];
 	unsigned int i = 0;
 
 	if (user != NULL) {
@@ -387,7 +493,7 @@ var_expand_table_login(pool_t pool, const char *user, const char *service,
 			       : p_strndup(pool, user, (size_t)(at - user));
 		domain = at == NULL ? "" : p_strdup(pool, at + 1);
 	}
-	pid = p_strdup_printf(pool, "%ld", (long)getpid());
+	pid = p_strdup(pool, pid_str(pid_buf));
 
 #define ADD(k, v, name)                                                        \
 	do {                                                                   \

@@ -35,4 +35,12 @@ var_expand_table_login(pool_t pool, const char *user, const char *service,
 		       const char *remote_ip, const char *local_ip,
 		       const char *home, const char *session);
 
+/* var_expand() with the table of var_expand_table_login(), built on the
+ * stack with the values used in place: nothing is allocated for a
+ * one-off expansion. A template without '%' is copied as is. */
+int var_expand_login(string_t *dest, const char *tmpl, const char *user,
+		     const char *service, const char *remote_ip,
+		     const char *local_ip, const char *home,
+		     const char *session, const char **error_r);
+
 #endif

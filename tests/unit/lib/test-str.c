@@ -87,6 +87,8 @@ static void test_tabescape(void **state)
 	    {"a\tb", "a\001tb"},
 	    {"\r\n", "\001r\001n"},
 	    {"\001x", "\0011x"},
+	    {"ab\tcd\t", "ab\001tcd\001t"},
+	    {"x\n\n\001yz", "x\001n\001n\0011yz"},
 	};
 	pool_t pool = pool_create("test", 64);
 
@@ -101,6 +103,23 @@ static void test_tabescape(void **state)
 	pool_unref(&pool);
 }
 
+static void test_append_uint(void **state)
+{
+	pool_t pool = pool_create("test", 64);
+	string_t *str = str_new(pool, 4);
+
+	(void)state;
+	str_append_uint(str, 0);
+	str_append_c(str, ' ');
+	str_append_uint(str, 7);
+	str_append_c(str, ' ');
+	str_append_uint(str, 4294967295U);
+	str_append_c(str, ' ');
+	str_append_uint(str, 18446744073709551615ULL);
+	assert_string_equal(str_c(str), "0 7 4294967295 18446744073709551615");
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -108,6 +127,7 @@ int main(void)
 	    cmocka_unit_test(test_heap_secure),
 	    cmocka_unit_test(test_helpers),
 	    cmocka_unit_test(test_tabescape),
+	    cmocka_unit_test(test_append_uint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

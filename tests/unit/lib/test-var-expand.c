@@ -130,11 +130,61 @@ static void test_login_table(void **state)
 	pool_unref(&pool);
 }
 
+/* var_expand_login() gives what var_expand_table_login() + var_expand()
+ * give, for every variable, with long users and no '%' too. */
+static void test_expand_login(void **state)
+{
+	static const char *const tmpls[] = {
+	    "%u|%n|%d|%s|%r|%l|%h|%{session}|%{protocol}|%{rip}|%{lip}",
+	    "%p=%{pid}",
+	    "%Lu %Un %{user | lower} %{domain}",
+	    "/plain/path/without/vars",
+	    "",
+	    "%q",
+	    "%{nosuch}",
+	    "%u",
+	    "%Lu",
+	    "%{user}",
+	    "%{user | lower}",
+	    "%Uu",
+	};
+	const char *users[] = {"Joe@Example.org", "joe", NULL, NULL};
+	char longuser[600];
+	pool_t pool = pool_create("ve", 512);
+
+	(void)state;
+	memset(longuser, 'a', sizeof(longuser) - 1);
+	longuser[sizeof(longuser) - 1] = '\0';
+	longuser[400] = '@';
+	users[3] = longuser;
+	for (unsigned int u = 0; u < N_ELEMENTS(users); u++) {
+		for (unsigned int t = 0; t < N_ELEMENTS(tmpls); t++) {
+			string_t *a = str_new(pool, 64), *b = str_new(pool, 64);
+			const char *ea = NULL, *eb = NULL;
+			struct var_expand_table *tab = var_expand_table_login(
+			    pool, users[u], "pop3", "10.1.1.1", NULL, "/h",
+			    "s1");
+			int ra = var_expand(a, tmpls[t], tab, &ea);
+			char *ea_copy = ra < 0 ? p_strdup(pool, ea) : NULL;
+			int rb =
+			    var_expand_login(b, tmpls[t], users[u], "pop3",
+					     "10.1.1.1", NULL, "/h", "s1", &eb);
+
+			assert_int_equal(ra, rb);
+			assert_string_equal(str_c(a), str_c(b));
+			if (ra < 0)
+				assert_string_equal(ea_copy, eb);
+		}
+	}
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests_[] = {
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_login_table),
+	    cmocka_unit_test(test_expand_login),
 	};
 	return cmocka_run_group_tests(tests_, NULL, NULL);
 }
