@@ -36,6 +36,9 @@ struct mail_record {
 	/* Bit i set: keyword i of mailbox_get_keyword_name() (letter 'a' + i
 	 * in the file name). */
 	uint32_t keywords;
+	/* CONDSTORE modseq (RFC 7162): raised whenever flags or keywords
+	 * change; kept in loft.index. */
+	uint64_t modseq;
 };
 
 /* Opens the INBOX of a mail location such as "maildir:~/Maildir" or
@@ -162,6 +165,9 @@ unsigned int mailbox_seq_by_uid(const struct mailbox *box, uint32_t uid);
  * message followed by this. */
 int mailbox_expunge_uids(struct mailbox *box, const uint32_t *uids,
 			 unsigned int count, const char **error_r);
+
+/* HIGHESTMODSEQ of the current view (RFC 7162), at least 1. */
+uint64_t mailbox_get_highest_modseq(const struct mailbox *box);
 
 /* STATUS counts of the current view. */
 void mailbox_get_status(const struct mailbox *box,

@@ -14,6 +14,7 @@
 #include "maildir-keywords.h"
 #include "maildir-uidlist.h"
 #include "maildir-private.h"
+#include "maildir-index.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -230,6 +231,7 @@ int mailbox_update_flags(struct mailbox *box, unsigned int seq,
 			mail->in_new = false;
 			mail->rec.flags = new_flags;
 			mail->rec.keywords = new_kw;
+			mail->rec.modseq = maildir_index_next_modseq(box);
 			return 0;
 		}
 		if (errno != ENOENT) {

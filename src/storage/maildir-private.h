@@ -38,6 +38,8 @@ struct mailbox {
 	struct dotlock *session_lock;
 	/* dovecot-keywords as of the last sync or keyword change */
 	struct maildir_keywords *keywords;
+	/* loft.index state (maildir-index.c) */
+	struct maildir_index_state *index;
 };
 
 /* Opens (creating cur/ new/ tmp/ when missing) and syncs the maildir at

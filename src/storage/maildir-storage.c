@@ -17,6 +17,7 @@
 #include "maildir-uidlist.h"
 #include "maildir-private.h"
 #include "maildir-keywords.h"
+#include "maildir-index.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -764,7 +765,7 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 	return 0;
 }
 
-int mailbox_sync(struct mailbox *box, const char **error_r)
+static int mailbox_sync_full(struct mailbox *box, const char **error_r)
 {
 	pool_t pool = pool_create("maildir view", 1024);
 	__typeof__(box->mails) mails;
@@ -815,6 +816,35 @@ fail:
 	i_close_fd(&dirs.cur_fd);
 	pool_unref(&pool);
 	return -1;
+}
+
+/* The sync: nothing to do when the stamps (directory mtimes, uidlist,
+ * keywords) are those of the current view or of a valid loft.index;
+ * otherwise a full rescan. When the rescan itself changed the stamps
+ * (moved new/ files, rewrote the uidlist), a second pass records stamps
+ * that no longer move, so that the next open is a fast one. */
+int mailbox_sync(struct mailbox *box, const char **error_r)
+{
+	struct maildir_index_stamps before, after;
+
+	for (unsigned int pass = 0;; pass++) {
+		maildir_index_get_stamps(box, &before);
+		if (maildir_index_sync_fast(box, &before))
+			return 0;
+		maildir_index_sync_begin(box);
+		if (mailbox_sync_full(box, error_r) < 0) {
+			maildir_index_sync_abort(box);
+			return -1;
+		}
+		maildir_index_get_stamps(box, &after);
+		if (pass > 0 || memcmp(&before, &after, sizeof(before)) == 0) {
+			maildir_index_sync_done(box, &before);
+			return 0;
+		}
+		/* the stamps taken after may hide a change made by someone
+		 * else meanwhile: keep the older ones and look once more */
+		maildir_index_sync_done(box, &before);
+	}
 }
 
 /* ---- the public mailbox API ---- */
@@ -1035,6 +1065,7 @@ int mailbox_add_flags(struct mailbox *box, unsigned int seq,
 			mail->filename = new_name;
 			mail->in_new = false;
 			mail->rec.flags = new_flags;
+			mail->rec.modseq = maildir_index_next_modseq(box);
 			return 0;
 		}
 		if (errno != ENOENT) {
@@ -1130,6 +1161,7 @@ int mailbox_expunge_seqs(struct mailbox *box, const unsigned int *seqs,
 					  "expunge: %s",
 					  error);
 		}
+		(void)maildir_index_next_modseq(box);
 		for (i = j = 0; i < box->mails.count; i++) {
 			if (!gone[i])
 				box->mails.items[j++] = box->mails.items[i];

@@ -1,0 +1,492 @@
+/* maildir-index.c - loft.index: the persistent view of a Maildir mailbox
+ * with modseqs (format and guarantees in maildir-index.h).
+ *
+ * Does: stamps, loading a view from the index, modseq assignment, atomic
+ * rewrite. Does not: scanning the Maildir (maildir-storage.c), the
+ * ENVELOPE/BODYSTRUCTURE cache (not yet), incremental log appends (the
+ * whole file is rewritten after each full sync). */
+#include "lib.h"
+#include "pool.h"
+#include "str.h"
+#include "log.h"
+#include "maildir-filename.h"
+#include "maildir-keywords.h"
+#include "maildir-uidlist.h"
+#include "maildir-private.h"
+#include "maildir-index.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#define INDEX_MAGIC "LOFTIDX\001"
+#define INDEX_VERSION 1
+/* Refuse absurd files instead of allocating for them. */
+#define INDEX_MAX_RECORDS 50000000u
+#define INDEX_MAX_STRINGS (4ull * 1024 * 1024 * 1024)
+
+struct index_header {
+	char magic[8];
+	uint32_t version, header_size, record_size, count;
+	uint32_t uid_validity, next_uid;
+	uint64_t highest_modseq;
+	struct maildir_index_stamps stamps;
+	uint64_t strings_size;
+	uint32_t records_crc, strings_crc;
+	uint32_t header_crc; /* over the header with this field zero */
+	uint32_t unused;
+};
+
+struct index_record {
+	uint32_t uid;
+	uint8_t flags, in_new;
+	uint16_t unused;
+	uint32_t keywords;
+	uint32_t str_offset; /* file name, NUL, POP3 UIDL (may be ""), NUL */
+	uint64_t modseq, psize, vsize;
+	int64_t received;
+};
+
+struct old_rec {
+	uint32_t uid, keywords;
+	uint8_t flags;
+	uint64_t modseq;
+};
+
+struct maildir_index_state {
+	bool view_valid; /* box->mails matches stamps */
+	struct maildir_index_stamps stamps;
+	uint64_t highest_modseq;
+	/* snapshot between sync_begin and sync_done */
+	struct old_rec *old;
+	unsigned int old_count;
+	uint32_t old_uid_validity;
+	uint64_t old_highest;
+};
+
+/* ---- CRC-32 ---- */
+
+uint32_t maildir_index_crc32(uint32_t crc, const void *data, size_t size)
+{
+	static uint32_t table[256];
+	const unsigned char *p = data;
+
+	if (table[1] == 0) {
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+
+			for (unsigned int k = 0; k < 8; k++)
+				c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1)
+						 : c >> 1;
+			table[i] = c;
+		}
+	}
+	crc = ~crc;
+	for (size_t i = 0; i < size; i++)
+		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static struct maildir_index_state *state(struct mailbox *box)
+{
+	if (box->index == NULL)
+		box->index = p_new(box->pool, struct maildir_index_state, 1);
+	return box->index;
+}
+
+static const char *index_path(struct mailbox *box, pool_t pool)
+{
+	return p_strconcat(pool, box->index_dir, "/" MAILDIR_INDEX_FNAME, NULL);
+}
+
+/* ---- stamps ---- */
+
+static void get_stamp(const char *path, struct maildir_index_stamp *st_r)
+{
+	struct stat st;
+
+	memset(st_r, 0, sizeof(*st_r));
+	if (stat(path, &st) < 0)
+		return;
+	st_r->mtime_sec = st.st_mtim.tv_sec;
+	st_r->mtime_nsec = st.st_mtim.tv_nsec;
+	st_r->size = (uint64_t)st.st_size;
+	st_r->ino = (uint64_t)st.st_ino;
+}
+
+void maildir_index_get_stamps(struct mailbox *box,
+			      struct maildir_index_stamps *stamps_r)
+{
+	char path[PATH_MAX];
+
+	memset(stamps_r, 0, sizeof(*stamps_r));
+	snprintf(path, sizeof(path), "%s/new", box->path);
+	get_stamp(path, &stamps_r->new_dir);
+	snprintf(path, sizeof(path), "%s/cur", box->path);
+	get_stamp(path, &stamps_r->cur_dir);
+	snprintf(path, sizeof(path), "%s/" MAILDIR_UIDLIST_FNAME,
+		 box->control_dir);
+	get_stamp(path, &stamps_r->uidlist);
+	snprintf(path, sizeof(path), "%s/" MAILDIR_KEYWORDS_FNAME,
+		 box->control_dir);
+	get_stamp(path, &stamps_r->keywords);
+}
+
+static bool stamps_equal(const struct maildir_index_stamps *a,
+			 const struct maildir_index_stamps *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* ---- reading ---- */
+
+static const struct index_header *image_check(const void *data, size_t size)
+{
+	const struct index_header *hdr = data;
+	struct index_header tmp;
+	const struct index_record *recs;
+	const char *strings;
+
+	if (size < sizeof(*hdr))
+		return NULL;
+	memcpy(&tmp, hdr, sizeof(tmp));
+	tmp.header_crc = 0;
+	if (memcmp(hdr->magic, INDEX_MAGIC, 8) != 0 ||
+	    hdr->version != INDEX_VERSION || hdr->header_size != sizeof(*hdr) ||
+	    hdr->record_size != sizeof(struct index_record) ||
+	    maildir_index_crc32(0, &tmp, sizeof(tmp)) != hdr->header_crc ||
+	    hdr->count > INDEX_MAX_RECORDS ||
+	    hdr->strings_size > INDEX_MAX_STRINGS)
+		return NULL;
+	if ((uint64_t)size != sizeof(*hdr) +
+				  (uint64_t)hdr->count * sizeof(*recs) +
+				  hdr->strings_size)
+		return NULL;
+	recs = (const void *)(hdr + 1);
+	strings = (const char *)(recs + hdr->count);
+	if (maildir_index_crc32(0, recs, hdr->count * sizeof(*recs)) !=
+		hdr->records_crc ||
+	    maildir_index_crc32(0, strings, hdr->strings_size) !=
+		hdr->strings_crc)
+		return NULL;
+	if (hdr->strings_size > 0 && strings[hdr->strings_size - 1] != '\0')
+		return NULL;
+	for (uint32_t i = 0; i < hdr->count; i++) {
+		const struct index_record *r = &recs[i];
+		const char *name, *uidl;
+
+		if (r->uid == 0 || r->uid >= hdr->next_uid ||
+		    (i > 0 && r->uid <= recs[i - 1].uid) ||
+		    r->modseq > hdr->highest_modseq ||
+		    r->str_offset >= hdr->strings_size)
+			return NULL;
+		name = strings + r->str_offset;
+		uidl = name + strlen(name) + 1;
+		if (name[0] == '\0' || strchr(name, '/') != NULL ||
+		    (uint64_t)(uidl - strings) >= hdr->strings_size)
+			return NULL;
+	}
+	return hdr;
+}
+
+bool maildir_index_image_is_valid(const void *data, size_t size)
+{
+	return image_check(data, size) != NULL;
+}
+
+/* Reads loft.index into a buffer from pool; NULL when missing/damaged. */
+static const struct index_header *index_read(struct mailbox *box, pool_t pool)
+{
+	const char *path = index_path(box, pool);
+	const struct index_header *hdr;
+	struct stat st;
+	unsigned char *data;
+	size_t pos = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			i_error("open(%s) failed: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(*hdr) ||
+	    (uint64_t)st.st_size >
+		sizeof(*hdr) +
+		    (uint64_t)INDEX_MAX_RECORDS * sizeof(struct index_record) +
+		    INDEX_MAX_STRINGS) {
+		i_close_fd(&fd);
+		i_warning("Index %s is damaged: bad size, rebuilding", path);
+		return NULL;
+	}
+	data = p_malloc(pool, (size_t)st.st_size);
+	while (pos < (size_t)st.st_size) {
+		ssize_t ret = read(fd, data + pos, (size_t)st.st_size - pos);
+
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret <= 0)
+			break;
+		pos += (size_t)ret;
+	}
+	i_close_fd(&fd);
+	hdr = image_check(data, pos);
+	if (hdr == NULL)
+		i_warning("Index %s is damaged, rebuilding", path);
+	return hdr;
+}
+
+bool maildir_index_sync_fast(struct mailbox *box,
+			     const struct maildir_index_stamps *stamps)
+{
+	struct maildir_index_state *st = state(box);
+	const struct index_header *hdr;
+	const struct index_record *recs;
+	const char *strings;
+	pool_t pool;
+
+	if (st->view_valid)
+		return stamps_equal(&st->stamps, stamps);
+	if (box->view_pool != NULL)
+		return false;
+	/* first open: the view straight from the index file */
+	pool = pool_create("maildir view", 8192);
+	hdr = index_read(box, pool);
+	if (hdr == NULL || !stamps_equal(&hdr->stamps, stamps)) {
+		pool_unref(&pool);
+		return false;
+	}
+	recs = (const void *)(hdr + 1);
+	strings = (const char *)(recs + hdr->count);
+	array_init(&box->mails, pool, hdr->count + 1);
+	for (uint32_t i = 0; i < hdr->count; i++) {
+		struct maildir_mail *mail = p_new(pool, struct maildir_mail, 1);
+		const char *name = strings + recs[i].str_offset;
+		const char *uidl = name + strlen(name) + 1;
+
+		mail->filename = name;
+		mail->in_new = recs[i].in_new != 0;
+		mail->pop3_uidl = uidl[0] != '\0' ? uidl : NULL;
+		mail->rec.uid = recs[i].uid;
+		mail->rec.flags = recs[i].flags;
+		mail->rec.keywords = recs[i].keywords;
+		mail->rec.modseq = recs[i].modseq;
+		mail->rec.physical_size = recs[i].psize;
+		mail->rec.virtual_size = recs[i].vsize;
+		mail->rec.received_time = (time_t)recs[i].received;
+		mail->rec.basename = maildir_filename_base(pool, name);
+		array_push(&box->mails, mail);
+	}
+	box->view_pool = pool;
+	box->uid_validity = hdr->uid_validity;
+	box->next_uid = hdr->next_uid;
+	st->highest_modseq = hdr->highest_modseq;
+	st->stamps = *stamps;
+	st->view_valid = true;
+	maildir_keywords_load(box);
+	return true;
+}
+
+/* ---- sync ---- */
+
+void maildir_index_sync_begin(struct mailbox *box)
+{
+	struct maildir_index_state *st = state(box);
+
+	maildir_index_sync_abort(box);
+	if (box->view_pool != NULL) {
+		st->old = i_calloc(box->mails.count + 1, sizeof(*st->old));
+		for (unsigned int i = 0; i < box->mails.count; i++) {
+			const struct mail_record *r = &box->mails.items[i]->rec;
+
+			st->old[i] = (struct old_rec){
+			    r->uid, r->keywords, (uint8_t)r->flags, r->modseq};
+		}
+		st->old_count = box->mails.count;
+		st->old_uid_validity = box->uid_validity;
+		st->old_highest = st->highest_modseq;
+		return;
+	}
+	pool_t pool = pool_create("maildir index read", 1024);
+	const struct index_header *hdr = index_read(box, pool);
+
+	if (hdr != NULL) {
+		const struct index_record *recs = (const void *)(hdr + 1);
+
+		st->old = i_calloc(hdr->count + 1, sizeof(*st->old));
+		for (uint32_t i = 0; i < hdr->count; i++) {
+			st->old[i] =
+			    (struct old_rec){recs[i].uid, recs[i].keywords,
+					     recs[i].flags, recs[i].modseq};
+		}
+		st->old_count = hdr->count;
+		st->old_uid_validity = hdr->uid_validity;
+		st->old_highest = hdr->highest_modseq;
+	}
+	pool_unref(&pool);
+}
+
+void maildir_index_sync_abort(struct mailbox *box)
+{
+	struct maildir_index_state *st = state(box);
+
+	if (st->old != NULL)
+		i_free(st->old);
+	st->old_count = 0;
+	st->old_uid_validity = 0;
+	st->old_highest = 0;
+}
+
+static int write_full(int fd, const void *data, size_t size)
+{
+	const unsigned char *p = data;
+
+	while (size > 0) {
+		ssize_t ret = write(fd, p, size);
+
+		if (ret < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += ret;
+		size -= (size_t)ret;
+	}
+	return 0;
+}
+
+static void index_write(struct mailbox *box)
+{
+	struct maildir_index_state *st = box->index;
+	pool_t pool = pool_create("maildir index write", 4096);
+	unsigned int count = box->mails.count;
+	struct index_record *recs = i_calloc(count + 1, sizeof(*recs));
+	string_t *strings = str_new(pool, (size_t)count * 64 + 16);
+	struct index_header hdr;
+	const char *path = index_path(box, pool);
+	const char *tmp_path =
+	    p_strdup_printf(pool, "%s.tmp.%ld", path, (long)getpid());
+	int fd;
+
+	for (unsigned int i = 0; i < count; i++) {
+		const struct maildir_mail *m = box->mails.items[i];
+
+		recs[i].uid = m->rec.uid;
+		recs[i].flags = (uint8_t)m->rec.flags;
+		recs[i].in_new = m->in_new ? 1 : 0;
+		recs[i].keywords = m->rec.keywords;
+		recs[i].str_offset = (uint32_t)str_len(strings);
+		recs[i].modseq = m->rec.modseq;
+		recs[i].psize = m->rec.physical_size;
+		recs[i].vsize = m->rec.virtual_size;
+		recs[i].received = (int64_t)m->rec.received_time;
+		str_append(strings, m->filename);
+		str_append_c(strings, '\0');
+		if (m->pop3_uidl != NULL)
+			str_append(strings, m->pop3_uidl);
+		str_append_c(strings, '\0');
+	}
+	memset(&hdr, 0, sizeof(hdr));
+	memcpy(hdr.magic, INDEX_MAGIC, 8);
+	hdr.version = INDEX_VERSION;
+	hdr.header_size = sizeof(hdr);
+	hdr.record_size = sizeof(struct index_record);
+	hdr.count = count;
+	hdr.uid_validity = box->uid_validity;
+	hdr.next_uid = box->next_uid;
+	hdr.highest_modseq = st->highest_modseq;
+	hdr.stamps = st->stamps;
+	hdr.strings_size = str_len(strings);
+	hdr.records_crc = maildir_index_crc32(0, recs, count * sizeof(*recs));
+	hdr.strings_crc =
+	    maildir_index_crc32(0, str_data(strings), str_len(strings));
+	hdr.header_crc = maildir_index_crc32(0, &hdr, sizeof(hdr));
+
+	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		  MAILDIR_FILE_MODE);
+	if (fd < 0) {
+		if (errno != ENOENT && errno != EACCES && errno != EROFS)
+			i_warning("open(%s) failed: %s", tmp_path,
+				  strerror(errno));
+		goto out;
+	}
+	if (write_full(fd, &hdr, sizeof(hdr)) < 0 ||
+	    write_full(fd, recs, count * sizeof(*recs)) < 0 ||
+	    write_full(fd, str_data(strings), str_len(strings)) < 0 ||
+	    fdatasync(fd) < 0) {
+		i_warning("write(%s) failed: %s", tmp_path, strerror(errno));
+		i_close_fd(&fd);
+		(void)unlink(tmp_path);
+		goto out;
+	}
+	i_close_fd(&fd);
+	if (rename(tmp_path, path) < 0) {
+		i_warning("rename(%s, %s) failed: %s", tmp_path, path,
+			  strerror(errno));
+		(void)unlink(tmp_path);
+	}
+out:
+	i_free(recs);
+	pool_unref(&pool);
+}
+
+void maildir_index_sync_done(struct mailbox *box,
+			     const struct maildir_index_stamps *stamps)
+{
+	struct maildir_index_state *st = state(box);
+	unsigned int j = 0;
+	bool same_validity =
+	    st->old != NULL && st->old_uid_validity == box->uid_validity;
+	uint64_t highest = same_validity ? st->old_highest : 0;
+	bool expunged = false;
+
+	if (highest == 0)
+		highest = 1;
+	/* both arrays are in ascending UID order: merge */
+	for (unsigned int i = 0; i < box->mails.count; i++) {
+		struct mail_record *r = &box->mails.items[i]->rec;
+
+		while (same_validity && j < st->old_count &&
+		       st->old[j].uid < r->uid) {
+			expunged = true;
+			j++;
+		}
+		if (same_validity && j < st->old_count &&
+		    st->old[j].uid == r->uid &&
+		    st->old[j].flags == (uint8_t)r->flags &&
+		    st->old[j].keywords == r->keywords &&
+		    st->old[j].modseq != 0) {
+			r->modseq = st->old[j].modseq;
+		} else {
+			r->modseq = ++highest;
+		}
+		if (same_validity && j < st->old_count &&
+		    st->old[j].uid == r->uid)
+			j++;
+	}
+	if (same_validity && j < st->old_count)
+		expunged = true;
+	if (expunged)
+		highest++;
+	st->highest_modseq = highest;
+	st->stamps = *stamps;
+	st->view_valid = true;
+	maildir_index_sync_abort(box);
+	index_write(box);
+}
+
+uint64_t mailbox_get_highest_modseq(const struct mailbox *box)
+{
+	return box->index != NULL && box->index->highest_modseq > 0
+		   ? box->index->highest_modseq
+		   : 1;
+}
+
+uint64_t maildir_index_next_modseq(struct mailbox *box)
+{
+	struct maildir_index_state *st = state(box);
+
+	if (st->highest_modseq == 0)
+		st->highest_modseq = 1;
+	return ++st->highest_modseq;
+}

@@ -1,0 +1,76 @@
+/* maildir-index.h - Loft's persistent per-mailbox index, "loft.index" in
+ * the mailbox's index directory (INDEX= or the maildir).
+ *
+ * It holds the whole view of a synced mailbox: per message UID, flags,
+ * keywords, modseq, physical and virtual size, internaldate, current file
+ * name and POP3 UIDL; per mailbox UIDVALIDITY, next UID, HIGHESTMODSEQ and
+ * the "stamps" (mtime with nanoseconds, size, inode) of new/, cur/,
+ * dovecot-uidlist and dovecot-keywords taken before the scan that built
+ * it. When all four stamps still match, the mailbox is opened from the
+ * index alone: no readdir, no stat of message files.
+ *
+ *   header (fixed size, CRC-32 of itself), records (fixed size, ascending
+ *   UID, CRC-32), strings (file name NUL POP3-UIDL NUL per record, CRC-32)
+ *
+ * Crash safety: the file is written whole to "loft.index.tmp.<pid>",
+ * fsynced and renamed over loft.index, so a crash leaves the old or the new
+ * file. A file that fails any check (magic, version, sizes, CRCs, offsets,
+ * UID order) is ignored and rebuilt from the Maildir. The index is a cache:
+ * losing it loses nothing but modseqs, which restart above the old
+ * HIGHESTMODSEQ only if the file survives (CONDSTORE clients then resync).
+ *
+ * Used by maildir-storage.c's mailbox_sync(); not an API for protocols. */
+#ifndef LOFT_MAILDIR_INDEX_H
+#define LOFT_MAILDIR_INDEX_H
+
+#include "lib.h"
+
+struct mailbox;
+
+#define MAILDIR_INDEX_FNAME "loft.index"
+
+struct maildir_index_stamp {
+	int64_t mtime_sec, mtime_nsec;
+	uint64_t size, ino;
+};
+struct maildir_index_stamps {
+	struct maildir_index_stamp new_dir, cur_dir, uidlist, keywords;
+};
+
+/* Stats new/, cur/, dovecot-uidlist and dovecot-keywords (missing files
+ * give zero stamps). */
+void maildir_index_get_stamps(struct mailbox *box,
+			      struct maildir_index_stamps *stamps_r);
+
+/* The cheap sync: returns true when the view is up to date with stamps -
+ * either it already was, or it was just loaded from a valid loft.index
+ * whose stamps match. false: a full sync is needed. */
+bool maildir_index_sync_fast(struct mailbox *box,
+			     const struct maildir_index_stamps *stamps);
+
+/* Before a full sync: remembers UID/flags/keywords/modseq of the current
+ * view (or, when there is none, of a valid loft.index with the same
+ * UIDVALIDITY) so that maildir_index_sync_done() can give changed messages
+ * new modseqs. */
+void maildir_index_sync_begin(struct mailbox *box);
+/* After a full sync: assigns modseqs (kept when flags and keywords are
+ * unchanged, HIGHESTMODSEQ + 1 for new and changed messages, and one bump
+ * for expunges), records the stamps and writes loft.index (failures are
+ * logged; the view stays usable). */
+void maildir_index_sync_done(struct mailbox *box,
+			     const struct maildir_index_stamps *stamps);
+/* Frees what sync_begin kept when the sync failed. */
+void maildir_index_sync_abort(struct mailbox *box);
+
+/* A new modseq for a change made through this handle (flag update,
+ * expunge): HIGHESTMODSEQ + 1, which becomes the new HIGHESTMODSEQ. */
+uint64_t maildir_index_next_modseq(struct mailbox *box);
+
+/* Validates and decodes an index file image. Exposed for unit tests and
+ * fuzzing: returns true when data is a complete, consistent index. */
+bool maildir_index_image_is_valid(const void *data, size_t size);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32()). */
+uint32_t maildir_index_crc32(uint32_t crc, const void *data, size_t size);
+
+#endif

@@ -1,0 +1,301 @@
+/* Unit tests for loft.index: the second open comes from the index without
+ * scanning, damaged and torn index files are rebuilt, modseqs stay for
+ * unchanged messages and rise for changed ones, and a process killed while
+ * rewriting the index leaves a valid old or new file. */
+#include "lib.h"
+#include "pool.h"
+#include "mailbox.h"
+#include "maildir-index.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+static char test_dir[256];
+static char location[300];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(test_dir, sizeof(test_dir), "/tmp/loft-index-test.XXXXXX");
+	if (mkdtemp(test_dir) == NULL)
+		return -1;
+	snprintf(location, sizeof(location), "maildir:%s/Maildir", test_dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[400];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", test_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *path_of(const char *rel)
+{
+	static char buf[4][512];
+	static unsigned int idx;
+	char *p = buf[idx++ % 4];
+
+	snprintf(p, 512, "%s/Maildir/%s", test_dir, rel);
+	return p;
+}
+
+static struct mailbox *open_box(void)
+{
+	struct mailbox *box;
+	const char *error;
+
+	assert_int_equal(mailbox_open_inbox(location, NULL, &box, &error), 0);
+	return box;
+}
+
+static void populate(unsigned int count)
+{
+	const char *error;
+
+	for (unsigned int i = 0; i < count; i++) {
+		char msg[64];
+		int len =
+		    snprintf(msg, sizeof(msg), "Subject: %u\n\nbody\n", i);
+
+		assert_int_equal(maildir_save_file(path_of(""), msg,
+						   (size_t)len,
+						   i % 2 == 0 ? MAIL_SEEN : 0,
+						   1600000000 + i, &error),
+				 0);
+	}
+}
+
+static unsigned char *read_index(size_t *size_r)
+{
+	int fd = open(path_of(MAILDIR_INDEX_FNAME), O_RDONLY);
+	struct stat st;
+	unsigned char *data;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	data = i_malloc((size_t)st.st_size + 1);
+	assert_int_equal(read(fd, data, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*size_r = (size_t)st.st_size;
+	return data;
+}
+
+static void write_index(const void *data, size_t size)
+{
+	int fd = open(path_of(MAILDIR_INDEX_FNAME), O_WRONLY | O_TRUNC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, size), (ssize_t)size);
+	close(fd);
+}
+
+/* The first file name in cur/. */
+static const char *cur_file(void)
+{
+	static char name[256];
+	DIR *d = opendir(path_of("cur"));
+	struct dirent *e;
+
+	assert_non_null(d);
+	name[0] = '\0';
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.' &&
+		    (name[0] == '\0' || strcmp(e->d_name, name) < 0))
+			snprintf(name, sizeof(name), "%s", e->d_name);
+	}
+	closedir(d);
+	return name;
+}
+
+static void test_open_from_index(void **state)
+{
+	struct mailbox *box;
+	struct stat st;
+	struct timespec ts[2];
+	char old_path[512], new_path[600];
+
+	(void)state;
+	populate(5);
+	box = open_box();
+	assert_int_equal(mailbox_count(box), 5);
+	mailbox_close(&box);
+	assert_int_equal(stat(path_of(MAILDIR_INDEX_FNAME), &st), 0);
+
+	/* change a flag behind the index's back and put cur/'s mtime back:
+	 * an open that trusts the index does not see it */
+	assert_int_equal(stat(path_of("cur"), &st), 0);
+	snprintf(old_path, sizeof(old_path), "%s", path_of("cur"));
+	strcat(old_path, "/");
+	strcat(old_path, cur_file());
+	snprintf(new_path, sizeof(new_path), "%sF", old_path);
+	assert_int_equal(rename(old_path, new_path), 0);
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, path_of("cur"), ts, 0), 0);
+	box = open_box();
+	assert_int_equal(mailbox_get(box, 1)->flags & MAIL_FLAGGED, 0);
+	mailbox_close(&box);
+
+	/* a real change (mtime moves) is seen */
+	ts[1].tv_nsec = (ts[1].tv_nsec + 1) % 1000000000;
+	assert_int_equal(utimensat(AT_FDCWD, path_of("cur"), ts, 0), 0);
+	box = open_box();
+	assert_int_not_equal(mailbox_get(box, 1)->flags & MAIL_FLAGGED, 0);
+	mailbox_close(&box);
+}
+
+static void test_damaged_index(void **state)
+{
+	struct mailbox *box;
+	unsigned char *data;
+	size_t size;
+
+	(void)state;
+	populate(4);
+	box = open_box();
+	mailbox_close(&box);
+	data = read_index(&size);
+	assert_true(maildir_index_image_is_valid(data, size));
+
+	/* every single-byte flip is caught */
+	for (size_t i = 0; i < size; i++) {
+		data[i] ^= 0x40;
+		assert_false(maildir_index_image_is_valid(data, size));
+		data[i] ^= 0x40;
+	}
+	/* torn writes: every truncation is caught */
+	for (size_t len = 0; len < size; len++)
+		assert_false(maildir_index_image_is_valid(data, len));
+
+	/* a damaged file is rebuilt with the same UIDs */
+	data[size / 2] ^= 0xff;
+	write_index(data, size);
+	box = open_box();
+	assert_int_equal(mailbox_count(box), 4);
+	for (unsigned int seq = 1; seq <= 4; seq++)
+		assert_int_equal(mailbox_get(box, seq)->uid, seq);
+	mailbox_close(&box);
+	i_free(data);
+	data = read_index(&size);
+	assert_true(maildir_index_image_is_valid(data, size));
+	i_free(data);
+
+	/* missing: rebuilt too */
+	assert_int_equal(unlink(path_of(MAILDIR_INDEX_FNAME)), 0);
+	box = open_box();
+	assert_int_equal(mailbox_count(box), 4);
+	mailbox_close(&box);
+}
+
+static void test_modseq(void **state)
+{
+	struct mailbox *box, *other;
+	const char *error;
+	uint64_t m1, m2, m3, highest;
+
+	(void)state;
+	populate(3);
+	box = open_box();
+	m1 = mailbox_get(box, 1)->modseq;
+	m2 = mailbox_get(box, 2)->modseq;
+	m3 = mailbox_get(box, 3)->modseq;
+	highest = mailbox_get_highest_modseq(box);
+	assert_true(m1 > 0 && m2 > 0 && m3 > 0);
+	assert_true(highest >= m1 && highest >= m2 && highest >= m3);
+
+	/* another session changes message 2 */
+	other = open_box();
+	assert_int_equal(mailbox_update_flags(other, 2, MAIL_MODIFY_ADD,
+					      MAIL_FLAGGED, 0, &error),
+			 0);
+	assert_true(mailbox_get(other, 2)->modseq > highest);
+	mailbox_close(&other);
+
+	assert_int_equal(mailbox_sync(box, &error), 0);
+	assert_int_equal(mailbox_get(box, 1)->modseq, m1);
+	assert_int_equal(mailbox_get(box, 3)->modseq, m3);
+	assert_true(mailbox_get(box, 2)->modseq > highest);
+	highest = mailbox_get_highest_modseq(box);
+
+	/* expunge raises HIGHESTMODSEQ; it survives reopening */
+	unsigned int seq = 3;
+	assert_int_equal(mailbox_expunge_seqs(box, &seq, 1, &error), 0);
+	assert_int_equal(mailbox_sync(box, &error), 0);
+	assert_true(mailbox_get_highest_modseq(box) > highest);
+	highest = mailbox_get_highest_modseq(box);
+	mailbox_close(&box);
+	box = open_box();
+	assert_int_equal(mailbox_get_highest_modseq(box), highest);
+	assert_int_equal(mailbox_get(box, 1)->modseq, m1);
+	mailbox_close(&box);
+}
+
+static void test_kill_while_writing(void **state)
+{
+	struct mailbox *box;
+	unsigned char *data;
+	size_t size;
+
+	(void)state;
+	populate(200);
+	box = open_box();
+	mailbox_close(&box);
+	srand((unsigned int)getpid());
+	for (unsigned int round = 0; round < 20; round++) {
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			/* keep changing a flag and rewriting the index */
+			for (;;) {
+				const char *error;
+
+				box = open_box();
+				(void)mailbox_update_flags(
+				    box, 1, MAIL_MODIFY_REPLACE,
+				    (enum mail_flags)(rand() % 2 ? MAIL_SEEN
+								 : 0),
+				    0, &error);
+				(void)mailbox_sync(box, &error);
+				mailbox_close(&box);
+			}
+		}
+		/* kill -9 at a random point of the loop */
+		struct timespec ts = {0, (rand() % 20000) * 1000L};
+		nanosleep(&ts, NULL);
+		assert_int_equal(kill(pid, SIGKILL), 0);
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+		data = read_index(&size);
+		assert_true(maildir_index_image_is_valid(data, size));
+		i_free(data);
+		box = open_box();
+		assert_int_equal(mailbox_count(box), 200);
+		mailbox_close(&box);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_open_from_index, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_index, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_modseq, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kill_while_writing, setup,
+					    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
