@@ -166,6 +166,28 @@ unsigned int mailbox_seq_by_uid(const struct mailbox *box, uint32_t uid);
 int mailbox_expunge_uids(struct mailbox *box, const uint32_t *uids,
 			 unsigned int count, const char **error_r);
 
+/* What a sync changed in the view, for IMAP's untagged EXPUNGE, EXISTS and
+ * FETCH (FLAGS MODSEQ) responses. */
+struct mailbox_sync_changes {
+	/* UIDs that left the view (ascending), to report as EXPUNGE in
+	 * descending seq order */
+	const uint32_t *expunged_uids;
+	unsigned int expunged_count;
+	/* New messages: the last new_count seqs of the view (UID order) */
+	unsigned int new_count;
+	/* UIDs still present whose flags or keywords were changed by someone
+	 * else (their modseq rose); changes made through this handle are not
+	 * listed */
+	const uint32_t *changed_uids;
+	unsigned int changed_count;
+};
+
+/* mailbox_sync() that also reports the differences between the view
+ * before and after. Arrays come from pool. 0 or -1. */
+int mailbox_sync_changes(struct mailbox *box, pool_t pool,
+			 struct mailbox_sync_changes *changes_r,
+			 const char **error_r);
+
 /* HIGHESTMODSEQ of the current view (RFC 7162), at least 1. */
 uint64_t mailbox_get_highest_modseq(const struct mailbox *box);
 

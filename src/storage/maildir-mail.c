@@ -506,3 +506,51 @@ void mailbox_get_status(const struct mailbox *box,
 		status_r->size += rec->virtual_size;
 	}
 }
+
+/* ---- sync with changes ---- */
+
+int mailbox_sync_changes(struct mailbox *box, pool_t pool,
+			 struct mailbox_sync_changes *changes_r,
+			 const char **error_r)
+{
+	unsigned int old_count = box->mails.count, i, j, kept = 0;
+	uint32_t *old_uids = i_calloc(old_count + 1, sizeof(uint32_t));
+	uint64_t *old_modseqs = i_calloc(old_count + 1, sizeof(uint64_t));
+	uint32_t *expunged, *changed;
+	unsigned int n_exp = 0, n_changed = 0;
+
+	memset(changes_r, 0, sizeof(*changes_r));
+	for (i = 0; i < old_count; i++) {
+		old_uids[i] = box->mails.items[i]->rec.uid;
+		old_modseqs[i] = box->mails.items[i]->rec.modseq;
+	}
+	if (mailbox_sync(box, error_r) < 0) {
+		i_free(old_uids);
+		i_free(old_modseqs);
+		return -1;
+	}
+	expunged = p_new(pool, uint32_t, old_count + 1);
+	changed = p_new(pool, uint32_t, old_count + 1);
+	/* both in ascending UID order */
+	for (i = j = 0; i < old_count; i++) {
+		while (j < box->mails.count &&
+		       box->mails.items[j]->rec.uid < old_uids[i])
+			j++;
+		if (j < box->mails.count &&
+		    box->mails.items[j]->rec.uid == old_uids[i]) {
+			kept++;
+			if (box->mails.items[j]->rec.modseq != old_modseqs[i])
+				changed[n_changed++] = old_uids[i];
+		} else {
+			expunged[n_exp++] = old_uids[i];
+		}
+	}
+	changes_r->expunged_uids = expunged;
+	changes_r->expunged_count = n_exp;
+	changes_r->changed_uids = changed;
+	changes_r->changed_count = n_changed;
+	changes_r->new_count = box->mails.count - kept;
+	i_free(old_uids);
+	i_free(old_modseqs);
+	return 0;
+}

@@ -285,6 +285,46 @@ static void test_kill_while_writing(void **state)
 	}
 }
 
+static void test_sync_changes(void **state)
+{
+	struct mailbox_sync_changes ch;
+	struct mailbox *box, *other;
+	pool_t pool = pool_create("test", 1024);
+	const char *error;
+	unsigned int seq = 1;
+
+	(void)state;
+	populate(4);
+	box = open_box();
+	assert_int_equal(mailbox_sync_changes(box, pool, &ch, &error), 0);
+	assert_int_equal(ch.expunged_count + ch.changed_count + ch.new_count,
+			 0);
+
+	/* someone else: flags on 3, expunge 1, deliver one */
+	other = open_box();
+	assert_int_equal(mailbox_update_flags(other, 3, MAIL_MODIFY_ADD,
+					      MAIL_FLAGGED, 0, &error),
+			 0);
+	assert_int_equal(mailbox_expunge_seqs(other, &seq, 1, &error), 0);
+	mailbox_close(&other);
+	populate(1);
+	/* and this handle changes 2 itself */
+	assert_int_equal(mailbox_update_flags(box, 2, MAIL_MODIFY_ADD,
+					      MAIL_ANSWERED, 0, &error),
+			 0);
+
+	assert_int_equal(mailbox_sync_changes(box, pool, &ch, &error), 0);
+	assert_int_equal(ch.expunged_count, 1);
+	assert_int_equal(ch.expunged_uids[0], 1);
+	assert_int_equal(ch.changed_count, 1);
+	assert_int_equal(ch.changed_uids[0], 3);
+	assert_int_equal(ch.new_count, 1);
+	assert_int_equal(mailbox_count(box), 4);
+	assert_int_equal(mailbox_get(box, 4)->uid, 5);
+	mailbox_close(&box);
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +335,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_modseq, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kill_while_writing, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_changes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
