@@ -190,6 +190,9 @@ userdb {
   args = $root/users
 }
 mail_location = maildir:~/Maildir
+# The same semantics on every server: Loft's default, not Dovecot's, so
+# that both create and remove the session lock file on every login.
+pop3_lock_session = yes
 CONF
 	case $1 in
 	dovecot-*)
