@@ -142,6 +142,10 @@ const struct setting_def settings_registry[] = {
     IMPL("mail_max_userip_connections", NULL, SET_UINT, "10",
 	 mail_max_userip_connections, 0,
 	 "Concurrent sessions allowed per user and IP address."),
+    IMPL("mail_workers_per_uid", NULL, SET_UINT, "0", mail_workers_per_uid,
+	 SET_FLAG_LOFT,
+	 "Mail worker processes per uid (users sharing a uid are spread over "
+	 "them, each user always to the same one); 0 = one per CPU."),
     IMPL("mail_debug", NULL, SET_BOOL, "no", mail_debug, 0,
 	 "Log mail process debug lines."),
     IMPL("login_greeting", NULL, SET_STR, "Loft ready.", login_greeting, 0,

@@ -155,6 +155,7 @@ struct loft_settings {
 	const char *default_login_user;	   /* "dovenull" */
 	const char *default_internal_user; /* "dovecot" */
 	unsigned int mail_max_userip_connections;
+	unsigned int mail_workers_per_uid; /* 0 = one per online CPU */
 	bool mail_debug;
 
 	const char *login_greeting;

@@ -41,6 +41,8 @@ struct worker {
 	struct worker *next;
 	uid_t uid;
 	gid_t gid;
+	/* which of the uid's workers this is (see worker_slot()) */
+	unsigned int slot;
 	pid_t pid;
 	int fd;
 	struct io *io;
@@ -161,10 +163,31 @@ static void worker_input(void *context)
 	}
 }
 
-static struct worker *worker_find(uid_t uid, gid_t gid)
+/* Users sharing a uid are spread over mail_workers_per_uid workers (one
+ * per CPU by default) so that virtual users under one uid use every core.
+ * A user always maps to the same worker, so that the per-user limits and
+ * the POP3 session lock see all of that user's sessions. */
+static unsigned int worker_slot(const char *user)
+{
+	unsigned int n = dispatch_env->set->mail_workers_per_uid;
+	unsigned int h = 2166136261u;
+
+	if (n == 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus > 0 ? (unsigned int)cpus : 1;
+	}
+	if (n == 1)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)user; *p != '\0';
+	     p++)
+		h = (h ^ *p) * 16777619u;
+	return h % n;
+}
+
+static struct worker *worker_find(uid_t uid, gid_t gid, unsigned int slot)
 {
 	for (struct worker *w = workers; w != NULL; w = w->next) {
-		if (w->uid == uid && w->gid == gid)
+		if (w->uid == uid && w->gid == gid && w->slot == slot)
 			return w;
 	}
 	return NULL;
@@ -202,7 +225,7 @@ static void ATTR_NORETURN worker_exec(int fd, uid_t uid, gid_t gid)
 	i_fatal("execv(%s) failed: %m", dispatch_argv[0]);
 }
 
-static struct worker *worker_start(uid_t uid, gid_t gid)
+static struct worker *worker_start(uid_t uid, gid_t gid, unsigned int slot)
 {
 	struct worker *worker;
 	int sv[2];
@@ -229,6 +252,7 @@ static struct worker *worker_start(uid_t uid, gid_t gid)
 	worker = i_malloc(sizeof(*worker));
 	worker->uid = uid;
 	worker->gid = gid;
+	worker->slot = slot;
 	worker->pid = pid;
 	worker->fd = sv[0];
 	worker->io = io_add(worker->fd, IO_READ, worker_input, worker);
@@ -246,6 +270,7 @@ static void login_conn_handle_line(struct login_conn *conn, const char *line)
 	struct worker *worker;
 	const char *error;
 	string_t *req;
+	unsigned int slot;
 	uid_t uid;
 	gid_t gid;
 
@@ -281,9 +306,10 @@ static void login_conn_handle_line(struct login_conn *conn, const char *line)
 		return;
 	}
 
-	worker = worker_find(uid, gid);
+	slot = worker_slot(reply.user);
+	worker = worker_find(uid, gid, slot);
 	if (worker == NULL)
-		worker = worker_start(uid, gid);
+		worker = worker_start(uid, gid, slot);
 	if (worker == NULL) {
 		login_conn_reply(conn, false, 0, LOGIN_FAIL_INTERNAL);
 		return;

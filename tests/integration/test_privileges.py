@@ -75,6 +75,7 @@ IDS = {
 def priv_server(module_factory):
     cfg, users = module_factory.world(
         users=USERS, extra=["first_valid_uid = 500",
+                            "mail_workers_per_uid = 1",
                             "mail_uid = %d" % MAIL_ID,
                             "mail_gid = %d" % MAIL_ID])
     write_users(cfg, users, IDS)
@@ -163,3 +164,35 @@ def test_uid_below_first_valid_uid_is_refused(priv_server, name):
     # others are still served
     c = login_retry(s, s.users["alice"])
     c.quit()
+
+
+SPREAD_USERS = {n: n + "-pw" for n in
+                ("alice", "bob", "carol", "dave", "erin", "frank")}
+
+
+def test_users_sharing_a_uid_spread_over_workers(module_factory):
+    """mail_workers_per_uid: users of one uid are spread over several
+    workers, all running as that uid, and a user always lands in the same
+    one (so its session lock and per-user limits hold)."""
+    cfg, users = module_factory.world(
+        users=SPREAD_USERS, extra=["first_valid_uid = 500",
+                                   "mail_workers_per_uid = 3"])
+    write_users(cfg, users, {n: (NOBODY_UID, NOBODY_GID)
+                             for n in SPREAD_USERS})
+    s = module_factory.start_with(cfg, users)
+    first = {}
+    for name in SPREAD_USERS:
+        for _ in range(2):
+            log = LogWatch(s)
+            c = login_retry(s, s.users[name])
+            c.stat()
+            pid = mpid_of(log, name)
+            c.quit()
+            assert first.setdefault(name, pid) == pid, (name, first, pid)
+    workers = worker_pids(master_pid(s))
+    distinct = set(first.values())
+    assert 2 <= len(distinct) <= 3, first
+    for pid in distinct:
+        assert pid in workers, (pid, workers)
+        uids, gids, _ = proc_ids(pid)
+        assert uids == (NOBODY_UID,) * 4 and gids == (NOBODY_GID,) * 4
