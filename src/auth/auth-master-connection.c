@@ -4,7 +4,12 @@
  * only: "CACHE-FLUSH\t<id>[\t<user>...]" empties the auth cache or
  * drops the users' entries, answering "OK\t<id>\t<count>", as Dovecot's
  * doveadm auth cache flush does). The peer is a trusted Loft process, but
- * its input is still parsed with the same bounds. */
+ * its input is still parsed with the same bounds.
+ *
+ * USER, PASS and EXPLAIN requests are guarded by a timer, as auth-client
+ * requests are: one the chains have not finished within
+ * AUTH_REQUEST_TIMEOUT_SECS is logged, aborted (so a late result of its
+ * lookups is dropped) and answered with FAIL (EXPLAIN: DONE TEMPFAIL). */
 #include "lib.h"
 #include "pool.h"
 #include "str.h"
@@ -19,6 +24,8 @@
 #include "mech.h"
 
 #define AUTH_MASTER_MAX_ARGS 64
+#define AUTH_MASTER_INTERNAL_FAILURE_MSG                                       \
+	"Internal error occurred. Refer to server log for more information."
 
 struct auth_master_connection {
 	struct auth_master_connection *prev, *next;
@@ -34,7 +41,23 @@ struct auth_master_connection {
 	ARRAY(struct auth_request *) requests;
 };
 
+/* The connection's view of one of its lookups (request->context). */
+struct master_request {
+	struct auth_master_connection *conn;
+	struct auth_request *request;
+	struct timeout *to_timeout; /* request timeout */
+	uint64_t created_msecs;
+	bool explain;
+};
+
 static struct auth_master_connection *master_connections = NULL;
+static unsigned int master_request_timeout_msecs =
+    AUTH_REQUEST_TIMEOUT_SECS * 1000;
+
+void auth_master_connection_set_request_timeout_msecs(unsigned int msecs)
+{
+	master_request_timeout_msecs = msecs;
+}
 
 static void master_destroy_timeout(void *context)
 {
@@ -77,6 +100,10 @@ static int master_error(struct auth_master_connection *conn, const char *msg)
 static void master_remove_request(struct auth_master_connection *conn,
 				  struct auth_request *request)
 {
+	struct master_request *mreq = request->context;
+
+	if (mreq->to_timeout != NULL)
+		timeout_remove(&mreq->to_timeout);
 	for (unsigned int i = 0; i < conn->requests.count; i++) {
 		if (conn->requests.items[i] == request) {
 			array_delete(&conn->requests, i, 1);
@@ -97,6 +124,67 @@ static void append_fields(string_t *line, const auth_fields_t *fields,
 			continue;
 		str_append_c(line, '\t');
 		str_append_tabescaped(line, f);
+	}
+}
+
+static void master_explain_finish(struct auth_request *request,
+				  const char *result);
+
+static void master_request_init(struct auth_master_connection *conn,
+				struct auth_request *request, bool explain)
+{
+	struct master_request *mreq =
+	    p_new(request->pool, struct master_request, 1);
+
+	mreq->conn = conn;
+	mreq->request = request;
+	mreq->explain = explain;
+	mreq->created_msecs = time_now_msecs();
+	request->context = mreq;
+}
+
+/* Answers a lookup the chains did not finish in time; its late results
+ * are dropped (the request is aborted). */
+static void master_request_timeout(void *context)
+{
+	struct master_request *mreq = context;
+	struct auth_request *request = mreq->request;
+	struct auth_master_connection *conn = mreq->conn;
+	unsigned int secs =
+	    (unsigned int)((time_now_msecs() - mreq->created_msecs) / 1000);
+	string_t *line;
+
+	if (request->aborted || request->finished)
+		return;
+	i_error("%s: Master request %u timed out after %u secs",
+		auth_request_log_prefix(request, "auth-master"), request->id,
+		secs);
+	if (mreq->explain) {
+		auth_request_trace(request, "request timed out after %u secs",
+				   secs);
+		/* aborts the request */
+		master_explain_finish(request, "TEMPFAIL");
+		return;
+	}
+	auth_request_abort(request);
+	line = str_new(conn->line_pool, 128);
+	str_printfa(line, "FAIL\t%u\treason=%s", request->id,
+		    AUTH_MASTER_INTERNAL_FAILURE_MSG);
+	master_send(conn, line);
+	master_remove_request(conn, request);
+}
+
+/* Adds the request to the connection and starts its timer (only with an
+ * ioloop: capture mode has none). */
+static void master_request_start(struct auth_request *request)
+{
+	struct master_request *mreq = request->context;
+
+	array_push(&mreq->conn->requests, request);
+	if (current_ioloop != NULL) {
+		mreq->to_timeout = timeout_add_once(
+		    master_request_timeout_msecs, master_request_timeout, mreq,
+		    &mreq->to_timeout);
 	}
 }
 
@@ -143,7 +231,8 @@ static int master_cmd_request(struct auth_master_connection *conn,
 static void master_user_callback(struct auth_request *request,
 				 enum auth_lookup_result result)
 {
-	struct auth_master_connection *conn = request->context;
+	struct master_request *mreq = request->context;
+	struct auth_master_connection *conn = mreq->conn;
 	string_t *line = str_new(conn->line_pool, 256);
 
 	switch (result) {
@@ -167,7 +256,8 @@ static void master_user_callback(struct auth_request *request,
 static void master_pass_callback(struct auth_request *request,
 				 enum auth_lookup_result result)
 {
-	struct auth_master_connection *conn = request->context;
+	struct master_request *mreq = request->context;
+	struct auth_master_connection *conn = mreq->conn;
 	string_t *line = str_new(conn->line_pool, 256);
 
 	switch (result) {
@@ -200,8 +290,9 @@ static int master_cmd_lookup(struct auth_master_connection *conn,
 		return master_error(conn, pass
 					      ? "BUG: Master sent broken PASS"
 					      : "BUG: Master sent broken USER");
-	request = auth_request_new(conn->auth, NULL, NULL, conn);
+	request = auth_request_new(conn->auth, NULL, NULL, NULL);
 	request->id = id;
+	master_request_init(conn, request, false);
 	for (unsigned int i = 2; i < argc; i++) {
 		const char *eq = strchr(args[i], '=');
 		const char *key = eq == NULL ? args[i]
@@ -217,7 +308,7 @@ static int master_cmd_lookup(struct auth_master_connection *conn,
 	user = str_tabunescape(request->pool, args[1]);
 	(void)auth_request_set_username(request, (const unsigned char *)user,
 					strlen(user), &error);
-	array_push(&conn->requests, request);
+	master_request_start(request);
 	auth_request_ref(request);
 	if (pass)
 		auth_request_lookup_passdb(request, master_pass_callback);
@@ -231,7 +322,8 @@ static int master_cmd_lookup(struct auth_master_connection *conn,
 static void master_explain_finish(struct auth_request *request,
 				  const char *result)
 {
-	struct auth_master_connection *conn = request->context;
+	struct master_request *mreq = request->context;
+	struct auth_master_connection *conn = mreq->conn;
 	string_t *line;
 
 	if (request->aborted)
@@ -315,8 +407,9 @@ static int master_cmd_explain(struct auth_master_connection *conn,
 	if (argc < 2 || str_to_uint(args[0], &id) < 0 || args[1][0] == '\0')
 		return master_error(conn, "BUG: Master sent broken EXPLAIN");
 	request =
-	    auth_request_new(conn->auth, NULL, master_explain_reply, conn);
+	    auth_request_new(conn->auth, NULL, master_explain_reply, NULL);
 	request->id = id;
+	master_request_init(conn, request, true);
 	auth_request_enable_trace(request);
 	for (unsigned int i = 2; i < argc; i++) {
 		const char *eq = strchr(args[i], '=');
@@ -358,7 +451,7 @@ static int master_cmd_explain(struct auth_master_connection *conn,
 			   request->remote_ip != NULL ? request->remote_ip
 						      : "(local)");
 	user = str_tabunescape(request->pool, args[1]);
-	array_push(&conn->requests, request);
+	master_request_start(request);
 	auth_request_ref(request);
 	(void)auth_request_set_username(request, (const unsigned char *)user,
 					strlen(user), &error);
@@ -613,6 +706,10 @@ void auth_master_connection_destroy(struct auth_master_connection **_conn)
 		conn->next->prev = conn->prev;
 	for (unsigned int i = 0; i < conn->requests.count; i++) {
 		struct auth_request *request = conn->requests.items[i];
+		struct master_request *mreq = request->context;
+
+		if (mreq->to_timeout != NULL)
+			timeout_remove(&mreq->to_timeout);
 		auth_request_abort(request);
 		auth_request_unref(&request);
 	}

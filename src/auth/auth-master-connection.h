@@ -35,5 +35,10 @@ int auth_master_connection_input(struct auth_master_connection *conn,
 string_t *
 auth_master_connection_get_output(struct auth_master_connection *conn);
 void auth_master_connections_destroy_all(void);
+/* Test-only: sets the USER/PASS/EXPLAIN request timeout (default
+ * AUTH_REQUEST_TIMEOUT_SECS * 1000), so that unit tests need not wait a
+ * minute. The timer is armed when a request starts; production code never
+ * calls this. */
+void auth_master_connection_set_request_timeout_msecs(unsigned int msecs);
 
 #endif

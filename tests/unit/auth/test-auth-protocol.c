@@ -1,7 +1,8 @@
 /* test-auth-protocol.c - the auth-client and auth-master protocol servers
  * in capture mode: handshake, AUTH/CONT exchanges fed all at once and
  * one byte at a time, protocol errors that drop the connection, and
- * REQUEST with right and wrong cookies. */
+ * REQUEST with right and wrong cookies; the auth-master request timeout
+ * with lookups that never answer in time. */
 #include "lib.h"
 
 #include <setjmp.h>
@@ -10,6 +11,9 @@
 #include "pool.h"
 #include "str.h"
 #include "base64.h"
+#include "ioloop.h"
+#include "passdb.h"
+#include "userdb.h"
 #include "auth.h"
 #include "auth-client-connection.h"
 #include "auth-master-connection.h"
@@ -282,6 +286,110 @@ static void test_master_request(void **state)
 	pool_unref(&pool);
 }
 
+/* Drivers whose lookups answer only when the test says so. */
+static struct auth_request *hung_user_request, *hung_pass_request;
+static userdb_callback_t *hung_user_callback;
+static passdb_lookup_callback_t *hung_pass_callback;
+
+static void hang_userdb_lookup(struct userdb_module *module ATTR_UNUSED,
+			       struct auth_request *request,
+			       userdb_callback_t *callback)
+{
+	auth_request_ref(request);
+	hung_user_request = request;
+	hung_user_callback = callback;
+}
+
+static void hang_passdb_lookup(struct passdb_module *module ATTR_UNUSED,
+			       struct auth_request *request,
+			       passdb_lookup_callback_t *callback)
+{
+	auth_request_ref(request);
+	hung_pass_request = request;
+	hung_pass_callback = callback;
+}
+
+static void stop_loop(void *context)
+{
+	ioloop_stop(context);
+}
+
+static void test_master_timeout(void **state)
+{
+	struct userdb_module *userdb = test_auth->userdbs.items[0];
+	struct passdb_module *passdb = test_auth->passdbs.items[0];
+	const struct userdb_module_interface *old_userdb = userdb->iface;
+	const struct passdb_module_interface *old_passdb = passdb->iface;
+	struct userdb_module_interface hang_userdb = *old_userdb;
+	struct passdb_module_interface hang_passdb = *old_passdb;
+	struct auth_master_connection *master;
+	struct ioloop *ioloop = ioloop_create();
+	const char *in, *body;
+
+	(void)state;
+	hang_userdb.lookup = hang_userdb_lookup;
+	hang_passdb.lookup = hang_passdb_lookup;
+	userdb->iface = &hang_userdb;
+	passdb->iface = &hang_passdb;
+	auth_master_connection_set_request_timeout_msecs(20);
+
+	master = auth_master_connection_create(test_auth, -1, false);
+	in = "VERSION\t1\t0\nUSER\t1\talice\tservice=imap\n"
+	     "PASS\t2\tcarol\tservice=imap\n";
+	assert_int_equal(auth_master_connection_input(
+			     master, (const unsigned char *)in, strlen(in)),
+			 0);
+	assert_non_null(hung_user_request);
+	assert_non_null(hung_pass_request);
+	body =
+	    strstr(str_c(auth_master_connection_get_output(master)), "SPID\t");
+	body = strchr(body, '\n') + 1;
+	assert_string_equal(body, ""); /* nothing before the timeout */
+
+	(void)timeout_add_once(500, stop_loop, ioloop, NULL);
+	ioloop_run(ioloop);
+	body =
+	    strstr(str_c(auth_master_connection_get_output(master)), "SPID\t");
+	body = strchr(body, '\n') + 1;
+	const char *expected =
+	    "FAIL\t1\treason=Internal error occurred. Refer to server log "
+	    "for more information.\n"
+	    "FAIL\t2\treason=Internal error occurred. Refer to server log "
+	    "for more information.\n";
+	assert_string_equal(body, expected);
+
+	/* the late results are dropped */
+	hung_user_callback(hung_user_request, USERDB_RESULT_OK);
+	hung_pass_callback(hung_pass_request, PASSDB_RESULT_OK, "secret");
+	auth_request_unref(&hung_user_request);
+	auth_request_unref(&hung_pass_request);
+	body =
+	    strstr(str_c(auth_master_connection_get_output(master)), "SPID\t");
+	body = strchr(body, '\n') + 1;
+	assert_string_equal(body, expected);
+	auth_master_connection_destroy(&master);
+
+	/* a lookup that answers in time leaves no timer behind */
+	userdb->iface = old_userdb;
+	passdb->iface = old_passdb;
+	master = auth_master_connection_create(test_auth, -1, false);
+	in = "VERSION\t1\t0\nUSER\t3\tbob\tservice=imap\n";
+	assert_int_equal(auth_master_connection_input(
+			     master, (const unsigned char *)in, strlen(in)),
+			 0);
+	(void)timeout_add_once(100, stop_loop, ioloop, NULL);
+	ioloop_run(ioloop);
+	body =
+	    strstr(str_c(auth_master_connection_get_output(master)), "SPID\t");
+	body = strchr(body, '\n') + 1;
+	assert_string_equal(
+	    body, "USER\t3\tbob\tuid=1001\tgid=1001\thome=/home/bob\n");
+	auth_master_connection_destroy(&master);
+	auth_master_connection_set_request_timeout_msecs(
+	    AUTH_REQUEST_TIMEOUT_SECS * 1000);
+	ioloop_destroy(&ioloop);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +397,7 @@ int main(void)
 	    cmocka_unit_test(test_exchanges),
 	    cmocka_unit_test(test_long_line),
 	    cmocka_unit_test(test_master_request),
+	    cmocka_unit_test(test_master_timeout),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
