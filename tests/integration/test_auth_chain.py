@@ -593,3 +593,38 @@ def test_credentials_lookup_master_user(start):
     assert ok(apop(srv, "bob*admin", "masterpw"), "bob")
     # a master is not a normal user
     assert fail(apop(srv, "admin", "masterpw"))
+
+
+# --- per-passdb auth_verbose overrides the global one ---
+
+def mismatch_lines(srv):
+    return [l for l in srv.log_text().splitlines()
+            if "passwd-file(alice" in l and "Password mismatch" in l]
+
+
+def test_passdb_auth_verbose_yes_over_global_no(start):
+    # the header sets auth_verbose = yes; the last value wins
+    srv = start("auth_verbose = no\n" +
+                passdb("users", "  auth_verbose = yes\n") +
+                passdb("users2") + USERDB,
+                {"users": USERS, "users2": "alice:{PLAIN}otherpw\n"})
+    assert fail(srv.plain("alice", "wrongpw"))
+    # the first passdb logs its mismatch, the second follows the global no
+    assert len(mismatch_lines(srv)) == 1, srv.log_text()
+
+
+def test_passdb_auth_verbose_no_over_global_yes(start):
+    srv = start(passdb("users", "  auth_verbose = no\n") +
+                passdb("users2") + USERDB,
+                {"users": USERS, "users2": "alice:{PLAIN}otherpw\n"})
+    assert fail(srv.plain("alice", "wrongpw"))
+    # only the second passdb (global yes) logs a mismatch
+    assert len(mismatch_lines(srv)) == 1, srv.log_text()
+
+
+def test_passdb_auth_verbose_no_alone(start):
+    srv = start(passdb("users", "  auth_verbose = no\n") + USERDB,
+                {"users": USERS})
+    assert fail(srv.plain("alice", "wrongpw"))
+    assert mismatch_lines(srv) == [], srv.log_text()
+    assert ok(srv.plain("alice", "alicepw"), "alice")
