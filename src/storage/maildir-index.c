@@ -15,6 +15,8 @@
 #include "maildir-private.h"
 #include "maildir-index.h"
 
+#include <zlib.h>
+
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -68,23 +70,10 @@ struct maildir_index_state {
 
 uint32_t maildir_index_crc32(uint32_t crc, const void *data, size_t size)
 {
-	static uint32_t table[256];
-	const unsigned char *p = data;
-
-	if (table[1] == 0) {
-		for (uint32_t i = 0; i < 256; i++) {
-			uint32_t c = i;
-
-			for (unsigned int k = 0; k < 8; k++)
-				c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1)
-						 : c >> 1;
-			table[i] = c;
-		}
-	}
-	crc = ~crc;
-	for (size_t i = 0; i < size; i++)
-		crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-	return ~crc;
+	/* zlib's CRC-32 (IEEE 802.3, the same values as a bitwise table
+	 * implementation) runs several bytes per step; the index of a big
+	 * mailbox is checked on every open. */
+	return (uint32_t)crc32_z(crc, data, size);
 }
 
 static struct maildir_index_state *state(struct mailbox *box)
