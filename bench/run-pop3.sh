@@ -190,9 +190,8 @@ userdb {
   args = $root/users
 }
 mail_location = maildir:~/Maildir
-# The same semantics on every server: Loft's default, not Dovecot's, so
-# that both create and remove the session lock file on every login.
-pop3_lock_session = yes
+# Every server runs with its own defaults (pop3_lock_session = no for
+# both; Loft refuses a second session of a user without a lock file).
 CONF
 	case $1 in
 	dovecot-*)

@@ -166,9 +166,10 @@ const struct setting_def settings_registry[] = {
 	 "POP3 UIDL format (%u = IMAP UID, %v = UIDVALIDITY)."),
     IMPL("pop3_no_flag_updates", NULL, SET_BOOL, "no", pop3_no_flag_updates, 0,
 	 "Do not mark messages seen or move them from new/ to cur/."),
-    IMPL("pop3_lock_session", NULL, SET_BOOL, "yes", pop3_lock_session, 0,
-	 "Refuse a second concurrent POP3 session on a mailbox "
-	 "(Loft's default differs from Dovecot's no)."),
+    IMPL("pop3_lock_session", NULL, SET_BOOL, "no", pop3_lock_session, 0,
+	 "Also take Dovecot's POP3 session lock file, for servers sharing "
+	 "the Maildir (Loft always refuses a second session of a user "
+	 "itself)."),
     IMPL("imap_max_line_length", NULL, SET_SIZE, "64 k", imap_max_line_length,
 	 0, "Longest IMAP command line accepted."),
     IMPL("client_idle_timeout", NULL, SET_TIME, "10 mins",

@@ -501,6 +501,19 @@ static const char *userdb_field(const struct pop3_session_params *params,
 	return NULL;
 }
 
+/* Live sessions of user in this process. All sessions of one user are
+ * handed to the same worker (pop3-dispatch.c), so this sees them all. */
+static unsigned int count_user_sessions(const char *user)
+{
+	unsigned int count = 0;
+
+	for (struct pop3_client *c = clients; c != NULL; c = c->next) {
+		if (!c->disconnecting && strcmp(c->user, user) == 0)
+			count++;
+	}
+	return count;
+}
+
 static unsigned int count_user_ip(const char *user, const char *remote_ip)
 {
 	unsigned int count = 0;
@@ -677,6 +690,19 @@ void pop3_client_create(int fd, const struct loft_settings *set,
 				  "from user+IP exceeded "
 				  "(mail_max_userip_connections=%u)",
 				  limit));
+		return;
+	}
+	/* RFC 1939 section 8: one session at a time holds the maildrop. The
+	 * worker refuses a second one of the same user itself; with
+	 * pop3_lock_session the Dovecot-compatible lock file is taken as well,
+	 * for servers sharing the Maildir. */
+	if (count_user_sessions(client->user) > 0) {
+		client_refuse(client,
+			      "-ERR [IN-USE] Mailbox is locked by another "
+			      "POP3 session.",
+			      LOG_TYPE_INFO,
+			      "Disconnected: Mailbox is locked by another "
+			      "POP3 session");
 		return;
 	}
 	if (client_open_mailbox(client, params) < 0)

@@ -18,6 +18,7 @@
 #include "pop3-worker.h"
 #include "pop3-dispatch.h"
 
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -197,7 +198,7 @@ static void ATTR_NORETURN worker_exec(int fd, uid_t uid, gid_t gid)
 {
 	char **args = calloc((size_t)dispatch_argc + 2, sizeof(char *));
 	struct passwd *pw;
-	char value[32];
+	char value[32], exe_path[PATH_MAX];
 
 	if (args == NULL)
 		_exit(89);
@@ -220,6 +221,14 @@ static void ATTR_NORETURN worker_exec(int fd, uid_t uid, gid_t gid)
 	for (int i = 1; i < dispatch_argc; i++)
 		args[i + 1] = dispatch_argv[i];
 	args[dispatch_argc + 1] = NULL;
+	/* exec the binary by its own path (not /proc/self/exe) so that the
+	 * worker shows up as "pop3" in ps and top */
+	ssize_t len =
+	    readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+	if (len > 0) {
+		exe_path[len] = '\0';
+		execv(exe_path, args);
+	}
 	execv("/proc/self/exe", args);
 	execv(dispatch_argv[0], args);
 	i_fatal("execv(%s) failed: %m", dispatch_argv[0]);

@@ -233,3 +233,47 @@ def test_new_session_right_after_quit_is_not_in_use(fresh_server):
         assert c.stat()[0] == len(u.messages)
         assert c.quit().startswith(b"+OK")
         c.close()
+
+
+@pytest.mark.loft_only
+def test_second_session_refused_by_default(server_factory):
+    """Without pop3_lock_session Loft still refuses a second session of
+    the same user (its sessions of one user share a worker), and takes no
+    lock file."""
+    srv = server_factory.start()
+    u = srv.users["alice"]
+    first = login_retry(srv, u)
+    try:
+        second = srv.poplib("plain")
+        try:
+            second.user(u.name)
+            with pytest.raises(poplib.error_proto) as e:
+                second.pass_(u.password)
+            assert e.value.args[0].startswith(b"-ERR [IN-USE]"), \
+                e.value.args[0]
+        finally:
+            second.close()
+        assert not (u.maildir / "dovecot-pop3-session.lock").exists()
+        assert first.stat()[0] == len(u.messages)
+    finally:
+        first.quit()
+        first.close()
+    # the session is over: the user may log in again
+    again = login_retry(srv, u)
+    assert again.stat()[0] == len(u.messages)
+    again.quit()
+    again.close()
+
+
+@pytest.mark.loft_only
+def test_pop3_lock_session_takes_dovecots_lock_file(fresh_server):
+    srv = fresh_server
+    u = srv.users["alice"]
+    lock = u.maildir / "dovecot-pop3-session.lock"
+    c = login_retry(srv, u)
+    try:
+        assert lock.exists()
+    finally:
+        c.quit()
+        c.close()
+    assert not lock.exists()

@@ -395,7 +395,7 @@ static void test_struct_defaults(void **state)
 	assert_string_equal(set->login_greeting, "Loft ready.");
 	assert_int_equal(set->mail_max_userip_connections, 10);
 	assert_string_equal(set->pop3_uidl_format, "%08Xu%08Xv");
-	assert_true(set->pop3_lock_session);
+	assert_false(set->pop3_lock_session);
 	assert_int_equal(set->imap_max_line_length, 65536);
 	assert_int_equal(set->pop3_max_line_length, 8192);
 	assert_int_equal(set->client_idle_timeout_secs, 600);
