@@ -7,7 +7,8 @@ maildir-dump helper (tests/unit/storage/maildir-dump.c); Dovecot's side is a
 private Dovecot instance (no listeners) queried with doveadm and its pop3
 binary (doveadm exec pop3).
 
-The build directory comes from LOFT_BUILD_DIR (default /work/main/build).
+The build directory comes from LOFT_BUILD_DIR (default: the repository's
+build/).
 """
 import os
 import shutil
@@ -20,7 +21,10 @@ import pytest
 
 DOVEADM = "/usr/bin/doveadm"
 DOVECOT = "/usr/sbin/dovecot"
-BUILD_DIR = os.environ.get("LOFT_BUILD_DIR", "/work/main/build")
+BUILD_DIR = os.environ.get(
+    "LOFT_BUILD_DIR",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                 "build"))
 DUMP = os.path.join(BUILD_DIR, "tests", "unit", "storage", "maildir-dump")
 DEFAULT_UIDL = "%08Xu%08Xv"
 USER = "loftuser"
