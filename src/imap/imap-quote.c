@@ -3,7 +3,7 @@
 
 #include "lib.h"
 #include "imap-quote.h"
-#include "imap-utf7.h"
+#include "mutf7.h"
 
 static bool is_astring_char(unsigned char c)
 {
@@ -48,7 +48,7 @@ static bool can_quote(const unsigned char *data, size_t size,
 	}
 	if (!eightbit)
 		return true;
-	return (flags & IMAP_QUOTE_UTF8) != 0 && imap_utf8_is_valid(data, size);
+	return (flags & IMAP_QUOTE_UTF8) != 0 && mail_utf8_is_valid(data, size);
 }
 
 void imap_append_literal(string_t *dest, const void *data, size_t size)

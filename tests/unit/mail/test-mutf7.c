@@ -1,4 +1,4 @@
-/* test-imap-utf7.c - modified UTF-7 both ways with RFC 3501 section
+/* test-mutf7.c - modified UTF-7 both ways with RFC 3501 section
  * 5.1.3's examples, the non-canonical forms that must be refused, and
  * UTF-8 validation. */
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 
 #include "lib.h"
 #include "str.h"
-#include "imap-utf7.h"
+#include "mutf7.h"
 
 struct pair {
 	const char *utf8, *utf7;
@@ -32,6 +32,14 @@ static const struct pair pairs[] = {
     {"\x7f", "&AH8-"},
     {"tab\there", "tab&AAk-here"},
     {"Sent &\xc3\xa4", "Sent &-&AOQ-"},
+    {"a&b", "a&-b"},
+    {"B\xc3\xa4"
+     "d&Name",
+     "B&AOQ-d&-Name"},
+    {"\xe5\x8f\xb0\xe5\x8c\x97", "&U,BTFw-"},
+    {"x\xc3\xa9y\xc3\xa9", "x&AOk-y&AOk-"},
+    {"\t", "&AAk-"},
+    {"\xc3\xa4\xc3\xa4\xc3\xa4", "&AOQA5ADk-"},
 };
 
 static const char *const bad_utf7[] = {
@@ -53,6 +61,10 @@ static const char *const bad_utf7[] = {
     "&AOQ-&APY-",  /* two runs where one belongs */
     "&AAA-",	   /* NUL */
     "&A-",	   /* too short for a character */
+    "&AOQ-&AOQ-",  /* adjacent runs must be one */
+    "&A=Q-",	   /* not base64 */
+    "a\x80",	   /* raw 8-bit */
+    "&AOQAAAA-",   /* padding too long: 6+ leftover bits */
 };
 
 static void test_utf7_pairs(void **state)
@@ -60,13 +72,13 @@ static void test_utf7_pairs(void **state)
 	for (unsigned int i = 0; i < N_ELEMENTS(pairs); i++) {
 		string_t *out = str_new(NULL, 64);
 
-		assert_int_equal(imap_utf8_to_utf7(pairs[i].utf8, out), 0);
+		assert_int_equal(mutf7_from_utf8(pairs[i].utf8, out), 0);
 		assert_string_equal(str_c(out), pairs[i].utf7);
 		str_clear(out);
-		if (imap_utf7_to_utf8(pairs[i].utf7, out) != 0)
+		if (mutf7_to_utf8(pairs[i].utf7, out) != 0)
 			fail_msg("'%s' refused", pairs[i].utf7);
 		assert_string_equal(str_c(out), pairs[i].utf8);
-		assert_true(imap_utf7_is_valid(pairs[i].utf7));
+		assert_true(mutf7_is_valid(pairs[i].utf7));
 		str_free(&out);
 	}
 }
@@ -76,9 +88,9 @@ static void test_utf7_invalid(void **state)
 	for (unsigned int i = 0; i < N_ELEMENTS(bad_utf7); i++) {
 		string_t *out = str_new(NULL, 64);
 
-		if (imap_utf7_to_utf8(bad_utf7[i], out) != -1)
+		if (mutf7_to_utf8(bad_utf7[i], out) != -1)
 			fail_msg("'%s' accepted", bad_utf7[i]);
-		assert_false(imap_utf7_is_valid(bad_utf7[i]));
+		assert_false(mutf7_is_valid(bad_utf7[i]));
 		str_free(&out);
 	}
 }
@@ -106,12 +118,12 @@ static void test_utf8_validation(void **state)
 	string_t *out = str_new(NULL, 64);
 
 	for (unsigned int i = 0; i < N_ELEMENTS(good); i++)
-		assert_true(imap_utf8_is_valid(good[i], strlen(good[i])));
+		assert_true(mail_utf8_is_valid(good[i], strlen(good[i])));
 	for (unsigned int i = 0; i < N_ELEMENTS(bad); i++) {
-		assert_false(imap_utf8_is_valid(bad[i], strlen(bad[i])));
-		assert_int_equal(imap_utf8_to_utf7(bad[i], out), -1);
+		assert_false(mail_utf8_is_valid(bad[i], strlen(bad[i])));
+		assert_int_equal(mutf7_from_utf8(bad[i], out), -1);
 	}
-	assert_false(imap_utf8_is_valid("a\0b", 3));
+	assert_false(mail_utf8_is_valid("a\0b", 3));
 	str_free(&out);
 }
 

@@ -1,10 +1,10 @@
-/* imap-utf7.c - modified UTF-7 (RFC 3501 section 5.1.3) and UTF-8.
+/* mutf7.c - modified UTF-7 (RFC 3501 section 5.1.3) and UTF-8.
  *
  * Modified UTF-7 writes printable US-ASCII as itself ("&" as "&-") and
  * everything else as "&" + modified base64 (',' for '/', no padding) of
  * its UTF-16BE form + "-". */
 #include "lib.h"
-#include "imap-utf7.h"
+#include "mutf7.h"
 
 static const char b64chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
@@ -24,7 +24,7 @@ static int b64_value(unsigned char c)
 	return -1;
 }
 
-int imap_utf8_get_char(const unsigned char *data, size_t size, uint32_t *chr_r)
+int mail_utf8_get_char(const unsigned char *data, size_t size, uint32_t *chr_r)
 {
 	uint32_t chr, min;
 	int len;
@@ -64,13 +64,13 @@ int imap_utf8_get_char(const unsigned char *data, size_t size, uint32_t *chr_r)
 	return len;
 }
 
-bool imap_utf8_is_valid(const void *data, size_t size)
+bool mail_utf8_is_valid(const void *data, size_t size)
 {
 	const unsigned char *p = data;
 
 	while (size > 0) {
 		uint32_t chr;
-		int len = imap_utf8_get_char(p, size, &chr);
+		int len = mail_utf8_get_char(p, size, &chr);
 
 		if (len < 0 || chr == 0)
 			return false;
@@ -125,7 +125,7 @@ static void b64_flush(struct b64_writer *w)
 	w->nbits = 0;
 }
 
-int imap_utf8_to_utf7(const char *src, string_t *dest)
+int mutf7_from_utf8(const char *src, string_t *dest)
 {
 	const unsigned char *p = (const unsigned char *)src;
 	size_t left = strlen(src);
@@ -134,7 +134,7 @@ int imap_utf8_to_utf7(const char *src, string_t *dest)
 
 	while (left > 0) {
 		uint32_t chr;
-		int len = imap_utf8_get_char(p, left, &chr);
+		int len = mail_utf8_get_char(p, left, &chr);
 
 		if (len < 0 || chr == 0)
 			return -1;
@@ -218,7 +218,7 @@ static int decode_run(const unsigned char **_p, string_t *dest)
 	return 0;
 }
 
-int imap_utf7_to_utf8(const char *src, string_t *dest)
+int mutf7_to_utf8(const char *src, string_t *dest)
 {
 	const unsigned char *p = (const unsigned char *)src;
 
@@ -244,10 +244,10 @@ int imap_utf7_to_utf8(const char *src, string_t *dest)
 	return 0;
 }
 
-bool imap_utf7_is_valid(const char *src)
+bool mutf7_is_valid(const char *src)
 {
 	string_t *tmp = str_new(NULL, 64);
-	int ret = imap_utf7_to_utf8(src, tmp);
+	int ret = mutf7_to_utf8(src, tmp);
 
 	str_free(&tmp);
 	return ret == 0;
