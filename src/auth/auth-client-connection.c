@@ -27,6 +27,7 @@
 #include "auth.h"
 #include "auth-request.h"
 #include "auth-client-connection.h"
+#include "auth-connection-common.h"
 
 #define AUTH_CLIENT_MAX_ARGS 64
 #define AUTH_CLIENT_REQUEST_TIMEOUT_SECS AUTH_REQUEST_TIMEOUT_SECS
@@ -621,32 +622,23 @@ static int conn_cmd_cpid(struct auth_client_connection *conn, char *const *args,
 static int conn_handle_line(struct auth_client_connection *conn, char *line)
 {
 	char *args[AUTH_CLIENT_MAX_ARGS + 1];
-	unsigned int argc = 0;
-	char *p, *cmd = line;
+	unsigned int argc;
+	char *cmd = line;
 
 	/* split at tabs (values stay escaped until used) */
-	p = strchr(line, '\t');
-	if (p != NULL) {
-		*p++ = '\0';
-		while (p != NULL && argc < AUTH_CLIENT_MAX_ARGS) {
-			args[argc++] = p;
-			p = strchr(p, '\t');
-			if (p != NULL)
-				*p++ = '\0';
-		}
-		if (p != NULL)
-			return conn_error(conn, "Too many parameters");
-	}
-	args[argc] = NULL;
+	if (auth_connection_split_line(line, args, AUTH_CLIENT_MAX_ARGS,
+				       &argc) < 0)
+		return conn_error(conn, "Too many parameters");
 
 	if (!conn->version_received) {
-		unsigned int major;
+		enum auth_connection_version version =
+		    auth_connection_check_version(cmd, args, argc, 2,
+						  AUTH_CLIENT_PROTOCOL_MAJOR);
 
-		if (strcmp(cmd, "VERSION") != 0 || argc < 2 ||
-		    str_to_uint(args[0], &major) < 0)
+		if (version == AUTH_CONNECTION_VERSION_MISSING)
 			return conn_error(
 			    conn, "Authentication client didn't send VERSION");
-		if (major != AUTH_CLIENT_PROTOCOL_MAJOR)
+		if (version == AUTH_CONNECTION_VERSION_INCOMPATIBLE)
 			return conn_error(
 			    conn, "Authentication client is not compatible "
 				  "with this server (major version mismatch)");

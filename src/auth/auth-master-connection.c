@@ -21,6 +21,7 @@
 #include "auth-request.h"
 #include "auth-cache.h"
 #include "auth-master-connection.h"
+#include "auth-connection-common.h"
 #include "mech.h"
 
 #define AUTH_MASTER_MAX_ARGS 64
@@ -547,30 +548,21 @@ static int master_cmd_cache_flush(struct auth_master_connection *conn,
 static int master_handle_line(struct auth_master_connection *conn, char *line)
 {
 	char *args[AUTH_MASTER_MAX_ARGS + 1];
-	unsigned int argc = 0;
-	char *p, *cmd = line;
+	unsigned int argc;
+	char *cmd = line;
 
-	p = strchr(line, '\t');
-	if (p != NULL) {
-		*p++ = '\0';
-		while (p != NULL && argc < AUTH_MASTER_MAX_ARGS) {
-			args[argc++] = p;
-			p = strchr(p, '\t');
-			if (p != NULL)
-				*p++ = '\0';
-		}
-		if (p != NULL)
-			return master_error(conn, "Too many parameters");
-	}
-	args[argc] = NULL;
+	if (auth_connection_split_line(line, args, AUTH_MASTER_MAX_ARGS,
+				       &argc) < 0)
+		return master_error(conn, "Too many parameters");
 
 	if (!conn->version_received) {
-		unsigned int major;
+		enum auth_connection_version version =
+		    auth_connection_check_version(cmd, args, argc, 1,
+						  AUTH_MASTER_PROTOCOL_MAJOR);
 
-		if (strcmp(cmd, "VERSION") != 0 || argc < 1 ||
-		    str_to_uint(args[0], &major) < 0)
+		if (version == AUTH_CONNECTION_VERSION_MISSING)
 			return master_error(conn, "Master didn't send VERSION");
-		if (major != AUTH_MASTER_PROTOCOL_MAJOR)
+		if (version == AUTH_CONNECTION_VERSION_INCOMPATIBLE)
 			return master_error(
 			    conn, "Master is not compatible with this server "
 				  "(major version mismatch)");
