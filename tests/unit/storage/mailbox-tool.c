@@ -230,18 +230,20 @@ out:
 	return ret;
 }
 
-static int result(int ret, const char *what, const char *error)
+/* error is read only here, after the call in the caller's argument list
+ * has set it (the order arguments are evaluated in is unspecified). */
+static int result(int ret, const char *what, const char *const *error)
 {
 	if (ret > 0)
 		return 0;
-	fprintf(stderr, "%s: %s\n", what, error);
+	fprintf(stderr, "%s: %s\n", what, *error != NULL ? *error : "?");
 	return ret == 0 ? 2 : 1;
 }
 
 int main(int argc, char *argv[])
 {
 	struct mailbox_list *list;
-	const char *error, *cmd;
+	const char *error = NULL, *cmd;
 	bool dest_exists;
 	int ret;
 
@@ -290,14 +292,14 @@ int main(int argc, char *argv[])
 		ret = cmd_list(list);
 	else if (strcmp(cmd, "create") == 0 && argc == 5)
 		ret = result(mailbox_list_create_mailbox(list, argv[4], &error),
-			     cmd, error);
+			     cmd, &error);
 	else if (strcmp(cmd, "delete") == 0 && argc == 5)
 		ret = result(mailbox_list_delete_mailbox(list, argv[4], &error),
-			     cmd, error);
+			     cmd, &error);
 	else if (strcmp(cmd, "rename") == 0 && argc == 6)
 		ret = result(mailbox_list_rename_mailbox(list, argv[4], argv[5],
 							 &dest_exists, &error),
-			     cmd, error);
+			     cmd, &error);
 	else if ((strcmp(cmd, "subscribe") == 0 ||
 		  strcmp(cmd, "unsubscribe") == 0) &&
 		 argc == 5)
@@ -305,10 +307,10 @@ int main(int argc, char *argv[])
 				 list, argv[4], cmd[0] == 's', &error) < 0
 				 ? -1
 				 : 1,
-			     cmd, error);
+			     cmd, &error);
 	else if (strcmp(cmd, "autocreate") == 0)
 		ret = result(mailbox_list_autocreate(list, &error) < 0 ? -1 : 1,
-			     cmd, error);
+			     cmd, &error);
 	else if (argc >= 5 &&
 		 (strcmp(cmd, "save") == 0 || strcmp(cmd, "copy") == 0 ||
 		  strcmp(cmd, "move") == 0 || strcmp(cmd, "store") == 0 ||
