@@ -79,6 +79,9 @@ uint64_t time_now_usecs(void);
 /* Sets O_NONBLOCK / FD_CLOEXEC. Abort on failure (a broken environment). */
 void fd_set_nonblock(int fd, bool nonblock);
 void fd_close_on_exec(int fd, bool set);
+/* write() until all of data is written, retrying on EINTR. Returns 0, or
+ * -1 with errno (a partial write may have happened). For blocking fds. */
+int write_full(int fd, const void *data, size_t size);
 /* close() that preserves errno and sets *fd to -1; no-op when *fd is -1. */
 void i_close_fd(int *fd);
 

@@ -197,20 +197,6 @@ static size_t log_strftime(char *buf, size_t size, const struct tm *tm)
 }
 #pragma GCC diagnostic pop
 
-static void write_full(int fd, const char *data, size_t size)
-{
-	while (size > 0) {
-		ssize_t ret = write(fd, data, size);
-		if (ret < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		data += ret;
-		size -= (size_t)ret;
-	}
-}
-
 void i_logv(enum log_type type, const char *fmt, va_list args)
 {
 	char stackbuf[LOG_STACK_BUF];
@@ -276,7 +262,7 @@ void i_logv(enum log_type type, const char *fmt, va_list args)
 		syslog(log_type_syslog_priority(type), "%s", buf + msg_start);
 	} else {
 		buf[pos++] = '\n';
-		write_full(t->fd, buf, pos);
+		(void)write_full(t->fd, buf, pos);
 	}
 	free(heapbuf);
 	log_in_progress = false;

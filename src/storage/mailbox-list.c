@@ -612,24 +612,6 @@ int mailbox_list_get_subscriptions(struct mailbox_list *list, pool_t pool,
 	return 0;
 }
 
-static int write_full(int fd, const void *data, size_t size)
-{
-	const unsigned char *p = data;
-
-	while (size > 0) {
-		ssize_t ret = write(fd, p, size);
-
-		if (ret < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += ret;
-		size -= (size_t)ret;
-	}
-	return 0;
-}
-
 int mailbox_list_set_subscribed(struct mailbox_list *list, const char *name,
 				bool subscribed, const char **error_r)
 {

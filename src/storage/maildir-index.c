@@ -326,24 +326,6 @@ void maildir_index_sync_abort(struct mailbox *box)
 	st->old_highest = 0;
 }
 
-static int write_full(int fd, const void *data, size_t size)
-{
-	const unsigned char *p = data;
-
-	while (size > 0) {
-		ssize_t ret = write(fd, p, size);
-
-		if (ret < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += ret;
-		size -= (size_t)ret;
-	}
-	return 0;
-}
-
 static void index_write(struct mailbox *box)
 {
 	struct maildir_index_state *st = box->index;

@@ -85,24 +85,6 @@ const char *mailbox_get_keyword_name(const struct mailbox *box,
 	return box->keywords->names[idx];
 }
 
-static int write_full(int fd, const void *data, size_t size)
-{
-	const unsigned char *p = data;
-
-	while (size > 0) {
-		ssize_t ret = write(fd, p, size);
-
-		if (ret < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += ret;
-		size -= (size_t)ret;
-	}
-	return 0;
-}
-
 int mailbox_keywords_to_mask(struct mailbox *box, const char *const *names,
 			     bool create, uint32_t *mask_r,
 			     const char **error_r)

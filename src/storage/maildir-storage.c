@@ -511,24 +511,6 @@ static int cmp_scan_files(const void *a, const void *b)
 	return maildir_filename_sort_cmp((*fa)->basename, (*fb)->basename);
 }
 
-static int write_full(int fd, const void *data, size_t size)
-{
-	const unsigned char *p = data;
-
-	while (size > 0) {
-		ssize_t ret = write(fd, p, size);
-
-		if (ret < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += ret;
-		size -= (size_t)ret;
-	}
-	return 0;
-}
-
 /* Takes the uidlist lock and writes list (lock file renamed over
  * dovecot-uidlist). */
 static int uidlist_lock(struct mailbox *box, pool_t pool,
