@@ -9,7 +9,8 @@
 #include "net.h"
 #include "login-handoff.h"
 
-#define HANDOFF_FIELD_COUNT 11
+#define HANDOFF_FIELD_COUNT 12
+#define HANDOFF_MAX_TAG_LEN 256
 #define HANDOFF_COOKIE_LEN 32
 #define HANDOFF_MAX_SESSION_ID_LEN 256
 
@@ -43,6 +44,8 @@ void login_handoff_encode(const struct login_handoff *h, string_t *dest)
 	str_append_c(dest, '\t');
 	if (h->leftover_size > 0)
 		base64_encode(h->leftover, h->leftover_size, dest);
+	str_append_c(dest, '\t');
+	str_append_tabescaped(dest, h->tag != NULL ? h->tag : "");
 	str_append_c(dest, '\n');
 }
 
@@ -189,6 +192,14 @@ int login_handoff_decode(pool_t pool, const char *line,
 		}
 		h_r->leftover = str_data(buf);
 		h_r->leftover_size = str_len(buf);
+	}
+	/* An IMAP tag is an astring-char run (RFC 3501 section 9): printable,
+	 * no space; empty for protocols without tags. */
+	h_r->tag = str_tabunescape(pool, f[11]);
+	if ((*h_r->tag != '\0' && !is_printable_token(h_r->tag)) ||
+	    strlen(h_r->tag) > HANDOFF_MAX_TAG_LEN) {
+		*error_r = "Invalid tag";
+		return -1;
 	}
 	return 0;
 }

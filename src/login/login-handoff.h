@@ -6,7 +6,8 @@
  * fd_send(), the client connection's fd and one line:
  *
  *   LOGIN \t auth_pid \t auth_id \t cookie \t session_id \t local_ip \t
- *         local_port \t remote_ip \t remote_port \t flags \t leftover \n
+ *         local_port \t remote_ip \t remote_port \t flags \t leftover \t
+ *         tag \n
  *
  * auth_pid/auth_id/cookie identify the successful authentication at the
  * auth process (CPID pid and request id of the login's auth client
@@ -15,8 +16,10 @@
  * so a login process cannot pick the user. flags is a comma separated list
  * of "secured" (TLS or trusted), "tls" (the fd is a proxy socketpair of a
  * TLS connection). leftover is base64 of input the client pipelined after
- * its login command (may be empty). Fields are tab-escaped
- * (str_append_tabescaped). Maximum line length LOGIN_HANDOFF_MAX_LINE.
+ * its login command (may be empty). tag is the IMAP tag of the command that
+ * logged in, for the mail service's tagged OK (empty for POP3). Fields are
+ * tab-escaped (str_append_tabescaped). Maximum line length
+ * LOGIN_HANDOFF_MAX_LINE.
  *
  * The service answers one line: "OK\n", or "FAIL\t<reason>\n" where
  * reason is safe to show to the client (e.g. "[SYS/TEMP] ..."). */
@@ -42,6 +45,7 @@ struct login_handoff {
 	bool tls;
 	const unsigned char *leftover;
 	size_t leftover_size;
+	const char *tag; /* NULL or "" when the protocol has none */
 };
 
 /* Appends the LOGIN line (with the trailing LF). */

@@ -30,6 +30,7 @@ static struct login_handoff sample(void)
 	h.tls = true;
 	h.leftover = leftover;
 	h.leftover_size = sizeof(leftover) - 1;
+	h.tag = "a.1";
 	return h;
 }
 
@@ -46,6 +47,8 @@ static void assert_same(const struct login_handoff *a,
 	assert_int_equal(a->remote_port, b->remote_port);
 	assert_int_equal(a->secured, b->secured);
 	assert_int_equal(a->tls, b->tls);
+	assert_string_equal(a->tag != NULL ? a->tag : "",
+			    b->tag != NULL ? b->tag : "");
 	assert_int_equal(a->leftover_size, b->leftover_size);
 	if (a->leftover_size > 0)
 		assert_memory_equal(a->leftover, b->leftover, a->leftover_size);
@@ -102,9 +105,10 @@ static void test_encode_shape(void **state)
 	h.leftover = (const unsigned char *)"NOOP\r\n";
 	h.leftover_size = 6;
 	login_handoff_encode(&h, str);
-	assert_string_equal(str_c(str), "LOGIN\t1234\t7\t" COOKIE
-					"\tabc/DEF+ghi12345\t127.0.0.1\t110\t"
-					"::1\t54321\tsecured,tls\tTk9PUA0K\n");
+	assert_string_equal(str_c(str),
+			    "LOGIN\t1234\t7\t" COOKIE
+			    "\tabc/DEF+ghi12345\t127.0.0.1\t110\t"
+			    "::1\t54321\tsecured,tls\tTk9PUA0K\ta.1\n");
 	pool_unref(&pool);
 }
 
@@ -113,15 +117,16 @@ struct bad_case {
 	const char *error;
 };
 
-#define GOOD_TAIL "\tsess1\t127.0.0.1\t110\t127.0.0.2\t4000\tsecured\t"
+#define GOOD_TAIL "\tsess1\t127.0.0.1\t110\t127.0.0.2\t4000\tsecured\t\t"
 static const struct bad_case bad_cases[] = {
     {"", "Not a LOGIN line"},
     {"LOGOUT\t1\t1\t" COOKIE GOOD_TAIL, "Not a LOGIN line"},
     {"login\t1\t1\t" COOKIE GOOD_TAIL, "Not a LOGIN line"},
-    {"LOGIN\t1\t1\t" COOKIE "\tsess1\t127.0.0.1\t110\t127.0.0.2\t4000\tsecured",
-     "Wrong number of fields: 10 (expected 11)"},
+    {"LOGIN\t1\t1\t" COOKIE
+     "\tsess1\t127.0.0.1\t110\t127.0.0.2\t4000\tsecured\t",
+     "Wrong number of fields: 11 (expected 12)"},
     {"LOGIN\t1\t1\t" COOKIE GOOD_TAIL "\textra",
-     "Wrong number of fields: 12 (expected 11)"},
+     "Wrong number of fields: 13 (expected 12)"},
     {"LOGIN\t0\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid"},
     {"LOGIN\t-5\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid"},
     {"LOGIN\tx\t1\t" COOKIE GOOD_TAIL, "Invalid auth_pid"},
@@ -134,45 +139,51 @@ static const struct bad_case bad_cases[] = {
     {"LOGIN\t1\t1\t0123456789abcdef0123456789abcdeg" GOOD_TAIL,
      "Invalid cookie"},
     {"LOGIN\t1\t1\t\t"
-     "sess1\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
+     "sess1\t127.0.0.1\t110\t127.0.0.2\t4000\t\t\t",
      "Invalid cookie"},
-    {"LOGIN\t1\t1\t" COOKIE "\t\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\t\t127.0.0.1\t110\t127.0.0.2\t4000\t\t\t",
      "Invalid session_id"},
-    {"LOGIN\t1\t1\t" COOKIE "\ta b\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ta b\t127.0.0.1\t110\t127.0.0.2\t4000\t\t\t",
      "Invalid session_id"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\001t\t127.0.0.1\t110\t127.0.0.2\t4000\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\001t\t127.0.0.1\t110\t127.0.0.2\t4000\t\t\t",
      "Invalid session_id"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.256\t110\t127.0.0.2\t4000\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.256\t110\t127.0.0.2\t4000\t\t\t",
      "Invalid local_ip"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t\t110\t127.0.0.2\t4000\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t\t110\t127.0.0.2\t4000\t\t\t",
      "Invalid local_ip"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t65536\t127.0.0.2\t4000\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t65536\t127.0.0.2\t4000\t\t\t",
      "Invalid local_port"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t-1\t127.0.0.2\t4000\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t-1\t127.0.0.2\t4000\t\t\t",
      "Invalid local_port"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t\t127.0.0.2\t4000\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t\t127.0.0.2\t4000\t\t\t",
      "Invalid local_port"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\thost\t4000\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\thost\t4000\t\t\t",
      "Invalid remote_ip"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000x\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000x\t\t\t",
      "Invalid remote_port"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tsecure\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tsecure\t\t",
      "Invalid flags"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tsecured,\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tsecured,\t\t",
      "Invalid flags"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t,tls\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t,tls\t\t",
      "Invalid flags"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tTLS\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\tTLS\t\t",
      "Invalid flags"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9P",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9P\t",
      NULL /* valid: leftover "NOO" */},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9\t",
      "Invalid leftover base64"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9P UA==",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\tTk9P UA==\t",
      "Invalid leftover base64"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\t!!!!",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\t!!!!\t",
      "Invalid leftover base64"},
-    {"LOGIN\t1\t1\t" COOKIE "\ts\r\t127.0.0.1\t110\t::1\t4000\t\t",
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\t\ta b",
+     "Invalid tag"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\t\ta\002b",
+     "Invalid tag"},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\t127.0.0.1\t110\t::1\t4000\t\t\tA001",
+     NULL /* valid: an IMAP tag */},
+    {"LOGIN\t1\t1\t" COOKIE "\ts\r\t127.0.0.1\t110\t::1\t4000\t\t\t",
      "Line contains CR or LF"},
 };
 
