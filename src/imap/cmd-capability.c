@@ -1,0 +1,9 @@
+/* cmd-capability.c - CAPABILITY: not implemented yet. */
+#include "lib.h"
+#include "imap-commands.h"
+
+bool cmd_capability(struct client_command *cmd)
+{
+	client_command_bad(cmd, "Not implemented");
+	return true;
+}

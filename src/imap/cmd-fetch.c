@@ -1,0 +1,9 @@
+/* cmd-fetch.c - FETCH: not implemented yet. */
+#include "lib.h"
+#include "imap-commands.h"
+
+bool cmd_fetch(struct client_command *cmd)
+{
+	client_command_bad(cmd, "Not implemented");
+	return true;
+}

@@ -1,0 +1,9 @@
+/* cmd-id.c - ID: not implemented yet. */
+#include "lib.h"
+#include "imap-commands.h"
+
+bool cmd_id(struct client_command *cmd)
+{
+	client_command_bad(cmd, "Not implemented");
+	return true;
+}

@@ -1,0 +1,9 @@
+/* cmd-namespace.c - NAMESPACE: not implemented yet. */
+#include "lib.h"
+#include "imap-commands.h"
+
+bool cmd_namespace(struct client_command *cmd)
+{
+	client_command_bad(cmd, "Not implemented");
+	return true;
+}

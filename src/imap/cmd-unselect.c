@@ -1,0 +1,9 @@
+/* cmd-unselect.c - UNSELECT: not implemented yet. */
+#include "lib.h"
+#include "imap-commands.h"
+
+bool cmd_unselect(struct client_command *cmd)
+{
+	client_command_bad(cmd, "Not implemented");
+	return true;
+}
