@@ -330,22 +330,37 @@ class Config:
     def users_file(self):
         return self.root / "users"
 
-    def _listeners(self):
-        out = ["service pop3-login {"]
-        out.append("  inet_listener pop3 {")
-        out.append("    port = %d" % self.ports.get("pop3", 0))
-        out.append("  }")
-        out.append("  inet_listener pop3s {")
-        out.append("    port = %d" % self.ports.get("pop3s", 0))
-        out.append("    ssl = yes")
-        out.append("  }")
+    @property
+    def protocols(self):
+        """pop3, imap or both, from the listener ports asked for."""
+        out = []
+        if "pop3" in self.ports or "pop3s" in self.ports:
+            out.append("pop3")
+        if "imap" in self.ports or "imaps" in self.ports:
+            out.append("imap")
+        return " ".join(out) or "pop3"
+
+    def _service(self, proto):
+        out = ["service %s-login {" % proto]
+        for name, ssl in ((proto, False), (proto + "s", True)):
+            out.append("  inet_listener %s {" % name)
+            out.append("    port = %d" % self.ports.get(name, 0))
+            if ssl:
+                out.append("    ssl = yes")
+            out.append("  }")
         out.append("}")
+        return out
+
+    def _listeners(self):
+        out = []
+        for proto in self.protocols.split():
+            out += self._service(proto)
         return out
 
     def render_23(self, log_path=None, base_dir=None):
         lines = [
             "# Loft integration test config (Dovecot 2.3 syntax)",
-            "protocols = pop3",
+            "protocols = %s" % self.protocols,
             "listen = %s" % self.listen,
             "base_dir = %s" % (base_dir or self.root / "run"),
             "ssl = yes",
@@ -376,7 +391,7 @@ class Config:
             "dovecot_config_version = 2.4.0",
             "dovecot_storage_version = 2.4.0",
             "# Loft integration test config (Dovecot 2.4 syntax)",
-            "protocols = pop3",
+            "protocols = %s" % self.protocols,
             "listen = %s" % self.listen,
             "base_dir = %s" % (base_dir or self.root / "run"),
             "ssl = yes",
@@ -521,6 +536,23 @@ class Server:
         c = poplib.POP3(self.host, self.port("pop3"), timeout=IO_TIMEOUT)
         if mode == "stls":
             c.stls(context=self.ssl_context())
+        return c
+
+    def imaplib(self, mode="plain"):
+        """A connected imaplib client: mode plain, starttls or ssl."""
+        import imaplib
+        if mode == "ssl":
+            return imaplib.IMAP4_SSL(self.host, self.port("imaps"),
+                                     ssl_context=self.ssl_context(),
+                                     timeout=IO_TIMEOUT)
+        c = imaplib.IMAP4(self.host, self.port("imap"), timeout=IO_TIMEOUT)
+        if mode == "starttls":
+            c.starttls(ssl_context=self.ssl_context())
+        return c
+
+    def imap_login(self, user, mode="plain"):
+        c = self.imaplib(mode)
+        c.login(user.name, user.password)
         return c
 
     def login(self, user, mode="plain"):
