@@ -7,7 +7,7 @@ PACKAGES="
 build-essential meson ninja-build pkg-config clang llvm libclang-rt-14-dev
 libssl-dev libcrypt-dev libargon2-dev libcmocka-dev zlib1g-dev
 libpam0g-dev libpam-modules passwd libunistring-dev
-openssl python3 python3-pytest curl fetchmail procps iproute2
+openssl python3 python3-pytest curl fetchmail isync mutt procps iproute2
 dovecot-core dovecot-pop3d dovecot-imapd
 postfix swaks
 "
