@@ -46,7 +46,7 @@ struct master_generation {
 	 * when it is a snapshot of its own */
 	char *config_path;
 	bool config_is_snapshot;
-	const char *protocols; /* "pop3" */
+	const char *protocols; /* "pop3, imap" */
 	ARRAY(struct master_service *) services;
 	ARRAY(struct master_listener *) listeners; /* of all services */
 	/* listener i takes over the fd of takeover[i] on commit (reload) */
@@ -240,6 +240,16 @@ static int add_default_listeners(struct master_generation *gen,
 		if (add_unix_listener(gen, service, "login/pop3", 0666, NULL,
 				      NULL, error_r) < 0)
 			return -1;
+	} else if (strcmp(service->name, "imap-login") == 0) {
+		if (add_inet_listener(gen, service, "imap", NULL, 143, false,
+				      false, error_r) < 0 ||
+		    add_inet_listener(gen, service, "imaps", NULL, 993, true,
+				      false, error_r) < 0)
+			return -1;
+	} else if (strcmp(service->name, "imap") == 0) {
+		if (add_unix_listener(gen, service, "login/imap", 0666, NULL,
+				      NULL, error_r) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -318,7 +328,7 @@ static int add_service(struct master_generation *gen, const char *name,
 
 static bool protocol_is_implemented(const char *protocol)
 {
-	return strcmp(protocol, "pop3") == 0;
+	return strcmp(protocol, "pop3") == 0 || strcmp(protocol, "imap") == 0;
 }
 
 static void generation_free(struct master_generation **_gen)

@@ -2,13 +2,13 @@
  *
  * A "generation" is everything built from one loaded configuration: the
  * services of the enabled protocols (auth always; pop3-login and pop3 for
- * `pop3`), their listeners and their processes. Start-up creates the first
- * generation; a reload creates the next one, moves over the sockets whose
- * address did not change, starts its processes and retires the old
- * generation: its processes get SIGQUIT (stop accepting, finish the
- * clients, exit), its auth process SIGTERM, and none is restarted. Processes of
- * the current generation that exit unasked are logged and restarted with
- * backoff (master-restart.h).
+ * `pop3`, imap-login and imap for `imap`), their listeners and their
+ * processes. Start-up creates the first generation; a reload creates the
+ * next one, moves over the sockets whose address did not change, starts
+ * its processes and retires the old generation: its processes get SIGQUIT
+ * (stop accepting, finish the clients, exit), its auth process SIGTERM, and
+ * none is restarted. Processes of the current generation that exit unasked
+ * are logged and restarted with backoff (master-restart.h).
  *
  * Each process is fork+exec'ed with its listeners on fds 3.., described
  * in LOFT_LISTENERS, plus LOFT_CONFIG and LOFT_SERVICE (see
@@ -61,7 +61,8 @@ int master_services_reload(struct loft_settings *set, const char **error_r);
 
 /* The current generation's settings (owned by the module), or NULL. */
 const struct loft_settings *master_services_get_settings(void);
-/* The enabled and implemented protocols, e.g. "pop3", or "" for none. */
+/* The enabled and implemented protocols, e.g. "pop3, imap", or "" for
+ * none. */
 const char *master_services_get_protocols(void);
 
 /* Reaps exited children (call on SIGCHLD), logging and restarting as

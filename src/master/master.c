@@ -32,7 +32,7 @@ static unsigned int master_config_serial;
 
 static bool protocol_is_implemented(const char *protocol)
 {
-	return strcmp(protocol, "pop3") == 0;
+	return strcmp(protocol, "pop3") == 0 || strcmp(protocol, "imap") == 0;
 }
 
 int master_config_load(const char *path, struct loft_settings **set_r,

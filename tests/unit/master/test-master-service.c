@@ -218,7 +218,7 @@ static struct loft_settings *make_settings(unsigned int port)
 	struct inet_listener_settings *il;
 
 	set->pool = pool;
-	set->protocols = "pop3 imap";
+	set->protocols = "pop3 lmtp"; /* lmtp: not implemented, skipped */
 	set->listen = "127.0.0.1";
 	set->base_dir = p_strconcat(pool, dir, "/run", NULL);
 	set->ssl = SSL_MODE_NO;
