@@ -172,6 +172,11 @@ struct mailbox_sync_changes {
 	/* UIDs that left the view (ascending), to report as EXPUNGE in
 	 * descending seq order */
 	const uint32_t *expunged_uids;
+	/* The seqs those messages had in the view before the sync, ascending
+	 * (expunged_seqs[i] belongs to expunged_uids[i]). RFC 3501 section
+	 * 7.4.1: send "* n EXPUNGE" from the last to the first, so that
+	 * every number is valid when the client reads it. */
+	const unsigned int *expunged_seqs;
 	unsigned int expunged_count;
 	/* New messages: the last new_count seqs of the view (UID order) */
 	unsigned int new_count;
@@ -194,5 +199,48 @@ uint64_t mailbox_get_highest_modseq(const struct mailbox *box);
 /* STATUS counts of the current view. */
 void mailbox_get_status(const struct mailbox *box,
 			struct mailbox_status *status_r);
+
+/* ---- message contents (maildir-message.c) ----
+ * What FETCH and SEARCH need from a message without reading it
+ * themselves. Each getter returns 0 on success; -1 with *expunged_r = true
+ * (and *error_r) when the message file is gone (deleted by someone else:
+ * the next sync drops the record, IMAP answers "NO" or skips it as Dovecot
+ * does); -1 with *expunged_r = false and *error_r on an I/O error or an
+ * invalid seq. Results are allocated from pool (the caller's command
+ * pool). Values come from the mailbox's cache when it has them, else the
+ * message file is parsed once (message-parser.h) and what was found is
+ * added to the cache for the next time. */
+enum mail_imap_field {
+	MAIL_IMAP_ENVELOPE,
+	MAIL_IMAP_BODYSTRUCTURE,
+	MAIL_IMAP_BODY,
+};
+
+/* The IMAP ENVELOPE, BODYSTRUCTURE or BODY of message seq, as
+ * imap-envelope.h and imap-bodystructure.h write them: the text inside the
+ * outer parentheses (the caller writes "ENVELOPE (" value ")"). */
+int mailbox_get_imap_field(struct mailbox *box, unsigned int seq,
+			   enum mail_imap_field field, pool_t pool,
+			   const char **value_r, bool *expunged_r,
+			   const char **error_r);
+
+/* The value of the first header field `name` (case-insensitive) of the
+ * message's own header, unfolded (CR and LF removed, leading whitespace
+ * skipped), bytes as in the file (encoded words not decoded); *value_r =
+ * NULL when the message has no such field. Date, Subject, From, To, Cc,
+ * Bcc, Message-ID, In-Reply-To, References, Reply-To and Sender come from
+ * the cache; other names read the message's header. */
+int mailbox_get_header(struct mailbox *box, unsigned int seq, const char *name,
+		       pool_t pool, const char **value_r, bool *expunged_r,
+		       const char **error_r);
+
+/* The MIME part tree of message seq (message-parser.h), allocated from
+ * pool, for FETCH BODY[1.2], BINARY and SEARCH on body parts: offsets are
+ * physical byte offsets into the file mailbox_open_mail() opens. Always
+ * parses the file (the tree is not cached). */
+struct message_part;
+int mailbox_get_parts(struct mailbox *box, unsigned int seq, pool_t pool,
+		      struct message_part **parts_r, bool *expunged_r,
+		      const char **error_r);
 
 #endif

@@ -499,7 +499,7 @@ int mailbox_sync_changes(struct mailbox *box, pool_t pool,
 	uint32_t *old_uids = i_calloc(old_count + 1, sizeof(uint32_t));
 	uint64_t *old_modseqs = i_calloc(old_count + 1, sizeof(uint64_t));
 	uint32_t *expunged, *changed;
-	unsigned int n_exp = 0, n_changed = 0;
+	unsigned int *expunged_seqs, n_exp = 0, n_changed = 0;
 
 	memset(changes_r, 0, sizeof(*changes_r));
 	for (i = 0; i < old_count; i++) {
@@ -512,6 +512,7 @@ int mailbox_sync_changes(struct mailbox *box, pool_t pool,
 		return -1;
 	}
 	expunged = p_new(pool, uint32_t, old_count + 1);
+	expunged_seqs = p_new(pool, unsigned int, old_count + 1);
 	changed = p_new(pool, uint32_t, old_count + 1);
 	/* both in ascending UID order */
 	for (i = j = 0; i < old_count; i++) {
@@ -524,10 +525,12 @@ int mailbox_sync_changes(struct mailbox *box, pool_t pool,
 			if (box->mails.items[j]->rec.modseq != old_modseqs[i])
 				changed[n_changed++] = old_uids[i];
 		} else {
+			expunged_seqs[n_exp] = i + 1;
 			expunged[n_exp++] = old_uids[i];
 		}
 	}
 	changes_r->expunged_uids = expunged;
+	changes_r->expunged_seqs = expunged_seqs;
 	changes_r->expunged_count = n_exp;
 	changes_r->changed_uids = changed;
 	changes_r->changed_count = n_changed;

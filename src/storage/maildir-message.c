@@ -1,0 +1,295 @@
+/* maildir-message.c - what FETCH and SEARCH read from a message: its IMAP
+ * ENVELOPE / BODYSTRUCTURE / BODY, its header fields and its MIME tree.
+ *
+ * Does: parse a message file once (streaming, message-parser.h) into the
+ * fields of struct maildir_message_fields and answer from them. Does not:
+ * keep anything itself (the persistent cache is maildir-cache.c), decode
+ * bodies or charsets. */
+#include "lib.h"
+#include "pool.h"
+#include "str.h"
+#include "message-parser.h"
+#include "message-part-data.h"
+#include "message-section.h"
+#include "imap-envelope.h"
+#include "imap-bodystructure.h"
+#include "maildir-private.h"
+#include "maildir-message.h"
+
+#include <strings.h>
+
+#define MESSAGE_READ_BLOCK (64 * 1024)
+/* A header block larger than this is searched only this far. */
+#define MESSAGE_HEADER_READ_MAX (1024 * 1024)
+
+const char *const maildir_message_cached_headers[] = {
+    "Date",	  "Subject",	 "From",       "To",	   "Cc",     "Bcc",
+    "Message-ID", "In-Reply-To", "References", "Reply-To", "Sender", NULL,
+};
+
+int maildir_message_cached_header_idx(const char *name)
+{
+	for (unsigned int i = 0; i < MAILDIR_MESSAGE_CACHED_HEADERS; i++) {
+		if (strcasecmp(maildir_message_cached_headers[i], name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int check_seq(struct mailbox *box, unsigned int seq, bool *expunged_r,
+		     const char **error_r)
+{
+	*expunged_r = false;
+	if (seq < 1 || seq > box->mails.count) {
+		*error_r = maildir_error("Invalid message number %u", seq);
+		return -1;
+	}
+	return 0;
+}
+
+/* An unfolded copy of a header value: CR and LF dropped, NULs replaced. */
+static const char *header_unfold(pool_t pool, const unsigned char *value,
+				 size_t len)
+{
+	const char *raw = message_header_strdup(pool, value, len);
+	char *dest = p_strdup(pool, raw), *d = dest;
+
+	for (const char *s = raw; *s != '\0'; s++) {
+		if (*s != '\r' && *s != '\n')
+			*d++ = *s;
+	}
+	*d = '\0';
+	return dest;
+}
+
+struct parse_context {
+	pool_t pool;
+	struct maildir_message_fields *fields;
+};
+
+static void parse_header_cb(struct message_part *part,
+			    const struct message_header_line *hdr,
+			    void *context)
+{
+	struct parse_context *ctx = context;
+	int idx;
+
+	if (part->parent != NULL)
+		return;
+	idx = maildir_message_cached_header_idx(hdr->name);
+	if (idx < 0 || ctx->fields->headers[idx] != NULL)
+		return;
+	ctx->fields->headers[idx] =
+	    header_unfold(ctx->pool, hdr->value, hdr->value_len);
+}
+
+/* Streams the file at fd through the parser. 0, or -1 with errno. */
+static int parse_fd(int fd, pool_t pool, message_header_callback_t *callback,
+		    void *context, struct message_part **root_r)
+{
+	struct message_parser *parser;
+	unsigned char *buf = p_malloc(pool, MESSAGE_READ_BLOCK);
+	int ret = 0;
+
+	parser = message_parser_init(pool, NULL, callback, context);
+	for (;;) {
+		ssize_t n = read(fd, buf, MESSAGE_READ_BLOCK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -1;
+			break;
+		}
+		if (n == 0)
+			break;
+		message_parser_feed(parser, buf, (size_t)n);
+	}
+	*root_r = message_parser_finish(&parser);
+	return ret;
+}
+
+int maildir_message_parse(struct mailbox *box, unsigned int seq, pool_t pool,
+			  struct maildir_message_fields *fields_r,
+			  struct message_part **parts_r, bool *expunged_r,
+			  const char **error_r)
+{
+	struct parse_context ctx;
+	struct message_part *root;
+	pool_t tmp_pool = NULL, parse_pool = pool;
+	string_t *str;
+	int fd, ret;
+
+	if (check_seq(box, seq, expunged_r, error_r) < 0)
+		return -1;
+	fd = mailbox_open_mail(box, seq, expunged_r, error_r);
+	if (fd < 0)
+		return -1;
+	if (parts_r == NULL) {
+		/* the tree is thrown away: keep it out of the caller's pool */
+		tmp_pool = pool_create("maildir message parse", 16384);
+		parse_pool = tmp_pool;
+	}
+	if (fields_r != NULL)
+		memset(fields_r, 0, sizeof(*fields_r));
+	ctx.pool = pool;
+	ctx.fields = fields_r;
+	ret = parse_fd(fd, parse_pool,
+		       fields_r != NULL ? parse_header_cb : NULL, &ctx, &root);
+	if (ret < 0) {
+		*error_r = maildir_error(
+		    "read(%s) failed: %s",
+		    maildir_mail_path(box, box->mails.items[seq - 1]),
+		    strerror(errno));
+		i_close_fd(&fd);
+		if (tmp_pool != NULL)
+			pool_unref(&tmp_pool);
+		return -1;
+	}
+	i_close_fd(&fd);
+	if (fields_r != NULL) {
+		str = str_new(pool, 512);
+		imap_envelope_write(
+		    root->data != NULL ? root->data->envelope : NULL, str);
+		fields_r->imap[MAIL_IMAP_ENVELOPE] = str_c(str);
+		str = str_new(pool, 512);
+		imap_bodystructure_write(root, str, true);
+		fields_r->imap[MAIL_IMAP_BODYSTRUCTURE] = str_c(str);
+		str = str_new(pool, 512);
+		imap_bodystructure_write(root, str, false);
+		fields_r->imap[MAIL_IMAP_BODY] = str_c(str);
+	}
+	if (parts_r != NULL)
+		*parts_r = root;
+	if (tmp_pool != NULL)
+		pool_unref(&tmp_pool);
+	return 0;
+}
+
+/* The size of the header block at the start of data (including its empty
+ * line), or 0 when data holds no end of header yet. */
+static size_t header_end(const unsigned char *data, size_t size)
+{
+	if (size >= 1 && data[0] == '\n')
+		return 1;
+	if (size >= 2 && data[0] == '\r' && data[1] == '\n')
+		return 2;
+	for (size_t i = 0; i + 1 < size; i++) {
+		if (data[i] != '\n')
+			continue;
+		if (data[i + 1] == '\n')
+			return i + 2;
+		if (data[i + 1] == '\r' && i + 2 < size && data[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+/* Reads the message's header block (at most MESSAGE_HEADER_READ_MAX). */
+static int read_header(struct mailbox *box, unsigned int seq, pool_t pool,
+		       const unsigned char **hdr_r, size_t *size_r,
+		       bool *expunged_r, const char **error_r)
+{
+	string_t *buf;
+	size_t end = 0;
+	int fd;
+
+	fd = mailbox_open_mail(box, seq, expunged_r, error_r);
+	if (fd < 0)
+		return -1;
+	buf = str_new(pool, 4096);
+	while (str_len(buf) < MESSAGE_HEADER_READ_MAX) {
+		size_t old_len = str_len(buf);
+		size_t want = MESSAGE_HEADER_READ_MAX - old_len;
+		unsigned char *p;
+		ssize_t n;
+
+		if (want > 16384)
+			want = 16384;
+		p = str_reserve(buf, want);
+		n = read(fd, p, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*error_r = maildir_error(
+			    "read(%s) failed: %s",
+			    maildir_mail_path(box, box->mails.items[seq - 1]),
+			    strerror(errno));
+			i_close_fd(&fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		str_commit(buf, (size_t)n);
+		/* look again from just before the new data */
+		end = header_end(str_data(buf), str_len(buf));
+		if (end > 0)
+			break;
+	}
+	i_close_fd(&fd);
+	*hdr_r = str_data(buf);
+	*size_r = end > 0 ? end : str_len(buf);
+	return 0;
+}
+
+int mailbox_get_imap_field(struct mailbox *box, unsigned int seq,
+			   enum mail_imap_field field, pool_t pool,
+			   const char **value_r, bool *expunged_r,
+			   const char **error_r)
+{
+	struct maildir_message_fields fields;
+
+	*value_r = NULL;
+	i_assert(field <= MAIL_IMAP_BODY);
+	if (check_seq(box, seq, expunged_r, error_r) < 0)
+		return -1;
+	if (maildir_message_get_fields(box, seq, pool, &fields, expunged_r,
+				       error_r) < 0)
+		return -1;
+	*value_r = fields.imap[field];
+	return 0;
+}
+
+int mailbox_get_header(struct mailbox *box, unsigned int seq, const char *name,
+		       pool_t pool, const char **value_r, bool *expunged_r,
+		       const char **error_r)
+{
+	struct maildir_message_fields fields;
+	const unsigned char *hdr;
+	size_t size;
+	int idx;
+
+	*value_r = NULL;
+	if (check_seq(box, seq, expunged_r, error_r) < 0)
+		return -1;
+	idx = maildir_message_cached_header_idx(name);
+	if (idx >= 0) {
+		if (maildir_message_get_fields(box, seq, pool, &fields,
+					       expunged_r, error_r) < 0)
+			return -1;
+		*value_r = fields.headers[idx];
+		return 0;
+	}
+	if (read_header(box, seq, pool, &hdr, &size, expunged_r, error_r) < 0)
+		return -1;
+	*value_r = message_header_get_first(pool, hdr, size, name);
+	return 0;
+}
+
+int mailbox_get_parts(struct mailbox *box, unsigned int seq, pool_t pool,
+		      struct message_part **parts_r, bool *expunged_r,
+		      const char **error_r)
+{
+	*parts_r = NULL;
+	return maildir_message_parse(box, seq, pool, NULL, parts_r, expunged_r,
+				     error_r);
+}
+
+int maildir_message_get_fields(struct mailbox *box, unsigned int seq,
+			       pool_t pool,
+			       struct maildir_message_fields *fields_r,
+			       bool *expunged_r, const char **error_r)
+{
+	return maildir_message_parse(box, seq, pool, fields_r, NULL, expunged_r,
+				     error_r);
+}

@@ -1,0 +1,42 @@
+/* maildir-message.h - the fields FETCH and SEARCH read from a message,
+ * shared by maildir-message.c (parsing) and maildir-cache.c (keeping them).
+ * Not for protocol code: they use mailbox.h's getters. */
+#ifndef LOFT_MAILDIR_MESSAGE_H
+#define LOFT_MAILDIR_MESSAGE_H
+
+#include "lib.h"
+#include "pool.h"
+#include "mailbox.h"
+
+#define MAILDIR_MESSAGE_CACHED_HEADERS 11
+
+/* Date Subject From To Cc Bcc Message-ID In-Reply-To References Reply-To
+ * Sender (NULL-terminated) */
+extern const char *const maildir_message_cached_headers[];
+
+/* Everything cached per message. NULL header = the field is absent. */
+struct maildir_message_fields {
+	const char *imap[MAIL_IMAP_BODY + 1];
+	const char *headers[MAILDIR_MESSAGE_CACHED_HEADERS];
+};
+
+/* Index of name in maildir_message_cached_headers (case-insensitive), or
+ * -1. */
+int maildir_message_cached_header_idx(const char *name);
+
+/* Parses message seq's file: fills *fields_r (may be NULL) and returns the
+ * part tree in *parts_r (may be NULL), both from pool. 0, or -1 with
+ * *expunged_r / *error_r as mailbox.h's getters. */
+int maildir_message_parse(struct mailbox *box, unsigned int seq, pool_t pool,
+			  struct maildir_message_fields *fields_r,
+			  struct message_part **parts_r, bool *expunged_r,
+			  const char **error_r);
+
+/* The fields of message seq: from the cache, or parsed and then cached.
+ * Same returns. */
+int maildir_message_get_fields(struct mailbox *box, unsigned int seq,
+			       pool_t pool,
+			       struct maildir_message_fields *fields_r,
+			       bool *expunged_r, const char **error_r);
+
+#endif

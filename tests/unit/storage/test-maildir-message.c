@@ -1,0 +1,322 @@
+/* Unit tests for the message getters of mailbox.h (maildir-message.c,
+ * maildir-cache.c): ENVELOPE / BODYSTRUCTURE / BODY, header fields, the
+ * part tree, files vanishing under them, and the expunged seqs a sync
+ * reports. Each test works in its own temporary directory. */
+#include "lib.h"
+#include "pool.h"
+#include "mailbox.h"
+#include "message-parser.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+static char test_dir[256];
+static char location[300];
+
+static int setup(void **state)
+{
+	snprintf(test_dir, sizeof(test_dir), "/tmp/loft-message-test.XXXXXX");
+	if (mkdtemp(test_dir) == NULL)
+		return -1;
+	snprintf(location, sizeof(location), "maildir:%s/Maildir", test_dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[400];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", test_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *path_of(const char *rel)
+{
+	static char buf[4][512];
+	static unsigned int idx;
+	char *p = buf[idx++ % 4];
+
+	snprintf(p, 512, "%s/Maildir/%s", test_dir, rel);
+	return p;
+}
+
+static void write_file(const char *rel, const char *content)
+{
+	FILE *f = fopen(path_of(rel), "w");
+
+	assert_non_null(f);
+	fputs(content, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static struct mailbox *open_box(void)
+{
+	struct mailbox *box;
+	const char *error = NULL;
+
+	if (mailbox_open_inbox(location, NULL, &box, &error) < 0)
+		fail_msg("open failed: %s", error);
+	return box;
+}
+
+static void make_maildir(void)
+{
+	struct mailbox *box = open_box();
+
+	mailbox_close(&box);
+}
+
+static const char msg_simple[] =
+    "Date: Mon, 7 Feb 1994 21:52:25 -0800\n"
+    "From: Fred Foobar <foobar@Blurdybloop.example>\n"
+    "Subject: afternoon\n meeting\n"
+    "To: mooch@owatagu.siam.example\n"
+    "Message-Id: <B27397-0100000@Blurdybloop.example>\n"
+    "X-Custom: one\n"
+    "X-Custom: two\n"
+    "\n"
+    "Hello Joe, do you think we can meet at 3:30 tomorrow?\n";
+
+static const char msg_multi[] =
+    "From: a@b.example\n"
+    "Subject: parts\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/mixed; boundary=\"XX\"\n"
+    "\n"
+    "preamble\n"
+    "--XX\n"
+    "Content-Type: text/plain; charset=utf-8\n"
+    "\n"
+    "first\n"
+    "--XX\n"
+    "Content-Type: application/octet-stream\n"
+    "Content-Transfer-Encoding: base64\n"
+    "\n"
+    "AAAA\n"
+    "--XX--\n";
+
+static const char *get_field(struct mailbox *box, unsigned int seq,
+			     enum mail_imap_field field, pool_t pool)
+{
+	const char *value, *error;
+	bool expunged;
+
+	if (mailbox_get_imap_field(box, seq, field, pool, &value, &expunged,
+				   &error) < 0)
+		fail_msg("get_imap_field failed: %s", error);
+	assert_false(expunged);
+	return value;
+}
+
+static const char *get_header(struct mailbox *box, unsigned int seq,
+			      const char *name, pool_t pool)
+{
+	const char *value, *error;
+	bool expunged;
+
+	if (mailbox_get_header(box, seq, name, pool, &value, &expunged,
+			       &error) < 0)
+		fail_msg("get_header failed: %s", error);
+	assert_false(expunged);
+	return value;
+}
+
+static void test_imap_fields(void **state)
+{
+	pool_t pool = pool_create("test", 1024);
+	struct mailbox *box;
+
+	make_maildir();
+	write_file("cur/1.M1P1.h:2,", msg_simple);
+	write_file("cur/2.M1P1.h:2,", msg_multi);
+	box = open_box();
+	assert_int_equal(mailbox_count(box), 2);
+	for (unsigned int pass = 0; pass < 2; pass++) {
+		/* the second pass may come from the cache: same answers */
+		assert_string_equal(
+		    get_field(box, 1, MAIL_IMAP_ENVELOPE, pool),
+		    "\"Mon, 7 Feb 1994 21:52:25 -0800\" {17}\r\nafternoon "
+		    "meeting "
+		    "((\"Fred Foobar\" NIL \"foobar\" "
+		    "\"Blurdybloop.example\")) "
+		    "((\"Fred Foobar\" NIL \"foobar\" "
+		    "\"Blurdybloop.example\")) "
+		    "((\"Fred Foobar\" NIL \"foobar\" "
+		    "\"Blurdybloop.example\")) "
+		    "((NIL NIL \"mooch\" \"owatagu.siam.example\")) NIL NIL "
+		    "NIL \"<B27397-0100000@Blurdybloop.example>\"");
+		assert_string_equal(
+		    get_field(box, 1, MAIL_IMAP_BODY, pool),
+		    "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL "
+		    "\"7bit\" 55 1");
+		assert_string_equal(
+		    get_field(box, 1, MAIL_IMAP_BODYSTRUCTURE, pool),
+		    "\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL "
+		    "\"7bit\" 55 1 NIL NIL NIL NIL");
+		assert_string_equal(
+		    get_field(box, 2, MAIL_IMAP_BODY, pool),
+		    "(\"text\" \"plain\" (\"charset\" \"utf-8\") NIL NIL "
+		    "\"7bit\" 5 0)(\"application\" \"octet-stream\" NIL NIL "
+		    "NIL \"base64\" 4) \"mixed\"");
+		assert_string_equal(
+		    get_field(box, 2, MAIL_IMAP_ENVELOPE, pool),
+		    "NIL \"parts\" ((NIL NIL \"a\" \"b.example\")) "
+		    "((NIL NIL \"a\" \"b.example\")) "
+		    "((NIL NIL \"a\" \"b.example\")) NIL NIL NIL NIL NIL");
+	}
+	mailbox_close(&box);
+	pool_unref(&pool);
+}
+
+static void test_headers(void **state)
+{
+	pool_t pool = pool_create("test", 1024);
+	struct mailbox *box;
+
+	make_maildir();
+	write_file("cur/1.M1P1.h:2,", msg_simple);
+	write_file("cur/2.M1P1.h:2,", "Subject: no body");
+	write_file("cur/3.M1P1.h:2,", "\r\nSubject: in the body\r\n");
+	box = open_box();
+	for (unsigned int pass = 0; pass < 2; pass++) {
+		assert_string_equal(get_header(box, 1, "subject", pool),
+				    "afternoon meeting");
+		assert_string_equal(get_header(box, 1, "MESSAGE-ID", pool),
+				    "<B27397-0100000@Blurdybloop.example>");
+		assert_null(get_header(box, 1, "Cc", pool));
+		assert_null(get_header(box, 1, "References", pool));
+		/* not cached: read from the header, first one wins */
+		assert_string_equal(get_header(box, 1, "X-Custom", pool),
+				    "one");
+		assert_null(get_header(box, 1, "X-Missing", pool));
+		assert_string_equal(get_header(box, 2, "Subject", pool),
+				    "no body");
+		assert_null(get_header(box, 3, "Subject", pool));
+		assert_null(get_header(box, 3, "X-Custom", pool));
+	}
+	mailbox_close(&box);
+	pool_unref(&pool);
+}
+
+static void test_parts(void **state)
+{
+	pool_t pool = pool_create("test", 1024);
+	struct message_part *parts;
+	struct mailbox *box;
+	const char *error;
+	bool expunged;
+
+	make_maildir();
+	write_file("cur/1.M1P1.h:2,", msg_multi);
+	box = open_box();
+	assert_int_equal(
+	    mailbox_get_parts(box, 1, pool, &parts, &expunged, &error), 0);
+	assert_non_null(parts);
+	assert_int_equal(parts->children_count, 2);
+	assert_int_equal(message_part_count(parts), 3);
+	/* offsets are into the file */
+	assert_int_equal(parts->children->physical_pos,
+			 strstr(msg_multi, "Content-Type: text/plain") -
+			     msg_multi);
+	assert_int_equal(
+	    mailbox_get_parts(box, 2, pool, &parts, &expunged, &error), -1);
+	assert_false(expunged);
+	mailbox_close(&box);
+	pool_unref(&pool);
+}
+
+static void test_vanished(void **state)
+{
+	pool_t pool = pool_create("test", 1024);
+	struct message_part *parts;
+	struct mailbox *box;
+	const char *error, *value;
+	bool expunged;
+
+	make_maildir();
+	write_file("cur/1.M1P1.h:2,", msg_simple);
+	write_file("cur/2.M1P1.h:2,", msg_multi);
+	box = open_box();
+	/* deleted by hand between the sync and the read */
+	assert_int_equal(unlink(path_of("cur/2.M1P1.h:2,")), 0);
+	assert_int_equal(mailbox_get_imap_field(box, 2, MAIL_IMAP_ENVELOPE,
+						pool, &value, &expunged,
+						&error),
+			 -1);
+	assert_true(expunged);
+	expunged = false;
+	assert_int_equal(mailbox_get_header(box, 2, "X-Custom", pool, &value,
+					    &expunged, &error),
+			 -1);
+	assert_true(expunged);
+	expunged = false;
+	assert_int_equal(mailbox_get_header(box, 2, "Subject", pool, &value,
+					    &expunged, &error),
+			 -1);
+	assert_true(expunged);
+	expunged = false;
+	assert_int_equal(
+	    mailbox_get_parts(box, 2, pool, &parts, &expunged, &error), -1);
+	assert_true(expunged);
+	/* the other message still reads */
+	assert_string_equal(get_header(box, 1, "Subject", pool),
+			    "afternoon meeting");
+	/* renamed (flags changed by someone else): still found */
+	assert_int_equal(
+	    rename(path_of("cur/1.M1P1.h:2,"), path_of("cur/1.M1P1.h:2,S")), 0);
+	assert_string_equal(get_header(box, 1, "X-Custom", pool), "one");
+	/* the next sync drops the vanished one */
+	assert_int_equal(mailbox_sync(box, &error), 0);
+	assert_int_equal(mailbox_count(box), 1);
+	assert_int_equal(mailbox_get(box, 1)->uid, 1);
+	mailbox_close(&box);
+	pool_unref(&pool);
+}
+
+static void test_expunged_seqs(void **state)
+{
+	pool_t pool = pool_create("test", 1024);
+	struct mailbox_sync_changes changes;
+	struct mailbox *box;
+	const char *error;
+
+	make_maildir();
+	write_file("cur/1.M1P1.h:2,", "a\n");
+	write_file("cur/2.M1P1.h:2,", "b\n");
+	write_file("cur/3.M1P1.h:2,", "c\n");
+	write_file("cur/4.M1P1.h:2,", "d\n");
+	box = open_box();
+	assert_int_equal(mailbox_count(box), 4);
+	assert_int_equal(unlink(path_of("cur/2.M1P1.h:2,")), 0);
+	assert_int_equal(unlink(path_of("cur/4.M1P1.h:2,")), 0);
+	write_file("new/5.M1P1.h", "e\n");
+	assert_int_equal(mailbox_sync_changes(box, pool, &changes, &error), 0);
+	assert_int_equal(changes.expunged_count, 2);
+	assert_int_equal(changes.expunged_uids[0], 2);
+	assert_int_equal(changes.expunged_uids[1], 4);
+	assert_int_equal(changes.expunged_seqs[0], 2);
+	assert_int_equal(changes.expunged_seqs[1], 4);
+	assert_int_equal(changes.new_count, 1);
+	assert_int_equal(mailbox_count(box), 3);
+	mailbox_close(&box);
+	pool_unref(&pool);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_imap_fields, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vanished, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expunged_seqs, setup,
+					    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
