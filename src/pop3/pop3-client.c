@@ -485,22 +485,6 @@ void pop3_clients_destroy_all(void)
 	}
 }
 
-static const char *userdb_field(const struct pop3_session_params *params,
-				const char *key)
-{
-	size_t len = strlen(key);
-
-	if (params->userdb_fields == NULL)
-		return NULL;
-	for (unsigned int i = 0; params->userdb_fields[i] != NULL; i++) {
-		const char *f = params->userdb_fields[i];
-
-		if (strncmp(f, key, len) == 0 && f[len] == '=')
-			return f + len + 1;
-	}
-	return NULL;
-}
-
 /* Live sessions of user in this process. All sessions of one user are
  * handed to the same worker (pop3-dispatch.c), so this sees them all. */
 static unsigned int count_user_sessions(const char *user)
@@ -560,10 +544,10 @@ static void client_lock_refresh(void *context)
 /* Opens INBOX and takes the session's snapshot of it. Returns 0, or -1
  * after refusing the client. */
 static int client_open_mailbox(struct pop3_client *client,
-			       const struct pop3_session_params *params)
+			       const struct mail_session_params *params)
 {
-	const char *mail = userdb_field(params, "mail");
-	const char *home = userdb_field(params, "home");
+	const char *mail = mail_session_userdb_field(params, "mail");
+	const char *home = mail_session_userdb_field(params, "home");
 	const struct var_expand_table *table;
 	string_t *location = str_new(client->pool, 256);
 	const char *error;
@@ -642,7 +626,7 @@ static int client_open_mailbox(struct pop3_client *client,
 }
 
 void pop3_client_create(int fd, const struct loft_settings *set,
-			const struct pop3_session_params *params)
+			const struct mail_session_params *params)
 {
 	struct pop3_client *client;
 	pool_t pool;

@@ -9,7 +9,7 @@
  *
  * All sessions of the process are in one list, so that the worker can
  * count user+IP connections and close everything on shutdown. The module
- * does not know how the connection arrived (see pop3-worker.c). */
+ * does not know how the connection arrived (see mail-service.h). */
 #ifndef LOFT_POP3_CLIENT_H
 #define LOFT_POP3_CLIENT_H
 
@@ -17,6 +17,7 @@
 #include "pool.h"
 #include "log.h"
 #include "settings.h"
+#include "mail-service.h"
 
 #define POP3_CLIENT_MAX_INPUT 8192
 #define POP3_CLIENT_MAX_OUTPUT 65536
@@ -38,20 +39,6 @@ struct iostream;
 struct timeout;
 struct pop3_parser;
 struct pop3_client;
-
-/* What the worker knows about a logged-in client. */
-struct pop3_session_params {
-	const char *user;
-	const char *session_id;
-	const char *local_ip;  /* may be NULL */
-	const char *remote_ip; /* may be NULL */
-	unsigned int local_port, remote_port;
-	bool secured, tls;
-	/* userdb fields "key=value", NULL-terminated (may be NULL) */
-	const char *const *userdb_fields;
-	const unsigned char *leftover; /* input pipelined after login */
-	size_t leftover_size;
-};
 
 /* A command that could not finish because the output buffer filled up.
  * Returns 1 when done (also when it ended the session with
@@ -115,7 +102,7 @@ struct pop3_client {
  * the reason is logged and the connection is closed: the caller need not
  * tell the two cases apart. */
 void pop3_client_create(int fd, const struct loft_settings *set,
-			const struct pop3_session_params *params);
+			const struct mail_session_params *params);
 
 /* Number of sessions of this process. */
 unsigned int pop3_clients_count(void);

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct loft_settings set;
 	static bool initialized = false;
-	struct pop3_session_params params;
+	struct mail_session_params params;
 	struct timeout *to = NULL;
 	size_t leftover;
 	int sv[2];

@@ -87,7 +87,7 @@ static const char *exchange(const char *data, const char *until)
 
 static void session_start(const char *leftover)
 {
-	struct pop3_session_params params;
+	struct mail_session_params params;
 	const char *fields[] = {"home=/home/alice", NULL};
 	int sv[2];
 

@@ -1,15 +1,15 @@
-/* pop3-worker-request.c - encoding and strict decoding of the CLIENT
- * record the dispatcher sends a worker (format in pop3-worker.h). Only the
+/* mail-worker-request.c - encoding and strict decoding of the CLIENT
+ * record the dispatcher sends a worker (format in mail-service.h). Only the
  * message format lives here: no sockets, no fd passing. */
 #include "lib.h"
 #include "pool.h"
 #include "str.h"
 #include "base64.h"
-#include "pop3-worker.h"
+#include "mail-service.h"
 
-#define REQUEST_FIELD_COUNT 9
+#define REQUEST_FIELD_COUNT 10
 
-void pop3_worker_request_encode(string_t *dest, const char *user,
+void mail_worker_request_encode(string_t *dest, const char *user,
 				const char *const *userdb_fields,
 				const struct login_handoff *h)
 {
@@ -29,6 +29,8 @@ void pop3_worker_request_encode(string_t *dest, const char *user,
 	str_append_c(dest, '\t');
 	if (h->leftover_size > 0)
 		base64_encode(h->leftover, h->leftover_size, dest);
+	str_append_c(dest, '\t');
+	str_append_tabescaped(dest, h->tag != NULL ? h->tag : "");
 	for (unsigned int i = 0;
 	     userdb_fields != NULL && userdb_fields[i] != NULL; i++) {
 		str_append_c(dest, '\t');
@@ -44,7 +46,7 @@ static int parse_port(const char *str, unsigned int *port_r)
 	return 0;
 }
 
-static int parse_flags(const char *str, struct pop3_session_params *params)
+static int parse_flags(const char *str, struct mail_session_params *params)
 {
 	char flag[16];
 
@@ -68,8 +70,8 @@ static int parse_flags(const char *str, struct pop3_session_params *params)
 	return 0;
 }
 
-int pop3_worker_request_decode(pool_t pool, const char *line,
-			       struct pop3_session_params *params_r,
+int mail_worker_request_decode(pool_t pool, const char *line,
+			       struct mail_session_params *params_r,
 			       const char **error_r)
 {
 	char **f = p_strsplit(pool, line, "\t");
@@ -110,6 +112,7 @@ int pop3_worker_request_decode(pool_t pool, const char *line,
 		params_r->leftover = str_data(buf);
 		params_r->leftover_size = str_len(buf);
 	}
+	params_r->tag = f[9];
 	fields = p_new(pool, const char *, count - REQUEST_FIELD_COUNT + 1);
 	for (unsigned int i = REQUEST_FIELD_COUNT; i < count; i++) {
 		if (strchr(f[i], '=') == NULL) {
@@ -120,4 +123,20 @@ int pop3_worker_request_decode(pool_t pool, const char *line,
 	}
 	params_r->userdb_fields = fields;
 	return 0;
+}
+
+const char *mail_session_userdb_field(const struct mail_session_params *params,
+				      const char *key)
+{
+	size_t len = strlen(key);
+
+	if (params->userdb_fields == NULL)
+		return NULL;
+	for (unsigned int i = 0; params->userdb_fields[i] != NULL; i++) {
+		const char *f = params->userdb_fields[i];
+
+		if (strncmp(f, key, len) == 0 && f[len] == '=')
+			return f + len + 1;
+	}
+	return NULL;
 }

@@ -1,9 +1,9 @@
-/* pop3-uid.c - which uid/gid a user's mail is served as (see
- * pop3_dispatch_get_ids() in pop3-dispatch.h). No process handling. */
+/* mail-uid.c - which uid/gid a user's mail is served as (see
+ * mail_service_get_ids() in mail-service.h). No process handling. */
 #include "lib.h"
 #include "restrict.h"
 #include "settings.h"
-#include "pop3-dispatch.h"
+#include "mail-service.h"
 
 #include <pwd.h>
 
@@ -34,9 +34,9 @@ static int parse_gid(const char *str, gid_t *gid_r)
 	return group_lookup(str, gid_r);
 }
 
-int pop3_dispatch_get_ids(const struct loft_settings *set,
-			  const char *uid_field, const char *gid_field,
-			  uid_t *uid_r, gid_t *gid_r, const char **error_r)
+int mail_service_get_ids(const struct loft_settings *set, const char *uid_field,
+			 const char *gid_field, uid_t *uid_r, gid_t *gid_r,
+			 const char **error_r)
 {
 	const char *uid_str = uid_field, *gid_str = gid_field;
 	bool have_uid = false, have_gid = false, user_gid = false;

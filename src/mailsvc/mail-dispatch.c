@@ -1,5 +1,6 @@
-/* pop3-dispatch.c - hands logged-in clients from login processes to the
- * per-uid pop3 workers (see pop3-dispatch.h).
+/* mail-dispatch.c - the dispatcher role of a mail service: hands
+ * logged-in clients from login processes to the per-uid workers (see
+ * mail-service.h).
  *
  * A login connection is read with fd_read() into a bounded buffer until
  * its one LOGIN line is complete; the client fd must come with it. The
@@ -15,8 +16,7 @@
 #include "fdpass.h"
 #include "login-handoff.h"
 #include "auth-master-client.h"
-#include "pop3-worker.h"
-#include "pop3-dispatch.h"
+#include "mail-service-private.h"
 
 #include <limits.h>
 #include <pwd.h>
@@ -51,6 +51,7 @@ struct worker {
 };
 
 static struct service_env *dispatch_env;
+static const struct mail_service_hooks *dispatch_hooks;
 static int dispatch_argc;
 static char **dispatch_argv;
 static int listen_fd = -1;
@@ -107,8 +108,8 @@ static void worker_destroy(struct worker *worker, const char *reason)
 		struct login_conn *conn = worker->pending_head;
 
 		worker->pending_head = conn->next;
-		i_error("pop3 worker %ld (uid %ld): %s", (long)worker->pid,
-			(long)worker->uid, reason);
+		i_error("%s worker %ld (uid %ld): %s", dispatch_hooks->protocol,
+			(long)worker->pid, (long)worker->uid, reason);
 		login_conn_reply(conn, false, 0, LOGIN_FAIL_INTERNAL);
 	}
 	if (worker->io != NULL)
@@ -143,8 +144,8 @@ static void worker_input(void *context)
 	i_close_fd(&fd);
 	conn = worker->pending_head;
 	if (conn == NULL) {
-		i_error("pop3 worker %ld sent an unexpected reply",
-			(long)worker->pid);
+		i_error("%s worker %ld sent an unexpected reply",
+			dispatch_hooks->protocol, (long)worker->pid);
 		return;
 	}
 	worker->pending_head = conn->next;
@@ -156,8 +157,8 @@ static void worker_input(void *context)
 		buf[ret - 1] = '\0';
 	result = login_handoff_parse_reply(conn->pool, buf, &pid, &reason);
 	if (result < 0) {
-		i_error("pop3 worker %ld sent a malformed reply: %s",
-			(long)worker->pid, reason);
+		i_error("%s worker %ld sent a malformed reply: %s",
+			dispatch_hooks->protocol, (long)worker->pid, reason);
 		login_conn_reply(conn, false, 0, LOGIN_FAIL_INTERNAL);
 	} else {
 		login_conn_reply(conn, result > 0, pid, reason);
@@ -204,25 +205,25 @@ static void ATTR_NORETURN worker_exec(int fd, uid_t uid, gid_t gid)
 		_exit(89);
 	fd_close_on_exec(fd, false);
 	snprintf(value, sizeof(value), "%d", fd);
-	setenv(POP3_WORKER_ENV_FD, value, 1);
+	setenv(MAIL_WORKER_ENV_FD, value, 1);
 	snprintf(value, sizeof(value), "%ld", (long)uid);
-	setenv(POP3_WORKER_ENV_UID, value, 1);
+	setenv(MAIL_WORKER_ENV_UID, value, 1);
 	snprintf(value, sizeof(value), "%ld", (long)gid);
-	setenv(POP3_WORKER_ENV_GID, value, 1);
+	setenv(MAIL_WORKER_ENV_GID, value, 1);
 	pw = getpwuid(uid);
 	if (pw != NULL && getuid() == 0)
-		setenv(POP3_WORKER_ENV_USER, pw->pw_name, 1);
+		setenv(MAIL_WORKER_ENV_USER, pw->pw_name, 1);
 	else
-		unsetenv(POP3_WORKER_ENV_USER);
+		unsetenv(MAIL_WORKER_ENV_USER);
 	unsetenv(SERVICE_ENV_LISTENERS);
 
 	args[0] = dispatch_argv[0];
-	args[1] = (char *)POP3_WORKER_ARG;
+	args[1] = (char *)MAIL_WORKER_ARG;
 	for (int i = 1; i < dispatch_argc; i++)
 		args[i + 1] = dispatch_argv[i];
 	args[dispatch_argc + 1] = NULL;
 	/* exec the binary by its own path (not /proc/self/exe) so that the
-	 * worker shows up as "pop3" in ps and top */
+	 * worker shows up as "pop3"/"imap" in ps and top */
 	ssize_t len =
 	    readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
 	if (len > 0) {
@@ -267,7 +268,8 @@ static struct worker *worker_start(uid_t uid, gid_t gid, unsigned int slot)
 	worker->io = io_add(worker->fd, IO_READ, worker_input, worker);
 	worker->next = workers;
 	workers = worker;
-	i_debug("Started pop3 worker %ld for uid %ld", (long)pid, (long)uid);
+	i_debug("Started %s worker %ld for uid %ld", dispatch_hooks->protocol,
+		(long)pid, (long)uid);
 	return worker;
 }
 
@@ -306,7 +308,7 @@ static void login_conn_handle_line(struct login_conn *conn, const char *line)
 		login_conn_reply(conn, false, 0, LOGIN_FAIL_INTERNAL);
 		return;
 	}
-	if (pop3_dispatch_get_ids(
+	if (mail_service_get_ids(
 		dispatch_env->set, auth_user_reply_field(&reply, "uid"),
 		auth_user_reply_field(&reply, "gid"), &uid, &gid, &error) < 0) {
 		i_error("user %s (session %s): %s", reply.user, h.session_id,
@@ -324,8 +326,8 @@ static void login_conn_handle_line(struct login_conn *conn, const char *line)
 		return;
 	}
 	req = str_new(conn->pool, 512);
-	pop3_worker_request_encode(req, reply.user, reply.fields, &h);
-	if (str_len(req) > POP3_WORKER_MAX_REQUEST) {
+	mail_worker_request_encode(req, reply.user, reply.fields, &h);
+	if (str_len(req) > MAIL_WORKER_MAX_REQUEST) {
 		i_error("user %s: hand-off too large for the worker",
 			reply.user);
 		login_conn_reply(conn, false, 0, LOGIN_FAIL_INTERNAL);
@@ -333,8 +335,8 @@ static void login_conn_handle_line(struct login_conn *conn, const char *line)
 	}
 	if (fd_send(worker->fd, conn->client_fd, str_data(req), str_len(req)) <
 	    0) {
-		i_error("send() to pop3 worker %ld failed: %m",
-			(long)worker->pid);
+		i_error("send() to %s worker %ld failed: %m",
+			dispatch_hooks->protocol, (long)worker->pid);
 		login_conn_reply(conn, false, 0, LOGIN_FAIL_INTERNAL);
 		return;
 	}
@@ -405,10 +407,11 @@ static void listen_input(void *context)
 		return;
 	if (fd < 0) {
 		if (errno != ECONNABORTED)
-			i_error("accept(login/pop3) failed: %m");
+			i_error("accept(login/%s) failed: %m",
+				dispatch_hooks->protocol);
 		return;
 	}
-	pool = pool_create("pop3 login connection", 1024);
+	pool = pool_create("login connection", 1024);
 	conn = p_new(pool, struct login_conn, 1);
 	conn->pool = pool;
 	conn->fd = fd;
@@ -429,10 +432,12 @@ static void reap_children(int signo, void *context)
 		while (worker != NULL && worker->pid != pid)
 			worker = worker->next;
 		if (WIFSIGNALED(status)) {
-			i_error("pop3 worker %ld killed with signal %d",
-				(long)pid, WTERMSIG(status));
+			i_error("%s worker %ld killed with signal %d",
+				dispatch_hooks->protocol, (long)pid,
+				WTERMSIG(status));
 		} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-			i_error("pop3 worker %ld returned error %d", (long)pid,
+			i_error("%s worker %ld returned error %d",
+				dispatch_hooks->protocol, (long)pid,
 				WEXITSTATUS(status));
 		}
 		if (worker != NULL)
@@ -468,32 +473,38 @@ static int open_listener(struct service_env *env)
 {
 	const struct service_listener *l;
 	const char *path, *dir;
+	char name[64];
 	int fd;
 
-	l = service_env_find_listener(env, "login/pop3");
+	snprintf(name, sizeof(name), "login/%s", dispatch_hooks->protocol);
+
+	l = service_env_find_listener(env, name);
 	if (l == NULL)
-		l = service_env_find_listener(env, "pop3");
+		l = service_env_find_listener(env, dispatch_hooks->protocol);
 	if (l != NULL)
 		return l->fd;
 	if (getenv(SERVICE_ENV_LISTENERS) != NULL)
-		i_fatal("No login/pop3 listener given by the master");
+		i_fatal("No %s listener given by the master", name);
 
 	/* started by hand: our own socket under base_dir */
 	dir = service_env_socket_path(env, "login");
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		i_fatal("mkdir(%s) failed: %m", dir);
-	path = service_env_socket_path(env, "login/pop3");
+	path = service_env_socket_path(env, name);
 	fd = net_listen_unix(path, 0666, 0);
 	if (fd < 0)
 		i_fatal("net_listen_unix(%s) failed: %m", path);
 	return fd;
 }
 
-void pop3_dispatch_main(struct service_env *env, int argc, char **argv)
+void mail_dispatch_main(struct service_env *env,
+			const struct mail_service_hooks *hooks, int argc,
+			char **argv)
 {
 	struct ioloop *ioloop;
 
 	dispatch_env = env;
+	dispatch_hooks = hooks;
 	dispatch_argc = argc;
 	dispatch_argv = argv;
 

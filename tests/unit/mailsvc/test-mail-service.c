@@ -1,4 +1,4 @@
-/* test-pop3-worker.c - the dispatcher-to-worker CLIENT record (round trip
+/* test-mail-service.c - the dispatcher-to-worker CLIENT record (round trip
  * and malformed input) and the choice of uid/gid for a user. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +9,7 @@
 #include "pool.h"
 #include "str.h"
 #include "login-handoff.h"
-#include "pop3-worker.h"
-#include "pop3-dispatch.h"
+#include "mail-service.h"
 
 static void test_request_roundtrip(void **state)
 {
@@ -19,7 +18,7 @@ static void test_request_roundtrip(void **state)
 	const char *fields[] = {"uid=1000", "home=/home/a\tb",
 				"mail=maildir:~/M", NULL};
 	struct login_handoff h;
-	struct pop3_session_params p;
+	struct mail_session_params p;
 	const char *error;
 
 	memset(&h, 0, sizeof(h));
@@ -32,12 +31,13 @@ static void test_request_roundtrip(void **state)
 	h.tls = true;
 	h.leftover = (const unsigned char *)"STAT\r\nLIST\r\n";
 	h.leftover_size = 12;
-	pop3_worker_request_encode(line, "al\001ice", fields, &h);
+	h.tag = "a1\t";
+	mail_worker_request_encode(line, "al\001ice", fields, &h);
 	assert_true(str_c(line)[str_len(line) - 1] == '\n');
 	str_truncate(line, str_len(line) - 1);
 
 	assert_int_equal(
-	    pop3_worker_request_decode(pool, str_c(line), &p, &error), 0);
+	    mail_worker_request_decode(pool, str_c(line), &p, &error), 0);
 	assert_string_equal(p.user, "al\001ice");
 	assert_string_equal(p.session_id, "Yk3f9a2e");
 	assert_string_equal(p.local_ip, "127.0.0.1");
@@ -51,40 +51,45 @@ static void test_request_roundtrip(void **state)
 	assert_string_equal(p.userdb_fields[1], "home=/home/a\tb");
 	assert_string_equal(p.userdb_fields[2], "mail=maildir:~/M");
 	assert_null(p.userdb_fields[3]);
+	assert_string_equal(p.tag, "a1\t");
+	assert_string_equal(mail_session_userdb_field(&p, "home"),
+			    "/home/a\tb");
+	assert_null(mail_session_userdb_field(&p, "hom"));
 	pool_unref(&pool);
 }
 
 static const char *const bad_requests[] = {
     "",
-    "LOGIN\tu\ts\t\t0\t\t0\t\t",
-    "CLIENT\tu\ts\t\t0\t\t0\t",		/* too few fields */
-    "CLIENT\t\ts\t\t0\t\t0\t\t",	/* empty user */
-    "CLIENT\tu\ts\t\tx\t\t0\t\t",	/* bad port */
-    "CLIENT\tu\ts\t\t0\t\t70000\t\t",	/* port range */
-    "CLIENT\tu\ts\t\t0\t\t0\tsecure\t", /* unknown flag */
-    "CLIENT\tu\ts\t\t0\t\t0\t,\t",	/* empty flag */
-    "CLIENT\tu\ts\t\t0\t\t0\t\t!!!!",	/* bad base64 */
-    "CLIENT\tu\ts\t\t0\t\t0\t\tAAAA\tnoequals",
+    "LOGIN\tu\ts\t\t0\t\t0\t\t\t",
+    "CLIENT\tu\ts\t\t0\t\t0\t\t",	  /* too few fields */
+    "CLIENT\t\ts\t\t0\t\t0\t\t\t",	  /* empty user */
+    "CLIENT\tu\ts\t\tx\t\t0\t\t\t",	  /* bad port */
+    "CLIENT\tu\ts\t\t0\t\t70000\t\t\t",	  /* port range */
+    "CLIENT\tu\ts\t\t0\t\t0\tsecure\t\t", /* unknown flag */
+    "CLIENT\tu\ts\t\t0\t\t0\t,\t\t",	  /* empty flag */
+    "CLIENT\tu\ts\t\t0\t\t0\t\t!!!!\t",	  /* bad base64 */
+    "CLIENT\tu\ts\t\t0\t\t0\t\tAAAA\tt\tnoequals",
 };
 
 static void test_request_malformed(void **state)
 {
 	pool_t pool = pool_create("test", 1024);
-	struct pop3_session_params p;
+	struct mail_session_params p;
 	const char *error;
 
 	for (unsigned int i = 0; i < N_ELEMENTS(bad_requests); i++) {
 		error = NULL;
-		assert_int_equal(pop3_worker_request_decode(
+		assert_int_equal(mail_worker_request_decode(
 				     pool, bad_requests[i], &p, &error),
 				 -1);
 		assert_non_null(error);
 	}
 	assert_int_equal(
-	    pop3_worker_request_decode(
-		pool, "CLIENT\tu\ts\t\t0\t\t0\tsecured\t\tk=v", &p, &error),
+	    mail_worker_request_decode(
+		pool, "CLIENT\tu\ts\t\t0\t\t0\tsecured\t\t\tk=v", &p, &error),
 	    0);
 	assert_true(p.secured && !p.tls);
+	assert_string_equal(p.tag, "");
 	assert_null(p.local_ip);
 	assert_string_equal(p.userdb_fields[0], "k=v");
 	pool_unref(&pool);
@@ -102,37 +107,37 @@ static void test_get_ids(void **state)
 	if (getuid() != 0) {
 		/* not root: always the current ids */
 		assert_int_equal(
-		    pop3_dispatch_get_ids(&set, "0", "0", &uid, &gid, &error),
+		    mail_service_get_ids(&set, "0", "0", &uid, &gid, &error),
 		    0);
 		assert_int_equal(uid, getuid());
 		return;
 	}
 	assert_int_equal(
-	    pop3_dispatch_get_ids(&set, "1000", "1000", &uid, &gid, &error), 0);
+	    mail_service_get_ids(&set, "1000", "1000", &uid, &gid, &error), 0);
 	assert_int_equal(uid, 1000);
 	assert_int_equal(gid, 1000);
 	/* root and low uids refused */
 	assert_int_equal(
-	    pop3_dispatch_get_ids(&set, "0", "1000", &uid, &gid, &error), -1);
+	    mail_service_get_ids(&set, "0", "1000", &uid, &gid, &error), -1);
 	assert_int_equal(
-	    pop3_dispatch_get_ids(&set, "100", "1000", &uid, &gid, &error), -1);
+	    mail_service_get_ids(&set, "100", "1000", &uid, &gid, &error), -1);
 	/* nothing from userdb: mail_uid/mail_gid */
 	assert_int_equal(
-	    pop3_dispatch_get_ids(&set, NULL, NULL, &uid, &gid, &error), -1);
+	    mail_service_get_ids(&set, NULL, NULL, &uid, &gid, &error), -1);
 	set.mail_uid = "2000";
 	set.mail_gid = "3000";
 	assert_int_equal(
-	    pop3_dispatch_get_ids(&set, NULL, NULL, &uid, &gid, &error), 0);
+	    mail_service_get_ids(&set, NULL, NULL, &uid, &gid, &error), 0);
 	assert_int_equal(uid, 2000);
 	assert_int_equal(gid, 3000);
 	/* userdb wins over mail_uid */
 	assert_int_equal(
-	    pop3_dispatch_get_ids(&set, "1001", NULL, &uid, &gid, &error), 0);
+	    mail_service_get_ids(&set, "1001", NULL, &uid, &gid, &error), 0);
 	assert_int_equal(uid, 1001);
 	assert_int_equal(gid, 3000);
 	set.last_valid_uid = 1500;
 	assert_int_equal(
-	    pop3_dispatch_get_ids(&set, "2000", "1", &uid, &gid, &error), -1);
+	    mail_service_get_ids(&set, "2000", "1", &uid, &gid, &error), -1);
 }
 
 int main(void)

@@ -1,5 +1,6 @@
-/* pop3-worker.c - the mail worker of one uid: receives logged-in clients
- * from the dispatcher and serves their POP3 sessions in one event loop.
+/* mail-worker.c - the mail worker of one uid: receives logged-in clients
+ * from the dispatcher and serves their sessions (through the protocol's
+ * hooks) in one event loop.
  *
  * It changes to the uid/gid it was started for before reading any mail,
  * answers every hand-off record, and shuts down on SIGTERM (at once) or
@@ -13,11 +14,12 @@
 #include "ioloop.h"
 #include "fdpass.h"
 #include "restrict.h"
-#include "pop3-worker.h"
+#include "mail-service-private.h"
 
 #include <signal.h>
 
 static struct service_env *worker_env;
+static const struct mail_service_hooks *worker_hooks;
 static struct io *worker_io = NULL;
 static int worker_fd = -1;
 static bool worker_stopping = false;
@@ -32,7 +34,7 @@ static void worker_reply(const char *line)
 
 static void worker_check_exit(void)
 {
-	if (worker_stopping && pop3_clients_count() == 0)
+	if (worker_stopping && worker_hooks->clients_count() == 0)
 		ioloop_stop(current_ioloop);
 }
 
@@ -41,27 +43,28 @@ static void worker_stop_accepting(void)
 	worker_stopping = true;
 	if (worker_io != NULL)
 		io_remove(&worker_io);
-	pop3_clients_set_empty_callback(worker_check_exit);
+	worker_hooks->clients_set_empty_callback(worker_check_exit);
 	worker_check_exit();
 }
 
 static void worker_handle_request(const char *line, int client_fd)
 {
-	pool_t pool = pool_create("pop3 worker request", 1024);
-	struct pop3_session_params params;
+	pool_t pool = pool_create("worker request", 1024);
+	struct mail_session_params params;
 	const char *error;
 	string_t *reply = str_new(pool, 128);
 
 	if (client_fd < 0) {
 		i_error("Dispatcher sent a request without a client fd");
 		str_append(reply, "FAIL\tInternal error\n");
-	} else if (pop3_worker_request_decode(pool, line, &params, &error) <
+	} else if (mail_worker_request_decode(pool, line, &params, &error) <
 		   0) {
 		i_error("Dispatcher sent a malformed request: %s", error);
 		str_append(reply, "FAIL\tInternal error\n");
 		i_close_fd(&client_fd);
 	} else {
-		pop3_client_create(client_fd, worker_env->set, &params);
+		worker_hooks->client_create(client_fd, worker_env->set,
+					    &params);
 		str_printfa(reply, "OK\t%ld\n", (long)getpid());
 	}
 	worker_reply(str_c(reply));
@@ -74,7 +77,7 @@ static void worker_input(void *context)
 	ssize_t ret;
 
 	ret =
-	    fd_read(worker_fd, worker_buf, POP3_WORKER_MAX_REQUEST, &client_fd);
+	    fd_read(worker_fd, worker_buf, MAIL_WORKER_MAX_REQUEST, &client_fd);
 	if (ret < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -105,7 +108,7 @@ static void worker_input(void *context)
 
 static void worker_sigterm(int signo, void *context)
 {
-	pop3_clients_destroy_all();
+	worker_hooks->clients_destroy_all();
 	ioloop_stop(current_ioloop);
 }
 
@@ -120,11 +123,13 @@ static uid_t env_id(const char *name)
 	unsigned int id;
 
 	if (value == NULL || str_to_uint(value, &id) < 0)
-		i_fatal("pop3 worker: %s missing or invalid", name);
+		i_fatal("%s worker: %s missing or invalid",
+			worker_hooks->protocol, name);
 	return (uid_t)id;
 }
 
-void pop3_worker_main(struct service_env *env)
+void mail_worker_main(struct service_env *env,
+		      const struct mail_service_hooks *hooks)
 {
 	struct restrict_settings rset;
 	struct ioloop *ioloop;
@@ -132,23 +137,26 @@ void pop3_worker_main(struct service_env *env)
 	unsigned int fd;
 
 	worker_env = env;
-	value = getenv(POP3_WORKER_ENV_FD);
+	worker_hooks = hooks;
+	value = getenv(MAIL_WORKER_ENV_FD);
 	if (value == NULL || str_to_uint(value, &fd) < 0)
-		i_fatal("pop3 worker: " POP3_WORKER_ENV_FD " missing");
+		i_fatal("%s worker: " MAIL_WORKER_ENV_FD " missing",
+			hooks->protocol);
 	worker_fd = (int)fd;
 	fd_close_on_exec(worker_fd, true);
 	fd_set_nonblock(worker_fd, true);
 
 	memset(&rset, 0, sizeof(rset));
-	rset.uid = env_id(POP3_WORKER_ENV_UID);
-	rset.gid = (gid_t)env_id(POP3_WORKER_ENV_GID);
-	rset.user_name = getenv(POP3_WORKER_ENV_USER);
+	rset.uid = env_id(MAIL_WORKER_ENV_UID);
+	rset.gid = (gid_t)env_id(MAIL_WORKER_ENV_GID);
+	rset.user_name = getenv(MAIL_WORKER_ENV_USER);
 	if (rset.uid == 0)
-		i_fatal("pop3 worker: refusing to serve mail as root");
+		i_fatal("%s worker: refusing to serve mail as root",
+			hooks->protocol);
 	if (restrict_access(&rset, &error) < 0)
-		i_fatal("pop3 worker: %s", error);
+		i_fatal("%s worker: %s", hooks->protocol, error);
 
-	worker_buf = i_malloc(POP3_WORKER_MAX_REQUEST + 1);
+	worker_buf = i_malloc(MAIL_WORKER_MAX_REQUEST + 1);
 	ioloop = ioloop_create();
 	signal_add(SIGTERM, worker_sigterm, NULL);
 	signal_add(SIGQUIT, worker_sigquit, NULL);
@@ -156,7 +164,7 @@ void pop3_worker_main(struct service_env *env)
 	worker_io = io_add(worker_fd, IO_READ, worker_input, NULL);
 	ioloop_run(ioloop);
 
-	pop3_clients_destroy_all();
+	worker_hooks->clients_destroy_all();
 	if (worker_io != NULL)
 		io_remove(&worker_io);
 	i_close_fd(&worker_fd);
