@@ -200,6 +200,21 @@ uint64_t mailbox_get_highest_modseq(const struct mailbox *box);
 void mailbox_get_status(const struct mailbox *box,
 			struct mailbox_status *status_r);
 
+/* ---- change notification (maildir-notify.c) ----
+ * For IDLE (RFC 2177): an inotify descriptor watching the mailbox's new/
+ * and cur/ directories, where every change to the mailbox shows - a
+ * delivery, a save or copy, a flag change (rename), an expunge (unlink),
+ * also when made by Dovecot or by hand. Created on the first call, closed
+ * by mailbox_close(). It becomes readable when something changed: the
+ * caller io_add()s it, and when it fires calls mailbox_notify_clear() and
+ * then mailbox_sync_changes() (the events themselves carry nothing the
+ * sync needs). Changes made through this handle wake it too; the sync
+ * then finds nothing new. Returns the fd, or -1 with *error_r (inotify
+ * unavailable or out of watches: poll with a timer instead). */
+int mailbox_notify_fd(struct mailbox *box, const char **error_r);
+/* Reads and discards the pending events (non-blocking). */
+void mailbox_notify_clear(struct mailbox *box);
+
 /* ---- message contents (maildir-message.c) ----
  * What FETCH and SEARCH need from a message without reading it
  * themselves. Each getter returns 0 on success; -1 with *expunged_r = true

@@ -909,6 +909,11 @@ void mailbox_close(struct mailbox **_box)
 		return;
 	*_box = NULL;
 	dotlock_delete(&box->session_lock);
+	if (box->notify_fd1 > 0) {
+		int fd = box->notify_fd1 - 1;
+
+		i_close_fd(&fd);
+	}
 	if (box->view_pool != NULL)
 		pool_unref(&box->view_pool);
 	pool_unref(&box->pool);

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -307,6 +308,47 @@ static void test_expunged_seqs(void **state)
 	pool_unref(&pool);
 }
 
+static bool fd_readable(int fd, int timeout_msecs)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+	return poll(&pfd, 1, timeout_msecs) == 1;
+}
+
+static void test_notify(void **state)
+{
+	struct mailbox *box;
+	const char *error;
+	int fd;
+
+	make_maildir();
+	write_file("cur/1.M1P1.h:2,", "a\n");
+	box = open_box();
+	fd = mailbox_notify_fd(box, &error);
+	assert_true(fd >= 0);
+	assert_int_equal(mailbox_notify_fd(box, &error), fd);
+	assert_false(fd_readable(fd, 0));
+	/* a delivery */
+	write_file("new/2.M1P1.h", "b\n");
+	assert_true(fd_readable(fd, 5000));
+	mailbox_notify_clear(box);
+	assert_false(fd_readable(fd, 0));
+	assert_int_equal(mailbox_sync(box, &error), 0);
+	mailbox_notify_clear(box);
+	assert_false(fd_readable(fd, 0));
+	/* flags changed by someone else */
+	assert_int_equal(
+	    rename(path_of("cur/1.M1P1.h:2,"), path_of("cur/1.M1P1.h:2,S")), 0);
+	assert_true(fd_readable(fd, 5000));
+	mailbox_notify_clear(box);
+	/* deleted by hand */
+	assert_int_equal(unlink(path_of("cur/1.M1P1.h:2,S")), 0);
+	assert_true(fd_readable(fd, 5000));
+	mailbox_notify_clear(box);
+	assert_false(fd_readable(fd, 0));
+	mailbox_close(&box);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +358,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_vanished, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expunged_seqs, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
