@@ -172,6 +172,30 @@ const struct setting_def settings_registry[] = {
 	 "itself)."),
     IMPL("imap_max_line_length", NULL, SET_SIZE, "64 k", imap_max_line_length,
 	 0, "Longest IMAP command line accepted."),
+    IMPL("imap_capability", NULL, SET_STR, "", imap_capability, 0,
+	 "Capabilities sent after login instead of the built-in list; a "
+	 "value starting with \"+\" is appended to the built-in list."),
+    IMPL("imap_idle_notify_interval", NULL, SET_TIME, "2 mins",
+	 imap_idle_notify_interval_secs, 0,
+	 "How often an IDLE client gets \"* OK Still here\"."),
+    IMPL("imap_logout_format", NULL, SET_STR,
+	 "in=%i out=%o deleted=%{deleted} expunged=%{expunged} "
+	 "trashed=%{trashed} hdr_count=%{fetch_hdr_count} "
+	 "hdr_bytes=%{fetch_hdr_bytes} body_count=%{fetch_body_count} "
+	 "body_bytes=%{fetch_body_bytes}",
+	 imap_logout_format, 0,
+	 "Statistics appended to the IMAP disconnect log line: %i/%{input} "
+	 "and %o/%{output} bytes, %{deleted}, %{expunged}, %{trashed}, "
+	 "%{autoexpunged}, %{fetch_hdr_count}, %{fetch_hdr_bytes}, "
+	 "%{fetch_body_count}, %{fetch_body_bytes}, %{session}, %u/%{user}."),
+    IMPL("imap_id_send", NULL, SET_STR, "name *", imap_id_send, 0,
+	 "ID fields sent to the client (RFC 2971): \"name value\" pairs; "
+	 "\"*\" as a value means the built-in one (name, version, os, "
+	 "os-version, support-url)."),
+    IMPL("imap_id_log", NULL, SET_STR, "", imap_id_log, 0,
+	 "ID fields of the client to log (\"*\" = all)."),
+    IMPL("imap_literal_minus", NULL, SET_BOOL, "no", imap_literal_minus, 0,
+	 "Advertise LITERAL- (RFC 7888) instead of LITERAL+."),
     IMPL("client_idle_timeout", NULL, SET_TIME, "10 mins",
 	 client_idle_timeout_secs, SET_FLAG_LOFT,
 	 "Disconnect an idle authenticated client after this long."),
@@ -255,21 +279,10 @@ const struct setting_def settings_registry[] = {
     UNUSED("haproxy_timeout", NULL, SET_TIME, "3 secs", 0),
     UNUSED("haproxy_trusted_networks", NULL, SET_STR, "", 0),
     UNUSED("hostname", NULL, SET_STR, "", 0),
-    UNUSED("imap_capability", NULL, SET_STR, "", 0),
     UNUSED("imap_client_workarounds", NULL, SET_STR, "", 0),
     UNUSED("imap_fetch_failure", NULL, SET_STR, "disconnect-immediately", 0),
     UNUSED("imap_hibernate_timeout", NULL, SET_UINT, "0", 0),
-    UNUSED("imap_id_log", NULL, SET_STR, "", 0),
     UNUSED("imap_id_retain", NULL, SET_BOOL, "no", 0),
-    UNUSED("imap_id_send", NULL, SET_STR, "name *", 0),
-    UNUSED("imap_idle_notify_interval", NULL, SET_TIME, "2 mins", 0),
-    UNUSED("imap_literal_minus", NULL, SET_BOOL, "no", 0),
-    UNUSED("imap_logout_format", NULL, SET_STR,
-	   "in=%i out=%o deleted=%{deleted} expunged=%{expunged} "
-	   "trashed=%{trashed} hdr_count=%{fetch_hdr_count} "
-	   "hdr_bytes=%{fetch_hdr_bytes} body_count=%{fetch_body_count} "
-	   "body_bytes=%{fetch_body_bytes}",
-	   0),
     UNUSED("imap_metadata", NULL, SET_BOOL, "no", 0),
     UNUSED("imap_urlauth_host", NULL, SET_STR, "", 0),
     UNUSED("imap_urlauth_logout_format", NULL, SET_STR, "in=%i out=%o", 0),

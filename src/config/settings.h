@@ -171,6 +171,12 @@ struct loft_settings {
 	bool pop3_lock_session;
 
 	unsigned int imap_max_line_length;
+	const char *imap_capability; /* "" = built-in, "+X Y" = appended */
+	unsigned int imap_idle_notify_interval_secs;
+	const char *imap_logout_format;
+	const char *imap_id_send;
+	const char *imap_id_log;
+	bool imap_literal_minus;
 	unsigned int client_idle_timeout_secs; /* pre- and post-login idle */
 	unsigned int login_timeout_secs;       /* not logged in after this */
 	unsigned int pop3_max_line_length;
