@@ -1,0 +1,510 @@
+#!/bin/bash
+# run-imap.sh - IMAP benchmark: Loft against Debian's Dovecot.
+#
+# Builds bench/imapbench, generates two Maildirs once (written directly,
+# not appended; cached under /var/tmp between runs): BIG messages (default
+# 100,000, 1-6 KB) and MID messages (default 10,000, 1-128 KB, with a
+# subject word in 1% and a body word in 1% of them). Then for each server
+# in turn - Loft, Dovecot in its stock configuration, Dovecot tuned for
+# performance (login and imap processes reused) - it gives the server its
+# own hard-linked copy of the mail, starts it on loopback and measures
+#   - SELECT of the BIG INBOX: the first one (no index, no dovecot-uidlist)
+#     and the average of the next ROUNDS-1 (each a new session)
+#   - FETCH 1:* (UID FLAGS RFC822.SIZE) on the BIG INBOX: first, average
+#   - FETCH BODY.PEEK[] of every MID message, FETCH_CONNS users at once,
+#     FETCH_ROUNDS passes: MB/s
+#   - SEARCH SUBJECT and SEARCH BODY over the MID INBOX: first, average
+#   - APPEND of a 4 KB message, APPEND_CONNS users for SECS s: messages/s
+#   - memory per IDLE connection: IDLE users LOGIN, SELECT INBOX and IDLE;
+#     Pss (/proc/PID/smaps_rollup) summed over the server's processes
+#     before and after, divided by IDLE; then the same with MAX_IDLE
+#     connections, reporting how many were held
+# and stops it. Servers run one at a time so they do not share CPU or
+# split shared pages between them (which would lower each one's Pss).
+# Prints a table with Loft / better-Dovecot ratios and saves it in
+# bench/results/imap-DATE.txt.
+#
+#   bench/run-imap.sh [-r ROUNDS] [-c FETCH_CONNS] [-R FETCH_ROUNDS]
+#                     [-a APPEND_CONNS] [-d SECS] [-i IDLE] [-I MAX_IDLE]
+#                     [-M BIG] [-m MID] [-t "modes"]
+#                     [-s "loft dovecot-stock dovecot-tuned"] [-k]
+#   -t limits the measurements (default: "select fetch-meta search-header
+#   search-body fetch-body append idle"); -I 0 skips the MAX_IDLE test;
+#   -k keeps the work directory. LOFT_BUILD_DIR selects the Loft build.
+# Dovecot runs as root (it drops privileges itself); without root only
+# Loft is measured.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${LOFT_BUILD_DIR:-$repo/build}
+rounds=5
+fetch_conns=2
+fetch_rounds=1
+append_conns=4
+secs=5
+idle=2000
+max_idle=5000
+big=100000
+mid=10000
+modes="select fetch-meta search-header search-body fetch-body append idle"
+servers="loft dovecot-stock dovecot-tuned"
+keep=no
+while getopts "r:c:R:a:d:i:I:M:m:t:s:k" o; do
+	case $o in
+	r) rounds=$OPTARG ;;
+	c) fetch_conns=$OPTARG ;;
+	R) fetch_rounds=$OPTARG ;;
+	a) append_conns=$OPTARG ;;
+	d) secs=$OPTARG ;;
+	i) idle=$OPTARG ;;
+	I) max_idle=$OPTARG ;;
+	M) big=$OPTARG ;;
+	m) mid=$OPTARG ;;
+	t) modes=$OPTARG ;;
+	s) servers=$OPTARG ;;
+	k) keep=yes ;;
+	*) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	esac
+done
+
+ncpu=$(nproc)
+users=$(( idle > max_idle ? idle : max_idle ))
+users=$(( users > append_conns ? users : append_conns ))
+password=bench
+subject_key='SUBJECT "quarterly"'
+body_key='BODY "zanzibar"'
+
+make -s -C "$repo/bench" >/dev/null
+imapbench=$repo/bench/results/imapbench
+# every IDLE connection is a socket here and one or two in the server
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+if [ "$(id -u)" != 0 ]; then
+	echo "run-imap: not root: measuring Loft only (Dovecot needs root)" >&2
+	servers=$(echo "$servers" | tr ' ' '\n' | grep -v '^dovecot' | tr '\n' ' ')
+	mail_uid=$(id -u); mail_gid=$(id -g)
+else
+	mail_uid=$(id -u nobody); mail_gid=$(id -g nobody)
+fi
+
+has_mode() { [[ " $modes " == *" $1 "* ]]; }
+
+work=$(mktemp -d /tmp/loft-imapbench.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+	for pidfile in "$work"/*.pid; do
+		[ -f "$pidfile" ] || continue
+		kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
+	done
+	if [ "$keep" = no ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Readiness polling with a deadline; returns non-zero if the port never opens.
+wait_port() {
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time, os
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+end = time.monotonic() + 30
+while time.monotonic() < end:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            sys.exit(1)
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+# Sum of Pss in kB over a process and all its descendants, and their count.
+pss_tree() {
+	python3 - "$1" <<'PY'
+import os, sys
+root = int(sys.argv[1])
+children = {}
+for d in os.listdir("/proc"):
+    if not d.isdigit():
+        continue
+    try:
+        with open("/proc/%s/stat" % d) as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        continue
+    children.setdefault(ppid, []).append(int(d))
+total, n, todo = 0, 0, [root]
+while todo:
+    pid = todo.pop()
+    todo.extend(children.get(pid, []))
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    n += 1
+    except OSError:
+        pass
+print(total, n)
+PY
+}
+
+# The Maildirs, generated once per size and reused: message files in cur/
+# named as Dovecot names them (,S=size,W=size with CRLF), LF line ends.
+cache=/var/tmp/loft-imapbench-v1-$big-$mid
+if [ ! -f "$cache/done" ]; then
+	echo "run-imap: generating $big + $mid messages in $cache" >&2
+	rm -rf "$cache"
+	python3 - "$cache" "$big" "$mid" <<'PY'
+import os, sys
+root, nbig, nmid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+senders = ["Alice Archer <alice@example.org>", "Bob Baker <bob@example.net>",
+           "Carol Cooper <carol@example.com>", "Dave Dyer <dave@example.org>",
+           "Erin Evans <erin@lists.example.net>", "Frank Fisher <frank@example.com>"]
+words = ("meeting report budget travel lunch release notes review draft "
+         "invoice schedule update weekly status project plan").split()
+line = ("The quick brown fox jumps over the lazy dog 0123456789 " * 2)[:76] + "\n"
+
+def message(i, kb, subj_word, body_word):
+    subject = "%s %s %d" % (words[i % len(words)], words[(i * 7) % len(words)], i)
+    if subj_word:
+        subject = "quarterly " + subject
+    hdr = ("Return-Path: <bounce@example.org>\n"
+           "From: %s\nTo: User <user@example.com>\n"
+           "Subject: %s\nMessage-ID: <bench-%d@example.org>\n"
+           "Date: Mon, %d Jan 2024 %02d:%02d:00 +0000\n"
+           "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n"
+           % (senders[i % len(senders)], subject, i, 1 + i % 28, i % 24, i % 60))
+    n = max(1, (kb * 1024 - len(hdr)) // len(line))
+    body = [line] * n
+    if body_word:
+        body[n // 2] = "somewhere in the middle: zanzibar\n"
+    return (hdr + "".join(body)).encode()
+
+def maildir(path, count, sizes, mark):
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(path, sub))
+    for i in range(1, count + 1):
+        data = message(i, sizes[(i * 7) % len(sizes)], mark and i % 100 == 7,
+                       mark and i % 100 == 31)
+        flags = "S" if i % 10 else ""
+        name = "%d.M%dP1.bench,S=%d,W=%d:2,%s" % (
+            1700000000 + i, i, len(data), len(data) + data.count(b"\n"), flags)
+        with open(os.path.join(path, "cur", name), "wb") as f:
+            f.write(data)
+
+maildir(os.path.join(root, "big"), nbig, [1, 1, 2, 2, 3, 4, 6], False)
+maildir(os.path.join(root, "mid"), nmid,
+        [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128], True)
+open(os.path.join(root, "done"), "w").close()
+PY
+fi
+
+prepare_world() { # $1 = server name
+	local root=$work/$1 i
+	mkdir -p "$root/home" "$root/run"
+	echo "run-imap: $1: copying the Maildirs (hard links)" >&2
+	mkdir -p "$root/home/big" && cp -al "$cache/big" "$root/home/big/Maildir"
+	: > "$root/users"
+	echo "big:{PLAIN}$password:$mail_uid:$mail_gid::$root/home/big::" >> "$root/users"
+	for i in $(seq 1 "$fetch_conns"); do
+		mkdir -p "$root/home/mid$i"
+		cp -al "$cache/mid" "$root/home/mid$i/Maildir"
+		echo "mid$i:{PLAIN}$password:$mail_uid:$mail_gid::$root/home/mid$i::" >> "$root/users"
+	done
+	python3 - "$root" "$users" "$password" "$mail_uid" "$mail_gid" <<'PY'
+import os, sys
+root, n, pw, uid, gid = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+with open(os.path.join(root, "users"), "a") as f:
+    for i in range(1, n + 1):
+        home = os.path.join(root, "home", "bench%d" % i)
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(home, "Maildir", sub))
+        f.write("bench%d:{PLAIN}%s:%s:%s::%s::\n" % (i, pw, uid, gid, home))
+PY
+	[ "$(id -u)" = 0 ] && chown -R "$mail_uid:$mail_gid" "$root/home"
+	chmod 755 "$root" "$root/home"
+	chmod 644 "$root/users"
+}
+
+write_config() { # $1 = server name, $2 = port
+	local root=$work/$1
+	local conns=$(( users + 100 ))
+	cat > "$root/server.conf" <<CONF
+protocols = imap
+listen = 127.0.0.1
+base_dir = $root/run
+log_path = $root/server.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $root/users
+}
+userdb {
+  driver = passwd-file
+  args = $root/users
+}
+mail_location = maildir:~/Maildir
+mail_max_userip_connections = 1000
+CONF
+	case $1 in
+	dovecot-*)
+		mkdir -p "$root/state"
+		# Room for MAX_IDLE logged-in clients: in Dovecot one imap
+		# process each, and a login process each in the stock mode.
+		cat >> "$root/server.conf" <<CONF
+state_dir = $root/state
+instance_name = loft-imapbench-$1
+default_process_limit = $conns
+default_client_limit = $(( conns * 4 + 1000 ))
+default_vsz_limit = 1G
+CONF
+		;;
+	esac
+	case $1 in
+	dovecot-tuned)
+		cat >> "$root/server.conf" <<CONF
+service imap-login {
+  inet_listener imap {
+    port = $2
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  service_count = 0
+  client_limit = $(( conns * 2 ))
+  process_min_avail = $ncpu
+  vsz_limit = 1G
+}
+service imap {
+  service_count = 0
+  process_min_avail = $ncpu
+  process_limit = $conns
+  client_limit = 1
+}
+CONF
+		;;
+	dovecot-stock)
+		cat >> "$root/server.conf" <<CONF
+service imap-login {
+  inet_listener imap {
+    port = $2
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service imap {
+  process_limit = $conns
+}
+CONF
+		;;
+	*)
+		cat >> "$root/server.conf" <<CONF
+service imap-login {
+  inet_listener imap {
+    port = $2
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+CONF
+		;;
+	esac
+}
+
+start_server() { # $1 = server name; sets srv_pid
+	local root=$work/$1
+	case $1 in
+	loft) "$build/src/loft" -F -c "$root/server.conf" > "$root/stderr" 2>&1 & ;;
+	dovecot-*) /usr/sbin/dovecot -F -c "$root/server.conf" > "$root/stderr" 2>&1 & ;;
+	esac
+	srv_pid=$!
+	echo "$srv_pid" > "$work/$1.pid"
+}
+
+stop_server() { # $1 = server name
+	local pid
+	pid=$(cat "$work/$1.pid")
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -f "$work/$1.pid"
+}
+
+# Starts the server and waits for its port; on failure shows its log.
+restart_server() { # $1 = server name
+	start_server "$1"
+	if ! wait_port "$port" "$srv_pid"; then
+		echo "run-imap: $1 did not start; log:" >&2
+		cat "$work/$1/stderr" "$work/$1/server.log" >&2 2>/dev/null || true
+		stop_server "$1"
+		return 1
+	fi
+}
+
+log_errors() { # $1 = server name
+	local n
+	n=$(grep -ciE 'error|fatal|panic' "$work/$1/server.log" 2>/dev/null) || true
+	[ "${n:-0}" = 0 ] || echo "  $1: ${n} log lines with error/fatal/panic" >&2
+}
+
+field() { # $1 = key, $2 = imapbench output line
+	sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<< " $2"
+}
+
+# Runs imapbench; prints its result line on stdout, everything on stderr.
+bench() {
+	local out rc=0
+	out=$("$imapbench" -p "$port" -w "$password" "$@") || rc=$?
+	echo "  $out" >&2
+	[ $rc = 0 ] || echo "  (imapbench exit $rc)" >&2
+	[ $rc = 0 ] && echo "$out"
+	return 0
+}
+
+# Holds N IDLE connections, samples Pss; sets idle_held and idle_kb.
+idle_test() { # $1 = connections
+	local before after ready count n
+	idle_held=""; idle_kb=""
+	read -r before n <<< "$(pss_tree "$srv_pid")"
+	coproc IDLE { "$imapbench" -p "$port" -w "$password" -m idle -c "$1" \
+		-u bench -n "$users" -P 100 -t 1200; }
+	local idle_pid=$IDLE_PID
+	read -r ready count <&"${IDLE[0]}" || true
+	read -r after n <<< "$(pss_tree "$srv_pid")"
+	eval "exec ${IDLE[1]}>&-"   # EOF on imapbench's stdin: release
+	cat <&"${IDLE[0]}" >&2 || true
+	wait "$idle_pid" || true
+	if [ "${ready:-}" = ready ] && [ "${count:-0}" -gt 0 ]; then
+		idle_held=$count
+		idle_kb=$(python3 -c "print('%.1f' % (($after - $before) / $count))")
+		echo "  Pss before $before kB, after $after kB ($n processes), $count connections held" >&2
+	fi
+}
+
+declare -A sel_first sel_idx fmeta_first fmeta body_mbps shdr_first shdr \
+	sbody_first sbody append_rate mem held held_max mem_max
+for s in $servers; do
+	case $s in
+	loft)
+		if [ ! -x "$build/src/loft" ]; then
+			echo "run-imap: $build/src/loft not built; skipping loft" >&2
+			continue
+		fi ;;
+	dovecot-stock|dovecot-tuned)
+		[ -x /usr/sbin/dovecot ] || { echo "run-imap: no /usr/sbin/dovecot" >&2; continue; } ;;
+	*) echo "run-imap: unknown server $s" >&2; exit 2 ;;
+	esac
+	prepare_world "$s"
+	port=$(free_port)
+	write_config "$s" "$port"
+	restart_server "$s" || continue
+	if has_mode select; then
+		echo "run-imap: $s: SELECT of $big messages, $rounds sessions" >&2
+		out=$(bench -m select -U big -r "$rounds" -t 600)
+		sel_first[$s]=$(field first_ms "$out")
+		sel_idx[$s]=$(field avg_ms "$out")
+	fi
+	if has_mode fetch-meta; then
+		echo "run-imap: $s: FETCH 1:* (UID FLAGS RFC822.SIZE) x $rounds" >&2
+		out=$(bench -m fetch-meta -U big -r "$rounds" -t 600)
+		fmeta_first[$s]=$(field first_ms "$out")
+		fmeta[$s]=$(field avg_ms "$out")
+	fi
+	if has_mode search-header; then
+		echo "run-imap: $s: SEARCH $subject_key over $mid messages x $rounds" >&2
+		out=$(bench -m search-header -U mid1 -r "$rounds" -q "$subject_key" -t 600)
+		shdr_first[$s]=$(field first_ms "$out")
+		shdr[$s]=$(field avg_ms "$out")
+	fi
+	if has_mode search-body; then
+		echo "run-imap: $s: SEARCH $body_key over $mid messages x $rounds" >&2
+		out=$(bench -m search-body -U mid1 -r "$rounds" -q "$body_key" -t 600)
+		sbody_first[$s]=$(field first_ms "$out")
+		sbody[$s]=$(field avg_ms "$out")
+	fi
+	if has_mode fetch-body; then
+		echo "run-imap: $s: FETCH BODY.PEEK[] of $mid messages x $fetch_conns users x $fetch_rounds" >&2
+		out=$(bench -m fetch-body -u mid -n "$fetch_conns" -c "$fetch_conns" \
+			-r "$fetch_rounds" -t 600)
+		body_mbps[$s]=$(field mbps "$out")
+	fi
+	if has_mode append; then
+		echo "run-imap: $s: APPEND, $append_conns users, $secs s" >&2
+		out=$(bench -m append -u bench -n "$append_conns" -c "$append_conns" -d "$secs" -t 600)
+		append_rate[$s]=$(field rate "$out")
+	fi
+	log_errors "$s"
+	# The memory tests each start from a fresh server: processes kept
+	# from earlier tests (reused ones in the tuned Dovecot) and their
+	# caches would otherwise be counted in the baseline.
+	if has_mode idle; then
+		for n in "$idle" "$max_idle"; do
+			[ "$n" -gt 0 ] || continue
+			stop_server "$s"
+			restart_server "$s" || break
+			echo "run-imap: $s: $n IDLE connections" >&2
+			idle_test "$n"
+			if [ "$n" = "$idle" ]; then
+				mem[$s]=$idle_kb; held[$s]=$idle_held
+			else
+				mem_max[$s]=$idle_kb; held_max[$s]=$idle_held
+			fi
+			log_errors "$s"
+		done
+	fi
+	[ -f "$work/$s.pid" ] && stop_server "$s"
+done
+
+# ratio LOFT STOCK TUNED DIRECTION: Loft / the better Dovecot figure
+# (the higher for DIRECTION=up, the lower for DIRECTION=down).
+ratio() {
+	python3 -c "import sys
+l, a, b, d = sys.argv[1:]
+def f(x):
+    try: return float(x)
+    except ValueError: return None
+l, vals = f(l), [v for v in (f(a), f(b)) if v]
+if l is None or not vals: print('-'); sys.exit()
+best = max(vals) if d == 'up' else min(vals)
+print('%.3g' % (l / best))" "${1:-}" "${2:-}" "${3:-}" "$4"
+}
+
+mkdir -p "$repo/bench/results"
+result=$repo/bench/results/imap-$(date +%Y%m%d-%H%M%S).txt
+{
+	echo "# IMAP benchmark $(date -R), $(nproc) CPUs, $(uname -r)"
+	echo "# BIG=$big MID=$mid rounds=$rounds fetch=$fetch_conns users x $fetch_rounds append=$append_conns x ${secs}s idle=$idle max_idle=$max_idle"
+	printf '%-34s %10s %14s %14s %10s\n' metric loft dovecot-stock \
+		dovecot-tuned loft/best
+	row() { # label array direction
+		local -n v=$2
+		printf '%-34s %10s %14s %14s %10s\n' "$1" \
+			"${v[loft]:--}" "${v[dovecot-stock]:--}" "${v[dovecot-tuned]:--}" \
+			"$(ratio "${v[loft]:-}" "${v[dovecot-stock]:-}" "${v[dovecot-tuned]:-}" "$3")"
+	}
+	row "SELECT first ms (lower=better)" sel_first down
+	row "SELECT indexed ms (lower=better)" sel_idx down
+	row "FETCH meta first ms (lower)" fmeta_first down
+	row "FETCH meta ms (lower=better)" fmeta down
+	row "FETCH BODY[] MB/s (higher=better)" body_mbps up
+	row "SEARCH SUBJECT first ms (lower)" shdr_first down
+	row "SEARCH SUBJECT ms (lower=better)" shdr down
+	row "SEARCH BODY first ms (lower)" sbody_first down
+	row "SEARCH BODY ms (lower=better)" sbody down
+	row "APPEND msgs/s (higher=better)" append_rate up
+	row "kB per IDLE conn @$idle (lower)" mem down
+	row "IDLE held of $idle" held up
+	row "kB per IDLE conn @$max_idle (lower)" mem_max down
+	row "IDLE held of $max_idle" held_max up
+} | tee "$result"
+echo "run-imap: saved $result" >&2
