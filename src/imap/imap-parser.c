@@ -209,6 +209,35 @@ void imap_parser_literal_buffer(struct imap_parser *parser)
 		parser->lit_stream = false;
 }
 
+void imap_parser_skip_command(struct imap_parser *parser)
+{
+	parser->sk_state = SK_NONE;
+	switch (parser->state) {
+	case PS_TAG_START:
+		return;
+	case PS_LIT_DECIDE:
+		if (!parser->lit_nonsync) {
+			/* RFC 3501 section 7.5: without "+" the client does
+			 * not send the literal; the command is over */
+			parser->state = PS_TAG_START;
+			break;
+		}
+		parser->lit_left = parser->lit_size;
+		parser->state = PS_SKIP_LITERAL;
+		break;
+	case PS_LIT_STREAM:
+	case PS_LIT_DATA:
+	case PS_SKIP_LITERAL:
+		parser->state =
+		    parser->lit_left > 0 ? PS_SKIP_LITERAL : PS_SKIP_LINE;
+		break;
+	default:
+		parser->state = PS_SKIP_LINE;
+		break;
+	}
+	parser->reset_pending = true;
+}
+
 /* Grows *mem (of *alloc elements) to hold need elements, doubling. */
 static void grow(void **mem, size_t *alloc, size_t elem_size, size_t need)
 {

@@ -173,6 +173,16 @@ enum imap_parse_result imap_parser_feed(struct imap_parser *parser,
  * max_line_length) instead of streaming it. */
 void imap_parser_literal_buffer(struct imap_parser *parser);
 
+/* Drops the rest of the command being read, as after an error, without an
+ * event: for a streamed literal the command refused (APPEND to a missing
+ * mailbox, over APPENDLIMIT). Right after IMAP_PARSE_LITERAL, a
+ * synchronising literal is forgotten (no continuation is sent and the
+ * client will not send it); the bytes of a non-synchronising one, or what
+ * is left of a literal being streamed, are read and discarded; then the
+ * rest of the line (and any non-synchronising literal ending it) is
+ * skipped. The next command starts after it. */
+void imap_parser_skip_command(struct imap_parser *parser);
+
 /* True while a command is partly read (or being skipped after an error). */
 bool imap_parser_has_partial(const struct imap_parser *parser);
 /* Bytes of heap memory the parser holds now (for tests of boundedness). */

@@ -576,6 +576,70 @@ static void test_pipelined(void **state)
 	str_free(&input);
 }
 
+/* Feeds input, refusing APPEND's first streamed literal with
+ * imap_parser_skip_command(), and returns the names of the commands that
+ * follow, one per line ("+" for a continuation request). */
+static void run_refuse(const char *input, size_t chunk, string_t *out)
+{
+	struct imap_parser_settings set;
+	struct imap_parser *parser;
+	struct imap_parser_event ev;
+	size_t pos = 0, len = strlen(input), used;
+	enum imap_parse_result ret;
+
+	get_settings(SET_STREAM, &set);
+	set.max_literal_size = 0;
+	parser = imap_parser_create(&set);
+	str_truncate(out, 0);
+	for (;;) {
+		size_t n = len - pos < chunk ? len - pos : chunk;
+
+		ret = imap_parser_feed(parser, input + pos, n, &used, &ev);
+		pos += used;
+		if (ret == IMAP_PARSE_MORE && pos == len)
+			break;
+		if (ret == IMAP_PARSE_LITERAL) {
+			str_append(out, "L\n");
+			imap_parser_skip_command(parser);
+		} else if (ret == IMAP_PARSE_CONTINUE) {
+			str_append(out, "+\n");
+		} else if (ret == IMAP_PARSE_COMMAND) {
+			str_printfa(out, "%s %s\n", ev.tag, ev.name);
+		} else if (ret == IMAP_PARSE_LITERAL_DATA) {
+			str_append(out, "D\n");
+		} else if (ret == IMAP_PARSE_ERROR) {
+			str_append(out, "E\n");
+		}
+	}
+	imap_parser_destroy(&parser);
+}
+
+static void test_skip_command(void **state)
+{
+	static const struct {
+		const char *input, *output;
+	} cases[] = {
+	    /* synchronising: no "+", the client sends the next command */
+	    {"a APPEND x {5}\r\nb NOOP\r\n", "L\nb NOOP\n"},
+	    /* non-synchronising: its bytes and the rest of the line go */
+	    {"a APPEND x {5+}\r\nhello\r\nb NOOP\r\n", "L\nb NOOP\n"},
+	    {"a APPEND x {5+}\r\nhe\nlo (\\Seen) {3+}\r\nabc\r\nb NOOP\r\n",
+	     "L\nb NOOP\n"},
+	    {"a APPEND x {0+}\r\n\r\nb NOOP\r\n", "L\nb NOOP\n"},
+	};
+	string_t *out = str_new(NULL, 64);
+
+	for (unsigned int i = 0; i < N_ELEMENTS(cases); i++) {
+		static const size_t chunks[] = {1, 2, 3, 7, 1000};
+
+		for (unsigned int j = 0; j < N_ELEMENTS(chunks); j++) {
+			run_refuse(cases[i].input, chunks[j], out);
+			assert_string_equal(str_c(out), cases[i].output);
+		}
+	}
+	str_free(&out);
+}
+
 static void test_partial_reset_and_helpers(void **state)
 {
 	struct imap_parser_settings set = {0};
@@ -634,6 +698,7 @@ int main(void)
 	    cmocka_unit_test(test_literal_minus),
 	    cmocka_unit_test(test_pipelined),
 	    cmocka_unit_test(test_partial_reset_and_helpers),
+	    cmocka_unit_test(test_skip_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
