@@ -1,0 +1,345 @@
+/* mail-search-decode.c - transfer decoding, encoded words and case
+ * folding for SEARCH (see the header). */
+#include "mail-search-decode.h"
+#include "charset-utf8.h"
+
+#include <strings.h>
+#include <unicase.h>
+#include <unistr.h>
+
+/* 0-63 for the base64 alphabet, 0xff for anything else */
+static unsigned char base64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return 0xff;
+}
+
+static int hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+enum mail_transfer_encoding mail_transfer_encoding_parse(const char *value)
+{
+	if (value == NULL)
+		return MAIL_TRANSFER_IDENTITY;
+	if (strcasecmp(value, "base64") == 0)
+		return MAIL_TRANSFER_BASE64;
+	if (strcasecmp(value, "quoted-printable") == 0)
+		return MAIL_TRANSFER_QP;
+	return MAIL_TRANSFER_IDENTITY;
+}
+
+void mail_transfer_decoder_init(struct mail_transfer_decoder *dec,
+				enum mail_transfer_encoding encoding)
+{
+	memset(dec, 0, sizeof(*dec));
+	dec->encoding = encoding;
+}
+
+static void base64_decode_some(struct mail_transfer_decoder *dec,
+			       const unsigned char *p, size_t size,
+			       string_t *dest)
+{
+	for (size_t i = 0; i < size; i++) {
+		if (p[i] == '=') {
+			/* padding ends a quantum: drop the leftover bits */
+			dec->bits = 0;
+			dec->nbits = 0;
+			continue;
+		}
+		unsigned char v = base64_value(p[i]);
+		if (v == 0xff)
+			continue;
+		dec->bits = (dec->bits << 6) | v;
+		dec->nbits += 6;
+		if (dec->nbits >= 8) {
+			dec->nbits -= 8;
+			str_append_c(dest,
+				     (char)((dec->bits >> dec->nbits) & 0xff));
+		}
+	}
+}
+
+/* Quoted-printable (RFC 2045 section 6.7). pending holds an escape that
+ * began with '=': "=X" (first hex digit) or "=" followed by the blanks
+ * and CR of a soft line break. */
+static void qp_flush_pending(struct mail_transfer_decoder *dec, string_t *dest)
+{
+	str_append_n(dest, dec->pending, dec->pending_len);
+	dec->pending_len = 0;
+}
+
+static void qp_decode_some(struct mail_transfer_decoder *dec,
+			   const unsigned char *p, size_t size, string_t *dest)
+{
+	size_t i = 0;
+
+	while (i < size) {
+		unsigned char c = p[i];
+
+		if (dec->pending_len == 0) {
+			/* copy a run of plain bytes at once */
+			const unsigned char *eq = memchr(p + i, '=', size - i);
+			size_t n =
+			    eq == NULL ? size - i : (size_t)(eq - (p + i));
+			str_append_n(dest, p + i, n);
+			i += n;
+			if (i < size) {
+				dec->pending[dec->pending_len++] = '=';
+				i++;
+			}
+			continue;
+		}
+		unsigned char second =
+		    dec->pending_len > 1 ? dec->pending[1] : 0;
+		if (dec->pending_len == 1 && hex_value(c) >= 0) {
+			dec->pending[dec->pending_len++] = c;
+			i++;
+		} else if (dec->pending_len == 2 && hex_value(second) >= 0) {
+			if (hex_value(c) >= 0) {
+				str_append_c(dest,
+					     (char)(hex_value(second) * 16 +
+						    hex_value(c)));
+				dec->pending_len = 0;
+				i++;
+			} else {
+				/* "=X" and no second digit: literal */
+				qp_flush_pending(dec, dest);
+			}
+		} else if (c == '\n') {
+			/* soft line break: "=" [blanks] [CR] LF */
+			dec->pending_len = 0;
+			i++;
+		} else if ((c == ' ' || c == '\t' || c == '\r') &&
+			   dec->pending_len < sizeof(dec->pending)) {
+			dec->pending[dec->pending_len++] = c;
+			i++;
+		} else {
+			qp_flush_pending(dec, dest);
+		}
+	}
+}
+
+void mail_transfer_decode(struct mail_transfer_decoder *dec, const void *data,
+			  size_t size, bool last, string_t *dest)
+{
+	switch (dec->encoding) {
+	case MAIL_TRANSFER_IDENTITY:
+		str_append_n(dest, data, size);
+		break;
+	case MAIL_TRANSFER_BASE64:
+		base64_decode_some(dec, data, size, dest);
+		if (last) {
+			dec->bits = 0;
+			dec->nbits = 0;
+		}
+		break;
+	case MAIL_TRANSFER_QP:
+		qp_decode_some(dec, data, size, dest);
+		if (last)
+			qp_flush_pending(dec, dest);
+		break;
+	}
+}
+
+/* RFC 2047 section 4.2: "Q" encoding. */
+static void q_decode(const unsigned char *p, size_t size, string_t *dest)
+{
+	for (size_t i = 0; i < size; i++) {
+		if (p[i] == '_') {
+			str_append_c(dest, ' ');
+		} else if (p[i] == '=' && i + 2 < size &&
+			   hex_value(p[i + 1]) >= 0 &&
+			   hex_value(p[i + 2]) >= 0) {
+			str_append_c(dest, (char)(hex_value(p[i + 1]) * 16 +
+						  hex_value(p[i + 2])));
+			i += 2;
+		} else {
+			str_append_c(dest, (char)p[i]);
+		}
+	}
+}
+
+/* Tries to decode the encoded word at p ("=?charset?E?text?="). Returns
+ * its length and appends the UTF-8 text, or returns 0 when p holds no
+ * usable encoded word (dest unchanged). */
+static size_t encoded_word_decode(const unsigned char *p, size_t size,
+				  string_t *dest)
+{
+	char charset[64];
+	size_t i = 2, cs_start = 2;
+
+	if (size < 8 || p[0] != '=' || p[1] != '?')
+		return 0;
+	while (i < size && p[i] != '?' && p[i] > ' ' && p[i] < 0x7f)
+		i++;
+	if (i >= size || p[i] != '?' || i == cs_start ||
+	    i - cs_start >= sizeof(charset))
+		return 0;
+	memcpy(charset, p + cs_start, i - cs_start);
+	charset[i - cs_start] = '\0';
+	/* RFC 2231 section 5: charset*language */
+	char *star = strchr(charset, '*');
+	if (star != NULL)
+		*star = '\0';
+	i++;
+	if (i + 2 >= size || p[i + 1] != '?')
+		return 0;
+	unsigned char enc = p[i];
+	if (enc != 'B' && enc != 'b' && enc != 'Q' && enc != 'q')
+		return 0;
+	size_t text_start = i + 2, end = text_start;
+	while (end + 1 < size && !(p[end] == '?' && p[end + 1] == '=')) {
+		if (p[end] == ' ' || p[end] == '\t' || p[end] == '\n')
+			return 0;
+		end++;
+	}
+	if (end + 1 >= size)
+		return 0;
+
+	string_t *raw = str_new(NULL, end - text_start + 8);
+	if (enc == 'B' || enc == 'b') {
+		struct mail_transfer_decoder dec;
+		mail_transfer_decoder_init(&dec, MAIL_TRANSFER_BASE64);
+		mail_transfer_decode(&dec, p + text_start, end - text_start,
+				     true, raw);
+	} else {
+		q_decode(p + text_start, end - text_start, raw);
+	}
+	bool ok =
+	    charset_to_utf8_str(charset, str_data(raw), str_len(raw), dest);
+	str_free(&raw);
+	return ok ? end + 2 : 0;
+}
+
+void mail_header_decode_utf8(const unsigned char *value, size_t size,
+			     string_t *dest)
+{
+	/* where the blanks after the last encoded word began in dest, or
+	 * SIZE_MAX when something else came after it */
+	size_t blanks_start = SIZE_MAX;
+	size_t i = 0;
+
+	while (i < size) {
+		unsigned char c = value[i];
+
+		if (c == '=' && i + 1 < size && value[i + 1] == '?') {
+			size_t mark = str_len(dest);
+			size_t n =
+			    encoded_word_decode(value + i, size - i, dest);
+			if (n > 0) {
+				if (blanks_start != SIZE_MAX) {
+					/* RFC 2047 section 6.2: blanks
+					 * between two encoded words go */
+					str_delete(dest, blanks_start,
+						   mark - blanks_start);
+				}
+				blanks_start = str_len(dest);
+				i += n;
+				continue;
+			}
+		}
+		if (c == '\r' || c == '\n') {
+			i++;
+			continue;
+		}
+		if (c != ' ' && c != '\t')
+			blanks_start = SIZE_MAX;
+		str_append_c(dest, c == '\0' ? ' ' : (char)c);
+		i++;
+	}
+}
+
+/* Length of the UTF-8 sequence a lead byte announces, 0 if invalid. */
+static unsigned int utf8_seq_len(unsigned char c)
+{
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return 2;
+	if (c >= 0xe0 && c <= 0xef)
+		return 3;
+	if (c >= 0xf0 && c <= 0xf4)
+		return 4;
+	return 0;
+}
+
+/* Folds one complete-or-invalid sequence at p (n bytes available);
+ * returns the bytes used. */
+static size_t fold_one(const unsigned char *p, size_t n, string_t *dest)
+{
+	ucs4_t uc;
+	int len = u8_mbtoucr(&uc, p, n);
+
+	if (len <= 0) {
+		str_append_c(dest, (char)p[0]);
+		return 1;
+	}
+	uint8_t buf[8];
+	int out = u8_uctomb(buf, uc_tolower(uc), sizeof(buf));
+	if (out > 0)
+		str_append_n(dest, buf, (size_t)out);
+	else
+		str_append_n(dest, p, (size_t)len);
+	return (size_t)len;
+}
+
+void mail_fold_utf8(struct mail_fold_state *state, const void *data,
+		    size_t size, bool last, string_t *dest)
+{
+	const unsigned char *p = data;
+	size_t i = 0;
+
+	if (state != NULL && state->partial_len > 0) {
+		unsigned int need = utf8_seq_len(state->partial[0]);
+		while (state->partial_len < need && i < size &&
+		       (p[i] & 0xc0) == 0x80)
+			state->partial[state->partial_len++] = p[i++];
+		if (state->partial_len < need && i == size && !last)
+			return;
+		size_t used = 0;
+		while (used < state->partial_len)
+			used += fold_one(state->partial + used,
+					 state->partial_len - used, dest);
+		state->partial_len = 0;
+	}
+	while (i < size) {
+		unsigned char c = p[i];
+		if (c < 0x80) {
+			/* ASCII runs, the common case */
+			str_append_c(dest,
+				     (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
+			i++;
+			continue;
+		}
+		unsigned int need = utf8_seq_len(c);
+		if (need > 1 && size - i < need && state != NULL && !last) {
+			/* possibly cut by the chunk end */
+			bool cont = true;
+			for (size_t j = i + 1; j < size; j++)
+				cont = cont && (p[j] & 0xc0) == 0x80;
+			if (cont) {
+				memcpy(state->partial, p + i, size - i);
+				state->partial_len = size - i;
+				return;
+			}
+		}
+		i += fold_one(p + i, size - i, dest);
+	}
+}
