@@ -15,6 +15,7 @@
 #include "maildir-uidlist.h"
 #include "maildir-private.h"
 #include "maildir-index.h"
+#include "maildir-cache.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -535,6 +536,8 @@ int mailbox_sync_changes(struct mailbox *box, pool_t pool,
 	changes_r->changed_uids = changed;
 	changes_r->changed_count = n_changed;
 	changes_r->new_count = box->mails.count - kept;
+	if (n_exp > 0)
+		maildir_cache_compact_if_needed(box);
 	i_free(old_uids);
 	i_free(old_modseqs);
 	return 0;

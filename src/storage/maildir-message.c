@@ -15,6 +15,8 @@
 #include "imap-bodystructure.h"
 #include "maildir-private.h"
 #include "maildir-message.h"
+#include "maildir-cache.h"
+#include "maildir-cache.h"
 
 #include <strings.h>
 
@@ -290,6 +292,13 @@ int maildir_message_get_fields(struct mailbox *box, unsigned int seq,
 			       struct maildir_message_fields *fields_r,
 			       bool *expunged_r, const char **error_r)
 {
-	return maildir_message_parse(box, seq, pool, fields_r, NULL, expunged_r,
-				     error_r);
+	uint32_t uid = box->mails.items[seq - 1]->rec.uid;
+
+	if (maildir_cache_lookup(box, uid, pool, fields_r))
+		return 0;
+	if (maildir_message_parse(box, seq, pool, fields_r, NULL, expunged_r,
+				  error_r) < 0)
+		return -1;
+	maildir_cache_add(box, uid, fields_r);
+	return 0;
 }

@@ -40,6 +40,8 @@ struct mailbox {
 	struct maildir_keywords *keywords;
 	/* loft.index state (maildir-index.c) */
 	struct maildir_index_state *index;
+	/* loft.cache state (maildir-cache.c), NULL until first used */
+	struct maildir_cache *cache;
 	/* mailbox_notify_fd(): inotify fd + 1 (0 = not created) */
 	int notify_fd1;
 };

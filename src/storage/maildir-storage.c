@@ -18,6 +18,7 @@
 #include "maildir-private.h"
 #include "maildir-keywords.h"
 #include "maildir-index.h"
+#include "maildir-cache.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -909,6 +910,7 @@ void mailbox_close(struct mailbox **_box)
 		return;
 	*_box = NULL;
 	dotlock_delete(&box->session_lock);
+	maildir_cache_deinit(box);
 	if (box->notify_fd1 > 0) {
 		int fd = box->notify_fd1 - 1;
 
