@@ -129,7 +129,7 @@ typedef ssize_t mail_search_read_func_t(void *context, uint64_t offset,
 					bool *expunged_r, const char **error_r);
 
 /* Day number (days since 1970-01-01) of an IMAP date parsed to midnight
- * UTC by imap_parse_date(). */
+ * UTC by message_date_imap_parse_date(). */
 int64_t mail_search_day_from_utc(time_t t);
 
 /* Prepares the tree (folds the strings, builds the matchers): call once,

@@ -185,7 +185,7 @@ const char *message_date_create(pool_t pool, time_t t, int tz_offset)
 	    tz_offset < 0 ? '-' : '+', abs_tz / 60, abs_tz % 60);
 }
 
-const char *imap_to_datetime(pool_t pool, time_t t, int tz_offset)
+const char *message_date_imap_create(pool_t pool, time_t t, int tz_offset)
 {
 	struct tm tm;
 	int abs_tz = tz_offset < 0 ? -tz_offset : tz_offset;
@@ -229,7 +229,7 @@ static bool parse_imap_date_part(const char **s, struct tm *tm)
 	return true;
 }
 
-bool imap_parse_date(const char *str, time_t *time_r)
+bool message_date_imap_parse_date(const char *str, time_t *time_r)
 {
 	struct tm tm;
 
@@ -240,7 +240,8 @@ bool imap_parse_date(const char *str, time_t *time_r)
 	return true;
 }
 
-bool imap_parse_datetime(const char *str, time_t *time_r, int *tz_offset_r)
+bool message_date_imap_parse_datetime(const char *str, time_t *time_r,
+				      int *tz_offset_r)
 {
 	struct tm tm;
 	int tz;

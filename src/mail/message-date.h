@@ -24,10 +24,11 @@ const char *message_date_create(pool_t pool, time_t t, int tz_offset);
 
 /* IMAP date-time "03-Jun-2024 10:00:00 +0200" (day zero-padded, as
  * Dovecot writes INTERNALDATE). */
-const char *imap_to_datetime(pool_t pool, time_t t, int tz_offset);
+const char *message_date_imap_create(pool_t pool, time_t t, int tz_offset);
 /* Parses an IMAP date-time (as above, day 1 or 2 digits). */
-bool imap_parse_datetime(const char *str, time_t *time_r, int *tz_offset_r);
+bool message_date_imap_parse_datetime(const char *str, time_t *time_r,
+				      int *tz_offset_r);
 /* Parses an IMAP date "1-Feb-1994" into midnight UTC of that day. */
-bool imap_parse_date(const char *str, time_t *time_r);
+bool message_date_imap_parse_date(const char *str, time_t *time_r);
 
 #endif

@@ -295,7 +295,7 @@ static void test_match_dates(void **state)
 
 	/* Date: Mon, 3 Jun 2024 23:30 -0500 is 3 Jun in its own zone (4 Jun
 	 * in UTC): SENTON compares the date as written */
-	assert_true(imap_parse_date("3-Jun-2024", &d));
+	assert_true(message_date_imap_parse_date("3-Jun-2024", &d));
 	struct mail_search_arg *arg = leaf(pool, MAIL_SEARCH_SENTON, NULL);
 	arg->day = mail_search_day_from_utc(d);
 	assert_int_equal(match(pool, arg, msg_plain, &rec), 1);

@@ -54,18 +54,21 @@ static void test_create(void **state)
 
 	assert_string_equal(message_date_create(pool, 1717401600, 120),
 			    "Mon, 3 Jun 2024 10:00:00 +0200");
-	assert_string_equal(imap_to_datetime(pool, 1717401600, -330),
+	assert_string_equal(message_date_imap_create(pool, 1717401600, -330),
 			    "03-Jun-2024 02:30:00 -0530");
-	assert_true(imap_parse_datetime("03-Jun-2024 02:30:00 -0530", &t, &tz));
+	assert_true(message_date_imap_parse_datetime(
+	    "03-Jun-2024 02:30:00 -0530", &t, &tz));
 	assert_int_equal(t, 1717401600);
 	assert_int_equal(tz, -330);
-	assert_true(imap_parse_datetime(" 3-Jun-2024 08:00:00 +0000", &t, &tz));
+	assert_true(message_date_imap_parse_datetime(
+	    " 3-Jun-2024 08:00:00 +0000", &t, &tz));
 	assert_int_equal(t, 1717401600);
-	assert_false(imap_parse_datetime("3-Jun-2024 08:00 +0000", &t, &tz));
-	assert_true(imap_parse_date("1-Feb-1994", &t));
+	assert_false(message_date_imap_parse_datetime("3-Jun-2024 08:00 +0000",
+						      &t, &tz));
+	assert_true(message_date_imap_parse_date("1-Feb-1994", &t));
 	assert_int_equal(t, 760060800);
-	assert_false(imap_parse_date("1-Feb-94", &t));
-	assert_false(imap_parse_date("30-Feb-1994x", &t));
+	assert_false(message_date_imap_parse_date("1-Feb-94", &t));
+	assert_false(message_date_imap_parse_date("30-Feb-1994x", &t));
 	pool_unref(&pool);
 }
 
