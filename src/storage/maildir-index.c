@@ -3,7 +3,7 @@
  *
  * Does: stamps, loading a view from the index, modseq assignment, atomic
  * rewrite. Does not: scanning the Maildir (maildir-storage.c), the
- * ENVELOPE/BODYSTRUCTURE cache (not yet), incremental log appends (the
+ * ENVELOPE/BODYSTRUCTURE cache (maildir-cache.c), incremental log appends (the
  * whole file is rewritten after each full sync). */
 #include "lib.h"
 #include "pool.h"
@@ -19,6 +19,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #define INDEX_MAGIC "LOFTIDX\001"
@@ -401,6 +402,55 @@ out:
 	pool_unref(&pool);
 }
 
+/* ---- the shared modseq counter ---- */
+
+struct modseq_file {
+	uint64_t highest;
+	uint32_t crc; /* of highest */
+	uint32_t unused;
+};
+
+/* Hands out count consecutive modseqs, all above `above` and above every
+ * modseq any other session of this mailbox handed out, and returns the
+ * first. RFC 7162 section 3.1.1: the modseq of a change is greater than
+ * that of every earlier change, so two sessions changing flags at once
+ * must not both take HIGHESTMODSEQ + 1 from their own views. The counter
+ * lives in loft.modseq, read and raised under its flock(); without it
+ * (read-only index directory) the handle's own view is all there is. */
+static uint64_t modseq_reserve(struct mailbox *box, uint64_t above,
+			       unsigned int count)
+{
+	char path[PATH_MAX];
+	struct modseq_file mf;
+	uint64_t first;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" MAILDIR_MODSEQ_FNAME,
+		 box->index_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, MAILDIR_FILE_MODE);
+	if (fd < 0 && errno == ENOENT &&
+	    maildir_mkdir_parents(box->index_dir, MAILDIR_DIR_MODE) == 0)
+		fd =
+		    open(path, O_RDWR | O_CREAT | O_CLOEXEC, MAILDIR_FILE_MODE);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		if (fd >= 0 || (errno != EACCES && errno != EROFS))
+			i_error("Couldn't lock %s: %s", path, strerror(errno));
+		i_close_fd(&fd);
+		return above + 1;
+	}
+	if (pread(fd, &mf, sizeof(mf), 0) != (ssize_t)sizeof(mf) ||
+	    maildir_index_crc32(0, &mf.highest, sizeof(mf.highest)) != mf.crc)
+		mf.highest = 0;
+	first = (mf.highest > above ? mf.highest : above) + 1;
+	memset(&mf, 0, sizeof(mf));
+	mf.highest = first + count - 1;
+	mf.crc = maildir_index_crc32(0, &mf.highest, sizeof(mf.highest));
+	if (pwrite(fd, &mf, sizeof(mf), 0) != (ssize_t)sizeof(mf))
+		i_error("write(%s) failed: %s", path, strerror(errno));
+	i_close_fd(&fd); /* releases the lock */
+	return first;
+}
+
 void maildir_index_sync_done(struct mailbox *box,
 			     const struct maildir_index_stamps *stamps)
 {
@@ -411,9 +461,13 @@ void maildir_index_sync_done(struct mailbox *box,
 	uint64_t highest = same_validity ? st->old_highest : 0;
 	bool expunged = false;
 
+	unsigned int needed = 0;
+
 	if (highest == 0)
 		highest = 1;
-	/* both arrays are in ascending UID order: merge */
+	/* both arrays are in ascending UID order: merge. Records that keep
+	 * their modseq get it now; the others are marked 0 and numbered
+	 * below from one reservation. */
 	for (unsigned int i = 0; i < box->mails.count; i++) {
 		struct mail_record *r = &box->mails.items[i]->rec;
 
@@ -429,7 +483,8 @@ void maildir_index_sync_done(struct mailbox *box,
 		    st->old[j].modseq != 0) {
 			r->modseq = st->old[j].modseq;
 		} else {
-			r->modseq = ++highest;
+			r->modseq = 0;
+			needed++;
 		}
 		if (same_validity && j < st->old_count &&
 		    st->old[j].uid == r->uid)
@@ -438,7 +493,18 @@ void maildir_index_sync_done(struct mailbox *box,
 	if (same_validity && j < st->old_count)
 		expunged = true;
 	if (expunged)
-		highest++;
+		needed++;
+	if (needed > 0) {
+		uint64_t next = modseq_reserve(box, highest, needed);
+
+		for (unsigned int i = 0; i < box->mails.count; i++) {
+			struct mail_record *r = &box->mails.items[i]->rec;
+
+			if (r->modseq == 0)
+				r->modseq = next++;
+		}
+		highest = next - 1 + (expunged ? 1 : 0);
+	}
 	st->highest_modseq = highest;
 	st->stamps = *stamps;
 	st->view_valid = true;
@@ -459,5 +525,6 @@ uint64_t maildir_index_next_modseq(struct mailbox *box)
 
 	if (st->highest_modseq == 0)
 		st->highest_modseq = 1;
-	return ++st->highest_modseq;
+	st->highest_modseq = modseq_reserve(box, st->highest_modseq, 1);
+	return st->highest_modseq;
 }

@@ -28,6 +28,9 @@
 struct mailbox;
 
 #define MAILDIR_INDEX_FNAME "loft.index"
+/* The highest modseq handed out by any session (see
+ * maildir_index_next_modseq()). */
+#define MAILDIR_MODSEQ_FNAME "loft.modseq"
 
 struct maildir_index_stamp {
 	int64_t mtime_sec, mtime_nsec;
@@ -63,7 +66,11 @@ void maildir_index_sync_done(struct mailbox *box,
 void maildir_index_sync_abort(struct mailbox *box);
 
 /* A new modseq for a change made through this handle (flag update,
- * expunge): HIGHESTMODSEQ + 1, which becomes the new HIGHESTMODSEQ. */
+ * expunge), which becomes the handle's HIGHESTMODSEQ. Modseqs (these and
+ * those a sync gives to changes it finds) come from the counter in
+ * loft.modseq, raised under its flock(), so that sessions changing the
+ * mailbox at the same time never hand out the same modseq twice and each
+ * change gets one above every earlier one (RFC 7162 section 3.1.1). */
 uint64_t maildir_index_next_modseq(struct mailbox *box);
 
 /* Validates and decodes an index file image. Exposed for unit tests and

@@ -325,6 +325,109 @@ static void test_sync_changes(void **state)
 	pool_unref(&pool);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Two handles changing flags in turn: every change gets its own modseq,
+ * above all earlier ones, whichever handle made it (RFC 7162 3.1.1). */
+static void test_modseq_two_handles(void **state)
+{
+	struct mailbox *a, *b;
+	const char *error;
+	uint64_t last = 0, m;
+
+	(void)state;
+	populate(4);
+	a = open_box();
+	b = open_box();
+	for (unsigned int i = 0; i < 20; i++) {
+		struct mailbox *box = i % 2 == 0 ? a : b;
+		unsigned int seq = i % 2 == 0 ? 1 : 2;
+
+		assert_int_equal(
+		    mailbox_update_flags(box, seq, MAIL_MODIFY_REPLACE,
+					 (i / 2) % 2 == 0 ? MAIL_FLAGGED : 0, 0,
+					 &error),
+		    0);
+		m = mailbox_get(box, seq)->modseq;
+		assert_true(m > last);
+		last = m;
+		assert_true(mailbox_get_highest_modseq(box) >= m);
+	}
+	/* a change by the other is seen with a modseq above its own */
+	assert_int_equal(mailbox_update_flags(b, 2, MAIL_MODIFY_REPLACE,
+					      MAIL_ANSWERED, 0, &error),
+			 0);
+	assert_int_equal(mailbox_sync(a, &error), 0);
+	assert_int_equal(mailbox_get(a, 2)->flags, MAIL_ANSWERED);
+	assert_true(mailbox_get(a, 2)->modseq > mailbox_get(a, 1)->modseq);
+	mailbox_close(&a);
+	mailbox_close(&b);
+}
+
+/* Two processes changing flags at the same time never hand out the same
+ * modseq. */
+static void test_modseq_concurrent(void **state)
+{
+	enum { PER_CHILD = 100 };
+	uint64_t all[2 * PER_CHILD];
+	unsigned int n = 0;
+	int fds[2];
+
+	(void)state;
+	populate(4);
+	assert_int_equal(pipe(fds), 0);
+	for (unsigned int c = 0; c < 2; c++) {
+		pid_t pid = fork();
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct mailbox *box = open_box();
+			const char *error;
+
+			close(fds[0]);
+			for (unsigned int i = 0; i < PER_CHILD; i++) {
+				uint64_t m;
+
+				if (mailbox_update_flags(
+					box, c + 1, MAIL_MODIFY_REPLACE,
+					i % 2 == 0 ? MAIL_SEEN : 0, 0,
+					&error) < 0)
+					_exit(1);
+				m = mailbox_get(box, c + 1)->modseq;
+				if (write(fds[1], &m, sizeof(m)) != sizeof(m))
+					_exit(1);
+			}
+			mailbox_close(&box);
+			_exit(0);
+		}
+	}
+	close(fds[1]);
+	for (;;) {
+		ssize_t ret = read(fds[0], &all[n], sizeof(all[0]));
+
+		if (ret <= 0)
+			break;
+		assert_int_equal(ret, sizeof(all[0]));
+		assert_true(++n <= 2 * PER_CHILD);
+	}
+	close(fds[0]);
+	for (unsigned int c = 0; c < 2; c++) {
+		int status;
+
+		assert_true(wait(&status) > 0);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_int_equal(n, 2 * PER_CHILD);
+	qsort(all, n, sizeof(all[0]), cmp_u64);
+	for (unsigned int i = 1; i < n; i++)
+		assert_true(all[i] > all[i - 1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +439,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_kill_while_writing, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_modseq_two_handles, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_modseq_concurrent, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
