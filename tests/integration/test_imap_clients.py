@@ -141,6 +141,27 @@ def test_imaplib_reads_inbox(imap_server, mode):
         c.logout()
 
 
+@pytest.mark.parametrize("mech", ["PLAIN", "LOGIN"])
+def test_imaplib_authenticate(imap_server, mech):
+    """AUTHENTICATE as imaplib does it: PLAIN with an empty initial
+    continuation, LOGIN as two continuations."""
+    u = imap_server.users["bob"]  # a password with spaces
+    c = imap_server.imaplib("starttls")
+    try:
+        if mech == "PLAIN":
+            typ, _ = c.authenticate(
+                "PLAIN", lambda _: ("\0%s\0%s" % (u.name, u.password)).encode())
+        else:
+            answers = iter([u.name.encode(), u.password.encode()])
+            typ, _ = c.authenticate("LOGIN", lambda _: next(answers))
+        assert typ == "OK"
+        assert c.state == "AUTH"
+        typ, data = c.select("INBOX", readonly=True)
+        assert typ == "OK" and int(data[0]) == len(u.messages)
+    finally:
+        c.logout()
+
+
 def test_imaplib_wrong_password(imap_server):
     c = imap_server.imaplib("ssl")
     try:
