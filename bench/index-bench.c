@@ -1,7 +1,8 @@
 /* index-bench - times opening a large Maildir through Loft's storage:
  * the first open (no dovecot-uidlist, no loft.index: UIDs assigned, index
  * built), the second open (loft.index present and current) and a sync
- * with nothing changed (what NOOP/IDLE polling costs).
+ * with nothing changed (what NOOP/IDLE polling costs), and the ENVELOPE
+ * of every message parsed from the files and then from loft.cache.
  *
  *   index-bench [-n MESSAGES] DIR
  *
@@ -116,5 +117,32 @@ int main(int argc, char *argv[])
 		i_fatal("unlink(%s): %s", cmd, strerror(errno));
 	printf("open with index missing (rebuild, uidlist present): %.3f s\n",
 	       time_open(location, count));
+
+	/* FETCH 1:* ENVELOPE as the storage sees it: every message parsed
+	 * (and loft.cache filled), then a new session answering from
+	 * loft.cache alone */
+	for (unsigned int pass = 0; pass < 2; pass++) {
+		pool_t pool = pool_create("bench", 4096);
+		const char *value;
+		bool expunged;
+
+		if (mailbox_open_inbox(location, NULL, &box, &error) < 0)
+			i_fatal("open: %s", error);
+		start = now();
+		for (unsigned int seq = 1; seq <= count; seq++) {
+			if (mailbox_get_imap_field(box, seq, MAIL_IMAP_ENVELOPE,
+						   pool, &value, &expunged,
+						   &error) < 0)
+				i_fatal("envelope: %s", error);
+			if ((seq & 1023) == 0)
+				pool_clear(pool);
+		}
+		printf("ENVELOPE of every message, %s: %.3f s\n",
+		       pass == 0 ? "uncached (parsed, cache filled)"
+				 : "cached (new session)",
+		       now() - start);
+		mailbox_close(&box);
+		pool_unref(&pool);
+	}
 	return 0;
 }
