@@ -150,6 +150,24 @@ int mailbox_save(struct mailbox *box, const void *data, size_t size,
 		 enum mail_flags flags, const char *const *keywords,
 		 time_t received_time, uint32_t *uid_r, const char **error_r);
 
+/* Streamed APPEND (maildir-save.c): the message is written to tmp/ as it
+ * arrives, so memory stays flat whatever its size. begin creates
+ * tmp/<unique> (O_EXCL); continue appends bytes; finish fsyncs, moves the
+ * file into cur/ (new/ without flags) under its final name (",S=,W="
+ * sizes, flags and keywords as for mailbox_save()), fsyncs the directory
+ * and gives it its UID. abort (and a failed continue or finish) unlinks
+ * the tmp file, so an interrupted APPEND leaves nothing behind. finish
+ * and abort free the context and NULL the pointer. 0 or -1. */
+struct mailbox_save;
+int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
+		       const char **error_r);
+int mailbox_save_continue(struct mailbox_save *save, const void *data,
+			  size_t size, const char **error_r);
+int mailbox_save_finish(struct mailbox_save **save, enum mail_flags flags,
+			const char *const *keywords, time_t received_time,
+			uint32_t *uid_r, const char **error_r);
+void mailbox_save_abort(struct mailbox_save **save);
+
 /* COPY: copies message seq of src into dest with its flags, keywords
  * (mapped to dest's dovecot-keywords) and internaldate, by hard link when
  * both are on one file system (else by copying the data), and returns the

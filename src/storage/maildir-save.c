@@ -4,11 +4,16 @@
  * (or into cur/ with ":2,<flags>" when flags are given) and the directory
  * fsynced, so that a crash leaves either nothing visible or the whole
  * message. The name carries S=<size> and W=<size with CRLF line endings>
- * like Dovecot's LDA. Does not assign UIDs: the next sync does. */
+ * like Dovecot's LDA. maildir_save_file() does not assign UIDs (the next
+ * sync does); the streamed save of mailbox.h (APPEND) does, under the
+ * dovecot-uidlist lock. */
 #include "lib.h"
 #include "pool.h"
 #include "log.h"
+#include "dotlock.h"
 #include "maildir-filename.h"
+#include "maildir-keywords.h"
+#include "maildir-uidlist.h"
 #include "maildir-private.h"
 
 #include <fcntl.h>
@@ -145,4 +150,215 @@ int maildir_save_file(const char *maildir_path, const void *data, size_t size,
 	maildir_flags_to_letters(flags, letters, sizeof(letters));
 	return maildir_save_file_letters(maildir_path, data, size, letters,
 					 received_time, NULL, NULL, error_r);
+}
+
+/* ---- streamed save ---- */
+
+struct mailbox_save {
+	pool_t pool;
+	struct mailbox *box;
+	const char *base; /* unique part of the name */
+	const char *tmp_path;
+	int fd;
+	uint64_t size, vsize;
+	bool last_cr; /* the last byte written was CR */
+};
+
+int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
+		       const char **error_r)
+{
+	pool_t pool = pool_create("maildir save stream", 512);
+	struct mailbox_save *save = p_new(pool, struct mailbox_save, 1);
+	const char *tmp_dir = p_strconcat(pool, box->path, "/tmp", NULL);
+
+	save->pool = pool;
+	save->box = box;
+	save->fd = -1;
+	if (maildir_mkdir_parents(tmp_dir, MAILDIR_DIR_MODE) < 0) {
+		*error_r = maildir_error("mkdir(%s) failed: %s", tmp_dir,
+					 strerror(errno));
+		pool_unref(&pool);
+		return -1;
+	}
+	for (unsigned int attempt = 0; save->fd < 0; attempt++) {
+		save->base = maildir_filename_generate(pool);
+		save->tmp_path =
+		    p_strconcat(pool, tmp_dir, "/", save->base, NULL);
+		save->fd = open(save->tmp_path,
+				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				MAILDIR_FILE_MODE);
+		if (save->fd < 0 && (errno != EEXIST || attempt >= 10)) {
+			*error_r =
+			    maildir_error("open(%s) failed: %s", save->tmp_path,
+					  strerror(errno));
+			pool_unref(&pool);
+			return -1;
+		}
+	}
+	*save_r = save;
+	return 0;
+}
+
+int mailbox_save_continue(struct mailbox_save *save, const void *data,
+			  size_t size, const char **error_r)
+{
+	const unsigned char *p = data;
+
+	if (save->fd < 0) {
+		*error_r =
+		    maildir_error("%s: save already failed", save->tmp_path);
+		return -1;
+	}
+	for (size_t i = 0; i < size; i++) {
+		if (p[i] == '\n' &&
+		    !(i == 0 ? save->last_cr : p[i - 1] == '\r'))
+			save->vsize++;
+	}
+	if (size > 0)
+		save->last_cr = p[size - 1] == '\r';
+	save->size += size;
+	save->vsize += size;
+	if (write_all(save->fd, p, size) < 0) {
+		*error_r = maildir_error("write(%s) failed: %s", save->tmp_path,
+					 strerror(errno));
+		i_close_fd(&save->fd);
+		return -1;
+	}
+	return 0;
+}
+
+void mailbox_save_abort(struct mailbox_save **_save)
+{
+	struct mailbox_save *save = *_save;
+
+	if (save == NULL)
+		return;
+	*_save = NULL;
+	i_close_fd(&save->fd);
+	if (unlink(save->tmp_path) < 0 && errno != ENOENT)
+		i_error("unlink(%s) failed: %s", save->tmp_path,
+			strerror(errno));
+	pool_unref(&save->pool);
+}
+
+/* Gives basename (just placed in the maildir) its UID in dovecot-uidlist,
+ * as maildir-mail.c does for mailbox_save(). */
+static int save_assign_uid(struct mailbox *box, pool_t pool,
+			   const char *basename, uint32_t *uid_r,
+			   const char **error_r)
+{
+	struct maildir_uidlist *list;
+	struct dotlock *lock;
+	bool header_ok;
+	int ret;
+
+	if (maildir_box_uidlist_lock(box, pool, &lock, error_r) < 0)
+		return -1;
+	ret = maildir_box_uidlist_read(box, pool, &list, &header_ok, error_r);
+	if (ret < 0) {
+		dotlock_delete(&lock);
+		return -1;
+	}
+	if (ret > 0 && header_ok) {
+		if (list->next_uid >= UINT32_MAX - 1) {
+			*error_r = maildir_error("%s: UIDs exhausted",
+						 box->control_dir);
+			dotlock_delete(&lock);
+			return -1;
+		}
+		*uid_r = list->next_uid;
+		(void)maildir_uidlist_append(list, list->next_uid, basename);
+		return maildir_box_uidlist_commit(box, pool, &lock, list,
+						  error_r);
+	}
+	/* no usable uidlist yet: a full sync creates it */
+	dotlock_delete(&lock);
+	if (mailbox_sync(box, error_r) < 0)
+		return -1;
+	for (unsigned int i = 0; i < box->mails.count; i++) {
+		if (strcmp(box->mails.items[i]->rec.basename, basename) == 0) {
+			*uid_r = box->mails.items[i]->rec.uid;
+			return 0;
+		}
+	}
+	*error_r = maildir_error("Saved message %s vanished", basename);
+	return -1;
+}
+
+int mailbox_save_finish(struct mailbox_save **_save, enum mail_flags flags,
+			const char *const *keywords, time_t received_time,
+			uint32_t *uid_r, const char **error_r)
+{
+	struct mailbox_save *save = *_save;
+	pool_t pool = save->pool;
+	const char *basename, *fname, *letters, *dest_dir, *dest_path;
+	uint32_t mask;
+
+	if (save->fd < 0) {
+		*error_r =
+		    maildir_error("%s: save already failed", save->tmp_path);
+		goto fail;
+	}
+	if (mailbox_keywords_to_mask(save->box, keywords, true, &mask,
+				     error_r) < 0)
+		goto fail;
+	if (received_time > 0) {
+		struct timespec ts[2] = {{.tv_sec = received_time},
+					 {.tv_sec = received_time}};
+
+		if (futimens(save->fd, ts) < 0) {
+			*error_r =
+			    maildir_error("futimens(%s) failed: %s",
+					  save->tmp_path, strerror(errno));
+			goto fail;
+		}
+	}
+	if (fsync(save->fd) < 0) {
+		*error_r = maildir_error("fsync(%s) failed: %s", save->tmp_path,
+					 strerror(errno));
+		goto fail;
+	}
+	if (close(save->fd) < 0) {
+		save->fd = -1;
+		*error_r = maildir_error("close(%s) failed: %s", save->tmp_path,
+					 strerror(errno));
+		goto fail;
+	}
+	save->fd = -1;
+
+	basename = p_strdup_printf(pool, "%s,S=%llu,W=%llu", save->base,
+				   (unsigned long long)save->size,
+				   (unsigned long long)save->vsize);
+	fname =
+	    maildir_filename_set_flags_keywords(pool, basename, flags, mask);
+	letters = strstr(fname, ":2,");
+	dest_dir = p_strconcat(
+	    pool, save->box->path,
+	    letters != NULL && letters[3] != '\0' ? "/cur" : "/new", NULL);
+	dest_path = letters != NULL && letters[3] != '\0'
+			? p_strconcat(pool, dest_dir, "/", fname, NULL)
+			: p_strconcat(pool, dest_dir, "/", basename, NULL);
+	if (rename(save->tmp_path, dest_path) < 0) {
+		*error_r =
+		    maildir_error("rename(%s, %s) failed: %s", save->tmp_path,
+				  dest_path, strerror(errno));
+		goto fail;
+	}
+	if (maildir_fsync_dir(dest_dir) < 0) {
+		*error_r = maildir_error("fsync(%s) failed: %s", dest_dir,
+					 strerror(errno));
+		*_save = NULL;
+		pool_unref(&pool);
+		return -1;
+	}
+	*_save = NULL;
+	if (save_assign_uid(save->box, pool, basename, uid_r, error_r) < 0) {
+		pool_unref(&pool);
+		return -1;
+	}
+	pool_unref(&pool);
+	return 0;
+fail:
+	mailbox_save_abort(_save);
+	return -1;
 }
