@@ -1,0 +1,57 @@
+/* imap-list-util.c - mailbox name arguments and storage failures for the
+ * mailbox commands. */
+#include "lib.h"
+#include "str.h"
+#include "mutf7.h"
+#include "imap-parser.h"
+#include "imap-list-util.h"
+#include "mailbox-list.h"
+
+bool imap_cmd_get_mailbox(struct client_command *cmd,
+			  const struct imap_arg *arg, const char **imap_name_r,
+			  const char **storage_name_r)
+{
+	const char *error;
+
+	if (!imap_arg_get_astring(arg, imap_name_r)) {
+		client_command_bad(cmd, "Invalid arguments.");
+		return false;
+	}
+	if (!client_mailbox_name_from_imap(cmd->client, *imap_name_r,
+					   storage_name_r, &error) ||
+	    !mailbox_list_name_is_valid(cmd->client->list, *storage_name_r,
+					&error)) {
+		client_command_no(cmd, NULL, error);
+		return false;
+	}
+	return true;
+}
+
+void imap_cmd_storage_failed(struct client_command *cmd, const char *what,
+			     const char *error)
+{
+	client_log(cmd->client, LOG_TYPE_ERROR, "%s failed: %s", what, error);
+	client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
+}
+
+bool imap_cmd_utf8_names(const struct client *client)
+{
+	return (client->enabled &
+		(CLIENT_ENABLED_UTF8_ACCEPT | CLIENT_ENABLED_IMAP4REV2)) != 0;
+}
+
+const char *imap_cmd_mailbox_visible_name(struct client *client, pool_t pool,
+					  const char *storage_name)
+{
+	string_t *str;
+
+	if (strcmp(storage_name, "INBOX") == 0)
+		return "INBOX";
+	str = str_new(pool, strlen(storage_name) + 16);
+	str_append(str, client->ns_prefix != NULL ? client->ns_prefix : "");
+	if (imap_cmd_utf8_names(client))
+		str_append(str, storage_name);
+	else if (mutf7_from_utf8(storage_name, str) < 0)
+		return NULL;
+	return str_c(str);
+}

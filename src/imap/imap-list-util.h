@@ -1,0 +1,36 @@
+/* imap-list-util.h - what the mailbox commands (CREATE DELETE RENAME
+ * SUBSCRIBE STATUS APPEND SELECT LIST) share: reading a mailbox name
+ * argument and answering storage failures in one way. Session code, not
+ * part of the pure imap-list.h. */
+#ifndef LOFT_IMAP_LIST_UTIL_H
+#define LOFT_IMAP_LIST_UTIL_H
+
+#include "imap-commands.h"
+
+struct imap_arg;
+
+/* Reads arg as a mailbox name (astring), decodes it and checks it with
+ * the storage's rules. Returns true with the name as the client sent it
+ * and the storage name; otherwise the command has been answered ("BAD"
+ * for a missing argument, "NO" for an invalid name) and false is
+ * returned. */
+bool imap_cmd_get_mailbox(struct client_command *cmd,
+			  const struct imap_arg *arg, const char **imap_name_r,
+			  const char **storage_name_r);
+
+/* Logs an unexpected storage failure ("<what> failed: <error>") and
+ * answers "NO [SERVERBUG] Internal error occurred. ...". */
+void imap_cmd_storage_failed(struct client_command *cmd, const char *what,
+			     const char *error);
+
+/* The name a client sees for a storage name, without quoting: the
+ * namespace prefix added (not to INBOX) and modified UTF-7 unless UTF-8
+ * is enabled. Allocated from pool. NULL when the name cannot be encoded. */
+const char *imap_cmd_mailbox_visible_name(struct client *client, pool_t pool,
+					  const char *storage_name);
+
+/* True when the session has enabled UTF-8 mailbox names (UTF8=ACCEPT or
+ * IMAP4rev2). */
+bool imap_cmd_utf8_names(const struct client *client);
+
+#endif
