@@ -242,7 +242,10 @@ void mailbox_notify_clear(struct mailbox *box);
  * invalid seq. Results are allocated from pool (the caller's command
  * pool). Values come from the mailbox's cache when it has them, else the
  * message file is parsed once (message-parser.h) and what was found is
- * added to the cache for the next time. */
+ * added to the cache for the next time (loft.cache, maildir-cache.h). A
+ * cached value is still served after its file vanished, until the next
+ * sync drops the record (as Dovecot serves cached fields); what needs the
+ * file (other headers, the part tree, the body) reports it expunged. */
 enum mail_imap_field {
 	MAIL_IMAP_ENVELOPE,
 	MAIL_IMAP_BODYSTRUCTURE,
