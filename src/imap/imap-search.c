@@ -1,0 +1,173 @@
+/* imap-search.c - SEARCH over a mailbox (see the header). */
+#include "imap-search.h"
+#include "mail-search.h"
+#include "mailbox.h"
+
+#include <sys/stat.h>
+
+struct search_file {
+	struct mailbox *box;
+	unsigned int seq;
+	int fd;
+};
+
+static ssize_t search_file_read(void *context, uint64_t offset, void *buf,
+				size_t size, bool *expunged_r,
+				const char **error_r)
+{
+	struct search_file *file = context;
+
+	if (file->fd == -1) {
+		file->fd = mailbox_open_mail(file->box, file->seq, expunged_r,
+					     error_r);
+		if (file->fd == -1)
+			return -1;
+	}
+	for (;;) {
+		ssize_t ret = pread(file->fd, buf, size, (off_t)offset);
+		if (ret >= 0)
+			return ret;
+		if (errno != EINTR) {
+			*error_r = strerror(errno);
+			return -1;
+		}
+	}
+}
+
+static void search_set_saved(pool_t pool, struct mail_search_arg *args,
+			     const uint32_t *uids, unsigned int count)
+{
+	for (struct mail_search_arg *arg = args; arg != NULL; arg = arg->next) {
+		if (arg->type == MAIL_SEARCH_SUB ||
+		    arg->type == MAIL_SEARCH_OR) {
+			search_set_saved(pool, arg->subargs, uids, count);
+			continue;
+		}
+		if (!arg->searchres)
+			continue;
+		/* sorted UIDs to ranges; an empty "$" gets a range that no
+		 * UID reaches (UIDs start at 1) */
+		arg->ranges = p_new(pool, struct mail_search_range,
+				    count == 0 ? 1 : count);
+		arg->ranges_count = 0;
+		if (uids == NULL || count == 0) {
+			arg->ranges[0].seq1 = arg->ranges[0].seq2 = UINT32_MAX;
+			arg->ranges_count = 1;
+			/* a real UID 4294967295 is not possible: UIDNEXT
+			 * would overflow first */
+			continue;
+		}
+		for (unsigned int i = 0; i < count; i++) {
+			struct mail_search_range *last =
+			    arg->ranges_count == 0
+				? NULL
+				: &arg->ranges[arg->ranges_count - 1];
+			if (last != NULL && uids[i] == last->seq2 + 1)
+				last->seq2 = uids[i];
+			else {
+				arg->ranges[arg->ranges_count].seq1 = uids[i];
+				arg->ranges[arg->ranges_count].seq2 = uids[i];
+				arg->ranges_count++;
+			}
+		}
+	}
+}
+
+static void keyword_to_mask(struct mail_search_arg *arg, void *context)
+{
+	struct mailbox *box = context;
+	const char *names[] = {arg->keyword, NULL};
+	const char *error;
+
+	if (mailbox_keywords_to_mask(box, names, false, &arg->keyword_mask,
+				     &error) < 0)
+		arg->keyword_mask = 0;
+}
+
+void imap_search_prepare(struct mailbox *box, pool_t pool,
+			 struct imap_search_program *program,
+			 const uint32_t *saved_uids, unsigned int saved_count)
+{
+	unsigned int count = mailbox_count(box);
+	uint32_t max_uid = count == 0 ? 0 : mailbox_get(box, count)->uid;
+
+	if (program->have_searchres)
+		search_set_saved(pool, program->args, saved_uids, saved_count);
+	mail_search_args_foreach_keyword(program->args, keyword_to_mask, box);
+	mail_search_args_resolve(pool, program->args, count, max_uid);
+}
+
+static uint32_t record_flags(const struct mail_record *rec)
+{
+	uint32_t flags = 0;
+
+	if ((rec->flags & MAIL_ANSWERED) != 0)
+		flags |= MAIL_SEARCH_FLAG_ANSWERED;
+	if ((rec->flags & MAIL_FLAGGED) != 0)
+		flags |= MAIL_SEARCH_FLAG_FLAGGED;
+	if ((rec->flags & MAIL_DELETED) != 0)
+		flags |= MAIL_SEARCH_FLAG_DELETED;
+	if ((rec->flags & MAIL_SEEN) != 0)
+		flags |= MAIL_SEARCH_FLAG_SEEN;
+	if ((rec->flags & MAIL_DRAFT) != 0)
+		flags |= MAIL_SEARCH_FLAG_DRAFT;
+	return flags;
+}
+
+int imap_search_run(struct mailbox *box, pool_t pool,
+		    struct imap_search_program *program,
+		    struct imap_search_result *result_r, const char **error_r)
+{
+	unsigned int count = mailbox_count(box);
+	pool_t msg_pool = NULL;
+	int ret = 0;
+
+	memset(result_r, 0, sizeof(*result_r));
+	result_r->seqs = p_new(pool, uint32_t, count == 0 ? 1 : count);
+	for (unsigned int seq = 1; seq <= count; seq++) {
+		const struct mail_record *rec = mailbox_get(box, seq);
+		struct mail_search_record srec = {
+		    .seq = seq,
+		    .uid = rec->uid,
+		    .flags = record_flags(rec),
+		    .keywords = rec->keywords,
+		    .size = rec->virtual_size,
+		    .received_time = rec->received_time,
+		    .modseq = rec->modseq,
+		};
+		int match = mail_search_match_record(program->args, &srec);
+
+		if (match < 0) {
+			struct search_file file = {box, seq, -1};
+			bool expunged = false;
+			const char *error;
+
+			if (msg_pool == NULL)
+				msg_pool = pool_create("search message", 8192);
+			match = mail_search_match_content(
+			    program->args, msg_pool, search_file_read, &file,
+			    &expunged, &error);
+			if (file.fd != -1)
+				close(file.fd);
+			if (match < 0 && expunged) {
+				result_r->vanished++;
+				match = 0;
+			} else if (match < 0) {
+				*error_r = p_strdup_printf(
+				    pool, "Reading message UID %u: %s",
+				    rec->uid, error);
+				ret = -1;
+				break;
+			}
+			pool_clear(msg_pool);
+		}
+		if (match > 0) {
+			result_r->seqs[result_r->count++] = seq;
+			if (rec->modseq > result_r->highest_modseq)
+				result_r->highest_modseq = rec->modseq;
+		}
+	}
+	if (msg_pool != NULL)
+		pool_unref(&msg_pool);
+	return ret;
+}
