@@ -72,7 +72,10 @@ struct login_client {
 	unsigned int bad_counter;
 	unsigned int auth_attempts;
 	const char *virtual_user; /* for log lines: user=<...> */
-	const char *auth_mech;	  /* last mechanism tried */
+	/* IMAP: tag of the command that logged in, sent with the hand-off
+	 * (NULL for POP3) */
+	const char *handoff_tag;
+	const char *auth_mech; /* last mechanism tried */
 
 	struct auth_client_request *auth_request;
 	unsigned int auth_id; /* id of the last request, for the hand-off */

@@ -319,6 +319,7 @@ void login_client_handoff(struct login_client *client)
 	h.tls = client->tls;
 	h.leftover = leftover;
 	h.leftover_size = leftover_size;
+	h.tag = client->handoff_tag;
 	line = str_new(client->pool, 256 + leftover_size * 2);
 	login_handoff_encode(&h, line);
 	iostream_skip(client->stream, leftover_size);
