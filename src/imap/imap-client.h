@@ -25,6 +25,7 @@
 #include "str.h"
 #include "log.h"
 #include "settings.h"
+#include "mail-service.h"
 
 /* Bytes of output queued before the session is considered not reading
  * (then it is disconnected, "Disconnected: Output buffer full"). */
@@ -33,6 +34,12 @@
  * free; one FETCH response line of metadata must fit in it. */
 #define IMAP_CLIENT_OUTPUT_RESERVE 8192
 #define IMAP_CLIENT_MAX_BAD_COMMANDS 20
+/* Input buffer: commands are parsed incrementally, so this bounds only
+ * how much is read at once. */
+#define IMAP_CLIENT_MAX_INPUT 32768
+/* Largest message APPEND accepts (RFC 7889 APPENDLIMIT=n; the parser
+ * refuses a larger streamed literal with NO [TOOBIG]). */
+#define IMAP_CLIENT_APPENDLIMIT (64ULL * 1024 * 1024)
 /* RFC 3501 section 5.4: at least 30 minutes of inactivity. */
 #define IMAP_CLIENT_DEFAULT_IDLE_SECS (30 * 60)
 #define IMAP_INTERNAL_ERROR                                                    \
@@ -49,22 +56,10 @@ struct client;
 struct client_command;
 struct command;
 
-/* What the worker knows about a logged-in client (from the hand-off). */
-struct imap_session_params {
-	const char *user;
-	const char *session_id;
-	const char *local_ip;  /* may be NULL */
-	const char *remote_ip; /* may be NULL */
-	unsigned int local_port, remote_port;
-	bool secured, tls;
-	/* the tag of the LOGIN/AUTHENTICATE command, for the tagged
-	 * "OK [CAPABILITY ...] Logged in" the session sends first */
-	const char *tag;
-	/* userdb fields "key=value", NULL-terminated (may be NULL) */
-	const char *const *userdb_fields;
-	const unsigned char *leftover; /* input pipelined after login */
-	size_t leftover_size;
-};
+/* What the worker knows about a logged-in client comes from the hand-off
+ * (struct mail_session_params in mail-service.h); its tag is that of the
+ * LOGIN/AUTHENTICATE command, for the tagged "OK [CAPABILITY ...] Logged
+ * in" the session sends first. */
 
 enum client_state {
 	CLIENT_STATE_AUTHENTICATED = 0,
@@ -106,7 +101,8 @@ struct client {
 	struct mailbox *box;
 	const char *box_name; /* storage name (UTF-8) */
 	bool box_readonly;    /* EXAMINE */
-	/* the EXISTS count last reported to the client */
+	/* the EXISTS count last reported to the client (a command that
+	 * sends EXPUNGE or EXISTS itself updates it) */
 	unsigned int box_reported_exists;
 	/* SEARCHRES (RFC 5182): the saved result as sorted UIDs; NULL when
 	 * none was saved (then "$" is the empty set). Reset at SELECT. */
@@ -119,6 +115,19 @@ struct client {
 	unsigned int bad_counter;
 	uint64_t fetch_bytes, append_bytes; /* for the logout line */
 	unsigned int fetch_count, expunged_count, deleted_count;
+
+	/* the core's own state */
+	const unsigned char *leftover; /* input pipelined after login */
+	size_t leftover_size;
+	uint64_t input_bytes, output_bytes; /* for the logout line */
+	/* IDLE: the line the client sent while idling (the core reads
+	 * lines only while idling is set and calls command->func again with
+	 * it; NULL otherwise) */
+	const char *idle_line;
+	bool cmd_finished; /* the running command sent its tagged reply */
+	bool parser_literal_minus; /* the parser's LITERAL- mode */
+	bool input_eof;
+	bool output_wait; /* input waits for the output to drain */
 
 	bool input_paused;
 	bool output_error;
@@ -154,7 +163,7 @@ struct client_command {
  * gets "* BYE <reason>", the reason is logged and the connection is
  * closed: the caller need not tell the two cases apart. */
 void imap_client_create(int fd, const struct loft_settings *set,
-			const struct imap_session_params *params);
+			const struct mail_session_params *params);
 
 /* Number of sessions of this process. */
 unsigned int imap_clients_count(void);
@@ -180,6 +189,12 @@ size_t client_output_free(const struct client *client);
  * true when the caller must stop (return false from command->func) and
  * wait to be called again (or the session is closing). */
 bool client_output_wait(struct client *client, size_t need);
+
+/* For event callbacks a command sets up itself (IDLE's change
+ * notification and timer): call at their end. Flushes the output and
+ * destroys the session when it has been disconnected meanwhile; the
+ * client must not be touched afterwards. */
+void client_handler_end(struct client *client);
 
 /* Logs with the session's prefix. */
 void client_log(struct client *client, enum log_type type, const char *fmt, ...)
