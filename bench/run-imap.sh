@@ -9,11 +9,12 @@
 # performance (login and imap processes reused) - it gives the server its
 # own hard-linked copy of the mail, starts it on loopback and measures
 #   - SELECT of the BIG INBOX: the first one (no index, no dovecot-uidlist)
-#     and the average of the next ROUNDS-1 (each a new session)
-#   - FETCH 1:* (UID FLAGS RFC822.SIZE) on the BIG INBOX: first, average
+#     and the median of the next ROUNDS-1 (each a new session)
+#   - FETCH 1:* (UID FLAGS RFC822.SIZE) on the BIG INBOX: first, median of the rest
 #   - FETCH BODY.PEEK[] of every MID message, FETCH_CONNS users at once,
 #     FETCH_ROUNDS passes: MB/s
-#   - SEARCH SUBJECT and SEARCH BODY over the MID INBOX: first, average
+#   - SEARCH SUBJECT and SEARCH BODY over the MID INBOX: first, median of
+#     the rest
 #   - APPEND of a 4 KB message, APPEND_CONNS users for SECS s: messages/s
 #   - memory per IDLE connection: IDLE users LOGIN, SELECT INBOX and IDLE;
 #     Pss (/proc/PID/smaps_rollup) summed over the server's processes
@@ -39,7 +40,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${LOFT_BUILD_DIR:-$repo/build}
 rounds=5
 fetch_conns=2
-fetch_rounds=1
+fetch_rounds=3
 append_conns=4
 secs=5
 idle=2000
@@ -157,12 +158,12 @@ PY
 
 # The Maildirs, generated once per size and reused: message files in cur/
 # named as Dovecot names them (,S=size,W=size with CRLF), LF line ends.
-cache=/var/tmp/loft-imapbench-v1-$big-$mid
+cache=/var/tmp/loft-imapbench-v2-$big-$mid
 if [ ! -f "$cache/done" ]; then
 	echo "run-imap: generating $big + $mid messages in $cache" >&2
 	rm -rf "$cache"
 	python3 - "$cache" "$big" "$mid" <<'PY'
-import os, sys
+import os, random, sys
 root, nbig, nmid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 senders = ["Alice Archer <alice@example.org>", "Bob Baker <bob@example.net>",
            "Carol Cooper <carol@example.com>", "Dave Dyer <dave@example.org>",
@@ -188,10 +189,11 @@ def message(i, kb, subj_word, body_word):
     return (hdr + "".join(body)).encode()
 
 def maildir(path, count, sizes, mark):
+    rng = random.Random(count)
     for sub in ("cur", "new", "tmp"):
         os.makedirs(os.path.join(path, sub))
     for i in range(1, count + 1):
-        data = message(i, sizes[(i * 7) % len(sizes)], mark and i % 100 == 7,
+        data = message(i, rng.choice(sizes), mark and i % 100 == 7,
                        mark and i % 100 == 31)
         flags = "S" if i % 10 else ""
         name = "%d.M%dP1.bench,S=%d,W=%d:2,%s" % (
@@ -412,25 +414,25 @@ for s in $servers; do
 		echo "run-imap: $s: SELECT of $big messages, $rounds sessions" >&2
 		out=$(bench -m select -U big -r "$rounds" -t 600)
 		sel_first[$s]=$(field first_ms "$out")
-		sel_idx[$s]=$(field avg_ms "$out")
+		sel_idx[$s]=$(field med_ms "$out")
 	fi
 	if has_mode fetch-meta; then
 		echo "run-imap: $s: FETCH 1:* (UID FLAGS RFC822.SIZE) x $rounds" >&2
 		out=$(bench -m fetch-meta -U big -r "$rounds" -t 600)
 		fmeta_first[$s]=$(field first_ms "$out")
-		fmeta[$s]=$(field avg_ms "$out")
+		fmeta[$s]=$(field med_ms "$out")
 	fi
 	if has_mode search-header; then
 		echo "run-imap: $s: SEARCH $subject_key over $mid messages x $rounds" >&2
 		out=$(bench -m search-header -U mid1 -r "$rounds" -q "$subject_key" -t 600)
 		shdr_first[$s]=$(field first_ms "$out")
-		shdr[$s]=$(field avg_ms "$out")
+		shdr[$s]=$(field med_ms "$out")
 	fi
 	if has_mode search-body; then
 		echo "run-imap: $s: SEARCH $body_key over $mid messages x $rounds" >&2
 		out=$(bench -m search-body -U mid1 -r "$rounds" -q "$body_key" -t 600)
 		sbody_first[$s]=$(field first_ms "$out")
-		sbody[$s]=$(field avg_ms "$out")
+		sbody[$s]=$(field med_ms "$out")
 	fi
 	if has_mode fetch-body; then
 		echo "run-imap: $s: FETCH BODY.PEEK[] of $mid messages x $fetch_conns users x $fetch_rounds" >&2
@@ -504,7 +506,9 @@ result=$repo/bench/results/imap-$(date +%Y%m%d-%H%M%S).txt
 	row "APPEND msgs/s (higher=better)" append_rate up
 	row "kB per IDLE conn @$idle (lower)" mem down
 	row "IDLE held of $idle" held up
-	row "kB per IDLE conn @$max_idle (lower)" mem_max down
-	row "IDLE held of $max_idle" held_max up
+	if [ "$max_idle" -gt 0 ]; then
+		row "kB per IDLE conn @$max_idle (lower)" mem_max down
+		row "IDLE held of $max_idle" held_max up
+	fi
 } | tee "$result"
 echo "run-imap: saved $result" >&2
