@@ -24,6 +24,11 @@
 #define MSG_PLAINTEXT_DISABLED                                                 \
 	"Plaintext authentication disallowed on non-secure (SSL/TLS) "         \
 	"connections."
+#define MSG_PASSWORD_EXPOSED                                                   \
+	"Plaintext authentication not allowed without SSL/TLS, but your "      \
+	"client did it anyway. If anyone was listening, the password was "     \
+	"exposed."
+#define MSG_MECH_PLAINTEXT_DISABLED "Plaintext authentication disabled."
 #define MSG_SSL_REQUIRED "Authentication not allowed until SSL/TLS is enabled."
 #define MSG_AUTH_FAILED "Authentication failed."
 #define MSG_TEMP_FAILED "Temporary authentication failure."
@@ -233,9 +238,10 @@ static void imap_auth_start(struct imap_login_client *client, const char *tag,
 	imap_client_wait_auth(client);
 }
 
-/* Returns true when plaintext authentication may go on; else replies. */
+/* Returns true when plaintext authentication may go on; else replies
+ * "NO [PRIVACYREQUIRED] <refusal>". */
 static bool imap_check_plaintext(struct imap_login_client *client,
-				 const char *tag)
+				 const char *tag, const char *refusal)
 {
 	if (!login_client_auth_allowed(&client->common)) {
 		client->common.auth_tried_disabled_plaintext = true;
@@ -247,7 +253,8 @@ static bool imap_check_plaintext(struct imap_login_client *client,
 		return true;
 	client->common.auth_tried_disabled_plaintext = true;
 	imap_send_tagged(client, tag,
-			 "NO [PRIVACYREQUIRED] " MSG_PLAINTEXT_DISABLED);
+			 p_strconcat(client->cmd_pool, "NO [PRIVACYREQUIRED] ",
+				     refusal, NULL));
 	return false;
 }
 
@@ -359,7 +366,13 @@ static int cmd_login(struct imap_login_client *client, const char *tag,
 	string_t *plain, *b64;
 	size_t user_len = strlen(cmd->user), pass_len = strlen(cmd->password);
 
-	if (!imap_check_plaintext(client, tag))
+	if (!login_client_plaintext_allowed(&client->common) &&
+	    login_client_auth_allowed(&client->common)) {
+		/* the password already crossed the network in the clear:
+		 * say so, as Dovecot does */
+		imap_send(client, "* BAD [ALERT] " MSG_PASSWORD_EXPOSED "\r\n");
+	}
+	if (!imap_check_plaintext(client, tag, MSG_PLAINTEXT_DISABLED))
 		return 1;
 	/* LOGIN is SASL PLAIN with no authorization identity */
 	plain = str_new_secure(user_len + pass_len + 2);
@@ -395,7 +408,7 @@ static int cmd_authenticate(struct imap_login_client *client, const char *tag,
 		return 1;
 	}
 	if ((mech->flags & AUTH_MECH_FLAG_PLAINTEXT) != 0 &&
-	    !imap_check_plaintext(client, tag))
+	    !imap_check_plaintext(client, tag, MSG_MECH_PLAINTEXT_DISABLED))
 		return 1;
 	client->common.virtual_user = NULL;
 	imap_auth_start(client, tag, mech->name, cmd->initial_resp);
