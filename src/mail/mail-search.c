@@ -480,22 +480,22 @@ static void header_callback(struct message_part *part,
 }
 
 /* After the header: SENT* from the Date: field, and the header keys
- * that found nothing. */
+ * that found nothing. A message without a usable Date: counts as sent on
+ * 1-Jan-1970, as in Dovecot. */
 static void header_finish_arg(struct mail_search_arg *arg, void *context)
 {
 	struct content_ctx *ctx = context;
+	int64_t day = ctx->have_date ? ctx->sent_day : 0;
 
 	switch (arg->type) {
 	case MAIL_SEARCH_SENTBEFORE:
-		arg_set_result(arg, ctx->have_date && ctx->sent_day < arg->day);
+		arg_set_result(arg, day < arg->day);
 		break;
 	case MAIL_SEARCH_SENTON:
-		arg_set_result(arg,
-			       ctx->have_date && ctx->sent_day == arg->day);
+		arg_set_result(arg, day == arg->day);
 		break;
 	case MAIL_SEARCH_SENTSINCE:
-		arg_set_result(arg,
-			       ctx->have_date && ctx->sent_day >= arg->day);
+		arg_set_result(arg, day >= arg->day);
 		break;
 	case MAIL_SEARCH_HEADER:
 		arg_set_result(arg, false);

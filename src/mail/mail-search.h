@@ -43,7 +43,7 @@ enum mail_search_type {
 	MAIL_SEARCH_BEFORE,
 	MAIL_SEARCH_ON,
 	MAIL_SEARCH_SINCE,
-	/* Date: header, as a date in its own zone */
+	/* Date: header, as a date in its own zone (none: 1-Jan-1970) */
 	MAIL_SEARCH_SENTBEFORE,
 	MAIL_SEARCH_SENTON,
 	MAIL_SEARCH_SENTSINCE,
