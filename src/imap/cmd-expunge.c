@@ -113,7 +113,8 @@ bool cmd_expunge(struct client_command *cmd)
 		return true;
 	}
 	if (client->box_readonly) {
-		client_command_no(cmd, NULL, "Mailbox is read-only.");
+		/* EXAMINE: nothing may change; Dovecot answers OK */
+		client_command_reply(cmd, "OK Expunge completed.");
 		return true;
 	}
 

@@ -132,7 +132,7 @@ static int list_build(struct client_command *cmd, struct list_context *ctx)
 	struct hash_table *by_info;
 	unsigned int count;
 	const char *error;
-	bool recursive;
+	bool recursive, inbox_children = false;
 
 	if (mailbox_list_iter(client->list, cmd->pool, &infos, &count, &error) <
 	    0) {
@@ -144,8 +144,22 @@ static int list_build(struct client_command *cmd, struct list_context *ctx)
 	ctx->by_name =
 	    hash_table_create(cmd->pool, count + 1, str_hash, str_cmp);
 	by_info = hash_table_create(cmd->pool, count + 1, str_hash, str_cmp);
-	for (unsigned int i = 0; i < count; i++)
+	for (unsigned int i = 0; i < count; i++) {
 		hash_table_insert(by_info, infos[i].name, &infos[i]);
+		if (strncmp(infos[i].name, "INBOX", 5) == 0 &&
+		    infos[i].name[5] == client->separator &&
+		    (infos[i].flags & MAILBOX_INFO_NOSELECT) == 0 &&
+		    (infos[i].flags & MAILBOX_INFO_NONEXISTENT) == 0)
+			inbox_children = true;
+	}
+	for (unsigned int i = 0; i < count && inbox_children; i++) {
+		/* INBOX sorts first, away from its children: the list's
+		 * \HasNoChildren may be wrong for it */
+		if (strcmp(infos[i].name, "INBOX") == 0) {
+			infos[i].flags &= ~MAILBOX_INFO_NOCHILDREN;
+			infos[i].flags |= MAILBOX_INFO_CHILDREN;
+		}
+	}
 
 	for (unsigned int i = 0; i < count; i++) {
 		const struct mailbox_info *info = &infos[i];

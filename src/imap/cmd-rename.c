@@ -1,10 +1,10 @@
 /* cmd-rename.c - RENAME (RFC 3501 section 6.3.5, RFC 9051 section 6.3.6).
  *
- * A mailbox is renamed with its children (UIDs and UIDVALIDITY stay) and
- * the subscriptions of the old names move to the new ones, as Dovecot
- * does. Renaming INBOX is special (RFC 3501 section 6.3.5): its messages
- * move into a new mailbox of that name and INBOX stays, empty; its
- * children are not touched. A renamed selected mailbox is closed first
+ * A mailbox is renamed with its children (UIDs and UIDVALIDITY stay);
+ * subscriptions keep the old names, as Dovecot's do. Renaming INBOX is special
+ * (RFC 3501 section 6.3.5): its messages move into a new mailbox of that name
+ * and INBOX stays, empty; its children are not touched. A renamed selected
+ * mailbox is closed first
  * ("* OK [CLOSED]"), since its files move. */
 #include "lib.h"
 #include "imap-commands.h"
@@ -19,38 +19,6 @@ static bool name_is_under(const char *name, const char *parent, char sep)
 
 	return strncmp(name, parent, len) == 0 &&
 	       (name[len] == '\0' || name[len] == sep);
-}
-
-/* Moves the subscriptions of old_name and its children to new_name. */
-static void rename_subscriptions(struct client_command *cmd,
-				 const char *old_name, const char *new_name)
-{
-	struct client *client = cmd->client;
-	const char **subs, *error;
-	size_t old_len = strlen(old_name);
-
-	if (mailbox_list_get_subscriptions(client->list, cmd->pool, &subs,
-					   &error) < 0) {
-		client_log(client, LOG_TYPE_WARNING,
-			   "RENAME: subscriptions not moved: %s", error);
-		return;
-	}
-	for (unsigned int i = 0; subs[i] != NULL; i++) {
-		const char *dest;
-
-		if (!name_is_under(subs[i], old_name, client->separator))
-			continue;
-		dest =
-		    p_strconcat(cmd->pool, new_name, subs[i] + old_len, NULL);
-		if (mailbox_list_set_subscribed(client->list, subs[i], false,
-						&error) < 0 ||
-		    mailbox_list_set_subscribed(client->list, dest, true,
-						&error) < 0) {
-			client_log(client, LOG_TYPE_WARNING,
-				   "RENAME: subscription of %s not moved: %s",
-				   subs[i], error);
-		}
-	}
 }
 
 /* RFC 3501 section 6.3.5: INBOX's messages move to new_name. */
@@ -157,7 +125,6 @@ bool cmd_rename(struct client_command *cmd)
 		imap_cmd_storage_failed(cmd, "RENAME", error);
 		return true;
 	}
-	rename_subscriptions(cmd, old_name, new_name);
 	client_command_reply(cmd, "OK Rename completed.");
 	return true;
 }

@@ -97,7 +97,8 @@ bool cmd_status(struct client_command *cmd)
 		return true;
 	ret = imap_status_get(client, storage_name, items, &values, &error);
 	if (ret == 0) {
-		client_command_no(cmd, "NONEXISTENT",
+		/* Dovecot's answer, without [NONEXISTENT] */
+		client_command_no(cmd, NULL,
 				  p_strdup_printf(cmd->pool,
 						  "Mailbox doesn't exist: %s",
 						  name));

@@ -152,7 +152,8 @@ int mailbox_save(struct mailbox *box, const void *data, size_t size,
 
 /* Streamed APPEND (maildir-save.c): the message is written to tmp/ as it
  * arrives, so memory stays flat whatever its size. begin creates
- * tmp/<unique> (O_EXCL); continue appends bytes; finish fsyncs, moves the
+ * tmp/<unique> (O_EXCL); continue appends bytes (CR LF stored as LF, as
+ * Dovecot's mail_save_crlf = no does); finish fsyncs, moves the
  * file into cur/ (new/ without flags) under its final name (",S=,W="
  * sizes, flags and keywords as for mailbox_save()), fsyncs the directory
  * and gives it its UID. abort (and a failed continue or finish) unlinks
@@ -219,18 +220,27 @@ void mailbox_get_status(const struct mailbox *box,
 			struct mailbox_status *status_r);
 
 /* ---- change notification (maildir-notify.c) ----
- * For IDLE (RFC 2177): an inotify descriptor watching the mailbox's new/
- * and cur/ directories, where every change to the mailbox shows - a
- * delivery, a save or copy, a flag change (rename), an expunge (unlink),
- * also when made by Dovecot or by hand. Created on the first call, closed
- * by mailbox_close(). It becomes readable when something changed: the
- * caller io_add()s it, and when it fires calls mailbox_notify_clear() and
- * then mailbox_sync_changes() (the events themselves carry nothing the
- * sync needs). Changes made through this handle wake it too; the sync
- * then finds nothing new. Returns the fd, or -1 with *error_r (inotify
- * unavailable or out of watches: poll with a timer instead). */
+ * For IDLE (RFC 2177): a descriptor that becomes readable when the
+ * mailbox's new/ or cur/ directory changed, where every change to the
+ * mailbox shows - a delivery, a save or copy, a flag change (rename), an
+ * expunge (unlink), also when made by Dovecot or by hand. Created on the
+ * first call, closed by mailbox_close(). The caller io_add()s it, and when
+ * it fires calls mailbox_notify_clear() and then mailbox_sync_changes()
+ * (the events themselves carry nothing the sync needs). Changes made
+ * through this handle wake it too; the sync then finds nothing new, as it
+ * may after any wakeup (when inotify's queue overflows every handle is
+ * woken).
+ *
+ * All handles of a process share one inotify instance (the per-uid limit
+ * fs.inotify.max_user_instances is small), read from the ioloop current
+ * at the first call, which must outlive the handles; each handle gets an
+ * eventfd of its own, so a handle costs one descriptor. Called with no
+ * current ioloop, the handle gets an inotify instance of its own instead,
+ * which the caller can poll() without a loop. Returns the fd, or -1 with
+ * *error_r (inotify unavailable, out of watches or descriptors: poll with
+ * a timer instead). */
 int mailbox_notify_fd(struct mailbox *box, const char **error_r);
-/* Reads and discards the pending events (non-blocking). */
+/* Reads and discards the pending notifications (non-blocking). */
 void mailbox_notify_clear(struct mailbox *box);
 
 /* ---- message contents (maildir-message.c) ----

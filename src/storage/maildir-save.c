@@ -161,7 +161,8 @@ struct mailbox_save {
 	const char *tmp_path;
 	int fd;
 	uint64_t size, vsize;
-	bool last_cr; /* the last byte written was CR */
+	bool last_cr;	 /* the last byte written was CR */
+	bool pending_cr; /* a CR received, not written yet */
 };
 
 int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
@@ -199,32 +200,59 @@ int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
 	return 0;
 }
 
-int mailbox_save_continue(struct mailbox_save *save, const void *data,
-			  size_t size, const char **error_r)
+/* Writes out bytes already converted, counting their sizes. */
+static int save_write(struct mailbox_save *save, const unsigned char *data,
+		      size_t size, const char **error_r)
 {
-	const unsigned char *p = data;
-
-	if (save->fd < 0) {
-		*error_r =
-		    maildir_error("%s: save already failed", save->tmp_path);
-		return -1;
-	}
 	for (size_t i = 0; i < size; i++) {
-		if (p[i] == '\n' &&
-		    !(i == 0 ? save->last_cr : p[i - 1] == '\r'))
+		if (data[i] == '\n' &&
+		    !(i == 0 ? save->last_cr : data[i - 1] == '\r'))
 			save->vsize++;
 	}
 	if (size > 0)
-		save->last_cr = p[size - 1] == '\r';
+		save->last_cr = data[size - 1] == '\r';
 	save->size += size;
 	save->vsize += size;
-	if (write_all(save->fd, p, size) < 0) {
+	if (write_all(save->fd, data, size) < 0) {
 		*error_r = maildir_error("write(%s) failed: %s", save->tmp_path,
 					 strerror(errno));
 		i_close_fd(&save->fd);
 		return -1;
 	}
 	return 0;
+}
+
+int mailbox_save_continue(struct mailbox_save *save, const void *data,
+			  size_t size, const char **error_r)
+{
+	const unsigned char *p = data;
+	unsigned char buf[8192];
+	size_t n = 0;
+
+	if (save->fd < 0) {
+		*error_r =
+		    maildir_error("%s: save already failed", save->tmp_path);
+		return -1;
+	}
+	/* stored with LF line endings, as Dovecot saves them
+	 * (mail_save_crlf = no); a CR is held back until the next byte */
+	for (size_t i = 0; i < size; i++) {
+		if (n + 2 > sizeof(buf)) {
+			if (save_write(save, buf, n, error_r) < 0)
+				return -1;
+			n = 0;
+		}
+		if (save->pending_cr) {
+			save->pending_cr = false;
+			if (p[i] != '\n')
+				buf[n++] = '\r';
+		}
+		if (p[i] == '\r')
+			save->pending_cr = true;
+		else
+			buf[n++] = p[i];
+	}
+	return save_write(save, buf, n, error_r);
 }
 
 void mailbox_save_abort(struct mailbox_save **_save)
@@ -298,6 +326,12 @@ int mailbox_save_finish(struct mailbox_save **_save, enum mail_flags flags,
 		*error_r =
 		    maildir_error("%s: save already failed", save->tmp_path);
 		goto fail;
+	}
+	if (save->pending_cr) {
+		save->pending_cr = false;
+		if (save_write(save, (const unsigned char *)"\r", 1, error_r) <
+		    0)
+			goto fail;
 	}
 	if (mailbox_keywords_to_mask(save->box, keywords, true, &mask,
 				     error_r) < 0)
