@@ -466,33 +466,45 @@ def test_select_nonexistent_code(imap_server):
 
 def test_select_qresync(fresh):
     srv, c = fresh
+    c.command("CREATE q")
+    for i in range(4):
+        append(c, "q", b"Subject: %d\r\n\r\n%d\r\n" % (i, i),
+               "\\Deleted" if i in (1, 2) else "")
     c.command("ENABLE QRESYNC")
-    untagged, _ = c.command("SELECT INBOX")
+    untagged, _ = c.command("SELECT q")
     uidv = int(next(response_code(l, "UIDVALIDITY") for l in untagged
                     if response_code(l, "UIDVALIDITY")))
     hms = int(next(response_code(l, "HIGHESTMODSEQ") for l in untagged
                    if response_code(l, "HIGHESTMODSEQ")))
     c.command("UNSELECT")
-    # expunge UIDs 2 and 3 from another session
+    # another session expunges UIDs 2 and 3 and adds UID 5
     c2 = connect(srv, srv.users["alice"])
-    append(c2, "INBOX", b"Subject: new\r\n\r\nnew\r\n", "\\Seen")
-    c2.command("SELECT INBOX")
-    c2.command("UID STORE 2:3 +FLAGS.SILENT (\\Deleted)", check=False)
-    untagged, _ = c2.command("UID EXPUNGE 2:3")
+    c2.command("SELECT q")
+    untagged, _ = c2.command("EXPUNGE")
+    assert [l for l in untagged if l.endswith(b"EXPUNGE")] == \
+        [b"* 3 EXPUNGE", b"* 2 EXPUNGE"]
+    append(c2, "q", b"Subject: new\r\n\r\nnew\r\n", "\\Seen")
     c2.close()
-    if not any(b"VANISHED" in l or b"EXPUNGE" in l for l in untagged):
-        pytest.skip("STORE is not available yet: cannot set \\Deleted")
 
-    untagged, tagged = c.command("SELECT INBOX (QRESYNC (%d %d 1:7))"
+    untagged, tagged = c.command("SELECT q (QRESYNC (%d %d 1:5))"
                                  % (uidv, hms))
     assert b"* VANISHED (EARLIER) 2:3" in untagged, untagged
     fetches = [l for l in untagged if b" FETCH " in l]
-    assert any(b"UID 7 " in l and b"MODSEQ" in l for l in fetches), untagged
+    assert any(b"UID 5 " in l and b"MODSEQ" in l and b"\\Seen" in l
+               for l in fetches), untagged
+    assert not any(b"UID 1 " in l for l in fetches), untagged
+    # known-uids limit what VANISHED names
+    untagged, _ = c.command("SELECT q (QRESYNC (%d %d 3:4))" % (uidv, hms))
+    assert b"* VANISHED (EARLIER) 3" in untagged, untagged
     # a wrong UIDVALIDITY: no VANISHED, no FETCH
-    untagged, _ = c.command("SELECT INBOX (QRESYNC (%d %d))"
-                            % (uidv + 1, hms))
+    untagged, _ = c.command("SELECT q (QRESYNC (%d %d))" % (uidv + 1, hms))
     assert not [l for l in untagged if b"VANISHED" in l or b"FETCH" in l]
-    expect_bad(c, "SELECT INBOX (QRESYNC)")
+    expect_bad(c, "SELECT q (QRESYNC)")
+    # EXPUNGE with QRESYNC reports VANISHED
+    c.command("SELECT q")
+    append(c, "q", b"Subject: del\r\n\r\ndel\r\n", "\\Deleted")
+    untagged, _ = c.command("EXPUNGE")
+    assert b"* VANISHED 6" in untagged, untagged
 
 
 def test_select_qresync_needs_enable(imap_server):
