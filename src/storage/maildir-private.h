@@ -18,6 +18,8 @@
 #define MAILDIR_UIDLIST_LOCK_STALE_SECS (2 * 60)
 #define MAILDIR_UIDLIST_LOCK_TIMEOUT_SECS 10
 #define MAILDIR_POP3_SESSION_LOCK_STALE_SECS (5 * 60)
+/* Directories watched for change notification: new/ and cur/. */
+#define MAILDIR_NOTIFY_DIRS 2
 
 struct maildir_mail {
 	struct mail_record rec; /* first: protocol code sees only this */
@@ -42,8 +44,19 @@ struct mailbox {
 	struct maildir_index_state *index;
 	/* loft.cache state (maildir-cache.c), NULL until first used */
 	struct maildir_cache *cache;
-	/* mailbox_notify_fd(): inotify fd + 1 (0 = not created) */
+	/* mailbox_notify_fd() (maildir-notify.c): fd + 1 (0 = not created);
+	 * the handle's eventfd when notify_shared, else its own inotify
+	 * instance */
 	int notify_fd1;
+	bool notify_shared;
+	/* on the shared instance: its watches on new/ and cur/, and the
+	 * list of all handles using it */
+	struct maildir_notify_link {
+		struct mailbox *box;
+		struct maildir_notify_watch *watch;
+		struct maildir_notify_link *prev, *next;
+	} notify_links[MAILDIR_NOTIFY_DIRS];
+	struct mailbox *notify_prev, *notify_next;
 };
 
 /* Opens (creating cur/ new/ tmp/ when missing) and syncs the maildir at
@@ -72,6 +85,13 @@ const char *maildir_mail_path(struct mailbox *box,
 bool maildir_mail_refind(struct mailbox *box, struct maildir_mail *mail);
 /* Reads dovecot-keywords into box->keywords (empty when missing). */
 void maildir_keywords_load(struct mailbox *box);
+
+/* Change notification (maildir-notify.c): releases the handle's eventfd
+ * and watches (the shared inotify instance goes with the last handle), or
+ * its own instance. Called by mailbox_close(). */
+void maildir_notify_deinit(struct mailbox *box);
+/* Directories watched on the shared instance now (for tests). */
+unsigned int maildir_notify_shared_watch_count(void);
 
 /* maildir_save_file() with the ":2," info letters given ("" = none: the
  * file goes to new/, else to cur/ as "<base>:2,<letters>"). The base name

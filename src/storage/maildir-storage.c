@@ -911,11 +911,7 @@ void mailbox_close(struct mailbox **_box)
 	*_box = NULL;
 	dotlock_delete(&box->session_lock);
 	maildir_cache_deinit(box);
-	if (box->notify_fd1 > 0) {
-		int fd = box->notify_fd1 - 1;
-
-		i_close_fd(&fd);
-	}
+	maildir_notify_deinit(box);
 	if (box->view_pool != NULL)
 		pool_unref(&box->view_pool);
 	pool_unref(&box->pool);
