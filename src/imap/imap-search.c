@@ -9,6 +9,7 @@ struct search_file {
 	struct mailbox *box;
 	unsigned int seq;
 	int fd;
+	pool_t pool;
 };
 
 static ssize_t search_file_read(void *context, uint64_t offset, void *buf,
@@ -32,6 +33,22 @@ static ssize_t search_file_read(void *context, uint64_t offset, void *buf,
 			return -1;
 		}
 	}
+}
+
+/* Header fields the storage caches (mailbox_get_header()): searches on
+ * these alone never open the message file. */
+static const char *const cached_headers[] = {
+    "Date",	  "Subject",	 "From",       "To",	   "Cc",     "Bcc",
+    "Message-ID", "In-Reply-To", "References", "Reply-To", "Sender", NULL};
+
+static int search_get_header(void *context, const char *name,
+			     const char **value_r, bool *expunged_r,
+			     const char **error_r)
+{
+	struct search_file *file = context;
+
+	return mailbox_get_header(file->box, file->seq, name, file->pool,
+				  value_r, expunged_r, error_r);
 }
 
 static void search_set_saved(pool_t pool, struct mail_search_arg *args,
@@ -122,6 +139,9 @@ int imap_search_run(struct mailbox *box, pool_t pool,
 	pool_t msg_pool = NULL;
 	int ret = 0;
 
+	bool headers_only =
+	    mail_search_args_headers_only(program->args, cached_headers);
+
 	memset(result_r, 0, sizeof(*result_r));
 	result_r->seqs = p_new(pool, uint32_t, count == 0 ? 1 : count);
 	for (unsigned int seq = 1; seq <= count; seq++) {
@@ -138,15 +158,21 @@ int imap_search_run(struct mailbox *box, pool_t pool,
 		int match = mail_search_match_record(program->args, &srec);
 
 		if (match < 0) {
-			struct search_file file = {box, seq, -1};
 			bool expunged = false;
 			const char *error;
 
 			if (msg_pool == NULL)
 				msg_pool = pool_create("search message", 8192);
-			match = mail_search_match_content(
-			    program->args, msg_pool, search_file_read, &file,
-			    &expunged, &error);
+			struct search_file file = {box, seq, -1, msg_pool};
+			if (headers_only) {
+				match = mail_search_match_headers(
+				    program->args, msg_pool, search_get_header,
+				    &file, &expunged, &error);
+			} else {
+				match = mail_search_match_content(
+				    program->args, msg_pool, search_file_read,
+				    &file, &expunged, &error);
+			}
 			if (file.fd != -1)
 				close(file.fd);
 			if (match < 0 && expunged) {

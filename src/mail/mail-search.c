@@ -700,3 +700,123 @@ int mail_search_match_content(struct mail_search_arg *args, pool_t pool,
 	i_assert(ret >= 0);
 	return ret;
 }
+
+/* ---- cached header fields ---- */
+
+static bool name_in(const char *name, const char *const *names)
+{
+	for (; *names != NULL; names++) {
+		if (strcasecmp(name, *names) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool mail_search_args_headers_only(const struct mail_search_arg *args,
+				   const char *const *names)
+{
+	for (const struct mail_search_arg *arg = args; arg != NULL;
+	     arg = arg->next) {
+		switch (arg->type) {
+		case MAIL_SEARCH_SUB:
+		case MAIL_SEARCH_OR:
+			if (!mail_search_args_headers_only(arg->subargs, names))
+				return false;
+			break;
+		case MAIL_SEARCH_BODY:
+		case MAIL_SEARCH_TEXT:
+			return false;
+		case MAIL_SEARCH_HEADER:
+			if (!name_in(arg->hdr_name, names))
+				return false;
+			break;
+		case MAIL_SEARCH_SENTBEFORE:
+		case MAIL_SEARCH_SENTON:
+		case MAIL_SEARCH_SENTSINCE:
+			if (!name_in("Date", names))
+				return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+struct cached_ctx {
+	struct content_ctx *ctx;
+	mail_search_header_func_t *get_header;
+	void *context;
+	bool *expunged_r;
+	const char **error_r;
+	int ret;
+};
+
+static void cached_match_arg(struct mail_search_arg *arg, void *context)
+{
+	struct cached_ctx *cc = context;
+	const char *value;
+
+	if (arg->type != MAIL_SEARCH_HEADER || cc->ret < 0)
+		return;
+	if (cc->get_header(cc->context, arg->hdr_name, &value, cc->expunged_r,
+			   cc->error_r) < 0) {
+		cc->ret = -1;
+		return;
+	}
+	if (value == NULL) {
+		arg_set_result(arg, false);
+		return;
+	}
+	str_clear(cc->ctx->decoded);
+	str_clear(cc->ctx->folded);
+	mail_header_decode_utf8((const unsigned char *)value, strlen(value),
+				cc->ctx->decoded);
+	mail_fold_utf8(NULL, str_data(cc->ctx->decoded),
+		       str_len(cc->ctx->decoded), true, cc->ctx->folded);
+	arg_set_result(arg,
+		       matcher_find(arg->matcher, str_data(cc->ctx->folded),
+				    str_len(cc->ctx->folded)));
+}
+
+int mail_search_match_headers(struct mail_search_arg *args, pool_t pool,
+			      mail_search_header_func_t *get_header,
+			      void *context, bool *expunged_r,
+			      const char **error_r)
+{
+	struct content_ctx ctx = {
+	    .args = args,
+	    .pool = pool,
+	    .decoded = str_new(pool, 256),
+	    .folded = str_new(pool, 256),
+	};
+	struct cached_ctx cc = {
+	    .ctx = &ctx,
+	    .get_header = get_header,
+	    .context = context,
+	    .expunged_r = expunged_r,
+	    .error_r = error_r,
+	};
+
+	*expunged_r = false;
+	foreach_pending(args, cached_match_arg, &cc);
+	if (cc.ret < 0)
+		return -1;
+	if (pending_of(args, false)) {
+		/* SENT* */
+		const char *date;
+		time_t t;
+		int tz;
+
+		if (get_header(context, "Date", &date, expunged_r, error_r) < 0)
+			return -1;
+		ctx.have_date = date != NULL &&
+				message_date_parse(date, strlen(date), &t, &tz);
+		if (ctx.have_date)
+			ctx.sent_day = day_in_zone(t, (long)tz * 60);
+		foreach_pending(args, header_finish_arg, &ctx);
+	}
+	int ret = eval_list(args, false);
+	i_assert(ret >= 0);
+	return ret;
+}

@@ -163,4 +163,23 @@ int mail_search_match_content(struct mail_search_arg *args, pool_t pool,
 			      mail_search_read_func_t *read_func, void *context,
 			      bool *expunged_r, const char **error_r);
 
+/* Step 2 without the message file, for trees whose only content keys are
+ * HEADER and SENT* on fields that the index caches: get_header gives the
+ * value of the first field `name` (unfolded, encoded words not decoded)
+ * or NULL when there is none; 0, or -1 with *error_r (*expunged_r when
+ * the message is gone). */
+typedef int mail_search_header_func_t(void *context, const char *name,
+				      const char **value_r, bool *expunged_r,
+				      const char **error_r);
+/* True when every content key of args is a HEADER key on one of names
+ * (case-insensitive, NULL-terminated) or a SENT* key and names has
+ * "Date". */
+bool mail_search_args_headers_only(const struct mail_search_arg *args,
+				   const char *const *names);
+/* Like mail_search_match_content() for such trees. */
+int mail_search_match_headers(struct mail_search_arg *args, pool_t pool,
+			      mail_search_header_func_t *get_header,
+			      void *context, bool *expunged_r,
+			      const char **error_r);
+
 #endif

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <strings.h>
+
 #include "lib.h"
 #include "str.h"
 #include "charset-utf8.h"
@@ -446,6 +448,56 @@ static void test_match_big(void **state)
 	pool_unref(&pool);
 }
 
+static int fake_get_header(void *context, const char *name,
+			   const char **value_r, bool *expunged_r,
+			   const char **error_r)
+{
+	if (strcasecmp(name, "Subject") == 0)
+		*value_r = "=?utf-8?q?Gr=C3=BC=C3=9Fe?= all";
+	else if (strcasecmp(name, "Date") == 0)
+		*value_r = "Mon, 3 Jun 2024 23:30:00 -0500";
+	else
+		*value_r = NULL;
+	return 0;
+}
+
+static void test_match_cached_headers(void **state)
+{
+	static const char *const names[] = {"Subject", "Date", NULL};
+	pool_t pool = pool_create("test", 4096);
+	struct mail_search_record rec = {.seq = 1, .uid = 1};
+	bool expunged;
+	const char *error;
+	time_t d;
+
+	struct mail_search_arg *subj = leaf(pool, MAIL_SEARCH_HEADER,
+					    "GR\xc3\x9c\xc3\x9f"
+					    "E ALL");
+	subj->hdr_name = "SUBJECT";
+	struct mail_search_arg *on = leaf(pool, MAIL_SEARCH_SENTON, NULL);
+	assert_true(message_date_imap_parse_date("3-Jun-2024", &d));
+	on->day = mail_search_day_from_utc(d);
+	subj->next = on;
+	assert_true(mail_search_args_headers_only(subj, names));
+	mail_search_args_init(pool, subj);
+	assert_int_equal(mail_search_match_record(subj, &rec), -1);
+	assert_int_equal(mail_search_match_headers(subj, pool, fake_get_header,
+						   NULL, &expunged, &error),
+			 1);
+	on->day++;
+	assert_int_equal(mail_search_match_record(subj, &rec), -1);
+	assert_int_equal(mail_search_match_headers(subj, pool, fake_get_header,
+						   NULL, &expunged, &error),
+			 0);
+
+	struct mail_search_arg *to = leaf(pool, MAIL_SEARCH_HEADER, "");
+	to->hdr_name = "To";
+	assert_false(mail_search_args_headers_only(to, names));
+	struct mail_search_arg *body = leaf(pool, MAIL_SEARCH_BODY, "x");
+	assert_false(mail_search_args_headers_only(body, names));
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +510,7 @@ int main(void)
 	    cmocka_unit_test(test_match_record_logic),
 	    cmocka_unit_test(test_match_vanished),
 	    cmocka_unit_test(test_match_big),
+	    cmocka_unit_test(test_match_cached_headers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
