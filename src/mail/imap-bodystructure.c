@@ -32,9 +32,9 @@ static void params_write(const struct rfc822_param *params, unsigned int count,
 		if (default_charset &&
 		    strcasecmp(params[i].name, "charset") == 0)
 			seen_charset = true;
-		imap_append_string(dest, params[i].name);
+		mail_imap_append_string(dest, params[i].name);
 		str_append_c(dest, ' ');
-		imap_append_string(dest, params[i].value);
+		mail_imap_append_string(dest, params[i].value);
 	}
 	if (default_charset && !seen_charset) {
 		if (i > 0)
@@ -54,7 +54,7 @@ static void write_common_ext(const struct message_part_data *data,
 		str_append(dest, "NIL");
 	} else {
 		str_append_c(dest, '(');
-		imap_append_string(dest, data->content_disposition);
+		mail_imap_append_string(dest, data->content_disposition);
 		str_append_c(dest, ' ');
 		params_write(data->content_disposition_params,
 			     data->content_disposition_params_count, dest,
@@ -70,7 +70,8 @@ static void write_common_ext(const struct message_part_data *data,
 		     i++) {
 			if (i > 0)
 				str_append_c(dest, ' ');
-			imap_append_string(dest, data->content_language[i]);
+			mail_imap_append_string(dest,
+						data->content_language[i]);
 		}
 		str_append_c(dest, ')');
 	}
@@ -95,7 +96,7 @@ static void write_multipart(const struct message_part *part, string_t *dest,
 		str_append_c(dest, ')');
 	}
 	str_append_c(dest, ' ');
-	imap_append_string(dest, data->content_subtype);
+	mail_imap_append_string(dest, data->content_subtype);
 	if (!extended)
 		return;
 	str_append_c(dest, ' ');
@@ -118,9 +119,9 @@ static void write_leaf(const struct message_part *part, string_t *dest,
 		text = true;
 	} else {
 		text = strcasecmp(data->content_type, "text") == 0;
-		imap_append_string(dest, data->content_type);
+		mail_imap_append_string(dest, data->content_type);
 		str_append_c(dest, ' ');
-		imap_append_string(dest, data->content_subtype);
+		mail_imap_append_string(dest, data->content_subtype);
 	}
 	str_append_c(dest, ' ');
 	params_write(data->content_type_params, data->content_type_params_count,
@@ -131,7 +132,7 @@ static void write_leaf(const struct message_part *part, string_t *dest,
 	imap_append_nstring_nolf(dest, data->content_description);
 	str_append_c(dest, ' ');
 	if (data->content_transfer_encoding != NULL)
-		imap_append_string(dest, data->content_transfer_encoding);
+		mail_imap_append_string(dest, data->content_transfer_encoding);
 	else
 		str_append(dest, "\"7bit\"");
 	str_printfa(dest, " %" PRIu64, part->body_size.virtual_size);

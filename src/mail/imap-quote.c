@@ -18,7 +18,7 @@ static void append_quoted(string_t *dest, const char *src)
 	str_append_c(dest, '"');
 }
 
-void imap_append_nstring(string_t *dest, const char *src)
+void mail_imap_append_nstring(string_t *dest, const char *src)
 {
 	unsigned int escapes = 0;
 
@@ -41,10 +41,10 @@ void imap_append_nstring(string_t *dest, const char *src)
 	append_quoted(dest, src);
 }
 
-void imap_append_string(string_t *dest, const char *src)
+void mail_imap_append_string(string_t *dest, const char *src)
 {
 	i_assert(src != NULL);
-	imap_append_nstring(dest, src);
+	mail_imap_append_nstring(dest, src);
 }
 
 void imap_append_nstring_nolf(string_t *dest, const char *src)
@@ -52,7 +52,7 @@ void imap_append_nstring_nolf(string_t *dest, const char *src)
 	string_t *tmp;
 
 	if (src == NULL || strpbrk(src, "\r\n") == NULL) {
-		imap_append_nstring(dest, src);
+		mail_imap_append_nstring(dest, src);
 		return;
 	}
 	tmp = str_new(NULL, strlen(src) + 1);
@@ -63,7 +63,7 @@ void imap_append_nstring_nolf(string_t *dest, const char *src)
 			 p[1] != '\r' && p[1] != '\n')
 			str_append_c(tmp, ' ');
 	}
-	imap_append_nstring(dest, str_c(tmp));
+	mail_imap_append_nstring(dest, str_c(tmp));
 	str_free(&tmp);
 }
 

@@ -8,8 +8,8 @@
 #include "str.h"
 
 /* NULL -> NIL. */
-void imap_append_nstring(string_t *dest, const char *src);
-void imap_append_string(string_t *dest, const char *src);
+void mail_imap_append_nstring(string_t *dest, const char *src);
+void mail_imap_append_string(string_t *dest, const char *src);
 /* Same, with CR and LF removed first (header values unfolded). */
 void imap_append_nstring_nolf(string_t *dest, const char *src);
 /* Text shown to people (Subject, display names): runs of whitespace
