@@ -45,6 +45,7 @@ struct imap_login_client {
 	string_t *tag;
 	bool waiting_auth;  /* auth process is working: input paused */
 	bool sasl_response; /* the next line answers a "+ " */
+	bool id_logged;	    /* the client's ID was logged (imap_id_log) */
 };
 
 static bool imap_client_process(struct imap_login_client *client);
@@ -315,9 +316,22 @@ static int cmd_logout(struct imap_login_client *client, const char *tag,
 }
 
 static int cmd_id(struct imap_login_client *client, const char *tag,
-		  const struct imap_login_cmd *cmd ATTR_UNUSED)
+		  const struct imap_login_cmd *cmd)
 {
 	string_t *str = str_new(client->cmd_pool, 128);
+
+	/* the first ID only, as Dovecot logs it */
+	if (!client->id_logged) {
+		str_append(str, "ID sent: ");
+		if (imap_login_id_log_append(str, login_settings->imap_id_log,
+					     cmd)) {
+			client->id_logged = true;
+			str_append(str, ": ");
+			login_client_append_log_fields(&client->common, str, 0);
+			i_info("%s", str_c(str));
+		}
+		str_truncate(str, 0);
+	}
 
 	/* RFC 2971 section 3.1: the server's ID in an untagged reply */
 	str_append(str, "* ID ");

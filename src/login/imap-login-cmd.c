@@ -253,3 +253,56 @@ void imap_login_id_reply_append(string_t *dest, const char *imap_id_send)
 		str_append(dest, "NIL");
 	pool_unref(&pool);
 }
+
+static bool id_log_wanted(const char *imap_id_log, const char *key)
+{
+	size_t len = strlen(key);
+	const char *p = imap_id_log;
+
+	if (strcmp(imap_id_log, "*") == 0)
+		return true;
+	while (*p != '\0') {
+		size_t n;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, " \t");
+		if (n == len && n > 0 && strncasecmp(p, key, n) == 0)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static void id_log_append_value(string_t *dest, const char *value)
+{
+	for (; *value != '\0'; value++) {
+		unsigned char c = (unsigned char)*value;
+
+		str_append_c(dest, c < 0x20 || c == 0x7f ? '?' : (char)c);
+	}
+}
+
+bool imap_login_id_log_append(string_t *dest, const char *imap_id_log,
+			      const struct imap_login_cmd *cmd)
+{
+	bool any = false;
+
+	if (imap_id_log == NULL || imap_id_log[0] == '\0' ||
+	    cmd->id_fields == NULL)
+		return false;
+	for (unsigned int i = 0; i < cmd->id_count; i++) {
+		const char *key = cmd->id_fields[i * 2];
+		const char *value = cmd->id_fields[i * 2 + 1];
+
+		if (!id_log_wanted(imap_id_log, key))
+			continue;
+		if (any)
+			str_append(dest, ", ");
+		id_log_append_value(dest, key);
+		str_append_c(dest, '=');
+		id_log_append_value(dest, value == NULL ? "NIL" : value);
+		any = true;
+	}
+	return any;
+}

@@ -92,4 +92,11 @@ void imap_login_capability_append(string_t *dest,
  * given "*" are left out). */
 void imap_login_id_reply_append(string_t *dest, const char *imap_id_send);
 
+/* Appends the client's ID fields that the imap_id_log setting selects
+ * ("*" = all, else field names separated by spaces, any case) as
+ * "name=value, name2=NIL", with control characters as '?'. Returns false
+ * (nothing appended) when none is selected. */
+bool imap_login_id_log_append(string_t *dest, const char *imap_id_log,
+			      const struct imap_login_cmd *cmd);
+
 #endif

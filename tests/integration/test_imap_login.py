@@ -176,6 +176,24 @@ def test_simple_commands_like_dovecot(kind, srv, dovecot):
     c.close()
 
 
+def test_id_logged(server_factory):
+    """imap_id_log: the client's first ID is logged, with the fields."""
+    server = server_factory.start(ports=IMAP_PORTS,
+                                  extra=["imap_id_log = name os"])
+    c = Imap(server)
+    c.cmd("a", 'ID ("name" "py\\"test" "version" "1.0" "os" NIL)')
+    c.cmd("b", 'ID ("name" "second")')
+    c.cmd("c", "LOGOUT")
+    c.close()
+    procs.wait_until(lambda: "Aborted login" in server.log_text(),
+                     "the Disconnected line")
+    log = server.log_text()
+    assert re.search(r'imap-login: Info: ID sent: name=py"test, os=NIL: '
+                     r'user=<>, rip=127\.0\.0\.1, lip=127\.0\.0\.1, '
+                     r'secured, session=<[^>]+>', log), log
+    assert "second" not in log
+
+
 def test_logout_logged(srv):
     c = Imap(srv)
     c.cmd("a", "LOGOUT")

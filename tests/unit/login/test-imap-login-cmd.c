@@ -233,13 +233,41 @@ static void test_id_reply(void **state ATTR_UNUSED)
 	pool_unref(&pool);
 }
 
+static void test_id_log(void **state ATTR_UNUSED)
+{
+	pool_t pool = pool_create("test", 1024);
+	static const char *fields[] = {"name",	"pytest",   "Version", "1.0",
+				       "x-odd", "a\"b\r\n", "os",      NULL};
+	struct imap_login_cmd cmd = {
+	    .type = IMAP_LOGIN_CMD_ID,
+	    .id_fields = fields,
+	    .id_count = 4,
+	};
+	string_t *str = str_new(pool, 128);
+
+	assert_true(imap_login_id_log_append(str, "*", &cmd));
+	assert_string_equal(str_c(str), "name=pytest, Version=1.0, "
+					"x-odd=a\"b??, os=NIL");
+	str_truncate(str, 0);
+	assert_true(imap_login_id_log_append(str, " version  OS", &cmd));
+	assert_string_equal(str_c(str), "Version=1.0, os=NIL");
+	str_truncate(str, 0);
+	assert_false(imap_login_id_log_append(str, "vendor", &cmd));
+	assert_false(imap_login_id_log_append(str, "", &cmd));
+	assert_false(imap_login_id_log_append(str, "nam", &cmd));
+	cmd.id_fields = NULL;
+	cmd.id_count = 0;
+	assert_false(imap_login_id_log_append(str, "*", &cmd));
+	assert_string_equal(str_c(str), "");
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cmd_parse),
-	    cmocka_unit_test(test_is_base64),
-	    cmocka_unit_test(test_capability),
-	    cmocka_unit_test(test_id_reply),
+	    cmocka_unit_test(test_cmd_parse),  cmocka_unit_test(test_is_base64),
+	    cmocka_unit_test(test_capability), cmocka_unit_test(test_id_reply),
+	    cmocka_unit_test(test_id_log),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
