@@ -201,6 +201,22 @@ def test_logout_logged(srv):
         "the Disconnected line")
 
 
+def test_pop3_and_imap_together(server_factory):
+    """protocols = pop3 imap: both login services listen, each with its
+    own protocol."""
+    server = server_factory.start(ports=("pop3", "pop3s") + IMAP_PORTS)
+    c = Imap(server)
+    caps_of(c.greeting)
+    assert c.cmd("a", "NOOP") == ["a OK NOOP completed."]
+    c.close()
+    c = Imap(server, tls=True)
+    caps_of(c.greeting)
+    c.close()
+    p = server.poplib()
+    assert p.getwelcome().startswith(b"+OK")
+    p.quit()
+
+
 # -------------------------------------------------------- bad commands ---
 
 def test_bad_commands_then_bye(srv):
