@@ -478,15 +478,21 @@ int mailbox_list_iter(struct mailbox_list *list, pool_t pool,
 	for (unsigned int i = 0; i < ctx.infos.count; i++) {
 		struct mailbox_info *info = ctx.infos.items[i];
 		size_t len = strlen(info->name);
+		bool inbox = strcmp(info->name, "INBOX") == 0;
 		bool children = false;
 
 		/* sorted by name: children follow their parent, possibly
-		 * after names like "a b" that sort between "a" and "a.b" */
+		 * after names like "a b" that sort between "a" and "a.b";
+		 * INBOX sorts first, away from its children, so for it the
+		 * whole list is looked at */
 		for (unsigned int j = i + 1; j < ctx.infos.count; j++) {
 			const struct mailbox_info *o = ctx.infos.items[j];
 
-			if (strncmp(o->name, info->name, len) != 0)
+			if (strncmp(o->name, info->name, len) != 0) {
+				if (inbox)
+					continue;
 				break;
+			}
 			if (o->name[len] == list->sep &&
 			    (o->flags & MAILBOX_INFO_NONEXISTENT) == 0) {
 				children = true;

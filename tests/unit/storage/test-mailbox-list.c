@@ -250,6 +250,13 @@ static void test_list_delete_rename(void **state)
 	assert_int_equal(mailbox_list_delete_mailbox(list, "q.r.b.c", &error),
 			 1);
 	assert_string_equal(listing(list, pool), "INBOX:c z:c ");
+	/* INBOX sorts first, away from its children */
+	assert_int_equal(mailbox_list_create_mailbox(list, "INBOX.y", &error),
+			 1);
+	assert_int_equal(mailbox_list_create_mailbox(list, "Archive", &error),
+			 1);
+	assert_string_equal(listing(list, pool),
+			    "INBOX:C Archive:c INBOX.y:c z:c ");
 	mailbox_list_deinit(&list);
 	pool_unref(&pool);
 }
