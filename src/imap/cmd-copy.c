@@ -1,15 +1,231 @@
-/* cmd-copy.c - COPY and MOVE: not implemented yet. */
+/* cmd-copy.c - COPY, MOVE and their UID forms (RFC 3501 section 6.4.7,
+ * RFC 9051 sections 6.4.7-6.4.8, RFC 6851 MOVE) with UIDPLUS's COPYUID
+ * (RFC 4315 section 3).
+ *
+ * Messages are copied one by one with mailbox_copy() (hard links when
+ * possible) in ascending order, so the new UIDs come out ascending and
+ * the COPYUID source and destination sets pair up in order. A missing
+ * destination is "NO [TRYCREATE]" (RFC 3501 section 6.4.7). MOVE then
+ * sends "* OK [COPYUID ...]" (RFC 6851 section 4.3), expunges the
+ * originals through the session's own view and reports them itself:
+ * "* n EXPUNGE" from the highest seq down, or VANISHED once QRESYNC is
+ * enabled (RFC 7162 section 3.2.10), streamed when there are many. */
 #include "lib.h"
+#include "str.h"
 #include "imap-commands.h"
+#include "imap-fetch.h"
+#include "imap-parser.h"
+#include "imap-seqset.h"
+#include "mailbox.h"
+#include "mailbox-list.h"
+
+/* bytes of UID set per VANISHED line */
+#define MOVE_VANISHED_LINE_MAX 4000
+
+struct copy_context {
+	/* MOVE: the seqs (ascending, as before the expunge) and UIDs of the
+	 * moved messages, still to report */
+	unsigned int *seqs;
+	uint32_t *uids;
+	unsigned int count, pos;
+};
+
+/* "1:3,7" of an ascending UID list. */
+static void append_uid_list(string_t *dest, const uint32_t *uids,
+			    unsigned int count)
+{
+	for (unsigned int i = 0; i < count;) {
+		unsigned int j = i;
+
+		while (j + 1 < count && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (i > 0)
+			str_append_c(dest, ',');
+		str_append_uint(dest, uids[i]);
+		if (j > i)
+			str_printfa(dest, ":%u", uids[j]);
+		i = j + 1;
+	}
+}
+
+static bool move_report(struct client_command *cmd)
+{
+	struct copy_context *ctx = cmd->context;
+	struct client *client = cmd->client;
+	bool vanished = (client->enabled & CLIENT_ENABLED_QRESYNC) != 0;
+	string_t *line = str_new(cmd->pool, MOVE_VANISHED_LINE_MAX + 32);
+
+	while (ctx->pos < ctx->count) {
+		if (client_output_wait(client, MOVE_VANISHED_LINE_MAX + 64))
+			return false;
+		if (!vanished) {
+			/* RFC 3501 section 7.4.1: highest seq first */
+			client_send_untagged(
+			    client, "%u EXPUNGE",
+			    ctx->seqs[ctx->count - 1 - ctx->pos]);
+			ctx->pos++;
+			client->box_reported_exists--;
+			continue;
+		}
+		str_clear(line);
+		while (ctx->pos < ctx->count &&
+		       str_len(line) < MOVE_VANISHED_LINE_MAX) {
+			uint32_t first = ctx->uids[ctx->pos], last = first;
+
+			ctx->pos++;
+			client->box_reported_exists--;
+			while (ctx->pos < ctx->count &&
+			       ctx->uids[ctx->pos] == last + 1) {
+				last++;
+				ctx->pos++;
+				client->box_reported_exists--;
+			}
+			if (str_len(line) > 0)
+				str_append_c(line, ',');
+			str_append_uint(line, first);
+			if (last != first)
+				str_printfa(line, ":%u", last);
+		}
+		client_send_untagged(client, "VANISHED %s", str_c(line));
+	}
+	client_command_reply(cmd, "OK Move completed.");
+	return true;
+}
+
+static bool cmd_copy_full(struct client_command *cmd, bool move)
+{
+	struct client *client = cmd->client;
+	struct mailbox *src = client->box, *dest;
+	struct copy_context *ctx;
+	struct cmd_msgset_iter iter;
+	struct imap_seqset set;
+	const char *name, *storage_name, *error;
+	unsigned int count, n = 0, seq;
+	uint32_t *src_uids, *dest_uids;
+	bool uid_set, dest_opened = false;
+	string_t *code;
+	int ret = 0;
+
+	if (cmd->context != NULL)
+		return move_report(cmd);
+
+	if (cmd->args[0].type == IMAP_ARG_EOL ||
+	    !imap_arg_get_astring(&cmd->args[1], &name) ||
+	    cmd->args[2].type != IMAP_ARG_EOL) {
+		client_command_bad(cmd, "Invalid arguments");
+		return true;
+	}
+	if (cmd_get_msgset(cmd, &cmd->args[0], &set, &uid_set) < 0)
+		return true;
+	if (!client_mailbox_name_from_imap(client, name, &storage_name,
+					   &error) ||
+	    !mailbox_list_name_is_valid(client->list, storage_name, &error)) {
+		client_command_no(cmd, NULL, error);
+		return true;
+	}
+	if (move && client->box_readonly) {
+		client_command_no(cmd, NULL, "Mailbox is read-only.");
+		return true;
+	}
+
+	if (strcmp(client->box_name, storage_name) == 0) {
+		dest = src;
+	} else {
+		ret = mailbox_list_open_mailbox(client->list, storage_name,
+						&dest, &error);
+		if (ret == 0) {
+			client_command_no(
+			    cmd, "TRYCREATE",
+			    p_strdup_printf(cmd->pool,
+					    "Mailbox doesn't exist: %s", name));
+			return true;
+		}
+		if (ret < 0) {
+			client_log(client, LOG_TYPE_ERROR,
+				   "%s to %s failed: %s", cmd->name,
+				   storage_name, error);
+			client_command_no(cmd, "SERVERBUG",
+					  IMAP_INTERNAL_ERROR);
+			return true;
+		}
+		dest_opened = true;
+	}
+
+	count = mailbox_count(src);
+	ctx = p_new(cmd->pool, struct copy_context, 1);
+	ctx->seqs = p_new(cmd->pool, unsigned int, count + 1);
+	src_uids = p_new(cmd->pool, uint32_t, count + 1);
+	dest_uids = p_new(cmd->pool, uint32_t, count + 1);
+	cmd_msgset_iter_init(&iter, src, &set, uid_set);
+	while (cmd_msgset_iter_next(&iter, &seq)) {
+		bool expunged = false;
+
+		if (mailbox_copy(dest, src, seq, &dest_uids[n], &error) < 0) {
+			/* a file deleted meanwhile is skipped */
+			int fd = mailbox_open_mail(src, seq, &expunged, &error);
+
+			if (fd >= 0)
+				(void)close(fd);
+			if (expunged)
+				continue;
+			ret = -1;
+			break;
+		}
+		ctx->seqs[n] = seq;
+		src_uids[n] = mailbox_get(src, seq)->uid;
+		n++;
+	}
+	if (ret < 0) {
+		client_log(client, LOG_TYPE_ERROR, "%s to %s failed: %s",
+			   cmd->name, storage_name, error);
+		if (dest_opened)
+			mailbox_close(&dest);
+		client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
+		return true;
+	}
+	if (n == 0) {
+		if (dest_opened)
+			mailbox_close(&dest);
+		client_command_reply(cmd, "OK No messages found.");
+		return true;
+	}
+
+	/* RFC 4315 section 3: COPYUID uidvalidity source-uids dest-uids */
+	code = str_new(cmd->pool, 128);
+	str_printfa(code, "COPYUID %u ", mailbox_get_uid_validity(dest));
+	append_uid_list(code, src_uids, n);
+	str_append_c(code, ' ');
+	append_uid_list(code, dest_uids, n);
+	if (dest_opened)
+		mailbox_close(&dest);
+
+	if (!move) {
+		client_command_reply(
+		    cmd, p_strdup_printf(cmd->pool, "OK [%s] Copy completed.",
+					 str_c(code)));
+		return true;
+	}
+	/* RFC 6851 section 4.3: COPYUID goes in an untagged OK before the
+	 * expunges */
+	client_send_untagged(client, "OK [%s] Moved UIDs.", str_c(code));
+	if (mailbox_expunge_uids(src, src_uids, n, &error) < 0) {
+		client_log(client, LOG_TYPE_ERROR, "MOVE expunge failed: %s",
+			   error);
+		client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
+		return true;
+	}
+	ctx->uids = src_uids;
+	ctx->count = n;
+	cmd->context = ctx;
+	return move_report(cmd);
+}
 
 bool cmd_copy(struct client_command *cmd)
 {
-	client_command_bad(cmd, "Not implemented");
-	return true;
+	return cmd_copy_full(cmd, false);
 }
 
 bool cmd_move(struct client_command *cmd)
 {
-	client_command_bad(cmd, "Not implemented");
-	return true;
+	return cmd_copy_full(cmd, true);
 }

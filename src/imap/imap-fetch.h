@@ -139,4 +139,30 @@ void imap_write_flags(string_t *dest, const struct mailbox *box,
  * none. O(log n). */
 unsigned int imap_fetch_seq_from_uid(const struct mailbox *box, uint32_t uid);
 
+/* ---- session helpers shared by FETCH, STORE, COPY and MOVE
+ * (cmd-fetch.c) ---- */
+struct client;
+struct client_command;
+
+/* Parses and resolves the message set arg of cmd: seqs (all must exist,
+ * as Dovecot requires) or, with UID or "$" (RFC 5182, the saved result),
+ * UIDs (*uid_r set; those not in the mailbox are ignored). Returns 0, or
+ * -1 after answering "BAD". */
+int cmd_get_msgset(struct client_command *cmd, const struct imap_arg *arg,
+		   struct imap_seqset *set_r, bool *uid_r);
+/* The seqs of the messages in a resolved set, ascending, a range at a
+ * time (never one number at a time over a huge UID range). */
+struct cmd_msgset_iter {
+	struct mailbox *box;
+	const struct imap_seqset *set;
+	bool uid;
+	unsigned int range_idx, next_seq;
+};
+void cmd_msgset_iter_init(struct cmd_msgset_iter *iter, struct mailbox *box,
+			  const struct imap_seqset *set, bool uid);
+bool cmd_msgset_iter_next(struct cmd_msgset_iter *iter, unsigned int *seq_r);
+/* Enables CONDSTORE if not yet and sends "* OK [HIGHESTMODSEQ n]" (RFC
+ * 7162 section 3.1). */
+void cmd_enable_condstore(struct client *client);
+
 #endif
