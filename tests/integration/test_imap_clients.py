@@ -659,9 +659,11 @@ def test_fetchmail_imap(fresh_imap, tmp_path, mode, keep):
 
 # ------------------------------------------------------------------- mutt ---
 
-def _run_in_pty(argv, env, deadline_s=120):
-    """Runs argv on a pseudo-terminal until it exits; returns (exit status,
-    screen output).  Kills it when the deadline passes."""
+def _run_in_pty(argv, env, deadline_s=60):
+    """Runs argv on a pseudo-terminal until it exits; returns (exit code,
+    or None when it had to be killed at the deadline, screen output).  An
+    interactive client that hit an error waits for keys forever: the
+    deadline ends it."""
     pid, fd = pty.fork()
     if pid == 0:
         try:
@@ -687,7 +689,9 @@ def _run_in_pty(argv, env, deadline_s=120):
     finally:
         os.close(fd)
     _, status = os.waitpid(pid, 0)
-    return status, screen
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        return None, screen
+    return os.waitstatus_to_exitcode(status), screen
 
 
 @pytest.mark.skipif(MUTT is None, reason="mutt not installed")
@@ -735,6 +739,8 @@ def test_mutt_reads_message(fresh_imap, tmp_path, mode):
     status, screen = _run_in_pty([MUTT, "-n", "-F", str(rc)], env)
     text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-B]|\x1b[=>]", b"",
                   screen).decode("utf-8", "replace")
+    assert status is not None, "mutt still running after 60 s, killed; " \
+        "its screen:\n%s" % text
     assert status == 0, text
     assert piped.exists(), "mutt piped nothing:\n%s" % text
     assert piped.read_bytes() == u.messages[4]
