@@ -206,7 +206,7 @@ cmd_append_literal_begin(struct client_command *cmd,
 		return append_refuse_bad(cmd, error);
 	if (!client_mailbox_name_from_imap(client, name, &storage_name,
 					   &error) ||
-	    !mailbox_list_name_is_valid(client->list, storage_name, &error))
+	    !imap_cmd_mailbox_name_is_valid(client, storage_name, &error))
 		return append_refuse_no(cmd, NULL, error);
 #ifdef IMAP_CLIENT_APPENDLIMIT
 	/* RFC 7889 section 4 */

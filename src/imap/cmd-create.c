@@ -89,8 +89,8 @@ bool cmd_create(struct client_command *cmd)
 				  "Mailbox already exists");
 		return true;
 	}
-	if (!mailbox_list_name_is_valid(client->list, storage_name, &error)) {
-		client_command_no(cmd, NULL, error);
+	if (!imap_cmd_mailbox_name_is_valid(client, storage_name, &error)) {
+		client_command_no(cmd, "CANNOT", error);
 		return true;
 	}
 	ret = mailbox_list_create_mailbox(client->list, storage_name, &error);

@@ -19,6 +19,7 @@
 #include "imap-commands.h"
 #include "imap-parser.h"
 #include "imap-seqset.h"
+#include "imap-list-util.h"
 #include "mailbox.h"
 #include "mailbox-list.h"
 
@@ -456,9 +457,9 @@ static bool select_open(struct client_command *cmd, bool readonly)
 		return true;
 	}
 	if (ret < 0) {
-		if (!mailbox_list_name_is_valid(client->list, storage_name,
-						&error)) {
-			client_command_no(cmd, NULL, error);
+		if (!imap_cmd_mailbox_name_is_valid(client, storage_name,
+						    &error)) {
+			client_command_no(cmd, "CANNOT", error);
 			return true;
 		}
 		client_log(client, LOG_TYPE_ERROR, "SELECT %s failed: %s",

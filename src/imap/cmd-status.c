@@ -114,6 +114,15 @@ bool cmd_status(struct client_command *cmd)
 	str_append_c(str, ' ');
 	imap_status_append_values(str, items, &values);
 	client_send_untagged(client, "%s", str_c(str));
+	if (client->state == CLIENT_STATE_SELECTED &&
+	    strcmp(client->box_name, storage_name) == 0) {
+		/* RFC 3501 section 6.3.10 advises against it; Dovecot's
+		 * answer */
+		client_command_reply(
+		    cmd,
+		    "OK [CLIENTBUG] Status on selected mailbox completed.");
+		return true;
+	}
 	client_command_reply(cmd, "OK Status completed.");
 	return true;
 }

@@ -18,13 +18,41 @@ bool imap_cmd_get_mailbox(struct client_command *cmd,
 		return false;
 	}
 	if (!client_mailbox_name_from_imap(cmd->client, *imap_name_r,
-					   storage_name_r, &error) ||
-	    !mailbox_list_name_is_valid(cmd->client->list, *storage_name_r,
-					&error)) {
+					   storage_name_r, &error)) {
 		client_command_no(cmd, NULL, error);
 		return false;
 	}
+	if (!imap_cmd_mailbox_name_is_valid(cmd->client, *storage_name_r,
+					    &error)) {
+		client_command_no(cmd, "CANNOT", error);
+		return false;
+	}
 	return true;
+}
+
+bool imap_cmd_mailbox_name_is_valid(struct client *client, const char *name,
+				    const char **error_r)
+{
+	char sep = client->separator;
+
+	/* Dovecot's checks and texts first, then the storage's rules */
+	if (name[0] == sep && sep != '\0') {
+		*error_r = "Invalid mailbox name: Begins with hierarchy "
+			   "separator";
+		return false;
+	}
+	if (sep != '\0' &&
+	    strstr(name, (const char[]){sep, sep, '\0'}) != NULL) {
+		*error_r = "Invalid mailbox name: Has adjacent hierarchy "
+			   "separators";
+		return false;
+	}
+	if (name[0] == '~') {
+		/* a home-relative path in Dovecot's mailbox names */
+		*error_r = "Invalid mailbox name: Begins with '~'";
+		return false;
+	}
+	return mailbox_list_name_is_valid(client->list, name, error_r);
 }
 
 void imap_cmd_storage_failed(struct client_command *cmd, const char *what,

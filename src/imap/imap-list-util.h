@@ -12,11 +12,18 @@ struct imap_arg;
 /* Reads arg as a mailbox name (astring), decodes it and checks it with
  * the storage's rules. Returns true with the name as the client sent it
  * and the storage name; otherwise the command has been answered ("BAD"
- * for a missing argument, "NO" for an invalid name) and false is
- * returned. */
+ * for a missing argument, "NO" for a name that does not decode, "NO
+ * [CANNOT]" for one the rules refuse) and false is returned. */
 bool imap_cmd_get_mailbox(struct client_command *cmd,
 			  const struct imap_arg *arg, const char **imap_name_r,
 			  const char **storage_name_r);
+
+/* Checks a storage name as CREATE, RENAME and the others do: Dovecot's
+ * rules (no leading or doubled separator, no leading '~') and then the
+ * storage's. Returns true, or false with *error_r (Dovecot's texts, for
+ * "NO [CANNOT]"). */
+bool imap_cmd_mailbox_name_is_valid(struct client *client, const char *name,
+				    const char **error_r);
 
 /* Logs an unexpected storage failure ("<what> failed: <error>") and
  * answers "NO [SERVERBUG] Internal error occurred. ...". */

@@ -240,6 +240,15 @@ def test_create(fresh):
     c.command("CREATE Archive (USE (\\Archive))")
     assert (srv.users["alice"].maildir / ".Archive" / "cur").is_dir()
     expect_bad(c, "CREATE")
+    # Dovecot's rules and texts for names it refuses
+    for name, text in (("/abs", b"Begins with hierarchy separator"),
+                       ("x//y", b"Has adjacent hierarchy separators"),
+                       ("~tilde", b"Begins with '~'"),
+                       ("x..y", b"Character not allowed in mailbox name: '.'")):
+        line = expect_no(c, "CREATE %s" % quote(name), "CANNOT")
+        assert text in line, line
+    assert not [p for p in srv.users["alice"].maildir.iterdir()
+                if "abs" in p.name or "tilde" in p.name or ".x" in p.name]
 
 
 @pytest.mark.loft_only
@@ -391,9 +400,11 @@ def test_status(imap_server):
     assert st["MESSAGES"] == 6 and st["UIDNEXT"] == 7 and st["UNSEEN"] == 3
     assert st["SIZE"] == sum(loftlib.wire_size(m) for m in u.messages)
     assert st["UIDVALIDITY"] > 0 and st["HIGHESTMODSEQ"] >= 1
-    st2 = status_of(c.command("SELECT INBOX")[0] +
-                    c.command("STATUS INBOX (UIDVALIDITY)")[0])
-    assert st2["UIDVALIDITY"] == st["UIDVALIDITY"]
+    c.command("SELECT INBOX")
+    untagged, tagged = c.command("STATUS INBOX (UIDVALIDITY)")
+    assert status_of(untagged)["UIDVALIDITY"] == st["UIDVALIDITY"]
+    # allowed, but RFC 3501 section 6.3.10 advises against it
+    assert response_code(tagged, "CLIENTBUG") is not None, tagged
     st = status_of(c.command("STATUS Trash (MESSAGES UIDNEXT)")[0])
     assert st == {"MESSAGES": 0, "UIDNEXT": 1}
     expect_no(c, "STATUS nonexist (MESSAGES)")
