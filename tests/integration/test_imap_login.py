@@ -108,10 +108,11 @@ class Imap:
             return True
 
     def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        for obj in (self.f, self.sock):  # the file keeps the socket open
+            try:
+                obj.close()
+            except OSError:
+                pass
 
 
 def caps_of(greeting):
@@ -251,6 +252,23 @@ def test_login_failed(srv, user, password):
     # the connection is still usable
     assert c.cmd("b", "NOOP") == ["b OK NOOP completed."]
     c.close()
+
+
+@pytest.mark.loft_only
+def test_login_temporary_failure(server_factory):
+    """A passdb that cannot be read is a temporary failure: RFC 5530
+    UNAVAILABLE, and the connection stays usable. (Dovecot's passwd-file
+    calls a missing file a failed login instead.)"""
+    server = server_factory.start(ports=IMAP_PORTS)
+    users = server.config.users_file
+    os.rename(users, str(users) + ".gone")
+    c = Imap(server)
+    r = c.cmd("a", "LOGIN alice whatever")
+    assert r[-1].startswith("a NO [UNAVAILABLE] "), r
+    assert c.cmd("b", "NOOP") == ["b OK NOOP completed."]
+    c.close()
+    procs.wait_until(lambda: "(auth unavailable, 1 attempts" in
+                     server.log_text(), "the Disconnected line")
 
 
 def test_login_literal_failed(srv):
