@@ -4,7 +4,7 @@
  * session ids, Dovecot-shaped log lines, and starting authentication and
  * the hand-off to the mail service.
  *
- * A protocol (pop3-login now, imap-login later) describes itself with a
+ * A protocol (pop3-login, imap-login) describes itself with a
  * struct login_binary and embeds struct login_client as the first member
  * of its own client struct. Commands and their replies are the protocol's
  * business, not this module's. */
@@ -38,7 +38,8 @@ struct login_binary {
 	void (*client_ready)(struct login_client *client);
 	/* Input is available on client->stream. */
 	void (*client_input)(struct login_client *client);
-	/* Sends a final error line ("-ERR [SYS/TEMP] text" in POP3). */
+	/* Sends an error line ("-ERR [SYS/TEMP] text" in POP3; in IMAP the
+	 * tagged NO of a failed hand-off, else "* BYE"). */
 	void (*client_send_error)(struct login_client *client, const char *code,
 				  const char *text);
 	/* Called just before the client is freed. */
