@@ -188,7 +188,9 @@ bool cmd_store(struct client_command *cmd)
 	}
 	keywords[kw_count] = NULL;
 	if (client->box_readonly) {
-		client_command_no(cmd, NULL, "Mailbox is read-only.");
+		/* EXAMINE: nothing changes; Dovecot's answer */
+		client_command_reply(
+		    cmd, "OK Store ignored with read-only mailbox.");
 		return true;
 	}
 	if (kw_count > 0 && mailbox_keywords_to_mask(

@@ -545,6 +545,9 @@ struct imap_fetch_ctx {
 	enum fetch_source_mode mode;
 	uint64_t src_start, src_end, src_pos;
 	bool src_done, prev_cr;
+	/* BODY[]: NULs become 0x80, as Dovecot sends them (a literal may
+	 * not hold NUL, RFC 3501 section 4.3) */
+	bool replace_nuls;
 	struct mail_decoder dec;
 	const unsigned char *mem;
 	size_t mem_size;
@@ -855,6 +858,12 @@ static int source_read(struct imap_fetch_ctx *ctx, size_t *size_r,
 		n = MIN_OF(ctx->mem_size - (size_t)ctx->src_pos,
 			   (size_t)FETCH_READ_CHUNK);
 		memcpy(ctx->buf, ctx->mem + ctx->src_pos, n);
+		if (ctx->replace_nuls) {
+			for (size_t j = 0; j < n; j++) {
+				if (ctx->buf[j] == '\0')
+					ctx->buf[j] = 0x80;
+			}
+		}
 		ctx->src_pos += n;
 		*size_r = n;
 		return 1;
@@ -885,6 +894,8 @@ static int source_read(struct imap_fetch_ctx *ctx, size_t *size_r,
 
 		if (c == '\n' && !ctx->prev_cr)
 			ctx->buf[o++] = '\r';
+		if (c == '\0' && ctx->replace_nuls)
+			c = 0x80;
 		ctx->buf[o++] = c;
 		ctx->prev_cr = c == '\r';
 	}
@@ -925,6 +936,7 @@ static int fetch_setup_source(struct imap_fetch_ctx *ctx,
 
 	*has_nuls_r = false;
 	ctx->mode = FETCH_SOURCE_CRLF;
+	ctx->replace_nuls = !item->binary;
 	if (ctx->root == NULL) {
 		/* the whole message, not parsed */
 		i_assert(item->section[0] == '\0');
@@ -984,8 +996,10 @@ static int fetch_setup_source(struct imap_fetch_ctx *ctx,
 
 	if (item->binary) {
 		/* the decoded size, and NULs decide literal8 (RFC 3516
-		 * section 4.2): one pass over the part first */
+		 * section 4.2): one pass over the part first. Decoded
+		 * content always goes in a literal8, as Dovecot sends it. */
 		size = 0;
+		*has_nuls_r = ctx->mode == FETCH_SOURCE_DECODE;
 		for (;;) {
 			size_t n;
 			int ret = source_read(ctx, &n, error_r);
