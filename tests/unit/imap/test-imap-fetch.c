@@ -406,7 +406,7 @@ static void test_fetch_binary(void **state)
 	check_fetch("2", false,
 		    "(BINARY.PEEK[1] BINARY.SIZE[1] BINARY.PEEK[2] "
 		    "BINARY.SIZE[2] BINARY.PEEK[2]<1.2>)",
-		    "* 2 FETCH (BINARY[1] {15}\r\ncaf\xc3\xa9 softbreak"
+		    "* 2 FETCH (BINARY[1] ~{15}\r\ncaf\xc3\xa9 softbreak"
 		    " BINARY.SIZE[1] 15"
 		    " BINARY[2] ~{5}\r\n"
 		    "\x00\x01\x02\x03\x04"
