@@ -694,22 +694,10 @@ def _run_in_pty(argv, env, deadline_s=60):
     return os.waitstatus_to_exitcode(status), screen
 
 
-@pytest.mark.skipif(MUTT is None, reason="mutt not installed")
-@pytest.mark.parametrize("mode", ["imaps", "starttls"])
-def test_mutt_reads_message(fresh_imap, tmp_path, mode):
-    """mutt, driven by `push` in a pseudo-terminal: opens INBOX, displays
-    message 1 through an external pager that copies it to a file, pipes
-    message 5 raw to a file, and quits; the displayed message is then
-    \\Seen on the server."""
-    srv = fresh_imap
-    u = srv.users["alice"]
-    shown = tmp_path / "shown.txt"
-    piped = tmp_path / "piped.eml"
-    if mode == "imaps":
-        folder = "imaps://localhost:%d/" % srv.port("imaps")
-    else:
-        folder = "imap://localhost:%d/" % srv.port("imap")
-    rc = tmp_path / "muttrc"
+def _muttrc(srv, user, workdir, folder, commands):
+    """A muttrc for a batch run: TLS verified against the test CA, no
+    caches, no prompts, then the given commands (a `push` of keys)."""
+    rc = workdir / "muttrc"
     rc.write_text(
         'set ssl_ca_certificates_file="%s"\n'
         'set certificate_file="%s"\n'
@@ -725,16 +713,23 @@ def test_mutt_reads_message(fresh_imap, tmp_path, mode):
         'set wait_key=no\n'
         'set prompt_after=no\n'
         'set pipe_decode=no\n'
-        'set pager="cp %%s %s"\n'
+        'set confirmcreate=no\n'
+        'set confirmappend=no\n'
+        'set delete=yes\n'
         'set quit=yes\n'
         'set move=no\n'
         'set mark_old=no\n'
         'set timeout=0\n'
-        'push "1<enter><display-message>5<enter>'
-        '<pipe-message>cat > %s<enter><sync-mailbox><quit>"\n'
-        % (srv.cafile, tmp_path / "certs", u.name, u.password, folder,
-           shown, piped))
-    env = dict(os.environ, HOME=str(tmp_path), TERM="vt100",
+        '%s'
+        % (srv.cafile, workdir / "certs", user.name, user.password, folder,
+           commands))
+    return rc
+
+
+def _mutt(rc, workdir):
+    """Runs mutt -n -F rc on a pseudo-terminal; returns its screen as text
+    (escape sequences removed) after checking that it exited with 0."""
+    env = dict(os.environ, HOME=str(workdir), TERM="vt100",
                LC_ALL="C.UTF-8", LINES="40", COLUMNS="100")
     status, screen = _run_in_pty([MUTT, "-n", "-F", str(rc)], env)
     text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-B]|\x1b[=>]", b"",
@@ -742,6 +737,30 @@ def test_mutt_reads_message(fresh_imap, tmp_path, mode):
     assert status is not None, "mutt still running after 60 s, killed; " \
         "its screen:\n%s" % text
     assert status == 0, text
+    return text
+
+
+@pytest.mark.skipif(MUTT is None, reason="mutt not installed")
+@pytest.mark.parametrize("mode", ["imaps", "starttls"])
+def test_mutt_reads_message(fresh_imap, tmp_path, mode):
+    """mutt, driven by `push` in a pseudo-terminal: opens INBOX, displays
+    message 1 through an external pager that copies it to a file, pipes
+    message 5 raw to a file, and quits; the displayed message is then
+    \\Seen on the server."""
+    srv = fresh_imap
+    u = srv.users["alice"]
+    shown = tmp_path / "shown.txt"
+    piped = tmp_path / "piped.eml"
+    if mode == "imaps":
+        folder = "imaps://localhost:%d/" % srv.port("imaps")
+    else:
+        folder = "imap://localhost:%d/" % srv.port("imap")
+    rc = _muttrc(srv, u, tmp_path, folder,
+                 'set pager="cp %%s %s"\n'
+                 'push "1<enter><display-message>5<enter>'
+                 '<pipe-message>cat > %s<enter><sync-mailbox><quit>"\n'
+                 % (shown, piped))
+    text = _mutt(rc, tmp_path)
     assert piped.exists(), "mutt piped nothing:\n%s" % text
     assert piped.read_bytes() == u.messages[4]
     assert shown.exists(), "mutt displayed nothing:\n%s" % text
@@ -755,3 +774,19 @@ def test_mutt_reads_message(fresh_imap, tmp_path, mode):
         assert "\\Seen" in parse_fetch(data[0])["flags"], text
     finally:
         c.logout()
+
+
+@pytest.mark.skipif(MUTT is None, reason="mutt not installed")
+def test_mutt_deletes_and_saves(fresh_imap, tmp_path):
+    """mutt deletes message 2 and saves message 3 into a folder it creates
+    (=Archive), then syncs: INBOX loses both, Archive holds message 3."""
+    srv = fresh_imap
+    u = srv.users["alice"]
+    rc = _muttrc(srv, u, tmp_path, "imaps://localhost:%d/" % srv.port("imaps"),
+                 'push "2<enter><delete-message>3<enter>'
+                 '<save-message>=Archive<enter><sync-mailbox><quit>"\n')
+    text = _mutt(rc, tmp_path)
+    state = mailbox_state(srv, u)
+    mids = [message_id(m) for m in u.messages]
+    assert set(state["INBOX"]) == set(mids) - {mids[1], mids[2]}, text
+    assert set(state["Archive"]) == {mids[2]}, text
