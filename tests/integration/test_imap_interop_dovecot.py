@@ -233,3 +233,71 @@ def test_dovecot_tree_opens_in_server(server_factory):
 
 def test_server_tree_opens_in_dovecot(server_factory):
     run(server_factory, SERVER_KIND, "dovecot")
+
+
+APPENDUID_RE = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
+
+
+def test_both_servers_at_once(server_factory, cert):
+    """Dovecot and the server under test on one Maildir at the same time,
+    as during a migration: appends through either get distinct, ascending
+    UIDs under one UIDVALIDITY (both lock dovecot-uidlist), and flag
+    changes and expunges made through one are seen through the other."""
+    if SERVER_KIND == "dovecot":
+        pytest.skip("needs two different servers; LOFT_TEST_SERVER=dovecot "
+                    "would start Dovecot twice on one base_dir")
+    require_imap(SERVER_KIND)
+    from loftlib import Config, free_port
+    cfg, us = server_factory.world(ports=PORTS)
+    u = us["alice"]
+    other = Config(cfg.root, cert[0], cert[1],
+                   {name: free_port() for name in PORTS})
+    dove = server_factory.start_with(other, us, kind="dovecot")
+    srv = server_factory.start_with(cfg, us, kind=SERVER_KIND)
+    cd, cs = session(dove, u), session(srv, u)
+    try:
+        n = int(check(cd.select("INBOX"))[0])
+        assert int(check(cs.select("INBOX"))[0]) == n
+        uids = []
+        validity = set()
+        for i in range(6):
+            c = (cd, cs)[i % 2]
+            data = check(c.append("INBOX", "(\\Seen)", None,
+                                  msg(20 + i, "both %d" % i)))
+            m = APPENDUID_RE.search(data[-1])
+            assert m, data
+            validity.add(int(m.group(1)))
+            uids.append(int(m.group(2)))
+        assert len(validity) == 1
+        assert uids == sorted(uids) and len(set(uids)) == len(uids), uids
+
+        def flags_of(c, uid):
+            check(c.noop())
+            data = check(c.uid("FETCH", str(uid), "(FLAGS)"))
+            return parse_fetch(data[0])["flags"] - {"\\Recent"}
+
+        check(cs.uid("STORE", str(uids[0]), "+FLAGS", "(\\Flagged Both)"))
+        assert flags_of(cd, uids[0]) == {"\\Seen", "\\Flagged", "Both"}
+        check(cd.uid("STORE", str(uids[1]), "-FLAGS", "(\\Seen)"))
+        check(cd.uid("STORE", str(uids[1]), "+FLAGS", "($Other)"))
+        assert flags_of(cs, uids[1]) == {"$Other"}
+
+        check(cd.uid("STORE", str(uids[2]), "+FLAGS", "(\\Deleted)"))
+        check(cd.expunge())
+        check(cs.noop())
+        data = check(cs.uid("SEARCH", None, "ALL"))
+        seen = [int(x) for x in data[0].split()]
+        assert uids[2] not in seen and uids[3] in seen
+        assert len(seen) == n + 5
+    finally:
+        cd.logout()
+        cs.logout()
+    for s in (dove, srv):
+        c = session(s, u)
+        try:
+            shot = snapshot(c)
+        finally:
+            c.logout()
+        if s is dove:
+            dove_shot = shot
+    assert not diff(dove_shot, shot), diff(dove_shot, shot)
