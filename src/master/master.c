@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #define MASTER_LOGIN_DIR "login"
@@ -134,6 +135,49 @@ static void master_create_dirs(const struct loft_settings *set)
 }
 
 /* Removes the config snapshots a master that was killed left behind. */
+/* Raises the soft RLIMIT_NOFILE to the hard limit, so that every service
+ * (forked and exec'ed by us) inherits it: a mail process holds two
+ * descriptors per IDLE session (its socket and an eventfd) and a login
+ * process one or two per client. An unlimited hard limit is capped at the
+ * kernel's fs.nr_open, the most a process may have. Failure is not fatal:
+ * the services run with the limit they were given. */
+static void master_raise_nofile_limit(void)
+{
+	struct rlimit rl;
+	rlim_t target, old;
+	FILE *f;
+	unsigned long long nr_open;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		i_error("getrlimit(RLIMIT_NOFILE) failed: %s", strerror(errno));
+		return;
+	}
+	target = rl.rlim_max;
+	if (target == RLIM_INFINITY) {
+		f = fopen("/proc/sys/fs/nr_open", "r");
+		if (f == NULL || fscanf(f, "%llu", &nr_open) != 1)
+			nr_open = 1024 * 1024;
+		if (f != NULL)
+			(void)fclose(f);
+		target = (rlim_t)nr_open;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= target) {
+		i_debug("RLIMIT_NOFILE is %llu (hard limit %llu)",
+			(unsigned long long)rl.rlim_cur,
+			(unsigned long long)rl.rlim_max);
+		return;
+	}
+	old = rl.rlim_cur;
+	rl.rlim_cur = target;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		i_warning("setrlimit(RLIMIT_NOFILE, %llu) failed: %s",
+			  (unsigned long long)target, strerror(errno));
+		return;
+	}
+	i_debug("Raised RLIMIT_NOFILE from %llu to %llu",
+		(unsigned long long)old, (unsigned long long)target);
+}
+
 static void master_config_snapshots_remove(const char *base_dir)
 {
 	DIR *dir = opendir(base_dir);
@@ -392,6 +436,7 @@ int master_run(const char *config_path, struct loft_settings *set,
 	if (master_set_log_targets(set, &error) < 0)
 		i_fatal_status(1, "%s", error);
 	(void)log_set_targets(NULL, NULL, NULL, &error);
+	master_raise_nofile_limit();
 
 	master_services_init(config_path, master_self_dir(master_pool));
 	master_config_snapshot(set->base_dir);
