@@ -1,11 +1,12 @@
 #!/bin/sh
-# demo.sh - run a demo Loft POP3 server from the build directory.
+# demo.sh - run a demo Loft IMAP and POP3 server from the build directory.
 #
 # Creates ./demo/ in the repository (git-ignored): a self-signed
 # certificate, a passwd-file with user "demo" / password "demo", a Maildir
 # with three small messages and a Dovecot 2.3-syntax loft.conf listening on
-# 127.0.0.1 (POP3 on 10110, POP3S on 10995, or free ports if those are
-# taken).  Prints how to connect, then runs `loft -F` in the foreground;
+# 127.0.0.1 (IMAP on 10143, IMAPS on 10993, POP3 on 10110, POP3S on 10995,
+# or free ports if those are taken); Drafts, Sent, Trash and Junk are
+# created with their special-use flags at the first IMAP login.  Prints how to connect, then runs `loft -F` in the foreground;
 # stop it with Ctrl-C.  It does not install or build anything: `make run`
 # does that first.
 #
@@ -46,11 +47,24 @@ for port in (want, 0):
 PY
 }
 
-pop3_port=$(pick_port 10110)
-pop3s_port=$(pick_port 10995)
-if [ "$pop3s_port" = "$pop3_port" ]; then
-	pop3s_port=$(pick_port 0)
-fi
+# Four distinct ports: a preferred one that is taken, or one that an
+# earlier pick got as a free port, falls back to another free port.
+picked=""
+pick_distinct() {
+	p=$(pick_port "$1")
+	while case " $picked " in *" $p "*) true ;; *) false ;; esac; do
+		p=$(pick_port 0)
+	done
+	picked="$picked $p"
+}
+pick_distinct 10110
+pop3_port=$p
+pick_distinct 10995
+pop3s_port=$p
+pick_distinct 10143
+imap_port=$p
+pick_distinct 10993
+imaps_port=$p
 
 # Mail is owned by the invoking user; when run as root, by "nobody",
 # since mail access as uid 0 is refused (first_valid_uid).
@@ -108,7 +122,7 @@ fi
 
 cat > "$demo/loft.conf" <<CONF
 # Loft demo configuration (Dovecot 2.3 syntax), written by scripts/demo.sh.
-protocols = pop3
+protocols = imap pop3
 listen = 127.0.0.1
 base_dir = $demo/run
 ssl = yes
@@ -125,6 +139,35 @@ userdb {
   args = $demo/users
 }
 mail_location = maildir:~/Maildir
+namespace inbox {
+  inbox = yes
+  separator = .
+  mailbox Drafts {
+    auto = subscribe
+    special_use = \\Drafts
+  }
+  mailbox Sent {
+    auto = subscribe
+    special_use = \\Sent
+  }
+  mailbox Trash {
+    auto = subscribe
+    special_use = \\Trash
+  }
+  mailbox Junk {
+    auto = subscribe
+    special_use = \\Junk
+  }
+}
+service imap-login {
+  inet_listener imap {
+    port = $imap_port
+  }
+  inet_listener imaps {
+    port = $imaps_port
+    ssl = yes
+  }
+}
 service pop3-login {
   inet_listener pop3 {
     port = $pop3_port
@@ -138,17 +181,31 @@ CONF
 
 cat <<INFO
 Loft demo: user "demo", password "demo", 3 messages in $home/Maildir
+  IMAP  127.0.0.1:$imap_port (STARTTLS; plaintext login allowed on loopback)
+  IMAPS 127.0.0.1:$imaps_port (implicit TLS, self-signed: $demo/cert.pem)
   POP3  127.0.0.1:$pop3_port (STLS; plaintext login allowed on loopback)
   POP3S 127.0.0.1:$pop3s_port (implicit TLS, self-signed: $demo/cert.pem)
 
-Try:
+Try IMAP (list the mailboxes, read message 1, search, the same over STARTTLS):
+  curl --cacert $demo/cert.pem imaps://demo:demo@127.0.0.1:$imaps_port/
+  curl --cacert $demo/cert.pem 'imaps://demo:demo@127.0.0.1:$imaps_port/INBOX;UID=1'
+  curl --cacert $demo/cert.pem 'imaps://demo:demo@127.0.0.1:$imaps_port/INBOX?SUBJECT%20Welcome'
+  curl --ssl-reqd --cacert $demo/cert.pem 'imap://demo:demo@127.0.0.1:$imap_port/INBOX;UID=1'
+  python3 -c 'import imaplib, ssl; c = imaplib.IMAP4_SSL("127.0.0.1", $imaps_port, ssl_context=ssl.create_default_context(cafile="$demo/cert.pem")); c.login("demo", "demo"); print(c.list()); c.select("INBOX"); print(c.fetch("1", "(FLAGS BODY.PEEK[])")[1][0][1].decode()); c.logout()'
+  python3 -c 'import imaplib, ssl; c = imaplib.IMAP4("127.0.0.1", $imap_port); c.starttls(ssl.create_default_context(cafile="$demo/cert.pem")); c.login("demo", "demo"); c.select("INBOX", readonly=True); print(c.search(None, "SUBJECT", "dots")); print(c.fetch("1", "(BODY.PEEK[TEXT])")[1][0][1].decode()); c.logout()'
+
+Try POP3:
   curl -k pop3s://demo:demo@127.0.0.1:$pop3s_port/1
   curl --cacert $demo/cert.pem pop3s://demo:demo@127.0.0.1:$pop3s_port/
   python3 -c 'import poplib, ssl; c = poplib.POP3_SSL("127.0.0.1", $pop3s_port, context=ssl.create_default_context(cafile="$demo/cert.pem")); c.user("demo"); c.pass_("demo"); print(c.stat()); print(b"\\n".join(c.retr(1)[1]).decode()); c.quit()'
 
-Mail client: POP3 server 127.0.0.1, port $pop3s_port with SSL/TLS (or $pop3_port
-with STARTTLS), user demo, password "demo", normal password authentication;
-accept the self-signed certificate.
+Mail client (Thunderbird, mutt, ...): IMAP server 127.0.0.1, port $imaps_port with
+SSL/TLS (or $imap_port with STARTTLS), user demo, password "demo", normal
+password authentication; accept the self-signed certificate or trust
+$demo/cert.pem. With mutt:
+  mutt -f imaps://demo@127.0.0.1:$imaps_port/INBOX -e 'set imap_pass=demo certificate_file=$demo/certs'
+(answer "a" to accept the certificate once). POP3 works the same way on
+port $pop3s_port (SSL/TLS) or $pop3_port (STARTTLS).
 
 Starting: $loft -F -c $demo/loft.conf   (Ctrl-C stops)
 INFO

@@ -3,7 +3,7 @@
 The script keeps its state in demo/ next to scripts/, so it runs from a
 copy in a temporary directory against the build under test; its output is
 read up to the "Starting:" line and every `curl` and `python3` command it
-suggests is run exactly as printed."""
+suggests (POP3 and IMAP) is run exactly as printed."""
 
 import os
 import re
@@ -63,6 +63,20 @@ def demo():
         d.cleanup()
 
 
+def _expected(cmd):
+    """What a printed command's output must contain, by what it asks."""
+    if "imap" in cmd and cmd.rstrip("'").endswith("/"):
+        # LIST "" "*": INBOX and the special-use folders of the config
+        return [rb'^\* LIST \([^)]*\) "\." INBOX\r?$',
+                rb'^\* LIST \([^)]*\\Sent[^)]*\) "\." Sent\r?$',
+                rb'^\* LIST \([^)]*\\Trash[^)]*\) "\." Trash\r?$']
+    if "imap" in cmd and "?" in cmd:
+        return [rb"^\* SEARCH 1\r?$"]       # SUBJECT Welcome: message 1
+    if cmd.rstrip("'").endswith("/"):
+        return [rb"^\d+ \d+\r?$"]         # a POP3 listing: "1 SIZE" lines
+    return [rb"This is demo message 1\."]
+
+
 def test_demo_prints_commands_that_work(demo):
     proc, lines, err_path = demo
     ports = sorted({int(p) for p in
@@ -71,19 +85,32 @@ def test_demo_prints_commands_that_work(demo):
     wait_ports("127.0.0.1", ports, proc=proc)
     commands = [l.strip() for l in lines
                 if l.strip().startswith(("curl ", "python3 "))]
-    assert any(c.startswith("curl ") and "pop3s://" in c for c in commands), \
-        lines
-    assert any(c.startswith("python3 ") for c in commands), lines
+    for scheme in ("pop3s://", "imaps://", "imap://"):
+        assert any(c.startswith("curl ") and scheme in c
+                   for c in commands), (scheme, lines)
+    assert any(c.startswith("python3 ") and "poplib" in c
+               for c in commands), lines
+    assert any(c.startswith("python3 ") and "IMAP4_SSL" in c
+               for c in commands), lines
+    assert any(c.startswith("python3 ") and "starttls" in c
+               for c in commands), lines
+    # imaps with the demo CA, not -k
+    assert any("imaps://" in c and "--cacert" in c for c in commands), lines
+    # a hint for other clients
+    assert any("mutt" in l for l in lines), lines
     for cmd in commands:
         r = subprocess.run(["sh", "-c", cmd], capture_output=True,
                            timeout=60, stdin=subprocess.DEVNULL)
         assert r.returncode == 0, (cmd, r.stdout, r.stderr,
                                    err_path.read_text())
-        if cmd.rstrip().endswith("/"):
-            # a mailbox listing: "1 SIZE" lines, three messages
-            assert re.findall(rb"^\d+ \d+\r?$", r.stdout, re.M), r.stdout
-        else:
-            assert b"This is demo message 1." in r.stdout, (cmd, r.stdout)
+        for pattern in _expected(cmd):
+            assert re.search(pattern, r.stdout, re.M), (cmd, pattern,
+                                                        r.stdout)
+    # The STARTTLS imaplib one-liner's SEARCH finds "Dots and more" (3).
+    starttls = [c for c in commands if "starttls" in c]
+    r = subprocess.run(["sh", "-c", starttls[0]], capture_output=True,
+                       timeout=60, stdin=subprocess.DEVNULL)
+    assert b"('OK', [b'3'])" in r.stdout, r.stdout
     # Ctrl-C stops it cleanly
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=STOP_DEADLINE) == 0
