@@ -827,6 +827,7 @@ int mailbox_list_delete_mailbox(struct mailbox_list *list, const char *name,
 						  "dovecot-uidlist",
 						  "dovecot-keywords",
 						  "loft.index",
+						  "loft.index.lock",
 						  "loft.index.log"};
 
 		for (unsigned int i = 0; i < N_ELEMENTS(own); i++) {

@@ -117,6 +117,7 @@ enum mail_modify {
 };
 
 struct mailbox_status {
+	/* recent: mailbox_get_recent_count() */
 	uint32_t messages, unseen, recent;
 	uint32_t uid_validity, uid_next;
 	uint64_t size; /* sum of virtual sizes (RFC 8438 STATUS SIZE) */
@@ -218,6 +219,30 @@ uint64_t mailbox_get_highest_modseq(const struct mailbox *box);
 /* STATUS counts of the current view. */
 void mailbox_get_status(const struct mailbox *box,
 			struct mailbox_status *status_r);
+
+/* ---- \Recent (maildir-index.c) ----
+ * RFC 3501 section 2.3.2: a message is recent in exactly one session, the
+ * first that has the mailbox open read-write (IMAP SELECT, not EXAMINE)
+ * after the message arrived, as Dovecot keeps it. loft.index holds the
+ * mailbox's "first recent UID": messages at or above it have not been
+ * recent in any such session yet. Every handle sees those messages as
+ * recent when it syncs (EXAMINE and STATUS count them and leave them);
+ * a handle that takes them also raises the first recent UID past the last
+ * message of its view, at every sync, under the index lock, so that they
+ * are recent nowhere else - also messages that arrive while it is open.
+ * A message stays recent in a handle until the handle is closed or the
+ * message is expunged. */
+
+/* Makes this handle the one that takes the recent messages (SELECT):
+ * those of its current view at once (what the handle counted as recent
+ * before is forgotten: another session may have taken them meanwhile),
+ * later ones at every sync. Storage errors are logged; messages are then
+ * not recent here rather than recent in two sessions. */
+void mailbox_recent_take(struct mailbox *box);
+/* true when the message with this UID is recent in this handle. */
+bool mailbox_is_recent(const struct mailbox *box, uint32_t uid);
+/* The number of messages of the view that are recent in this handle. */
+unsigned int mailbox_get_recent_count(const struct mailbox *box);
 
 /* ---- change notification (maildir-notify.c) ----
  * For IDLE (RFC 2177): a descriptor that becomes readable when the

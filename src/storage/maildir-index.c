@@ -2,9 +2,11 @@
  * with modseqs (format and guarantees in maildir-index.h).
  *
  * Does: stamps, loading a view from the index, modseq assignment, atomic
- * rewrite. Does not: scanning the Maildir (maildir-storage.c), the
- * ENVELOPE/BODYSTRUCTURE cache (maildir-cache.c), incremental log appends (the
- * whole file is rewritten after each full sync). */
+ * rewrite under the index lock, \Recent (the persistent first recent UID
+ * and the UIDs recent in this handle). Does not: scanning the Maildir
+ * (maildir-storage.c), the ENVELOPE/BODYSTRUCTURE cache (maildir-cache.c),
+ * incremental log appends (the whole file is rewritten after each full
+ * sync). */
 #include "lib.h"
 #include "pool.h"
 #include "str.h"
@@ -19,6 +21,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
@@ -37,7 +40,11 @@ struct index_header {
 	uint64_t strings_size;
 	uint32_t records_crc, strings_crc;
 	uint32_t header_crc; /* over the header with this field zero */
-	uint32_t unused;
+	/* \Recent: messages with this UID or above have not been recent in
+	 * any read-write session yet (0 in files written before Loft kept
+	 * it: every message is recent). May be above next_uid when a session
+	 * with an older view wrote the file. */
+	uint32_t first_recent_uid;
 };
 
 struct index_record {
@@ -56,6 +63,10 @@ struct old_rec {
 	uint64_t modseq;
 };
 
+struct recent_range {
+	uint32_t first, last;
+};
+
 struct maildir_index_state {
 	bool view_valid; /* box->mails matches stamps */
 	struct maildir_index_stamps stamps;
@@ -65,6 +76,15 @@ struct maildir_index_state {
 	unsigned int old_count;
 	uint32_t old_uid_validity;
 	uint64_t old_highest;
+
+	/* \Recent. first_recent_uid: the highest this handle has seen in
+	 * loft.index or set itself, for recent_validity's UIDs. recent: the
+	 * UIDs recent in this handle, ascending, disjoint and not adjacent;
+	 * recent_checked_uid: the highest view UID they were computed for
+	 * (a view whose last UID is the same adds nothing new). */
+	uint32_t first_recent_uid, recent_validity, recent_checked_uid;
+	bool recent_take;
+	ARRAY(struct recent_range) recent;
 };
 
 /* ---- CRC-32 ---- */
@@ -271,6 +291,12 @@ bool maildir_index_sync_fast(struct mailbox *box,
 	box->uid_validity = hdr->uid_validity;
 	box->next_uid = hdr->next_uid;
 	st->highest_modseq = hdr->highest_modseq;
+	if (st->recent_validity != hdr->uid_validity) {
+		st->recent_validity = hdr->uid_validity;
+		st->first_recent_uid = 0;
+	}
+	if (hdr->first_recent_uid > st->first_recent_uid)
+		st->first_recent_uid = hdr->first_recent_uid;
 	st->stamps = *stamps;
 	st->view_valid = true;
 	maildir_keywords_load(box);
@@ -327,7 +353,160 @@ void maildir_index_sync_abort(struct mailbox *box)
 	st->old_highest = 0;
 }
 
+/* ---- the index lock and \Recent ---- */
+
+/* Takes the flock() on loft.index.lock that every writer of loft.index
+ * holds from reading the first recent UID on disk to renaming the new
+ * file into place, so that no writer puts back a lower first recent UID
+ * than another one wrote (a message would then be recent twice). Returns
+ * the locked fd, or -1 (logged unless the directory is read-only: the
+ * index is then not written either). */
+static int index_lock(struct mailbox *box)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" MAILDIR_INDEX_LOCK_FNAME,
+		 box->index_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, MAILDIR_FILE_MODE);
+	if (fd < 0 && errno == ENOENT &&
+	    maildir_mkdir_parents(box->index_dir, MAILDIR_DIR_MODE) == 0)
+		fd =
+		    open(path, O_RDWR | O_CREAT | O_CLOEXEC, MAILDIR_FILE_MODE);
+	if (fd < 0) {
+		if (errno != EACCES && errno != EROFS)
+			i_error("open(%s) failed: %s", path, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			i_error("flock(%s) failed: %s", path, strerror(errno));
+			i_close_fd(&fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+/* The first recent UID in loft.index's header when the file is there, its
+ * header is intact and it is for uid_validity; else 0. Reads the header
+ * only. */
+static uint32_t index_read_first_recent(struct mailbox *box,
+					uint32_t uid_validity)
+{
+	char path[PATH_MAX];
+	struct index_header hdr, tmp;
+	ssize_t ret;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/" MAILDIR_INDEX_FNAME, box->index_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			i_error("open(%s) failed: %s", path, strerror(errno));
+		return 0;
+	}
+	ret = pread(fd, &hdr, sizeof(hdr), 0);
+	i_close_fd(&fd);
+	if (ret != (ssize_t)sizeof(hdr))
+		return 0;
+	tmp = hdr;
+	tmp.header_crc = 0;
+	if (memcmp(hdr.magic, INDEX_MAGIC, 8) != 0 ||
+	    hdr.version != INDEX_VERSION || hdr.header_size != sizeof(hdr) ||
+	    maildir_index_crc32(0, &tmp, sizeof(tmp)) != hdr.header_crc ||
+	    hdr.uid_validity != uid_validity)
+		return 0;
+	return hdr.first_recent_uid;
+}
+
+/* Adds first..last to the handle's recent UIDs, keeping them sorted,
+ * disjoint and merged with their neighbours. */
+static void recent_add(struct mailbox *box, uint32_t first, uint32_t last)
+{
+	struct maildir_index_state *st = state(box);
+	struct recent_range *items;
+	unsigned int i, j, n;
+
+	if (!array_is_created(&st->recent))
+		array_init(&st->recent, box->pool, 4);
+	items = st->recent.items;
+	n = st->recent.count;
+	/* i: the first range that ends at or after first - 1 */
+	for (i = 0; i < n && (uint64_t)items[i].last + 1 < first; i++)
+		;
+	/* i..j-1: the ranges that overlap or touch first..last */
+	for (j = i; j < n && items[j].first <= (uint64_t)last + 1; j++) {
+		if (items[j].first < first)
+			first = items[j].first;
+		if (items[j].last > last)
+			last = items[j].last;
+	}
+	if (j > i) {
+		items[i].first = first;
+		items[i].last = last;
+		array_delete(&st->recent, i + 1, j - i - 1);
+		return;
+	}
+	array_push(&st->recent, ((struct recent_range){first, last}));
+	items = st->recent.items;
+	memmove(&items[i + 1], &items[i], sizeof(*items) * (n - i));
+	items[i] = (struct recent_range){first, last};
+}
+
+/* Brings the handle's recent UIDs up to date with its view: the messages
+ * with a UID at or above the first recent UID (the higher of the handle's
+ * and the one on disk) are recent here. In a handle that takes them they
+ * become its own: the first recent UID is raised past the last message of
+ * the view, which needs the index lock (locked); without it nothing
+ * becomes recent there, rather than a message being recent in two
+ * sessions. Returns true when the first recent UID was raised and
+ * loft.index must be written. */
+static bool recent_collect(struct mailbox *box, bool locked)
+{
+	struct maildir_index_state *st = state(box);
+	unsigned int count = box->mails.count;
+	uint32_t last = count == 0 ? 0 : box->mails.items[count - 1]->rec.uid;
+	uint32_t first, disk;
+
+	if (st->recent_validity != box->uid_validity) {
+		/* a new UIDVALIDITY: the old UIDs mean nothing */
+		st->recent_validity = box->uid_validity;
+		st->first_recent_uid = 0;
+		if (array_is_created(&st->recent))
+			array_clear(&st->recent);
+	}
+	st->recent_checked_uid = last;
+	if (st->recent_take && !locked)
+		return false;
+	disk = index_read_first_recent(box, box->uid_validity);
+	if (disk > st->first_recent_uid)
+		st->first_recent_uid = disk;
+	first = st->first_recent_uid > 0 ? st->first_recent_uid : 1;
+	if (first > last)
+		return false;
+	recent_add(box, first, last);
+	if (!st->recent_take)
+		return false;
+	/* RFC 3501 section 2.3.2: no other session sees them as recent */
+	st->first_recent_uid = last + 1;
+	return true;
+}
+
+static void index_write_locked(struct mailbox *box);
+
 static void index_write(struct mailbox *box)
+{
+	int lock_fd = index_lock(box);
+
+	/* without the lock (a read-only index directory) the write fails
+	 * too; the first recent UID is merged with the file's all the same */
+	(void)recent_collect(box, lock_fd >= 0);
+	index_write_locked(box);
+	i_close_fd(&lock_fd);
+}
+
+static void index_write_locked(struct mailbox *box)
 {
 	struct maildir_index_state *st = box->index;
 	pool_t pool = pool_create("maildir index write", 4096);
@@ -368,6 +547,7 @@ static void index_write(struct mailbox *box)
 	hdr.next_uid = box->next_uid;
 	hdr.highest_modseq = st->highest_modseq;
 	hdr.stamps = st->stamps;
+	hdr.first_recent_uid = st->first_recent_uid;
 	hdr.strings_size = str_len(strings);
 	hdr.records_crc = maildir_index_crc32(0, recs, count * sizeof(*recs));
 	hdr.strings_crc =
@@ -527,4 +707,97 @@ uint64_t maildir_index_next_modseq(struct mailbox *box)
 		st->highest_modseq = 1;
 	st->highest_modseq = modseq_reserve(box, st->highest_modseq, 1);
 	return st->highest_modseq;
+}
+
+/* ---- \Recent (mailbox.h) ---- */
+
+void maildir_index_recent_sync(struct mailbox *box)
+{
+	struct maildir_index_state *st = state(box);
+	unsigned int count = box->mails.count;
+	uint32_t last = count == 0 ? 0 : box->mails.items[count - 1]->rec.uid;
+	int lock_fd;
+
+	if (last == st->recent_checked_uid &&
+	    st->recent_validity == box->uid_validity)
+		return;
+	if (!st->recent_take) {
+		(void)recent_collect(box, false);
+		return;
+	}
+	lock_fd = index_lock(box);
+	if (recent_collect(box, lock_fd >= 0))
+		index_write_locked(box);
+	i_close_fd(&lock_fd);
+}
+
+void mailbox_recent_take(struct mailbox *box)
+{
+	struct maildir_index_state *st = state(box);
+
+	/* what this handle saw as recent before may have been taken by
+	 * another session meanwhile: start again under the lock */
+	if (array_is_created(&st->recent))
+		array_clear(&st->recent);
+	st->recent_take = true;
+	st->recent_checked_uid = 0;
+	st->recent_validity = box->uid_validity;
+	maildir_index_recent_sync(box);
+}
+
+bool mailbox_is_recent(const struct mailbox *box, uint32_t uid)
+{
+	const struct maildir_index_state *st = box->index;
+	unsigned int lo = 0, hi;
+
+	if (st == NULL || !array_is_created(&st->recent))
+		return false;
+	hi = st->recent.count;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct recent_range *r = &st->recent.items[mid];
+
+		if (uid < r->first)
+			hi = mid;
+		else if (uid > r->last)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+/* The seq of the first message whose UID is >= uid (count + 1: none). */
+static unsigned int seq_at_or_after(const struct mailbox *box, uint32_t uid)
+{
+	unsigned int lo = 0, hi = box->mails.count;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (box->mails.items[mid]->rec.uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo + 1;
+}
+
+unsigned int mailbox_get_recent_count(const struct mailbox *box)
+{
+	const struct maildir_index_state *st = box->index;
+	unsigned int n = 0;
+
+	if (st == NULL || !array_is_created(&st->recent))
+		return 0;
+	for (unsigned int i = 0; i < st->recent.count; i++) {
+		const struct recent_range *r = &st->recent.items[i];
+		unsigned int from = seq_at_or_after(box, r->first);
+		unsigned int to = r->last == UINT32_MAX
+				      ? box->mails.count + 1
+				      : seq_at_or_after(box, r->last + 1);
+
+		n += to - from;
+	}
+	return n;
 }

@@ -3,7 +3,8 @@
  *
  * It holds the whole view of a synced mailbox: per message UID, flags,
  * keywords, modseq, physical and virtual size, internaldate, current file
- * name and POP3 UIDL; per mailbox UIDVALIDITY, next UID, HIGHESTMODSEQ and
+ * name and POP3 UIDL; per mailbox UIDVALIDITY, next UID, HIGHESTMODSEQ, the
+ * first recent UID (\Recent: see mailbox_recent_take()) and
  * the "stamps" (mtime with nanoseconds, size, inode) of new/, cur/,
  * dovecot-uidlist and dovecot-keywords taken before the scan that built
  * it. When all four stamps still match, the mailbox is opened from the
@@ -14,7 +15,9 @@
  *
  * Crash safety: the file is written whole to "loft.index.tmp.<pid>",
  * fsynced and renamed over loft.index, so a crash leaves the old or the new
- * file. A file that fails any check (magic, version, sizes, CRCs, offsets,
+ * file. Writers hold an flock() on loft.index.lock from reading the first
+ * recent UID on disk to the rename, and never write a lower one than the
+ * file has. A file that fails any check (magic, version, sizes, CRCs, offsets,
  * UID order) is ignored and rebuilt from the Maildir. The index is a cache:
  * losing it loses nothing but modseqs, which restart above the old
  * HIGHESTMODSEQ only if the file survives (CONDSTORE clients then resync).
@@ -31,6 +34,8 @@ struct mailbox;
 /* The highest modseq handed out by any session (see
  * maildir_index_next_modseq()). */
 #define MAILDIR_MODSEQ_FNAME "loft.modseq"
+/* Writers of loft.index hold an flock() on this file. */
+#define MAILDIR_INDEX_LOCK_FNAME "loft.index.lock"
 
 struct maildir_index_stamp {
 	int64_t mtime_sec, mtime_nsec;
@@ -72,6 +77,11 @@ void maildir_index_sync_abort(struct mailbox *box);
  * mailbox at the same time never hand out the same modseq twice and each
  * change gets one above every earlier one (RFC 7162 section 3.1.1). */
 uint64_t maildir_index_next_modseq(struct mailbox *box);
+
+/* After every sync: brings the handle's \Recent messages up to date with
+ * its view (mailbox_recent_take() in mailbox.h says how). Cheap when the
+ * view's last UID is the one it last looked at. */
+void maildir_index_recent_sync(struct mailbox *box);
 
 /* Validates and decodes an index file image. Exposed for unit tests and
  * fuzzing: returns true when data is a complete, consistent index. */

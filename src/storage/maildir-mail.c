@@ -481,6 +481,7 @@ void mailbox_get_status(const struct mailbox *box,
 	status_r->messages = box->mails.count;
 	status_r->uid_validity = box->uid_validity;
 	status_r->uid_next = box->next_uid;
+	status_r->recent = mailbox_get_recent_count(box);
 	for (unsigned int i = 0; i < box->mails.count; i++) {
 		const struct mail_record *rec = &box->mails.items[i]->rec;
 

@@ -812,8 +812,10 @@ int mailbox_sync(struct mailbox *box, const char **error_r)
 
 	for (unsigned int pass = 0;; pass++) {
 		maildir_index_get_stamps(box, &before);
-		if (maildir_index_sync_fast(box, &before))
+		if (maildir_index_sync_fast(box, &before)) {
+			maildir_index_recent_sync(box);
 			return 0;
+		}
 		maildir_index_sync_begin(box);
 		if (mailbox_sync_full(box, error_r) < 0) {
 			maildir_index_sync_abort(box);
@@ -822,6 +824,7 @@ int mailbox_sync(struct mailbox *box, const char **error_r)
 		maildir_index_get_stamps(box, &after);
 		if (pass > 0 || memcmp(&before, &after, sizeof(before)) == 0) {
 			maildir_index_sync_done(box, &before);
+			maildir_index_recent_sync(box);
 			return 0;
 		}
 		/* the stamps taken after may hide a change made by someone
