@@ -9,7 +9,12 @@
  * RFC 2046 section 5.1.1: the line break before a boundary line belongs
  * to the boundary, not to the part before it; text after the boundary on
  * the same line is ignored; the longest matching boundary of any open
- * multipart wins, the innermost on ties. */
+ * multipart wins, the innermost on ties.
+ *
+ * A boundary line owns the rest of its own line, line break included (as
+ * Dovecot counts it): after a close delimiter "--inner--" that line break
+ * stays in the inner multipart's body, so a boundary line that follows it
+ * directly has no line break of its own before it. */
 #include "message-parser.h"
 
 #include <strings.h>
@@ -54,6 +59,8 @@ struct message_parser {
 	string_t *line;
 	uint64_t line_len;
 	bool line_cr;
+	/* the previous line was a boundary line */
+	bool prev_line_boundary;
 
 	/* position at the start of the current line, and the end of the
 	 * previous line's content (before its line break) */
@@ -240,14 +247,18 @@ static void part_close(struct message_parser *parser,
 }
 
 /* Where the innermost part ends when a boundary line starts here: the
- * line break before the boundary belongs to the boundary. */
+ * line break before the boundary belongs to the boundary, unless it ended
+ * a boundary line itself (then it was counted with that line). */
 static struct counters boundary_part_end(struct message_parser *parser)
 {
 	struct open_part *op = top(parser);
 	const struct counters *from =
 	    op->in_body ? &op->body_start : &op->start;
 
-	return parser->pos.phys > from->phys ? parser->prev_content_end : *from;
+	if (parser->pos.phys <= from->phys)
+		return *from;
+	return parser->prev_line_boundary ? parser->pos
+					  : parser->prev_content_end;
 }
 
 static const struct boundary *boundary_find(struct message_parser *parser,
@@ -352,6 +363,7 @@ static void line_done(struct message_parser *parser, bool has_lf)
 			parser->field_open = true;
 		}
 	}
+	parser->prev_line_boundary = b != NULL;
 	parser->prev_content_end = content_end;
 	parser->pos = next;
 	str_truncate(parser->line, 0);

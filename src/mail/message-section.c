@@ -55,6 +55,16 @@ int message_section_find(const struct message_part *root, const char *section,
 				part = part->next;
 		} else if (num != 1) {
 			part = NULL;
+		} else if (p[0] == '.' && isdigit((unsigned char)p[1]) &&
+			   (part->flags & MESSAGE_PART_FLAG_MESSAGE_RFC822) ==
+			       0) {
+			/* a part that is neither multipart nor message/rfc822
+			 * has only "1", and only as the last number: "1.1"
+			 * of a one-part message does not exist (RFC 3501
+			 * section 6.4.5; as Dovecot answers), while "1.1"
+			 * of a multipart whose first part is text is that
+			 * part ("1" then "1" of a leaf) */
+			part = NULL;
 		}
 		if (part == NULL) {
 			*error_r = "No such part";
