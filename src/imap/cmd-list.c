@@ -14,7 +14,14 @@
  * The parents of subscribed mailboxes that match the pattern while the
  * subscribed child does not are listed by LSUB as \Noselect (RFC 3501
  * section 6.3.9) and by LIST (SUBSCRIBED RECURSIVEMATCH) with
- * CHILDINFO ("SUBSCRIBED") (RFC 5258 section 3.5). */
+ * CHILDINFO ("SUBSCRIBED") (RFC 5258 section 3.5).
+ *
+ * A namespace prefix ending in the separator is itself a name in the
+ * hierarchy, as in Dovecot: with "INBOX." it is INBOX, which then always
+ * has children; with "Mail/" it is "Mail", listed as a \Noselect parent
+ * (\NonExistent in extended LIST, RFC 5258 section 3.4) that has children,
+ * and INBOX, outside the prefix, gets \NoInferiors (RFC 3501 section
+ * 7.2.2). Names outside the prefix other than INBOX do not exist. */
 #include "lib.h"
 #include "str.h"
 #include "hash.h"
@@ -24,9 +31,16 @@
 #include "imap-list.h"
 #include "imap-status.h"
 #include "imap-list-util.h"
+#include "imap-quote.h"
 #include "mailbox-list.h"
+#include "mutf7.h"
+
+#include <strings.h>
 
 #define LIST_LINE_RESERVE 4096
+/* by_name key of the namespace prefix's own entry when it is not INBOX
+ * (no storage name is empty) */
+#define LIST_NS_PARENT_KEY ""
 
 struct list_entry {
 	const char *storage_name;
@@ -34,6 +48,7 @@ struct list_entry {
 	const struct mailbox_info *info; /* NULL for a synthesized parent */
 	bool childinfo;
 	bool lsub_noselect;
+	bool ns_parent; /* the prefix without its separator, not a mailbox */
 };
 
 struct list_context {
@@ -45,7 +60,38 @@ struct list_context {
 	struct hash_table *by_name; /* storage name -> entry */
 	unsigned int pos;
 	bool status_pending;
+	/* the namespace prefix as a name: "INBOX" for "INBOX.", "Mail" for
+	 * "Mail/" (in the session's wire encoding), or NULL */
+	const char *ns_parent;
+	bool ns_parent_is_inbox;
 };
+
+/* Sets ctx->ns_parent from the session's namespace prefix. */
+static void list_init_ns_parent(struct client_command *cmd,
+				struct list_context *ctx)
+{
+	struct client *client = cmd->client;
+	const char *prefix = client->ns_prefix != NULL ? client->ns_prefix : "";
+	size_t len = strlen(prefix);
+	const char *name;
+	string_t *str;
+
+	if (len < 2 || prefix[len - 1] != client->separator)
+		return;
+	name = p_strndup(cmd->pool, prefix, len - 1);
+	if (strcasecmp(name, "INBOX") == 0) {
+		ctx->ns_parent = "INBOX";
+		ctx->ns_parent_is_inbox = true;
+		return;
+	}
+	if (imap_cmd_utf8_names(client)) {
+		ctx->ns_parent = name;
+		return;
+	}
+	str = str_new(cmd->pool, len + 16);
+	if (mutf7_from_utf8(name, str) == 0)
+		ctx->ns_parent = str_c(str);
+}
 
 static bool list_matches(const struct list_context *ctx, const char *visible)
 {
@@ -123,6 +169,25 @@ static void list_add_parents(struct client_command *cmd,
 			entry->childinfo = true;
 		}
 	}
+	/* every name but INBOX is below the namespace prefix */
+	if (ctx->ns_parent == NULL || strcmp(info->name, "INBOX") == 0 ||
+	    !list_matches(ctx, ctx->ns_parent))
+		return;
+	name = ctx->ns_parent_is_inbox ? "INBOX" : LIST_NS_PARENT_KEY;
+	entry = hash_table_lookup(ctx->by_name, name);
+	if (entry == NULL) {
+		entry = list_add(cmd, ctx, name, ctx->ns_parent,
+				 ctx->ns_parent_is_inbox
+				     ? hash_table_lookup(infos, name)
+				     : NULL);
+		entry->ns_parent = !ctx->ns_parent_is_inbox;
+		if (ctx->lsub) {
+			entry->lsub_noselect = true;
+			return;
+		}
+	}
+	if (!ctx->lsub)
+		entry->childinfo = true;
 }
 
 static int list_build(struct client_command *cmd, struct list_context *ctx)
@@ -144,6 +209,8 @@ static int list_build(struct client_command *cmd, struct list_context *ctx)
 	ctx->by_name =
 	    hash_table_create(cmd->pool, count + 1, str_hash, str_cmp);
 	by_info = hash_table_create(cmd->pool, count + 1, str_hash, str_cmp);
+	/* INBOX as the namespace prefix has the namespace below it */
+	inbox_children = ctx->ns_parent_is_inbox;
 	for (unsigned int i = 0; i < count; i++) {
 		hash_table_insert(by_info, infos[i].name, &infos[i]);
 		if (strncmp(infos[i].name, "INBOX", 5) == 0 &&
@@ -173,6 +240,15 @@ static int list_build(struct client_command *cmd, struct list_context *ctx)
 			continue;
 		if (list_matches(ctx, visible))
 			(void)list_add(cmd, ctx, info->name, visible, info);
+	}
+	if (ctx->ns_parent != NULL && !ctx->ns_parent_is_inbox && !ctx->lsub &&
+	    (ctx->req.select & (IMAP_LIST_SELECT_SUBSCRIBED |
+				IMAP_LIST_SELECT_SPECIAL_USE)) == 0 &&
+	    list_matches(ctx, ctx->ns_parent)) {
+		struct list_entry *entry = list_add(
+		    cmd, ctx, LIST_NS_PARENT_KEY, ctx->ns_parent, NULL);
+
+		entry->ns_parent = true;
 	}
 	recursive = (ctx->req.select & IMAP_LIST_SELECT_RECURSIVEMATCH) != 0;
 	if (ctx->lsub || recursive) {
@@ -209,6 +285,12 @@ static void list_attrs(const struct list_context *ctx,
 		append_attr(attrs, "\\Noselect");
 		return;
 	}
+	if (entry->ns_parent) {
+		append_attr(attrs, extended ? "\\NonExistent" : "\\Noselect");
+		if (!extended || (ret & IMAP_LIST_RETURN_CHILDREN) != 0)
+			append_attr(attrs, "\\HasChildren");
+		return;
+	}
 	if (info == NULL) {
 		/* a parent known only from a subscription's name */
 		if (!ctx->lsub)
@@ -227,7 +309,10 @@ static void list_attrs(const struct list_context *ctx,
 		append_attr(attrs, "\\Subscribed");
 	if (!ctx->lsub &&
 	    (!extended || (ret & IMAP_LIST_RETURN_CHILDREN) != 0)) {
-		if ((info->flags & MAILBOX_INFO_CHILDREN) != 0)
+		if (ctx->ns_parent != NULL && !ctx->ns_parent_is_inbox &&
+		    strcmp(entry->storage_name, "INBOX") == 0)
+			append_attr(attrs, "\\NoInferiors");
+		else if ((info->flags & MAILBOX_INFO_CHILDREN) != 0)
 			append_attr(attrs, "\\HasChildren");
 		else if ((info->flags & MAILBOX_INFO_NOCHILDREN) != 0)
 			append_attr(attrs, "\\HasNoChildren");
@@ -264,7 +349,13 @@ static void list_send_entry(struct client_command *cmd,
 	str_append(str, ") ");
 	append_separator(str, client->separator);
 	str_append_c(str, ' ');
-	client_mailbox_name_to_imap(client, entry->storage_name, str);
+	if (entry->ns_parent) {
+		imap_append_astring(
+		    str, entry->visible_name,
+		    imap_cmd_utf8_names(client) ? IMAP_QUOTE_UTF8 : 0);
+	} else {
+		client_mailbox_name_to_imap(client, entry->storage_name, str);
+	}
 	if (entry->childinfo)
 		str_append(str, " (CHILDINFO (\"SUBSCRIBED\"))");
 	client_send_untagged(client, "%s", str_c(str));
@@ -363,6 +454,7 @@ static bool list_start(struct client_command *cmd, bool lsub)
 		list_send_root(cmd, ctx->req.ref);
 		return true;
 	}
+	list_init_ns_parent(cmd, ctx);
 	ctx->matches =
 	    p_new(cmd->pool, struct imap_match *, ctx->req.pattern_count);
 	for (unsigned int i = 0; i < ctx->req.pattern_count; i++) {

@@ -56,7 +56,13 @@ bool client_mailbox_name_from_imap(struct client *client, const char *name,
 		    !(strncasecmp(client->ns_prefix, "INBOX", 5) == 0 &&
 		      strncasecmp(decoded, client->ns_prefix, prefix_len) ==
 			  0)) {
-			*error_r = "Mailbox doesn't exist";
+			/* Dovecot's text for a name in no namespace */
+			*error_r = p_strdup_printf(
+			    pool,
+			    "Client tried to access nonexistent namespace. "
+			    "(Mailbox name should probably be prefixed with: "
+			    "%s)",
+			    client->ns_prefix);
 			return false;
 		}
 		decoded += prefix_len;
