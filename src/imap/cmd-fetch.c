@@ -246,6 +246,8 @@ static bool fetch_begin(struct client_command *cmd)
 	ctx->fetch =
 	    imap_fetch_begin(cmd->pool, client->box, req, &set, uid_set,
 			     client->box_readonly, local_tz_minutes(), &output);
+	imap_fetch_set_show_recent(
+	    ctx->fetch, (client->enabled & CLIENT_ENABLED_IMAP4REV2) == 0);
 	cmd->context = ctx;
 	cmd->abort = fetch_abort;
 	return true;

@@ -5,7 +5,10 @@
  * Opens the mailbox, makes it the session's selected one (closing the
  * previous one, "* OK [CLOSED]" of RFC 7162 section 3.2.11) and sends the
  * untagged state: FLAGS, PERMANENTFLAGS, EXISTS, RECENT and UNSEEN (not
- * in IMAP4rev2), UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ. With QRESYNC and a
+ * in IMAP4rev2), UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ. SELECT (not EXAMINE)
+ * takes the mailbox's recent messages (RFC 3501 section 2.3.2: they are
+ * recent in no other session; mailbox.h says how), also in IMAP4rev2 mode,
+ * which only does not show them. With QRESYNC and a
  * matching UIDVALIDITY it then reports what the client missed: VANISHED
  * (EARLIER) for UIDs in its known range that are gone, and a FETCH of
  * every message whose modseq is above the client's. Those two can be long
@@ -207,8 +210,10 @@ static void send_state(struct client *client, struct select_context *ctx)
 
 	mailbox_get_status(box, &status);
 	client_send_untagged(client, "%u EXISTS", count);
+	/* RFC 3501 section 7.3.2; RFC 9051 section 7.3.1 has no RECENT */
 	if (!rev2)
 		client_send_untagged(client, "%u RECENT", status.recent);
+	client->box_reported_recent = status.recent;
 	for (unsigned int seq = 1; seq <= count && !rev2; seq++) {
 		if ((mailbox_get(box, seq)->flags & MAIL_SEEN) == 0) {
 			first_unseen = seq;
@@ -313,7 +318,7 @@ static bool vanished_next_gap(struct client *client, struct select_context *ctx)
 }
 
 static void append_flags(string_t *str, struct mailbox *box,
-			 const struct mail_record *rec)
+			 const struct mail_record *rec, bool recent)
 {
 	static const struct {
 		enum mail_flags flag;
@@ -332,6 +337,11 @@ static void append_flags(string_t *str, struct mailbox *box,
 		if (str_len(str) > start + 1)
 			str_append_c(str, ' ');
 		str_append(str, flags[i].name);
+	}
+	if (recent) {
+		if (str_len(str) > start + 1)
+			str_append_c(str, ' ');
+		str_append(str, "\\Recent");
 	}
 	for (unsigned int i = 0; i < MAILBOX_KEYWORDS_MAX; i++) {
 		const char *name = mailbox_get_keyword_name(box, i);
@@ -385,7 +395,10 @@ static bool send_qresync(struct client *client, struct select_context *ctx)
 			str_clear(ctx->line);
 			str_printfa(ctx->line, "%u FETCH (UID %u FLAGS ",
 				    ctx->seq, rec->uid);
-			append_flags(ctx->line, box, rec);
+			append_flags(
+			    ctx->line, box, rec,
+			    (client->enabled & CLIENT_ENABLED_IMAP4REV2) == 0 &&
+				mailbox_is_recent(box, rec->uid));
 			str_printfa(ctx->line, " MODSEQ (%llu))",
 				    (unsigned long long)rec->modseq);
 			client_send_untagged(client, "%s", str_c(ctx->line));
@@ -468,6 +481,8 @@ static bool select_open(struct client_command *cmd, bool readonly)
 		return true;
 	}
 
+	if (!readonly)
+		mailbox_recent_take(box);
 	client->box = box;
 	client->box_name = p_strdup(client->pool, storage_name);
 	client->box_readonly = readonly;

@@ -3,8 +3,9 @@
  * which LIST-STATUS (RFC 5819) shares.
  *
  * The selected mailbox answers from the session's view (no reopening);
- * others are opened, synced and closed. Loft does not keep \Recent, so
- * RECENT is always 0. */
+ * others are opened, synced and closed. RECENT is the session's count for
+ * the selected mailbox, else the messages no read-write session has taken
+ * yet, which STATUS leaves for the next SELECT (RFC 3501 section 2.3.2). */
 #include "lib.h"
 #include "str.h"
 #include "imap-commands.h"

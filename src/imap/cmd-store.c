@@ -86,7 +86,12 @@ static bool store_report(struct client_command *cmd)
 					    (unsigned long long)rec->modseq);
 			if (!ctx->silent) {
 				str_append(line, "FLAGS ");
-				imap_write_flags(line, client->box, rec);
+				imap_write_flags(
+				    line, client->box, rec,
+				    (client->enabled &
+				     CLIENT_ENABLED_IMAP4REV2) == 0 &&
+					mailbox_is_recent(client->box,
+							  rec->uid));
 			} else {
 				str_truncate(line, str_len(line) - 1);
 			}

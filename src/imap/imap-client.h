@@ -104,6 +104,9 @@ struct client {
 	/* the EXISTS count last reported to the client (a command that
 	 * sends EXPUNGE or EXISTS itself updates it) */
 	unsigned int box_reported_exists;
+	/* the RECENT count last reported (IMAP4rev1): a sync that changes
+	 * it sends "* n RECENT", as Dovecot does, also after expunges */
+	unsigned int box_reported_recent;
 	/* SEARCHRES (RFC 5182): the saved result as sorted UIDs; NULL when
 	 * none was saved (then "$" is the empty set). Reset at SELECT. */
 	uint32_t *search_saved_uids;

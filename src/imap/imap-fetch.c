@@ -516,7 +516,7 @@ struct imap_fetch_ctx {
 	struct mailbox *box;
 	const struct imap_fetch_request *req;
 	struct imap_seqset set;
-	bool uid_set, readonly, need_file;
+	bool uid_set, readonly, need_file, show_recent;
 	int tz_minutes;
 	struct imap_fetch_output output;
 
@@ -562,7 +562,7 @@ struct imap_fetch_ctx {
 #define FETCH_BUF_SIZE (2 * FETCH_READ_CHUNK + MAIL_DECODE_QP_HOLD_MAX + 16)
 
 void imap_write_flags(string_t *dest, const struct mailbox *box,
-		      const struct mail_record *rec)
+		      const struct mail_record *rec, bool recent)
 {
 	static const struct {
 		enum mail_flags flag;
@@ -584,6 +584,13 @@ void imap_write_flags(string_t *dest, const struct mailbox *box,
 		str_append(dest, names[i].name);
 		first = false;
 	}
+	if (recent) {
+		/* after the system flags, as Dovecot writes it */
+		if (!first)
+			str_append_c(dest, ' ');
+		str_append(dest, "\\Recent");
+		first = false;
+	}
 	for (i = 0; i < 32; i++) {
 		const char *kw;
 
@@ -598,6 +605,11 @@ void imap_write_flags(string_t *dest, const struct mailbox *box,
 		first = false;
 	}
 	str_append_c(dest, ')');
+}
+
+void imap_fetch_set_show_recent(struct imap_fetch_ctx *ctx, bool show)
+{
+	ctx->show_recent = show;
 }
 
 unsigned int imap_fetch_seq_from_uid(const struct mailbox *box, uint32_t uid)
@@ -1045,7 +1057,9 @@ static int fetch_write_item(struct imap_fetch_ctx *ctx,
 			break; /* shown only when \Seen was set now */
 		fetch_item_sep(ctx);
 		str_append(dest, "FLAGS ");
-		imap_write_flags(dest, ctx->box, &ctx->rec);
+		imap_write_flags(dest, ctx->box, &ctx->rec,
+				 ctx->show_recent &&
+				     mailbox_is_recent(ctx->box, ctx->rec.uid));
 		break;
 	case IMAP_FETCH_ITEM_INTERNALDATE:
 		fetch_item_sep(ctx);

@@ -113,6 +113,10 @@ struct imap_fetch_ctx *imap_fetch_begin(pool_t pool, struct mailbox *box,
 					bool uid_set, bool readonly,
 					int tz_minutes,
 					const struct imap_fetch_output *output);
+/* FLAGS shows \Recent for the messages recent in the session
+ * (mailbox_is_recent(); RFC 3501 section 2.3.2). Off by default: IMAP4rev2
+ * has no \Recent. Call before imap_fetch_more(). */
+void imap_fetch_set_show_recent(struct imap_fetch_ctx *ctx, bool show);
 /* Writes more. Returns 1 when every message was written, 0 when the
  * output said wait (call again later), -1 on a storage error that leaves
  * the response stream broken (*error_r for the log: the session must be
@@ -131,9 +135,11 @@ uint64_t imap_fetch_get_bytes(const struct imap_fetch_ctx *ctx);
 /* Releases the open message file. Safe at any point. */
 void imap_fetch_deinit(struct imap_fetch_ctx **ctx);
 
-/* "(\Answered \Flagged \Deleted \Seen \Draft keyword...)" of a record. */
+/* "(\Answered \Flagged \Deleted \Seen \Draft \Recent keyword...)" of a
+ * record; \Recent only when recent (the caller's: the message is recent in
+ * the session, which is not in IMAP4rev2 mode - RFC 9051 has no \Recent). */
 void imap_write_flags(string_t *dest, const struct mailbox *box,
-		      const struct mail_record *rec);
+		      const struct mail_record *rec, bool recent);
 
 /* The seq of the first message whose UID is >= uid, or count + 1 when
  * none. O(log n). */

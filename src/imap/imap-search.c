@@ -114,10 +114,15 @@ void imap_search_prepare(struct mailbox *box, pool_t pool,
 	mail_search_args_resolve(pool, program->args, count, max_uid);
 }
 
-static uint32_t record_flags(const struct mail_record *rec)
+static uint32_t record_flags(const struct mailbox *box,
+			     const struct mail_record *rec)
 {
 	uint32_t flags = 0;
 
+	/* RECENT, NEW and OLD (RFC 3501 section 6.4.4): recent in this
+	 * session */
+	if (mailbox_is_recent(box, rec->uid))
+		flags |= MAIL_SEARCH_FLAG_RECENT;
 	if ((rec->flags & MAIL_ANSWERED) != 0)
 		flags |= MAIL_SEARCH_FLAG_ANSWERED;
 	if ((rec->flags & MAIL_FLAGGED) != 0)
@@ -149,7 +154,7 @@ int imap_search_run(struct mailbox *box, pool_t pool,
 		struct mail_search_record srec = {
 		    .seq = seq,
 		    .uid = rec->uid,
-		    .flags = record_flags(rec),
+		    .flags = record_flags(box, rec),
 		    .keywords = rec->keywords,
 		    .size = rec->virtual_size,
 		    .received_time = rec->received_time,

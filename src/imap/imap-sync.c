@@ -8,7 +8,7 @@
 #include "imap-client.h"
 
 static void append_flags(string_t *str, struct mailbox *box,
-			 const struct mail_record *rec)
+			 const struct mail_record *rec, bool recent)
 {
 	static const struct {
 		enum mail_flags flag;
@@ -27,6 +27,12 @@ static void append_flags(string_t *str, struct mailbox *box,
 		if (!first)
 			str_append_c(str, ' ');
 		str_append(str, system_flags[i].name);
+		first = false;
+	}
+	if (recent) {
+		if (!first)
+			str_append_c(str, ' ');
+		str_append(str, "\\Recent");
 		first = false;
 	}
 	for (unsigned int i = 0; i < 32; i++) {
@@ -72,7 +78,8 @@ static void send_vanished(struct client *client, const uint32_t *uids,
 int client_sync_mailbox(struct client *client, bool allow_expunges)
 {
 	struct mailbox_sync_changes changes;
-	unsigned int count, expected;
+	unsigned int count, expected, recent;
+	bool rev2 = (client->enabled & CLIENT_ENABLED_IMAP4REV2) != 0;
 	const char *error;
 	string_t *str;
 	pool_t pool;
@@ -116,12 +123,16 @@ int client_sync_mailbox(struct client *client, bool allow_expunges)
 	expected = client->box_reported_exists;
 	if (count != expected || changes.new_count > 0) {
 		client_send_untagged(client, "%u EXISTS", count);
-		if ((client->enabled & CLIENT_ENABLED_IMAP4REV2) == 0) {
-			/* RFC 3501 section 7.3.2; Loft keeps no \Recent */
-			client_send_untagged(client, "0 RECENT");
-		}
 		client->box_reported_exists = count;
 	}
+	/* RFC 3501 section 7.3.2: new messages are recent in the session
+	 * that syncs them first (mailbox_recent_take() at SELECT); the count
+	 * also drops when recent messages are expunged. RFC 9051 section
+	 * 7.3.1 has no RECENT. */
+	recent = mailbox_get_recent_count(client->box);
+	if (!rev2 && recent != client->box_reported_recent)
+		client_send_untagged(client, "%u RECENT", recent);
+	client->box_reported_recent = recent;
 	str = str_new(NULL, 128);
 	for (unsigned int i = 0; i < changes.changed_count; i++) {
 		unsigned int seq =
@@ -137,7 +148,8 @@ int client_sync_mailbox(struct client *client, bool allow_expunges)
 		if ((client->enabled & CLIENT_ENABLED_QRESYNC) != 0)
 			str_printfa(str, "UID %u ", rec->uid);
 		str_append(str, "FLAGS ");
-		append_flags(str, client->box, rec);
+		append_flags(str, client->box, rec,
+			     !rev2 && mailbox_is_recent(client->box, rec->uid));
 		if ((client->enabled & CLIENT_ENABLED_CONDSTORE) != 0) {
 			str_printfa(str, " MODSEQ (%llu)",
 				    (unsigned long long)rec->modseq);
@@ -157,6 +169,7 @@ void client_close_mailbox(struct client *client)
 	client->box_name = NULL;
 	client->box_readonly = false;
 	client->box_reported_exists = 0;
+	client->box_reported_recent = 0;
 	client->search_saved_uids = NULL;
 	client->search_saved_count = 0;
 	client->state = CLIENT_STATE_AUTHENTICATED;
