@@ -4,6 +4,9 @@
 
 #include <strings.h>
 
+#include "array.h"
+#include "message-part-data.h"
+
 int mail_cte_parse(const char *value, enum mail_cte *cte_r)
 {
 	if (value == NULL || value[0] == '\0' ||
@@ -255,6 +258,288 @@ size_t mail_decoder_finish(struct mail_decoder *dec, unsigned char *out)
 		break;
 	case MAIL_CTE_IDENTITY:
 		break;
+	}
+	return o;
+}
+
+/* ---------------------------------------------------------- BINARY --- */
+
+static const char binary_cte_line[] = "Content-Transfer-Encoding: binary\r\n";
+static const char cte_name[] = "content-transfer-encoding";
+
+struct binary_steps {
+	ARRAY(struct mail_binary_step) arr;
+};
+
+static void plan_add(struct binary_steps *bs, enum mail_binary_step_kind kind,
+		     enum mail_cte cte, uint64_t offset, uint64_t end)
+{
+	struct mail_binary_step *step;
+
+	if (end <= offset)
+		return;
+	if (kind == MAIL_BINARY_STEP_COPY && bs->arr.count > 0) {
+		step = &bs->arr.items[bs->arr.count - 1];
+		if (step->kind == MAIL_BINARY_STEP_COPY &&
+		    step->offset + step->size == offset) {
+			step->size += end - offset;
+			return;
+		}
+	}
+	step = array_append_space(&bs->arr);
+	step->kind = kind;
+	step->cte = cte;
+	step->offset = offset;
+	step->size = end - offset;
+}
+
+/* RFC 3516 section 4.2: the part's header (when wanted) and its content
+ * with every body inside decoded. Returns -1 on an unknown encoding. */
+static int plan_part(struct binary_steps *steps,
+		     const struct message_part *part, bool include_hdr,
+		     bool *decodes)
+{
+	uint64_t body = part->physical_pos + part->header_size.physical_size;
+	uint64_t end = body + part->body_size.physical_size;
+	enum mail_cte cte;
+
+	if (mail_cte_parse(part->data == NULL
+			       ? NULL
+			       : part->data->content_transfer_encoding,
+			   &cte) < 0)
+		return -1;
+	if (include_hdr) {
+		plan_add(steps,
+			 cte == MAIL_CTE_IDENTITY ? MAIL_BINARY_STEP_COPY
+						  : MAIL_BINARY_STEP_HEADER,
+			 cte, part->physical_pos, body);
+	}
+	if (part->children != NULL) {
+		/* multipart or message/rfc822: what lies between the parts
+		 * (boundaries, preamble, epilogue) is copied */
+		uint64_t pos = body;
+
+		for (const struct message_part *child = part->children;
+		     child != NULL; child = child->next) {
+			plan_add(steps, MAIL_BINARY_STEP_COPY,
+				 MAIL_CTE_IDENTITY, pos, child->physical_pos);
+			if (plan_part(steps, child, true, decodes) < 0)
+				return -1;
+			pos = child->physical_pos +
+			      child->header_size.physical_size +
+			      child->body_size.physical_size;
+		}
+		plan_add(steps, MAIL_BINARY_STEP_COPY, MAIL_CTE_IDENTITY, pos,
+			 end);
+	} else if (cte == MAIL_CTE_IDENTITY) {
+		plan_add(steps, MAIL_BINARY_STEP_COPY, cte, body, end);
+	} else if (end > body) {
+		plan_add(steps, MAIL_BINARY_STEP_DECODE, cte, body, end);
+		*decodes = true;
+	}
+	return 0;
+}
+
+int mail_binary_plan(pool_t pool, const struct message_part *part,
+		     bool include_hdr, struct mail_binary_plan *plan_r)
+{
+	struct binary_steps steps;
+
+	memset(plan_r, 0, sizeof(*plan_r));
+	array_init(&steps.arr, pool, 4);
+	if (plan_part(&steps, part, include_hdr, &plan_r->decodes) < 0)
+		return -1;
+	plan_r->steps = steps.arr.items;
+	plan_r->count = steps.arr.count;
+	return 0;
+}
+
+void mail_binary_filter_init(struct mail_binary_filter *filter,
+			     const struct mail_binary_step *step)
+{
+	memset(filter, 0, sizeof(*filter));
+	filter->kind = step->kind;
+	if (step->kind == MAIL_BINARY_STEP_DECODE)
+		mail_decoder_init(&filter->dec, step->cte);
+}
+
+/* One byte of a line written with CRLF line breaks: a CR is held until
+ * the next byte shows whether it starts the line break. Returns the
+ * bytes written and sets *eol when the line ended. */
+static size_t crlf_byte(struct mail_binary_filter *f, unsigned char c,
+			unsigned char *out, bool *eol)
+{
+	size_t o = 0;
+
+	*eol = false;
+	if (f->cr_held) {
+		f->cr_held = false;
+		if (c == '\n') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+			*eol = true;
+			return o;
+		}
+		out[o++] = '\r';
+	}
+	if (c == '\r') {
+		f->cr_held = true;
+	} else if (c == '\n') {
+		out[o++] = '\r';
+		out[o++] = '\n';
+		*eol = true;
+	} else {
+		out[o++] = c;
+	}
+	return o;
+}
+
+/* Whether the held field start can still be "Content-Transfer-Encoding"
+ * followed by whitespace. */
+static bool name_may_be_cte(const struct mail_binary_filter *f)
+{
+	size_t n = sizeof(cte_name) - 1;
+
+	for (size_t i = 0; i < f->name_len; i++) {
+		unsigned char c = f->name[i];
+
+		if (i < n) {
+			if (c >= 'A' && c <= 'Z')
+				c = (unsigned char)(c - 'A' + 'a');
+			if (c != (unsigned char)cte_name[i])
+				return false;
+		} else if (c != ' ' && c != '\t') {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Writes the held field start out and goes on copying the line. */
+static size_t name_flush(struct mail_binary_filter *f, unsigned char *out)
+{
+	size_t o = 0;
+	bool eol;
+
+	f->hdr_state = MAIL_BINARY_HDR_COPY;
+	for (size_t i = 0; i < f->name_len; i++)
+		o += crlf_byte(f, f->name[i], out + o, &eol);
+	f->name_len = 0;
+	return o;
+}
+
+static size_t header_byte(struct mail_binary_filter *f, unsigned char c,
+			  unsigned char *out)
+{
+	size_t o = 0;
+	bool eol;
+
+	switch (f->hdr_state) {
+	case MAIL_BINARY_HDR_LINE_START:
+		if (c == '\r') {
+			f->hdr_state = MAIL_BINARY_HDR_LINE_START_CR;
+			return 0;
+		}
+		if (c == '\n')
+			break; /* the empty line */
+		if (c == ' ' || c == '\t') {
+			/* a continuation line goes with its field */
+			if (f->skip_field) {
+				f->hdr_state = MAIL_BINARY_HDR_SKIP;
+				return 0;
+			}
+			f->hdr_state = MAIL_BINARY_HDR_COPY;
+			return crlf_byte(f, c, out, &eol);
+		}
+		f->skip_field = false;
+		f->hdr_state = MAIL_BINARY_HDR_NAME;
+		f->name_len = 0;
+		return header_byte(f, c, out);
+	case MAIL_BINARY_HDR_LINE_START_CR:
+		if (c == '\n')
+			break; /* the empty line, CRLF */
+		f->skip_field = false;
+		f->hdr_state = MAIL_BINARY_HDR_NAME;
+		f->name[0] = '\r';
+		f->name_len = 1;
+		o = name_flush(f, out);
+		return o + header_byte(f, c, out + o);
+	case MAIL_BINARY_HDR_NAME:
+		if (c == ':' && f->name_len >= sizeof(cte_name) - 1 &&
+		    name_may_be_cte(f)) {
+			/* dropped with its continuation lines */
+			f->skip_field = true;
+			f->hdr_state = MAIL_BINARY_HDR_SKIP;
+			f->name_len = 0;
+			return 0;
+		}
+		if (c == ':' || c == '\r' || c == '\n' ||
+		    f->name_len == sizeof(f->name)) {
+			o = name_flush(f, out);
+			return o + header_byte(f, c, out + o);
+		}
+		f->name[f->name_len++] = c;
+		return name_may_be_cte(f) ? 0 : name_flush(f, out);
+	case MAIL_BINARY_HDR_COPY:
+		o = crlf_byte(f, c, out, &eol);
+		if (eol)
+			f->hdr_state = MAIL_BINARY_HDR_LINE_START;
+		return o;
+	case MAIL_BINARY_HDR_SKIP:
+		if (c == '\n')
+			f->hdr_state = MAIL_BINARY_HDR_LINE_START;
+		return 0;
+	case MAIL_BINARY_HDR_BODY:
+		/* nothing follows the empty line in a header range */
+		return crlf_byte(f, c, out, &eol);
+	}
+	/* the empty line ending the header */
+	memcpy(out, binary_cte_line, sizeof(binary_cte_line) - 1);
+	o = sizeof(binary_cte_line) - 1;
+	out[o++] = '\r';
+	out[o++] = '\n';
+	f->hdr_state = MAIL_BINARY_HDR_BODY;
+	return o;
+}
+
+size_t mail_binary_filter_run(struct mail_binary_filter *filter,
+			      const unsigned char *in, size_t in_size,
+			      unsigned char *out)
+{
+	size_t o = 0;
+	bool eol;
+
+	switch (filter->kind) {
+	case MAIL_BINARY_STEP_DECODE:
+		return mail_decoder_run(&filter->dec, in, in_size, out);
+	case MAIL_BINARY_STEP_COPY:
+		for (size_t i = 0; i < in_size; i++)
+			o += crlf_byte(filter, in[i], out + o, &eol);
+		return o;
+	case MAIL_BINARY_STEP_HEADER:
+		for (size_t i = 0; i < in_size; i++)
+			o += header_byte(filter, in[i], out + o);
+		return o;
+	}
+	i_unreached();
+}
+
+size_t mail_binary_filter_finish(struct mail_binary_filter *filter,
+				 unsigned char *out)
+{
+	size_t o = 0;
+
+	if (filter->kind == MAIL_BINARY_STEP_DECODE)
+		return mail_decoder_finish(&filter->dec, out);
+	if (filter->kind == MAIL_BINARY_STEP_HEADER &&
+	    filter->hdr_state == MAIL_BINARY_HDR_NAME)
+		o = name_flush(filter, out);
+	else if (filter->kind == MAIL_BINARY_STEP_HEADER &&
+		 filter->hdr_state == MAIL_BINARY_HDR_LINE_START_CR)
+		filter->cr_held = true;
+	if (filter->cr_held) {
+		out[o++] = '\r';
+		filter->cr_held = false;
 	}
 	return o;
 }

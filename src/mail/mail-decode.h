@@ -11,11 +11,22 @@
  * Line breaks of quoted-printable text are written as CR LF.
  *
  * No I/O, no charsets. The identity encodings (7bit, 8bit, binary) need
- * no decoder: mail_cte_parse() says so. */
+ * no decoder: mail_cte_parse() says so.
+ *
+ * mail_binary_plan() and mail_binary_filter say what BINARY[section]
+ * (RFC 3516 section 4.2) is made of when the section holds more than one
+ * body: a multipart, a message/rfc822 part, TEXT or the whole message.
+ * Every body inside is decoded and the header of each decoded part has
+ * its Content-Transfer-Encoding fields replaced by
+ * "Content-Transfer-Encoding: binary" at its end (as Dovecot rewrites
+ * it); the rest is sent as stored with CRLF line breaks. The plan is a
+ * list of byte ranges of the message file, each with the filter that
+ * turns it into output; reading the file is the caller's job. */
 #ifndef LOFT_MAIL_DECODE_H
 #define LOFT_MAIL_DECODE_H
 
 #include "lib.h"
+#include "message-parser.h"
 
 enum mail_cte {
 	MAIL_CTE_IDENTITY = 0, /* none, 7bit, 8bit, binary */
@@ -67,5 +78,80 @@ size_t mail_decoder_run(struct mail_decoder *dec, const unsigned char *in,
 /* Ends the input: writes what was held back (at most
  * MAIL_DECODE_QP_HOLD_MAX + 2 bytes). Returns the bytes written. */
 size_t mail_decoder_finish(struct mail_decoder *dec, unsigned char *out);
+
+enum mail_binary_step_kind {
+	/* bytes as stored, bare LF written as CRLF */
+	MAIL_BINARY_STEP_COPY,
+	/* a body, decoded (cte is never MAIL_CTE_IDENTITY) */
+	MAIL_BINARY_STEP_DECODE,
+	/* a header block, its Content-Transfer-Encoding fields left out and
+	 * "Content-Transfer-Encoding: binary" added before the empty line
+	 * ending it; line breaks as CRLF */
+	MAIL_BINARY_STEP_HEADER,
+};
+
+struct mail_binary_step {
+	enum mail_binary_step_kind kind;
+	enum mail_cte cte;
+	/* physical range of the message */
+	uint64_t offset, size;
+};
+
+struct mail_binary_plan {
+	const struct mail_binary_step *steps;
+	unsigned int count;
+	/* some body is decoded: Dovecot then always answers with literal8 */
+	bool decodes;
+};
+
+/* The steps of BINARY of part: its header too when include_hdr (the whole
+ * message: BINARY[]), otherwise its body (BINARY[1.2], BINARY[TEXT] of the
+ * message part). Allocated from pool. Returns 0, or -1 when part or a
+ * part inside it has a Content-Transfer-Encoding that cannot be decoded
+ * (RFC 3516 section 4.3: the server answers NO [UNKNOWN-CTE]). */
+int mail_binary_plan(pool_t pool, const struct message_part *part,
+		     bool include_hdr, struct mail_binary_plan *plan_r);
+
+/* Header fields whose name is longer than this are never
+ * Content-Transfer-Encoding (whitespace before the colon included). */
+#define MAIL_BINARY_NAME_MAX 64
+
+enum mail_binary_header_state {
+	MAIL_BINARY_HDR_LINE_START = 0,
+	MAIL_BINARY_HDR_LINE_START_CR, /* CR at the start of a line */
+	MAIL_BINARY_HDR_NAME,	       /* the start of a field, held back */
+	MAIL_BINARY_HDR_COPY,	       /* the rest of a line kept */
+	MAIL_BINARY_HDR_SKIP,	       /* the rest of a line dropped */
+	MAIL_BINARY_HDR_BODY,	       /* after the empty line */
+};
+
+/* Turns the bytes of one step into output, through fixed buffers. */
+struct mail_binary_filter {
+	enum mail_binary_step_kind kind;
+	/* COPY and HEADER: a CR is held until we know whether LF follows */
+	bool cr_held;
+	struct mail_decoder dec;
+	/* HEADER */
+	enum mail_binary_header_state hdr_state;
+	bool skip_field;
+	unsigned char name[MAIL_BINARY_NAME_MAX];
+	size_t name_len;
+};
+
+/* Largest output of mail_binary_filter_run() for in_size input bytes,
+ * and of mail_binary_filter_finish() for 0. */
+#define MAIL_BINARY_MAX_OUTPUT(in_size)                                        \
+	(2 * (in_size) + MAIL_DECODE_QP_HOLD_MAX + 16)
+
+void mail_binary_filter_init(struct mail_binary_filter *filter,
+			     const struct mail_binary_step *step);
+/* Filters in[0..in_size) into out (room for
+ * MAIL_BINARY_MAX_OUTPUT(in_size) bytes). Returns the bytes written. */
+size_t mail_binary_filter_run(struct mail_binary_filter *filter,
+			      const unsigned char *in, size_t in_size,
+			      unsigned char *out);
+/* Ends the step's input; returns the bytes written. */
+size_t mail_binary_filter_finish(struct mail_binary_filter *filter,
+				 unsigned char *out);
 
 #endif
