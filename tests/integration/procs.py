@@ -88,8 +88,13 @@ def cmdline(pid):
 def service_pids(master_pid, name):
     """Pids of the master's children running the service binary `name`
     (auth, pop3-login, pop3)."""
-    return sorted(p for p in children(master_pid)
-                  if cmdline(p)[:1] and os.path.basename(cmdline(p)[0]) == name)
+    out = []
+    for p in children(master_pid):
+        # read once: the process may exit between two reads
+        argv = cmdline(p)
+        if argv and os.path.basename(argv[0]) == name:
+            out.append(p)
+    return sorted(out)
 
 
 def one_service_pid(master_pid, name):
