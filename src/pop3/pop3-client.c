@@ -610,6 +610,12 @@ static int client_open_mailbox(struct pop3_client *client,
 		    POP3_LOCK_REFRESH_MSECS, client_lock_refresh, client);
 	}
 
+	/* A POP3 session takes the recent messages (\Recent, RFC 3501
+	 * section 2.3.2, which IMAP sessions see) unless it must not change
+	 * flags, as Dovecot's does. */
+	if (!client->set->pop3_no_flag_updates)
+		mailbox_recent_take(client->box);
+
 	client->msg_count = mailbox_count(client->box);
 	client->msg_sizes =
 	    p_new(client->pool, uint64_t, client->msg_count + 1);

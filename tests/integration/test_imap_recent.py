@@ -6,7 +6,8 @@ selected are recent in the session that syncs first ("* n RECENT" after
 EXISTS, and again when recent messages are expunged). Checked: SELECT and
 EXAMINE's RECENT, STATUS RECENT, FETCH FLAGS \\Recent (also in STORE's
 answer), SEARCH RECENT / NEW / OLD, the first recent UID surviving a
-server restart, and IMAP4rev2 (RFC 9051 section 7.3.1: no RECENT, no
+server restart, a POP3 session taking them (unless
+pop3_no_flag_updates), and IMAP4rev2 (RFC 9051 section 7.3.1: no RECENT, no
 \\Recent) still taking the messages.
 
 test_same_as_dovecot runs one sequence of actions against Loft and
@@ -16,12 +17,14 @@ rescan for a moment, so which session takes a delivery would depend on
 timing there)."""
 
 import os
+import poplib
 import re
 
 import pytest
 
 from conftest import SERVER_KIND
 from imapclient import RawImap, require_imap
+from loftlib import IO_TIMEOUT
 
 PORTS = ("imap",)
 MESSAGES = [
@@ -205,6 +208,33 @@ def test_same_as_dovecot(server_factory):
     assert len(loft) == len(dovecot)
     for l, d in zip(loft, dovecot):
         assert l == d, "Loft %r\nDovecot %r" % (l, d)
+
+
+@pytest.mark.parametrize("kind", ["loft", "dovecot"])
+@pytest.mark.parametrize("no_flag_updates", [False, True])
+def test_pop3_takes_recent(server_factory, kind, no_flag_updates):
+    """A POP3 session takes the recent messages as Dovecot's does,
+    unless pop3_no_flag_updates."""
+    if SERVER_KIND != "loft" and kind == "loft":
+        pytest.skip("LOFT_TEST_SERVER=%s" % SERVER_KIND)
+    require_imap(kind)
+    extra = ["pop3_no_flag_updates = yes"] if no_flag_updates else []
+    srv = server_factory.start(kind=kind, ports=("imap", "pop3"),
+                               messages=MESSAGES, extra=extra)
+    p = poplib.POP3("127.0.0.1", srv.port("pop3"), timeout=IO_TIMEOUT)
+    try:
+        p.user("alice")
+        p.pass_(srv.users["alice"].password)
+        assert p.stat()[0] == 4
+        p.quit()
+    finally:
+        p.close()
+    s = Session(srv, "imap")
+    try:
+        assert count(s.run("SELECT INBOX"), "RECENT") == \
+            (4 if no_flag_updates else 0)
+    finally:
+        s.close()
 
 
 @pytest.mark.loft_only

@@ -70,6 +70,11 @@ int mailbox_lock_session_refresh(struct mailbox *box)
 	return 0;
 }
 
+void mailbox_recent_take(struct mailbox *box)
+{
+	(void)box;
+}
+
 int mailbox_sync(struct mailbox *box, const char **error_r)
 {
 	return 0;
