@@ -398,7 +398,7 @@ static void test_struct_defaults(void **state)
 	assert_false(set->pop3_lock_session);
 	assert_int_equal(set->imap_max_line_length, 65536);
 	assert_int_equal(set->pop3_max_line_length, 8192);
-	assert_int_equal(set->client_idle_timeout_secs, 600);
+	assert_int_equal(set->client_idle_timeout_secs, 0);
 	assert_int_equal(set->login_timeout_secs, 60);
 	assert_string_equal(set->log_timestamp, "%b %d %H:%M:%S ");
 	assert_string_equal(set->default_pass_scheme, "CRYPT");
