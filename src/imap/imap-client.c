@@ -384,11 +384,10 @@ static void client_parse_error(struct client *client,
 	str_append(str, ev->no_reply ? " NO " : " BAD ");
 	if (ev->resp_code != NULL)
 		str_printfa(str, "[%s] ", ev->resp_code);
-	if (ev->tag == NULL)
+	if (ev->tag == NULL || ev->name == NULL)
 		str_append(str, "Error in IMAP command received by server: ");
 	else
-		str_printfa(str, "Error in IMAP command %s: ",
-			    ev->name != NULL ? ev->name : "");
+		str_printfa(str, "Error in IMAP command %s: ", ev->name);
 	str_append(str, ev->error);
 	if (str_c(str)[str_len(str) - 1] != '.')
 		str_append_c(str, '.');
