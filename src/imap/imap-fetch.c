@@ -507,7 +507,7 @@ enum fetch_stage {
 
 enum fetch_source_mode {
 	FETCH_SOURCE_CRLF,   /* file bytes, bare LF -> CR LF */
-	FETCH_SOURCE_DECODE, /* file bytes through a CTE decoder */
+	FETCH_SOURCE_BINARY, /* the steps of a BINARY plan (mail-decode.h) */
 	FETCH_SOURCE_MEMORY, /* bytes prepared in memory */
 };
 
@@ -548,7 +548,10 @@ struct imap_fetch_ctx {
 	/* BODY[]: NULs become 0x80, as Dovecot sends them (a literal may
 	 * not hold NUL, RFC 3501 section 4.3) */
 	bool replace_nuls;
-	struct mail_decoder dec;
+	/* FETCH_SOURCE_BINARY: the plan, its step being read, its filter */
+	struct mail_binary_plan bin_plan;
+	unsigned int bin_step;
+	struct mail_binary_filter bin_filter;
 	const unsigned char *mem;
 	size_t mem_size;
 	uint64_t skip_left, emit_left;
@@ -560,6 +563,8 @@ struct imap_fetch_ctx {
 };
 
 #define FETCH_BUF_SIZE (2 * FETCH_READ_CHUNK + MAIL_DECODE_QP_HOLD_MAX + 16)
+_Static_assert(FETCH_BUF_SIZE >= MAIL_BINARY_MAX_OUTPUT(FETCH_READ_CHUNK),
+	       "BINARY filter output must fit the buffer");
 
 void imap_write_flags(string_t *dest, const struct mailbox *box,
 		      const struct mail_record *rec, bool recent)
@@ -793,51 +798,57 @@ static int fetch_parse_message(struct imap_fetch_ctx *ctx, const char **error_r)
 	return 0;
 }
 
-/* The part a BINARY section decodes, with its encoding; NULL when the
- * section is not a leaf part (then it is sent as BODY would send it). */
-static const struct message_part *
-fetch_binary_part(const struct imap_fetch_item *item,
-		  const struct message_section *s)
+/* BINARY[section] (RFC 3516 section 4.2): what the section decodes to,
+ * for the whole message (with its header), TEXT and part numbers; 0 with
+ * *plan_r, 1 when the section is sent as BODY sends it (HEADER, MIME, a
+ * part that does not exist), -1 for an encoding we cannot decode. */
+static int fetch_binary_plan(struct imap_fetch_ctx *ctx,
+			     const struct imap_fetch_item *item,
+			     const struct message_section *s,
+			     struct mail_binary_plan *plan_r)
 {
-	const char *p = item->section;
-
-	if (s->kind != MESSAGE_SECTION_BODY || p[0] == '\0')
-		return NULL;
-	for (; *p != '\0'; p++) {
-		if (!isdigit((unsigned char)*p) && *p != '.')
-			return NULL;
-	}
-	if ((s->part->flags & (MESSAGE_PART_FLAG_MULTIPART |
-			       MESSAGE_PART_FLAG_MESSAGE_RFC822)) != 0)
-		return NULL;
-	return s->part;
+	if (s->kind != MESSAGE_SECTION_BODY && s->kind != MESSAGE_SECTION_TEXT)
+		return 1;
+	return mail_binary_plan(ctx->msg_pool, s->part,
+				item->section[0] == '\0', plan_r) < 0
+		   ? -1
+		   : 0;
 }
 
 /* Checks that every BINARY item of this message has an encoding we can
- * decode (RFC 3516 section 4.3 UNKNOWN-CTE). */
+ * decode, in the part and in every part inside it (RFC 3516 section 4.3
+ * UNKNOWN-CTE). */
 static bool fetch_binary_ctes_known(struct imap_fetch_ctx *ctx)
 {
 	unsigned int i;
 
 	for (i = 0; i < ctx->req->count; i++) {
 		const struct imap_fetch_item *item = &ctx->req->items[i];
-		const struct message_part *part;
+		struct mail_binary_plan plan;
 		struct message_section s;
 		const char *error;
-		enum mail_cte cte;
 
 		if (!item->binary || ctx->root == NULL)
 			continue;
 		if (message_section_find(ctx->root, item->section, &s, &error) <
 		    0)
 			continue;
-		part = fetch_binary_part(item, &s);
-		if (part != NULL &&
-		    mail_cte_parse(part->data->content_transfer_encoding,
-				   &cte) < 0)
+		if (fetch_binary_plan(ctx, item, &s, &plan) < 0)
 			return false;
 	}
 	return true;
+}
+
+static void source_binary_step(struct imap_fetch_ctx *ctx)
+{
+	if (ctx->bin_step < ctx->bin_plan.count) {
+		const struct mail_binary_step *step =
+		    &ctx->bin_plan.steps[ctx->bin_step];
+
+		ctx->src_pos = step->offset;
+		ctx->src_end = step->offset + step->size;
+		mail_binary_filter_init(&ctx->bin_filter, step);
+	}
 }
 
 static void source_reset(struct imap_fetch_ctx *ctx)
@@ -845,8 +856,44 @@ static void source_reset(struct imap_fetch_ctx *ctx)
 	ctx->src_pos = ctx->src_start;
 	ctx->src_done = false;
 	ctx->prev_cr = false;
-	if (ctx->mode == FETCH_SOURCE_DECODE)
-		mail_decoder_init(&ctx->dec, ctx->dec.cte);
+	if (ctx->mode == FETCH_SOURCE_BINARY) {
+		ctx->bin_step = 0;
+		source_binary_step(ctx);
+	}
+}
+
+/* source_read() of FETCH_SOURCE_BINARY: the steps one after the other. */
+static int source_read_binary(struct imap_fetch_ctx *ctx, size_t *size_r,
+			      const char **error_r)
+{
+	unsigned char in[FETCH_READ_CHUNK];
+
+	while (ctx->bin_step < ctx->bin_plan.count) {
+		size_t got = 0;
+
+		if (ctx->src_pos < ctx->src_end) {
+			size_t want = (size_t)MIN_OF(
+			    ctx->src_end - ctx->src_pos, (uint64_t)sizeof(in));
+
+			if (fetch_pread(ctx, in, want, ctx->src_pos, &got,
+					error_r) < 0)
+				return -1;
+		}
+		if (got > 0) {
+			ctx->src_pos += got;
+			*size_r = mail_binary_filter_run(&ctx->bin_filter, in,
+							 got, ctx->buf);
+			return 1;
+		}
+		/* the step's range is done (or the file was cut short) */
+		*size_r = mail_binary_filter_finish(&ctx->bin_filter, ctx->buf);
+		ctx->bin_step++;
+		source_binary_step(ctx);
+		if (*size_r > 0)
+			return 1;
+	}
+	ctx->src_done = true;
+	return 0;
 }
 
 /* The next transformed bytes of the literal's source into ctx->buf.
@@ -860,6 +907,8 @@ static int source_read(struct imap_fetch_ctx *ctx, size_t *size_r,
 	*size_r = 0;
 	if (ctx->src_done)
 		return 0;
+	if (ctx->mode == FETCH_SOURCE_BINARY)
+		return source_read_binary(ctx, size_r, error_r);
 	if (ctx->mode == FETCH_SOURCE_MEMORY) {
 		size_t n;
 
@@ -892,14 +941,7 @@ static int source_read(struct imap_fetch_ctx *ctx, size_t *size_r,
 	if (got == 0) {
 		/* end of the range (or the file was cut short) */
 		ctx->src_done = true;
-		if (ctx->mode == FETCH_SOURCE_DECODE)
-			o = mail_decoder_finish(&ctx->dec, ctx->buf);
-		*size_r = o;
-		return o == 0 ? 0 : 1;
-	}
-	if (ctx->mode == FETCH_SOURCE_DECODE) {
-		*size_r = mail_decoder_run(&ctx->dec, in, got, ctx->buf);
-		return 1;
+		return 0;
 	}
 	for (i = 0; i < got; i++) {
 		unsigned char c = in[i];
@@ -988,21 +1030,13 @@ static int fetch_setup_source(struct imap_fetch_ctx *ctx,
 		ctx->src_start = 0;
 		size = str_len(dest);
 	} else {
-		const struct message_part *part = NULL;
-		enum mail_cte cte = MAIL_CTE_IDENTITY;
-
 		ctx->src_start = s.offset;
 		ctx->src_end = s.offset + s.size;
 		size = section_virtual_size(ctx->root, &s);
-		if (item->binary)
-			part = fetch_binary_part(item, &s);
-		if (part != NULL &&
-		    mail_cte_parse(part->data->content_transfer_encoding,
-				   &cte) == 0 &&
-		    cte != MAIL_CTE_IDENTITY) {
-			ctx->mode = FETCH_SOURCE_DECODE;
-			mail_decoder_init(&ctx->dec, cte);
-		}
+		/* an unknown encoding was answered before (UNKNOWN-CTE) */
+		if (item->binary &&
+		    fetch_binary_plan(ctx, item, &s, &ctx->bin_plan) == 0)
+			ctx->mode = FETCH_SOURCE_BINARY;
 	}
 	source_reset(ctx);
 
@@ -1011,7 +1045,8 @@ static int fetch_setup_source(struct imap_fetch_ctx *ctx,
 		 * section 4.2): one pass over the part first. Decoded
 		 * content always goes in a literal8, as Dovecot sends it. */
 		size = 0;
-		*has_nuls_r = ctx->mode == FETCH_SOURCE_DECODE;
+		*has_nuls_r =
+		    ctx->mode == FETCH_SOURCE_BINARY && ctx->bin_plan.decodes;
 		for (;;) {
 			size_t n;
 			int ret = source_read(ctx, &n, error_r);
