@@ -460,8 +460,10 @@ static bool select_open(struct client_command *cmd, bool readonly)
 		client_command_no(cmd, NULL, error);
 		return true;
 	}
-	ret =
-	    mailbox_list_open_mailbox(client->list, storage_name, &box, &error);
+	/* SELECT takes the recent messages (RFC 3501 section 2.3.2) */
+	ret = mailbox_list_open_mailbox_flags(
+	    client->list, storage_name,
+	    readonly ? 0 : MAILBOX_OPEN_FLAG_TAKE_RECENT, &box, &error);
 	if (ret == 0) {
 		client_command_no(cmd, "NONEXISTENT",
 				  p_strdup_printf(cmd->pool,
@@ -481,8 +483,6 @@ static bool select_open(struct client_command *cmd, bool readonly)
 		return true;
 	}
 
-	if (!readonly)
-		mailbox_recent_take(box);
 	client->box = box;
 	client->box_name = p_strdup(client->pool, storage_name);
 	client->box_readonly = readonly;

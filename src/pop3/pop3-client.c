@@ -575,8 +575,14 @@ static int client_open_mailbox(struct pop3_client *client,
 					      mail, error));
 		return -1;
 	}
-	if (mailbox_open_inbox(str_c(location), home, &client->box, &error) <
-	    0) {
+	/* A POP3 session takes the recent messages (\Recent, RFC 3501
+	 * section 2.3.2, which IMAP sessions see) unless it must not change
+	 * flags, as Dovecot's does. */
+	if (mailbox_open_inbox_flags(str_c(location), home,
+				     client->set->pop3_no_flag_updates
+					 ? 0
+					 : MAILBOX_OPEN_FLAG_TAKE_RECENT,
+				     &client->box, &error) < 0) {
 		client->box = NULL;
 		client_refuse(client, "-ERR [SYS/TEMP] " POP3_INTERNAL_ERROR,
 			      LOG_TYPE_ERROR,
@@ -609,12 +615,6 @@ static int client_open_mailbox(struct pop3_client *client,
 		client->to_lock_refresh = timeout_add(
 		    POP3_LOCK_REFRESH_MSECS, client_lock_refresh, client);
 	}
-
-	/* A POP3 session takes the recent messages (\Recent, RFC 3501
-	 * section 2.3.2, which IMAP sessions see) unless it must not change
-	 * flags, as Dovecot's does. */
-	if (!client->set->pop3_no_flag_updates)
-		mailbox_recent_take(client->box);
 
 	client->msg_count = mailbox_count(client->box);
 	client->msg_sizes =

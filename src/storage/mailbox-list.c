@@ -983,6 +983,14 @@ out:
 int mailbox_list_open_mailbox(struct mailbox_list *list, const char *name,
 			      struct mailbox **box_r, const char **error_r)
 {
+	return mailbox_list_open_mailbox_flags(list, name, 0, box_r, error_r);
+}
+
+int mailbox_list_open_mailbox_flags(struct mailbox_list *list, const char *name,
+				    enum mailbox_open_flags flags,
+				    struct mailbox **box_r,
+				    const char **error_r)
+{
 	pool_t pool = pool_create("mailbox open", 512);
 	const char *path, *control, *index, *uidv, *sub;
 	int ret;
@@ -1014,7 +1022,7 @@ int mailbox_list_open_mailbox(struct mailbox_list *list, const char *name,
 		? p_strconcat(pool, list->loc->index, sub, NULL)
 		: (name_is_inbox(name) ? list->loc->root : path);
 	uidv = list->control_root;
-	ret = maildir_mailbox_open_dir(path, control, index, uidv, box_r,
+	ret = maildir_mailbox_open_dir(path, control, index, uidv, flags, box_r,
 				       error_r);
 	pool_unref(&pool);
 	return ret < 0 ? -1 : 1;

@@ -25,6 +25,7 @@
 #include "lib.h"
 #include "pool.h"
 #include "array.h"
+#include "mailbox.h"
 
 struct mailbox_list;
 struct mailbox;
@@ -153,5 +154,12 @@ int mailbox_list_set_subscribed(struct mailbox_list *list, const char *name,
  * once). Returns 1, 0 when it does not exist (*error_r), -1 on error. */
 int mailbox_list_open_mailbox(struct mailbox_list *list, const char *name,
 			      struct mailbox **box_r, const char **error_r);
+/* The same with flags (mailbox.h: MAILBOX_OPEN_FLAG_TAKE_RECENT for
+ * SELECT). */
+int mailbox_list_open_mailbox_flags(struct mailbox_list *list,
+				    const char *name,
+				    enum mailbox_open_flags flags,
+				    struct mailbox **box_r,
+				    const char **error_r);
 
 #endif

@@ -49,6 +49,17 @@ struct mail_record {
  * *error_r. */
 int mailbox_open_inbox(const char *mail_location, const char *home,
 		       struct mailbox **box_r, const char **error_r);
+
+enum mailbox_open_flags {
+	/* The handle takes the recent messages from its first sync on, as
+	 * mailbox_recent_take() right after opening would, but with one
+	 * write of loft.index instead of two. */
+	MAILBOX_OPEN_FLAG_TAKE_RECENT = 0x01,
+};
+/* mailbox_open_inbox() with flags. */
+int mailbox_open_inbox_flags(const char *mail_location, const char *home,
+			     enum mailbox_open_flags flags,
+			     struct mailbox **box_r, const char **error_r);
 void mailbox_close(struct mailbox **box);
 
 /* Takes an exclusive session lock for POP3 (pop3_lock_session): returns 1

@@ -731,6 +731,11 @@ void maildir_index_recent_sync(struct mailbox *box)
 	i_close_fd(&lock_fd);
 }
 
+void maildir_index_recent_take_init(struct mailbox *box)
+{
+	state(box)->recent_take = true;
+}
+
 void mailbox_recent_take(struct mailbox *box)
 {
 	struct maildir_index_state *st = state(box);

@@ -82,6 +82,9 @@ uint64_t maildir_index_next_modseq(struct mailbox *box);
  * its view (mailbox_recent_take() in mailbox.h says how). Cheap when the
  * view's last UID is the one it last looked at. */
 void maildir_index_recent_sync(struct mailbox *box);
+/* Before a handle's first sync: makes it one that takes the recent
+ * messages (MAILBOX_OPEN_FLAG_TAKE_RECENT). */
+void maildir_index_recent_take_init(struct mailbox *box);
 
 /* Validates and decodes an index file image. Exposed for unit tests and
  * fuzzing: returns true when data is a complete, consistent index. */

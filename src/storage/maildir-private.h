@@ -65,6 +65,7 @@ struct mailbox {
  * Strings are copied. 0, or -1 with *error_r. */
 int maildir_mailbox_open_dir(const char *path, const char *control_dir,
 			     const char *index_dir, const char *uidvalidity_dir,
+			     enum mailbox_open_flags flags,
 			     struct mailbox **box_r, const char **error_r);
 
 /* Helpers shared with maildir-mail.c: the uidlist under its lock, a

@@ -837,6 +837,7 @@ int mailbox_sync(struct mailbox *box, const char **error_r)
 
 int maildir_mailbox_open_dir(const char *path, const char *control_dir,
 			     const char *index_dir, const char *uidvalidity_dir,
+			     enum mailbox_open_flags flags,
 			     struct mailbox **box_r, const char **error_r)
 {
 	static const char *const subdirs[] = {"cur", "new", "tmp"};
@@ -875,6 +876,11 @@ int maildir_mailbox_open_dir(const char *path, const char *control_dir,
 		}
 	}
 	array_init(&box->mails, pool, 1);
+	if ((flags & MAILBOX_OPEN_FLAG_TAKE_RECENT) != 0) {
+		/* taken in the first sync, whose index write then also
+		 * records the new first recent UID */
+		maildir_index_recent_take_init(box);
+	}
 	if (mailbox_sync(box, error_r) < 0) {
 		mailbox_close(&box);
 		return -1;
@@ -885,6 +891,13 @@ int maildir_mailbox_open_dir(const char *path, const char *control_dir,
 
 int mailbox_open_inbox(const char *mail_location, const char *home,
 		       struct mailbox **box_r, const char **error_r)
+{
+	return mailbox_open_inbox_flags(mail_location, home, 0, box_r, error_r);
+}
+
+int mailbox_open_inbox_flags(const char *mail_location, const char *home,
+			     enum mailbox_open_flags flags,
+			     struct mailbox **box_r, const char **error_r)
 {
 	pool_t pool = pool_create("maildir location", 1024);
 	struct mail_location *loc;
@@ -900,7 +913,8 @@ int mailbox_open_inbox(const char *mail_location, const char *home,
 	    loc->inbox, loc->control != NULL ? loc->control : loc->inbox,
 	    loc->index != NULL && strcmp(loc->index, "MEMORY") != 0 ? loc->index
 								    : loc->root,
-	    loc->control != NULL ? loc->control : loc->root, box_r, error_r);
+	    loc->control != NULL ? loc->control : loc->root, flags, box_r,
+	    error_r);
 	pool_unref(&pool);
 	return ret;
 }

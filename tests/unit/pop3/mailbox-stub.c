@@ -70,9 +70,12 @@ int mailbox_lock_session_refresh(struct mailbox *box)
 	return 0;
 }
 
-void mailbox_recent_take(struct mailbox *box)
+int mailbox_open_inbox_flags(const char *mail_location, const char *home,
+			     enum mailbox_open_flags flags,
+			     struct mailbox **box_r, const char **error_r)
 {
-	(void)box;
+	(void)flags;
+	return mailbox_open_inbox(mail_location, home, box_r, error_r);
 }
 
 int mailbox_sync(struct mailbox *box, const char **error_r)

@@ -243,6 +243,37 @@ static void test_index_lost(void **state)
 	mailbox_close(&box);
 }
 
+/* MAILBOX_OPEN_FLAG_TAKE_RECENT: the same as mailbox_recent_take() right
+ * after opening. */
+static void test_open_flag(void **state)
+{
+	struct mailbox *a, *b;
+	const char *error;
+
+	(void)state;
+	deliver(2);
+	assert_int_equal(mailbox_open_inbox_flags(location, NULL,
+						  MAILBOX_OPEN_FLAG_TAKE_RECENT,
+						  &a, &error),
+			 0);
+	assert_recent(a, "1,2", 2);
+	assert_int_equal(mailbox_open_inbox_flags(location, NULL,
+						  MAILBOX_OPEN_FLAG_TAKE_RECENT,
+						  &b, &error),
+			 0);
+	assert_recent(b, "", 0);
+	deliver(1);
+	sync_box(b);
+	assert_recent(b, "3", 1);
+	sync_box(a);
+	assert_recent(a, "1,2", 2);
+	mailbox_close(&a);
+	mailbox_close(&b);
+	a = open_box(false);
+	assert_recent(a, "", 0);
+	mailbox_close(&a);
+}
+
 /* Two processes taking over and over while messages arrive: every message
  * is recent in exactly one handle. */
 static void test_concurrent_takers(void **state)
@@ -331,6 +362,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_older_view_writes_index, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_index_lost, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_flag, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_takers, setup,
 					    teardown),
 	};
