@@ -1,10 +1,13 @@
 /* libFuzzer harness: the MIME parser fed in input-chosen chunk sizes, then
- * ENVELOPE, BODYSTRUCTURE and BODY written for the tree. Checks that the
- * part sizes add up and that chunking changes nothing. */
+ * ENVELOPE, BODYSTRUCTURE and BODY written for the tree, and BINARY of
+ * every part (mail-decode.h plans and filters). Checks that the part sizes
+ * add up, that chunking changes nothing and that the filters stay within
+ * their output bound. */
 #include "lib.h"
 
 #include "imap-bodystructure.h"
 #include "imap-envelope.h"
+#include "mail-decode.h"
 #include "message-parser.h"
 #include "message-part-data.h"
 #include "pool.h"
@@ -22,6 +25,48 @@ static void check_sizes(const struct message_part *part, uint64_t end)
 		i_assert(part->data != NULL);
 		check_sizes(part->children,
 			    body + part->body_size.physical_size);
+	}
+}
+
+/* BINARY of part, its steps fed `chunk` bytes at a time, into out. */
+static void binary(pool_t pool, const struct message_part *part,
+		   bool include_hdr, const uint8_t *data, size_t chunk,
+		   string_t *out)
+{
+	struct mail_binary_plan plan;
+
+	if (mail_binary_plan(pool, part, include_hdr, &plan) < 0)
+		return;
+	for (unsigned int i = 0; i < plan.count; i++) {
+		const struct mail_binary_step *step = &plan.steps[i];
+		struct mail_binary_filter f;
+		size_t n;
+
+		mail_binary_filter_init(&f, step);
+		for (uint64_t pos = 0; pos < step->size; pos += chunk) {
+			size_t len =
+			    (size_t)MIN_OF(step->size - pos, (uint64_t)chunk);
+			unsigned char *dest =
+			    str_reserve(out, MAIL_BINARY_MAX_OUTPUT(len));
+
+			n = mail_binary_filter_run(
+			    &f, data + step->offset + pos, len, dest);
+			i_assert(n <= MAIL_BINARY_MAX_OUTPUT(len));
+			str_commit(out, n);
+		}
+		n = mail_binary_filter_finish(
+		    &f, str_reserve(out, MAIL_BINARY_MAX_OUTPUT(0)));
+		i_assert(n <= MAIL_BINARY_MAX_OUTPUT(0));
+		str_commit(out, n);
+	}
+}
+
+static void binary_all(pool_t pool, const struct message_part *part,
+		       const uint8_t *data, size_t chunk, string_t *out)
+{
+	for (; part != NULL; part = part->next) {
+		binary(pool, part, part->parent == NULL, data, chunk, out);
+		binary_all(pool, part->children, data, chunk, out);
 	}
 }
 
@@ -46,6 +91,7 @@ static void dump(pool_t pool, const uint8_t *data, size_t size, size_t chunk,
 	imap_envelope_write(root->data->envelope, out);
 	imap_bodystructure_write(root, out, true);
 	imap_bodystructure_write(root, out, false);
+	binary_all(pool, root, data, chunk, out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
