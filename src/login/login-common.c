@@ -2,7 +2,8 @@
  *
  * Accepts connections on the listeners the master passed, keeps the list
  * of clients and the process-wide client limit, drops privileges, talks to
- * the auth process through auth-client.c, and formats the log lines. It
+ * the auth process through auth-client.c, formats the log lines and runs
+ * the service's main loop with its signals (login_common_main()). It
  * neither parses commands nor writes protocol replies itself: the
  * protocol's struct login_binary does that. */
 #include "lib.h"
@@ -20,6 +21,7 @@
 #include "restrict.h"
 #include "login-common.h"
 
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -766,4 +768,44 @@ void login_common_deinit(void)
 	auth_client_destroy(&login_auth_client);
 	if (login_tls_ctx != NULL)
 		tls_context_unref(&login_tls_ctx);
+}
+
+static struct ioloop *login_main_ioloop;
+
+static void login_main_stop(void)
+{
+	ioloop_stop(login_main_ioloop);
+}
+
+static void login_main_sig_die(int signo, void *context ATTR_UNUSED)
+{
+	i_debug("Received signal %d: exiting", signo);
+	ioloop_stop(login_main_ioloop);
+}
+
+static void login_main_sig_drain(int signo ATTR_UNUSED,
+				 void *context ATTR_UNUSED)
+{
+	login_common_set_drained_callback(login_main_stop);
+	if (login_common_stop_accepting())
+		ioloop_stop(login_main_ioloop);
+}
+
+int login_common_main(const struct login_binary *binary, int argc, char **argv)
+{
+	struct service_env *env;
+
+	env = service_env_init(binary->process_name, binary->protocol, argc,
+			       argv);
+	login_main_ioloop = ioloop_create();
+	signal_add(SIGTERM, login_main_sig_die, NULL);
+	signal_add(SIGINT, login_main_sig_die, NULL);
+	signal_add(SIGQUIT, login_main_sig_drain, NULL);
+	signal_ignore(SIGPIPE);
+
+	login_common_init(binary, env);
+	ioloop_run(login_main_ioloop);
+	login_common_deinit();
+	ioloop_destroy(&login_main_ioloop);
+	return 0;
 }

@@ -113,6 +113,13 @@ bool login_common_stop_accepting(void);
 unsigned int login_common_client_count(void);
 /* Called by main when the last client of a draining process is gone. */
 void login_common_set_drained_callback(void (*cb)(void));
+/* The whole main() of a login service: service_env_init() with the
+ * binary's process_name and protocol, login_common_init(), then the event
+ * loop until SIGTERM/SIGINT (exit at once) or SIGQUIT (stop accepting and
+ * exit when the last client and TLS proxy are gone). Returns the exit
+ * status. */
+int login_common_main(const struct login_binary *binary, int argc,
+		      char **argv);
 
 /* True when TLS can be started on this connection (ssl != no and not
  * already TLS). */
