@@ -23,7 +23,9 @@
 
 #define CACHE_MAGIC "LOFTCCH\001"
 #define CACHE_IDX_MAGIC "LOFTCIX\001"
-#define CACHE_VERSION 1
+/* 2: BODYSTRUCTURE sizes of a message/rfc822 part whose multipart closes
+ * just before the outer boundary changed; older caches are rebuilt. */
+#define CACHE_VERSION 2
 #define CACHE_RECORD_MAGIC 0x4d52434cu /* "LCRM" */
 #define CACHE_FIELD_COUNT (MAIL_IMAP_BODY + 1 + MAILDIR_MESSAGE_CACHED_HEADERS)
 #define CACHE_NULL_LEN 0xffffffffu
