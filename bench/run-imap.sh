@@ -38,6 +38,9 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${LOFT_BUILD_DIR:-$repo/build}
+bench_name=run-imap
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 rounds=5
 fetch_conns=2
 fetch_rounds=3
@@ -80,81 +83,11 @@ imapbench=$repo/bench/results/imapbench
 # every IDLE connection is a socket here and one or two in the server
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-if [ "$(id -u)" != 0 ]; then
-	echo "run-imap: not root: measuring Loft only (Dovecot needs root)" >&2
-	servers=$(echo "$servers" | tr ' ' '\n' | grep -v '^dovecot' | tr '\n' ' ')
-	mail_uid=$(id -u); mail_gid=$(id -g)
-else
-	mail_uid=$(id -u nobody); mail_gid=$(id -g nobody)
-fi
+bench_pick_servers
 
 has_mode() { [[ " $modes " == *" $1 "* ]]; }
 
-work=$(mktemp -d /tmp/loft-imapbench.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-	for pidfile in "$work"/*.pid; do
-		[ -f "$pidfile" ] || continue
-		kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
-	done
-	if [ "$keep" = no ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Readiness polling with a deadline; returns non-zero if the port never opens.
-wait_port() {
-	python3 - "$1" "$2" <<'PY'
-import socket, sys, time, os
-port, pid = int(sys.argv[1]), int(sys.argv[2])
-end = time.monotonic() + 30
-while time.monotonic() < end:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            sys.exit(1)
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
-
-# Sum of Pss in kB over a process and all its descendants, and their count.
-pss_tree() {
-	python3 - "$1" <<'PY'
-import os, sys
-root = int(sys.argv[1])
-children = {}
-for d in os.listdir("/proc"):
-    if not d.isdigit():
-        continue
-    try:
-        with open("/proc/%s/stat" % d) as f:
-            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        continue
-    children.setdefault(ppid, []).append(int(d))
-total, n, todo = 0, 0, [root]
-while todo:
-    pid = todo.pop()
-    todo.extend(children.get(pid, []))
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-                    n += 1
-    except OSError:
-        pass
-print(total, n)
-PY
-}
+bench_make_work /tmp/loft-imapbench.XXXXXX
 
 # The Maildirs, generated once per size and reused: message files in cur/
 # named as Dovecot names them (,S=size,W=size with CRLF), LF line ends.
@@ -238,23 +171,8 @@ PY
 write_config() { # $1 = server name, $2 = port
 	local root=$work/$1
 	local conns=$(( users + 100 ))
-	cat > "$root/server.conf" <<CONF
-protocols = imap
-listen = 127.0.0.1
-base_dir = $root/run
-log_path = $root/server.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $root/users
-}
-userdb {
-  driver = passwd-file
-  args = $root/users
-}
-mail_location = maildir:~/Maildir
+	config_common imap "$root" > "$root/server.conf"
+	cat >> "$root/server.conf" <<CONF
 mail_max_userip_connections = 1000
 CONF
 	case $1 in
@@ -275,12 +193,7 @@ CONF
 	dovecot-tuned)
 		cat >> "$root/server.conf" <<CONF
 service imap-login {
-  inet_listener imap {
-    port = $2
-  }
-  inet_listener imaps {
-    port = 0
-  }
+$(config_listeners imap "$2")
   service_count = 0
   client_limit = $(( conns * 2 ))
   process_min_avail = $ncpu
@@ -297,12 +210,7 @@ CONF
 	dovecot-stock)
 		cat >> "$root/server.conf" <<CONF
 service imap-login {
-  inet_listener imap {
-    port = $2
-  }
-  inet_listener imaps {
-    port = 0
-  }
+$(config_listeners imap "$2")
 }
 service imap {
   process_limit = $conns
@@ -312,45 +220,11 @@ CONF
 	*)
 		cat >> "$root/server.conf" <<CONF
 service imap-login {
-  inet_listener imap {
-    port = $2
-  }
-  inet_listener imaps {
-    port = 0
-  }
+$(config_listeners imap "$2")
 }
 CONF
 		;;
 	esac
-}
-
-start_server() { # $1 = server name; sets srv_pid
-	local root=$work/$1
-	case $1 in
-	loft) "$build/src/loft" -F -c "$root/server.conf" > "$root/stderr" 2>&1 & ;;
-	dovecot-*) /usr/sbin/dovecot -F -c "$root/server.conf" > "$root/stderr" 2>&1 & ;;
-	esac
-	srv_pid=$!
-	echo "$srv_pid" > "$work/$1.pid"
-}
-
-stop_server() { # $1 = server name
-	local pid
-	pid=$(cat "$work/$1.pid")
-	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	rm -f "$work/$1.pid"
-}
-
-# Starts the server and waits for its port; on failure shows its log.
-restart_server() { # $1 = server name
-	start_server "$1"
-	if ! wait_port "$port" "$srv_pid"; then
-		echo "run-imap: $1 did not start; log:" >&2
-		cat "$work/$1/stderr" "$work/$1/server.log" >&2 2>/dev/null || true
-		stop_server "$1"
-		return 1
-	fi
 }
 
 log_errors() { # $1 = server name
@@ -396,16 +270,7 @@ idle_test() { # $1 = connections
 declare -A sel_first sel_idx fmeta_first fmeta body_mbps shdr_first shdr \
 	sbody_first sbody append_rate mem held held_max mem_max
 for s in $servers; do
-	case $s in
-	loft)
-		if [ ! -x "$build/src/loft" ]; then
-			echo "run-imap: $build/src/loft not built; skipping loft" >&2
-			continue
-		fi ;;
-	dovecot-stock|dovecot-tuned)
-		[ -x /usr/sbin/dovecot ] || { echo "run-imap: no /usr/sbin/dovecot" >&2; continue; } ;;
-	*) echo "run-imap: unknown server $s" >&2; exit 2 ;;
-	esac
+	server_available "$s" || continue
 	prepare_world "$s"
 	port=$(free_port)
 	write_config "$s" "$port"

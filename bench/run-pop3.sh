@@ -25,6 +25,9 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${LOFT_BUILD_DIR:-$repo/build}
+bench_name=run-pop3
+# shellcheck source=bench/lib.sh
+. "$repo/bench/lib.sh"
 secs=10
 conns=16
 retr_conns=4
@@ -54,78 +57,8 @@ make -s -C "$repo/bench" >/dev/null
 popbench=$repo/bench/results/popbench
 ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
 
-if [ "$(id -u)" != 0 ]; then
-	echo "run-pop3: not root: measuring Loft only (Dovecot needs root)" >&2
-	servers=$(echo "$servers" | tr ' ' '\n' | grep -v '^dovecot' | tr '\n' ' ')
-	mail_uid=$(id -u); mail_gid=$(id -g)
-else
-	mail_uid=$(id -u nobody); mail_gid=$(id -g nobody)
-fi
-
-work=$(mktemp -d /tmp/loft-bench.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-	for pidfile in "$work"/*.pid; do
-		[ -f "$pidfile" ] || continue
-		kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
-	done
-	if [ "$keep" = no ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Readiness polling with a deadline; returns non-zero if the port never opens.
-wait_port() {
-	python3 - "$1" "$2" <<'PY'
-import socket, sys, time, os
-port, pid = int(sys.argv[1]), int(sys.argv[2])
-end = time.monotonic() + 30
-while time.monotonic() < end:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            sys.exit(1)
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
-
-# Sum of Pss in kB over a process and all its descendants.
-pss_tree() {
-	python3 - "$1" <<'PY'
-import os, sys
-root = int(sys.argv[1])
-children = {}
-for d in os.listdir("/proc"):
-    if not d.isdigit():
-        continue
-    try:
-        with open("/proc/%s/stat" % d) as f:
-            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        continue
-    children.setdefault(ppid, []).append(int(d))
-total, todo = 0, [root]
-while todo:
-    pid = todo.pop()
-    todo.extend(children.get(pid, []))
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-    except OSError:
-        pass
-print(total)
-PY
-}
+bench_pick_servers
+bench_make_work /tmp/loft-bench.XXXXXX
 
 echo "run-pop3: preparing $users users, $retr_conns mailboxes of 1,000 messages, in $work" >&2
 
@@ -173,23 +106,8 @@ prepare_world() { # $1 = server name
 
 write_config() { # $1 = server name, $2 = port
 	local root=$work/$1
-	cat > "$root/server.conf" <<CONF
-protocols = pop3
-listen = 127.0.0.1
-base_dir = $root/run
-log_path = $root/server.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $root/users
-}
-userdb {
-  driver = passwd-file
-  args = $root/users
-}
-mail_location = maildir:~/Maildir
+	config_common pop3 "$root" > "$root/server.conf"
+	cat >> "$root/server.conf" <<CONF
 # Every server runs with its own defaults (pop3_lock_session = no for
 # both; Loft refuses a second session of a user without a lock file).
 CONF
@@ -210,12 +128,7 @@ CONF
 	dovecot-tuned)
 		cat >> "$root/server.conf" <<CONF
 service pop3-login {
-  inet_listener pop3 {
-    port = $2
-  }
-  inet_listener pop3s {
-    port = 0
-  }
+$(config_listeners pop3 "$2")
   service_count = 0
   client_limit = $(( (idle + conns) * 2 + 100 ))
   process_min_avail = $ncpu
@@ -230,58 +143,20 @@ CONF
 	*)
 		cat >> "$root/server.conf" <<CONF
 service pop3-login {
-  inet_listener pop3 {
-    port = $2
-  }
-  inet_listener pop3s {
-    port = 0
-  }
+$(config_listeners pop3 "$2")
 }
 CONF
 		;;
 	esac
 }
 
-start_server() { # $1 = server name; sets srv_pid
-	local root=$work/$1
-	case $1 in
-	loft) "$build/src/loft" -F -c "$root/server.conf" > "$root/stderr" 2>&1 & ;;
-	dovecot-*) /usr/sbin/dovecot -F -c "$root/server.conf" > "$root/stderr" 2>&1 & ;;
-	esac
-	srv_pid=$!
-	echo "$srv_pid" > "$work/$1.pid"
-}
-
-stop_server() { # $1 = server name
-	local pid
-	pid=$(cat "$work/$1.pid")
-	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	rm -f "$work/$1.pid"
-}
-
 declare -A logins retr mem
 for s in $servers; do
-	case $s in
-	loft)
-		if [ ! -x "$build/src/loft" ]; then
-			echo "run-pop3: $build/src/loft not built; skipping loft" >&2
-			continue
-		fi ;;
-	dovecot-stock|dovecot-tuned)
-		[ -x /usr/sbin/dovecot ] || { echo "run-pop3: no /usr/sbin/dovecot" >&2; continue; } ;;
-	*) echo "run-pop3: unknown server $s" >&2; exit 2 ;;
-	esac
+	server_available "$s" || continue
 	prepare_world "$s"
 	port=$(free_port)
 	write_config "$s" "$port"
-	start_server "$s"
-	if ! wait_port "$port" "$srv_pid"; then
-		echo "run-pop3: $s did not start; log:" >&2
-		cat "$work/$s/stderr" "$work/$s/server.log" >&2 2>/dev/null || true
-		stop_server "$s"
-		continue
-	fi
+	restart_server "$s" || continue
 	echo "run-pop3: $s: logins ($conns connections, $secs s)" >&2
 	out=$("$popbench" -p "$port" -m logins -c "$conns" -d "$secs" -n "$users" -u bench -w "$password")
 	echo "  $out" >&2
@@ -293,11 +168,11 @@ for s in $servers; do
 	retr[$s]=$(sed -n 's/.*mbps=\([0-9.]*\).*/\1/p' <<< "$out")
 
 	echo "run-pop3: $s: $idle idle logged-in connections" >&2
-	before=$(pss_tree "$srv_pid")
+	read -r before _ <<< "$(pss_tree "$srv_pid")"
 	coproc IDLE { "$popbench" -p "$port" -m idle -c "$idle" -n "$users" -u bench -w "$password"; }
 	idle_pid=$IDLE_PID
 	read -r ready count <&"${IDLE[0]}"
-	after=$(pss_tree "$srv_pid")
+	read -r after _ <<< "$(pss_tree "$srv_pid")"
 	eval "exec ${IDLE[1]}>&-"   # EOF on popbench's stdin: disconnect
 	cat <&"${IDLE[0]}" >&2 || true
 	wait "$idle_pid" || true
