@@ -44,6 +44,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
+
 #define MAX_LINE_BUF (64 * 1024 * 1024)
 #define STDIN_KEY UINT64_MAX
 
@@ -138,31 +140,13 @@ static bool work_started, stop_work, stdin_eof;
 static char *append_msg;
 static size_t append_len;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("imapbench: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(2);
-}
+const char *const bench_progname = "imapbench";
 
 static void *xrealloc(void *p, size_t size)
 {
 	p = realloc(p, size);
 	if (p == NULL)
-		die("out of memory");
+		bench_die("out of memory");
 	return p;
 }
 
@@ -177,7 +161,7 @@ static void conn_watch(struct conn *c, bool out)
 		return;
 	c->want_out = out;
 	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-		die("epoll_ctl: %s", strerror(errno));
+		bench_die("epoll_ctl: %s", strerror(errno));
 }
 
 static void conn_close(struct conn *c)
@@ -203,7 +187,7 @@ static bool conn_open(struct conn *c)
 	int fd, one = 1;
 
 	if (getaddrinfo(opt.host, opt.port, &hints, &ai) != 0)
-		die("cannot resolve %s:%s", opt.host, opt.port);
+		bench_die("cannot resolve %s:%s", opt.host, opt.port);
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
 	if (fd < 0) {
@@ -226,7 +210,7 @@ static bool conn_open(struct conn *c)
 	ev.events = EPOLLIN;
 	ev.data.u64 = ((uint64_t)c->gen << 32) | c->id;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		die("epoll_ctl: %s", strerror(errno));
+		bench_die("epoll_ctl: %s", strerror(errno));
 	c->phase = PH_GREETING;
 	return true;
 }
@@ -273,11 +257,11 @@ static void conn_cmd(struct conn *c, const char *fmt, ...)
 	m = vsnprintf(line + n, sizeof(line) - n - 2, fmt, ap);
 	va_end(ap);
 	if (m < 0 || (size_t)(n + m) >= sizeof(line) - 2)
-		die("command too long");
+		bench_die("command too long");
 	n += m;
 	line[n++] = '\r';
 	line[n++] = '\n';
-	c->cmd_start = now();
+	c->cmd_start = bench_now();
 	c->fetches = c->hits = 0;
 	conn_write(c, line, (size_t)n);
 	conn_flush(c);
@@ -399,7 +383,7 @@ static void work_next(struct conn *c)
 static void start_work_all(void)
 {
 	work_started = true;
-	st.t0 = now();
+	st.t0 = bench_now();
 	for (unsigned int i = 0; i < opt.conns; i++) {
 		if (conns[i].phase == PH_READY) {
 			conns[i].next_seq = 1;
@@ -425,7 +409,7 @@ static void conn_ready(struct conn *c)
 static void on_tagged(struct conn *c, const char *status, const char *line)
 {
 	bool ok = strncmp(status, "OK", 2) == 0;
-	double ms = (now() - c->cmd_start) * 1000.0;
+	double ms = (bench_now() - c->cmd_start) * 1000.0;
 	char user[256];
 
 	switch (c->phase) {
@@ -483,7 +467,7 @@ static void on_tagged(struct conn *c, const char *status, const char *line)
 		} else if (opt.mode == MODE_APPEND) {
 			st.messages++;
 		}
-		st.t1 = now();
+		st.t1 = bench_now();
 		work_next(c);
 		return;
 	case PH_APPEND_CONT:
@@ -668,8 +652,8 @@ static void conn_input(struct conn *c)
 				c->start = 0;
 			} else {
 				if (c->size >= MAX_LINE_BUF)
-					die("response line over %d bytes",
-					    MAX_LINE_BUF);
+					bench_die("response line over %d bytes",
+						  MAX_LINE_BUF);
 				c->size *= 2;
 				c->in = xrealloc(c->in, c->size);
 			}
@@ -884,10 +868,10 @@ int main(int argc, char **argv)
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
-		die("epoll_create1: %s", strerror(errno));
+		bench_die("epoll_create1: %s", strerror(errno));
 	conns = calloc(opt.conns, sizeof(*conns));
 	if (conns == NULL)
-		die("out of memory");
+		bench_die("out of memory");
 	for (unsigned int i = 0; i < opt.conns; i++) {
 		conns[i].fd = -1;
 		conns[i].id = i;
@@ -903,7 +887,7 @@ int main(int argc, char **argv)
 			stdin_eof = true; /* not pollable: do not hold */
 	}
 
-	deadline = now() + opt.timeout;
+	deadline = bench_now() + opt.timeout;
 	bool ready_printed = false, releasing = false;
 
 	start_more();
@@ -911,7 +895,7 @@ int main(int argc, char **argv)
 		int n = epoll_wait(epfd, events, 256, 100);
 
 		if (n < 0 && errno != EINTR)
-			die("epoll_wait: %s", strerror(errno));
+			bench_die("epoll_wait: %s", strerror(errno));
 		for (int i = 0; i < n; i++) {
 			uint64_t key = events[i].data.u64;
 
@@ -942,9 +926,9 @@ int main(int argc, char **argv)
 		}
 		start_more();
 		if (opt.mode == MODE_IDLE && ready_printed && !stdin_eof)
-			deadline =
-			    now() + 60; /* holding: only the caller ends it */
-		if (now() > deadline) {
+			deadline = bench_now() +
+				   60; /* holding: only the caller ends it */
+		if (bench_now() > deadline) {
 			fprintf(stderr,
 				"imapbench: timed out after %u s "
 				"(%u of %u connections finished)\n",
@@ -978,9 +962,9 @@ int main(int argc, char **argv)
 		    n_started == opt.conns && n_ready + n_finished == opt.conns)
 			start_work_all();
 		if (opt.mode == MODE_APPEND && work_started && !stop_work &&
-		    now() - st.t0 >= opt.seconds) {
+		    bench_now() - st.t0 >= opt.seconds) {
 			stop_work = true;
-			work_end = now();
+			work_end = bench_now();
 		}
 	}
 

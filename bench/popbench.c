@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
+
 #define BUF_SIZE 65536
 #define MAX_LINE 8192
 
@@ -45,38 +47,26 @@ struct options {
 };
 
 static struct options opt = {
-	.host = "127.0.0.1", .port = "110", .user_prefix = "bench",
-	.password = "bench", .mode = "logins", .threads = 8, .users = 0,
-	.seconds = 10, .rounds = 1,
+    .host = "127.0.0.1",
+    .port = "110",
+    .user_prefix = "bench",
+    .password = "bench",
+    .mode = "logins",
+    .threads = 8,
+    .users = 0,
+    .seconds = 10,
+    .rounds = 1,
 };
 
 static atomic_ulong n_ok, n_err, n_bytes, n_msgs;
 static atomic_bool stop_flag;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("popbench: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(2);
-}
+const char *const bench_progname = "popbench";
 
 /* Returns a connected socket, or -1. */
 static int conn_open(struct conn *c)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *a;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *a;
 	int fd = -1, one = 1;
 
 	if (getaddrinfo(opt.host, opt.port, &hints, &ai) != 0)
@@ -116,7 +106,8 @@ static ssize_t conn_line(struct conn *c)
 		size_t avail = c->end - c->start, take;
 
 		nl = memchr(c->buf + c->start, '\n', avail);
-		take = nl != NULL ? (size_t)(nl - (c->buf + c->start)) + 1 : avail;
+		take =
+		    nl != NULL ? (size_t)(nl - (c->buf + c->start)) + 1 : avail;
 		if (len + take < MAX_LINE) {
 			memcpy(c->line + len, c->buf + c->start, take);
 			len += take;
@@ -130,7 +121,8 @@ static ssize_t conn_line(struct conn *c)
 			return -1;
 		c->end = r;
 	}
-	while (len > 0 && (c->line[len - 1] == '\n' || c->line[len - 1] == '\r'))
+	while (len > 0 &&
+	       (c->line[len - 1] == '\n' || c->line[len - 1] == '\r'))
 		len--;
 	c->line[len] = '\0';
 	return len;
@@ -205,7 +197,8 @@ static long conn_multiline(struct conn *c)
 		memmove(c->buf, p, (size_t)(end - p));
 		c->end = (size_t)(end - p);
 		c->start = 0;
-		ssize_t r = read(c->fd, c->buf + c->end, sizeof(c->buf) - c->end);
+		ssize_t r =
+		    read(c->fd, c->buf + c->end, sizeof(c->buf) - c->end);
 		if (r <= 0)
 			return -1;
 		c->end += (size_t)r;
@@ -241,7 +234,7 @@ static void *logins_thread(void *arg)
 	struct conn *c = malloc(sizeof(*c));
 
 	if (c == NULL)
-		die("out of memory");
+		bench_die("out of memory");
 	while (!atomic_load(&stop_flag)) {
 		unsigned int idx = id + (round % per_thread) * opt.threads + 1;
 
@@ -265,7 +258,7 @@ static void *retr_thread(void *arg)
 	char num[32];
 
 	if (c == NULL)
-		die("out of memory");
+		bench_die("out of memory");
 	if (!login(c, id % opt.users + 1) || !conn_cmd(c, "STAT\r\n", NULL) ||
 	    sscanf(c->line, "+OK %lu", &count) != 1) {
 		fprintf(stderr, "popbench: retr login failed: %s\n", c->line);
@@ -296,16 +289,17 @@ static void *retr_thread(void *arg)
 static int run_threads(void *(*fn)(void *), bool timed, double *elapsed_r)
 {
 	pthread_t *tids = calloc(opt.threads, sizeof(*tids));
-	double start = now();
+	double start = bench_now();
 
 	if (tids == NULL)
-		die("out of memory");
+		bench_die("out of memory");
 	for (unsigned int i = 0; i < opt.threads; i++) {
-		if (pthread_create(&tids[i], NULL, fn, (void *)(uintptr_t)i) != 0)
-			die("pthread_create failed");
+		if (pthread_create(&tids[i], NULL, fn, (void *)(uintptr_t)i) !=
+		    0)
+			bench_die("pthread_create failed");
 	}
 	if (timed) {
-		struct timespec ts = { .tv_sec = opt.seconds };
+		struct timespec ts = {.tv_sec = opt.seconds};
 
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
@@ -313,7 +307,7 @@ static int run_threads(void *(*fn)(void *), bool timed, double *elapsed_r)
 	}
 	for (unsigned int i = 0; i < opt.threads; i++)
 		pthread_join(tids[i], NULL);
-	*elapsed_r = now() - start;
+	*elapsed_r = bench_now() - start;
 	free(tids);
 	return 0;
 }
@@ -325,7 +319,7 @@ static int mode_idle(void)
 	unsigned int ok = 0;
 
 	if (conns == NULL)
-		die("out of memory");
+		bench_die("out of memory");
 	for (unsigned int i = 0; i < opt.threads; i++) {
 		if (login(&conns[i], i % opt.users + 1))
 			ok++;
@@ -352,10 +346,11 @@ static int mode_idle(void)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: popbench [-H host] [-p port] [-m logins|retr|idle] [-c conns]\n"
-		"                [-d seconds] [-u user-prefix] [-n users] [-w password]\n"
-		"                [-R rounds]\n");
+	fprintf(stderr, "usage: popbench [-H host] [-p port] [-m "
+			"logins|retr|idle] [-c conns]\n"
+			"                [-d seconds] [-u user-prefix] [-n "
+			"users] [-w password]\n"
+			"                [-R rounds]\n");
 	exit(2);
 }
 
@@ -366,16 +361,35 @@ int main(int argc, char **argv)
 
 	while ((ch = getopt(argc, argv, "H:p:m:c:d:u:n:w:R:")) != -1) {
 		switch (ch) {
-		case 'H': opt.host = optarg; break;
-		case 'p': opt.port = optarg; break;
-		case 'm': opt.mode = optarg; break;
-		case 'c': opt.threads = strtoul(optarg, NULL, 10); break;
-		case 'd': opt.seconds = strtoul(optarg, NULL, 10); break;
-		case 'u': opt.user_prefix = optarg; break;
-		case 'n': opt.users = strtoul(optarg, NULL, 10); break;
-		case 'w': opt.password = optarg; break;
-		case 'R': opt.rounds = strtoul(optarg, NULL, 10); break;
-		default: usage();
+		case 'H':
+			opt.host = optarg;
+			break;
+		case 'p':
+			opt.port = optarg;
+			break;
+		case 'm':
+			opt.mode = optarg;
+			break;
+		case 'c':
+			opt.threads = strtoul(optarg, NULL, 10);
+			break;
+		case 'd':
+			opt.seconds = strtoul(optarg, NULL, 10);
+			break;
+		case 'u':
+			opt.user_prefix = optarg;
+			break;
+		case 'n':
+			opt.users = strtoul(optarg, NULL, 10);
+			break;
+		case 'w':
+			opt.password = optarg;
+			break;
+		case 'R':
+			opt.rounds = strtoul(optarg, NULL, 10);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (opt.threads == 0 || opt.seconds == 0 || opt.rounds == 0)
@@ -383,23 +397,22 @@ int main(int argc, char **argv)
 	if (opt.users == 0)
 		opt.users = opt.threads;
 	if (opt.users < opt.threads)
-		die("need at least as many users as connections");
+		bench_die("need at least as many users as connections");
 
 	if (strcmp(opt.mode, "logins") == 0) {
 		run_threads(logins_thread, true, &elapsed);
 		printf("mode=logins conns=%u secs=%.2f ok=%lu errors=%lu "
-		       "rate=%.1f\n", opt.threads, elapsed,
-		       atomic_load(&n_ok), atomic_load(&n_err),
-		       atomic_load(&n_ok) / elapsed);
+		       "rate=%.1f\n",
+		       opt.threads, elapsed, atomic_load(&n_ok),
+		       atomic_load(&n_err), atomic_load(&n_ok) / elapsed);
 		return atomic_load(&n_ok) > 0 ? 0 : 1;
 	}
 	if (strcmp(opt.mode, "retr") == 0) {
 		run_threads(retr_thread, false, &elapsed);
 		printf("mode=retr conns=%u rounds=%u secs=%.2f messages=%lu "
-		       "bytes=%lu errors=%lu mbps=%.2f\n", opt.threads,
-		       opt.rounds, elapsed,
-		       atomic_load(&n_msgs), atomic_load(&n_bytes),
-		       atomic_load(&n_err),
+		       "bytes=%lu errors=%lu mbps=%.2f\n",
+		       opt.threads, opt.rounds, elapsed, atomic_load(&n_msgs),
+		       atomic_load(&n_bytes), atomic_load(&n_err),
 		       atomic_load(&n_bytes) / elapsed / 1e6);
 		return atomic_load(&n_err) == 0 ? 0 : 1;
 	}
