@@ -13,10 +13,10 @@
 #include "lib.h"
 #include "pool.h"
 #include "str.h"
-#include "base64.h"
 #include "ioloop.h"
 #include "iostream.h"
 #include "log.h"
+#include "login-sasl.h"
 #include "imap-parser.h"
 #include "imap-login-cmd.h"
 #include "imap-login-client.h"
@@ -40,15 +40,11 @@ struct imap_login_client {
 	/* replies and arguments of one command or auth step, cleared at the
 	 * next: memory stays flat however many commands a client sends */
 	pool_t cmd_pool;
-	struct timeout *to_resume;
 	/* tag of the LOGIN/AUTHENTICATE being processed ("" when none) */
 	string_t *tag;
-	bool waiting_auth;  /* auth process is working: input paused */
 	bool sasl_response; /* the next line answers a "+ " */
 	bool id_logged;	    /* the client's ID was logged (imap_id_log) */
 };
-
-static bool imap_client_process(struct imap_login_client *client);
 
 static void imap_send(struct imap_login_client *client, const char *text)
 {
@@ -108,28 +104,14 @@ static const char *const *imap_client_mechs(struct imap_login_client *client)
 	const struct auth_mech_desc *mechs;
 	const char **names;
 	unsigned int count, n = 0;
-	bool plaintext = login_client_plaintext_allowed(&client->common);
 
 	if (!login_client_auth_allowed(&client->common))
 		return NULL;
 	mechs = auth_client_get_mechs(login_auth_client, &count);
 	names = p_new(client->cmd_pool, const char *, count + 1);
 	for (unsigned int i = 0; i < count; i++) {
-		size_t len = strlen(mechs[i].name);
-
-		if ((mechs[i].flags & AUTH_MECH_FLAG_PRIVATE) != 0)
-			continue;
-		if (!plaintext &&
-		    (mechs[i].flags & AUTH_MECH_FLAG_PLAINTEXT) != 0)
-			continue;
-		/* APOP is POP3's command, not a SASL mechanism */
-		if (strcmp(mechs[i].name, "APOP") == 0)
-			continue;
-		/* channel binding needs TLS (RFC 5802 section 6) */
-		if (!client->common.tls && len > 5 &&
-		    strcmp(mechs[i].name + len - 5, "-PLUS") == 0)
-			continue;
-		names[n++] = mechs[i].name;
+		if (login_client_mech_offered(&client->common, &mechs[i]))
+			names[n++] = mechs[i].name;
 	}
 	return names;
 }
@@ -148,33 +130,6 @@ static void imap_append_capability(struct imap_login_client *client,
 	imap_login_capability_append(dest, &p);
 }
 
-/* ---- resuming input after an auth step ---- */
-
-static void imap_client_resume_now(void *context)
-{
-	struct imap_login_client *client = context;
-
-	if (client->common.destroyed)
-		return;
-	login_client_input_resume(&client->common);
-	(void)imap_client_process(client);
-}
-
-static void imap_client_resume(struct imap_login_client *client)
-{
-	client->waiting_auth = false;
-	if (client->to_resume == NULL) {
-		client->to_resume = timeout_add_once(
-		    0, imap_client_resume_now, client, &client->to_resume);
-	}
-}
-
-static void imap_client_wait_auth(struct imap_login_client *client)
-{
-	client->waiting_auth = true;
-	login_client_input_pause(&client->common);
-}
-
 /* ---- authentication ---- */
 
 static void imap_auth_callback(struct login_client *c,
@@ -191,7 +146,7 @@ static void imap_auth_callback(struct login_client *c,
 		str_printfa(str, "+ %s\r\n", data);
 		imap_send(client, str_c(str));
 		client->sasl_response = true;
-		imap_client_resume(client);
+		login_client_resume(&client->common);
 		return;
 	case LOGIN_AUTH_RESULT_OK:
 		/* handed off: the mail service answers the tag */
@@ -217,7 +172,7 @@ static void imap_auth_callback(struct login_client *c,
 		break;
 	}
 	if (!c->destroyed)
-		imap_client_resume(client);
+		login_client_resume(&client->common);
 }
 
 /* Starts authentication for the command tagged tag. */
@@ -236,7 +191,7 @@ static void imap_auth_start(struct imap_login_client *client, const char *tag,
 				     "NO [UNAVAILABLE] " MSG_AUTH_UNAVAILABLE);
 		return;
 	}
-	imap_client_wait_auth(client);
+	login_client_wait_auth(&client->common);
 }
 
 /* Returns true when plaintext authentication may go on; else replies
@@ -277,7 +232,7 @@ static void imap_sasl_response(struct imap_login_client *client,
 		return;
 	}
 	login_client_auth_continue(&client->common, line);
-	imap_client_wait_auth(client);
+	login_client_wait_auth(&client->common);
 }
 
 /* ---- commands: each returns 1 done, 0 bad (counted), -1 destroyed ---- */
@@ -377,8 +332,8 @@ static int cmd_starttls(struct imap_login_client *client, const char *tag,
 static int cmd_login(struct imap_login_client *client, const char *tag,
 		     const struct imap_login_cmd *cmd)
 {
-	string_t *plain, *b64;
-	size_t user_len = strlen(cmd->user), pass_len = strlen(cmd->password);
+	const char *plain[3];
+	string_t *b64;
 
 	if (!login_client_plaintext_allowed(&client->common) &&
 	    login_client_auth_allowed(&client->common)) {
@@ -389,16 +344,12 @@ static int cmd_login(struct imap_login_client *client, const char *tag,
 	if (!imap_check_plaintext(client, tag, MSG_PLAINTEXT_DISABLED))
 		return 1;
 	/* LOGIN is SASL PLAIN with no authorization identity */
-	plain = str_new_secure(user_len + pass_len + 2);
-	str_append_c(plain, '\0');
-	str_append(plain, cmd->user);
-	str_append_c(plain, '\0');
-	str_append_n(plain, cmd->password, pass_len);
-	b64 = str_new_secure(BASE64_ENCODED_SIZE(str_len(plain)) + 1);
-	base64_encode(str_data(plain), str_len(plain), b64);
+	plain[0] = "";
+	plain[1] = cmd->user;
+	plain[2] = cmd->password;
+	b64 = login_sasl_fields_base64(plain, N_ELEMENTS(plain));
 	client->common.virtual_user = p_strdup(client->common.pool, cmd->user);
 	imap_auth_start(client, tag, "PLAIN", str_c(b64));
-	str_free(&plain);
 	str_free(&b64);
 	return 1;
 }
@@ -408,9 +359,8 @@ static int cmd_authenticate(struct imap_login_client *client, const char *tag,
 {
 	const struct auth_mech_desc *mech;
 
-	mech = auth_client_find_mech(login_auth_client, cmd->mech);
-	if (mech == NULL || (mech->flags & AUTH_MECH_FLAG_PRIVATE) != 0 ||
-	    strcmp(mech->name, "APOP") == 0) {
+	mech = login_find_sasl_mech(cmd->mech);
+	if (mech == NULL) {
 		imap_send_tagged(
 		    client, tag,
 		    "NO [ALERT] Unsupported authentication mechanism.");
@@ -572,7 +522,7 @@ static bool imap_client_process(struct imap_login_client *client)
 	const unsigned char *data;
 	size_t size, consumed;
 
-	while (!c->destroyed && !client->waiting_auth && !c->handing_off &&
+	while (!c->destroyed && !c->waiting_auth && !c->handing_off &&
 	       c->stream != NULL) {
 		if (client->sasl_response) {
 			int r = imap_client_sasl_line(client);
@@ -625,7 +575,12 @@ static void imap_client_ready(struct login_client *c)
 		return;
 	login_client_input_resume(c);
 	/* anything the client sent before the greeting is already buffered */
-	imap_client_resume(client);
+	login_client_resume(c);
+}
+
+static bool imap_client_process_cb(struct login_client *c)
+{
+	return imap_client_process((struct imap_login_client *)c);
 }
 
 static void imap_client_input(struct login_client *c)
@@ -648,8 +603,6 @@ static void imap_client_destroy(struct login_client *c)
 {
 	struct imap_login_client *client = (struct imap_login_client *)c;
 
-	if (client->to_resume != NULL)
-		timeout_remove(&client->to_resume);
 	if (client->parser != NULL)
 		imap_parser_destroy(&client->parser);
 	if (client->cmd_pool != NULL)
@@ -663,6 +616,7 @@ const struct login_binary imap_login_binary = {
     .client_created = imap_client_created,
     .client_ready = imap_client_ready,
     .client_input = imap_client_input,
+    .client_process = imap_client_process_cb,
     .client_send_error = imap_send_error,
     .client_destroy = imap_client_destroy,
 };

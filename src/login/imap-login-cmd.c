@@ -5,6 +5,7 @@
 #include "str.h"
 #include "imap-quote.h"
 #include "imap-login-cmd.h"
+#include "login-sasl.h"
 #include "loft-config.h"
 
 #include <sys/utsname.h>
@@ -27,17 +28,7 @@ static const struct imap_login_cmd_def imap_login_cmd_defs[] = {
 
 bool imap_login_is_base64(const char *s)
 {
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		char c = *s;
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-		      c == '='))
-			return false;
-	}
-	return true;
+	return *s != '\0' && login_sasl_is_base64_text(s);
 }
 
 /* RFC 3501 section 6.2.3: LOGIN SP userid SP password, both astrings. */

@@ -208,6 +208,62 @@ void login_client_input_resume(struct login_client *client)
 	}
 }
 
+static void login_client_resume_now(void *context)
+{
+	struct login_client *client = context;
+
+	if (client->destroyed)
+		return;
+	login_client_input_resume(client);
+	(void)client->binary->client_process(client);
+}
+
+void login_client_wait_auth(struct login_client *client)
+{
+	client->waiting_auth = true;
+	login_client_input_pause(client);
+}
+
+void login_client_resume(struct login_client *client)
+{
+	client->waiting_auth = false;
+	if (client->to_resume == NULL) {
+		client->to_resume = timeout_add_once(
+		    0, login_client_resume_now, client, &client->to_resume);
+	}
+}
+
+const struct auth_mech_desc *login_find_sasl_mech(const char *name)
+{
+	const struct auth_mech_desc *mech;
+
+	mech = auth_client_find_mech(login_auth_client, name);
+	if (mech == NULL || (mech->flags & AUTH_MECH_FLAG_PRIVATE) != 0 ||
+	    strcmp(mech->name, "APOP") == 0)
+		return NULL;
+	return mech;
+}
+
+bool login_client_mech_offered(const struct login_client *client,
+			       const struct auth_mech_desc *mech)
+{
+	size_t len = strlen(mech->name);
+
+	if ((mech->flags & AUTH_MECH_FLAG_PRIVATE) != 0)
+		return false;
+	if ((mech->flags & AUTH_MECH_FLAG_PLAINTEXT) != 0 &&
+	    !login_client_plaintext_allowed(client))
+		return false;
+	/* APOP is POP3's command, not a SASL mechanism */
+	if (strcmp(mech->name, "APOP") == 0)
+		return false;
+	/* channel binding needs TLS (RFC 5802 section 6) */
+	if (!client->tls && len > 5 &&
+	    strcmp(mech->name + len - 5, "-PLUS") == 0)
+		return false;
+	return true;
+}
+
 bool login_client_bad_command(struct login_client *client)
 {
 	return ++client->bad_counter < LOGIN_CLIENT_MAX_BAD_COMMANDS;
@@ -383,6 +439,8 @@ void login_client_destroy(struct login_client *client, const char *reason)
 		timeout_remove(&client->to_idle);
 	if (client->to_auth_wait != NULL)
 		timeout_remove(&client->to_auth_wait);
+	if (client->to_resume != NULL)
+		timeout_remove(&client->to_resume);
 	if (client->proxy != NULL)
 		login_proxy_destroy(&client->proxy);
 	client->binary->client_destroy(client);

@@ -38,6 +38,10 @@ struct login_binary {
 	void (*client_ready)(struct login_client *client);
 	/* Input is available on client->stream. */
 	void (*client_input)(struct login_client *client);
+	/* Handles the input already buffered, without reading (after the
+	 * greeting and each auth step: login_client_resume()). Returns false
+	 * when the client was destroyed. */
+	bool (*client_process)(struct login_client *client);
 	/* Sends an error line ("-ERR [SYS/TEMP] text" in POP3; in IMAP the
 	 * tagged NO of a failed hand-off, else "* BYE"). */
 	void (*client_send_error)(struct login_client *client, const char *code,
@@ -70,6 +74,7 @@ struct login_client {
 	time_t created;
 
 	struct timeout *to_idle, *to_auth_wait;
+	struct timeout *to_resume; /* login_client_resume() */
 	unsigned int bad_counter;
 	unsigned int auth_attempts;
 	const char *virtual_user; /* for log lines: user=<...> */
@@ -83,10 +88,11 @@ struct login_client {
 	login_auth_callback_t *auth_callback;
 	struct login_proxy *proxy;
 
-	bool tls;     /* TLS is active (implicit or STLS) */
-	bool secured; /* TLS, loopback, lip == rip or trusted network */
-	bool trusted; /* login_trusted_networks */
-	bool ready;   /* client_ready() was called */
+	bool tls;	   /* TLS is active (implicit or STLS) */
+	bool secured;	   /* TLS, loopback, lip == rip or trusted network */
+	bool trusted;	   /* login_trusted_networks */
+	bool ready;	   /* client_ready() was called */
+	bool waiting_auth; /* auth process is working: input paused */
 	bool destroyed;
 	bool auth_tried_disabled_plaintext;
 	bool auth_aborted;
@@ -118,8 +124,7 @@ void login_common_set_drained_callback(void (*cb)(void));
  * loop until SIGTERM/SIGINT (exit at once) or SIGQUIT (stop accepting and
  * exit when the last client and TLS proxy are gone). Returns the exit
  * status. */
-int login_common_main(const struct login_binary *binary, int argc,
-		      char **argv);
+int login_common_main(const struct login_binary *binary, int argc, char **argv);
 
 /* True when TLS can be started on this connection (ssl != no and not
  * already TLS). */
@@ -141,6 +146,25 @@ void login_client_idle_reset(struct login_client *client);
 /* Stops/starts calling binary->client_input. */
 void login_client_input_pause(struct login_client *client);
 void login_client_input_resume(struct login_client *client);
+/* The auth process is working on a request: sets waiting_auth and pauses
+ * input, so that pipelined commands wait. */
+void login_client_wait_auth(struct login_client *client);
+/* Ends the wait: clears waiting_auth and, from the next loop turn (not
+ * inside the caller's callback), resumes input and calls
+ * binary->client_process for what is already buffered. */
+void login_client_resume(struct login_client *client);
+
+/* The mechanism a client named in AUTH/AUTHENTICATE: NULL when the auth
+ * process has none by that name, when it is private, or for APOP (POP3's
+ * command, not a SASL mechanism). */
+const struct auth_mech_desc *login_find_sasl_mech(const char *name);
+/* True when mech is listed to this client (POP3 CAPA SASL and AUTH,
+ * IMAP AUTH=): not private, not APOP, plaintext ones only when
+ * login_client_plaintext_allowed(), -PLUS ones only over TLS. The caller
+ * checks login_client_auth_allowed() first. */
+bool login_client_mech_offered(const struct login_client *client,
+			       const struct auth_mech_desc *mech);
+
 /* Counts an invalid command; returns false when the limit is reached
  * (the caller then sends its error and destroys). */
 bool login_client_bad_command(struct login_client *client);

@@ -9,10 +9,10 @@
 #include "lib.h"
 #include "pool.h"
 #include "str.h"
-#include "base64.h"
 #include "ioloop.h"
 #include "iostream.h"
 #include "log.h"
+#include "login-sasl.h"
 #include "pop3-login-parser.h"
 #include "pop3-login-client.h"
 
@@ -30,10 +30,8 @@
 struct pop3_client {
 	struct login_client common;
 	struct pop3_login_parser parser;
-	struct timeout *to_resume;
 	const char *apop_challenge; /* NULL when APOP is not offered */
 	const char *user;	    /* from USER */
-	bool waiting_auth;	    /* auth process is working: input paused */
 	bool sasl_response;	    /* the next line answers a "+ " */
 };
 
@@ -43,8 +41,6 @@ struct pop3_cmd_def {
 	 * replied; it is counted), -1 when the client was destroyed. */
 	int (*func)(struct pop3_client *client, const char *args);
 };
-
-static bool pop3_client_process(struct pop3_client *client);
 
 static void pop3_send(struct pop3_client *client, const char *line)
 {
@@ -82,75 +78,22 @@ const char *pop3_login_apop_challenge(pool_t pool)
 			       rnd, (unsigned long)ioloop_time, hostname);
 }
 
-static bool is_base64_text(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		char c = *s;
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-		      c == '='))
-			return false;
-	}
-	return true;
-}
-
 /* SASL mechanisms this connection may use, space separated into dest. */
 static void append_mechs(struct pop3_client *client, string_t *dest,
 			 const char *sep)
 {
 	const struct auth_mech_desc *mechs;
 	unsigned int count;
-	size_t len;
-	bool plaintext = login_client_plaintext_allowed(&client->common);
 
 	if (!login_client_auth_allowed(&client->common))
 		return;
 	mechs = auth_client_get_mechs(login_auth_client, &count);
 	for (unsigned int i = 0; i < count; i++) {
-		if ((mechs[i].flags & AUTH_MECH_FLAG_PRIVATE) != 0)
-			continue;
-		if (!plaintext &&
-		    (mechs[i].flags & AUTH_MECH_FLAG_PLAINTEXT) != 0)
-			continue;
-		/* APOP is a command, not a SASL mechanism. */
-		if (strcmp(mechs[i].name, "APOP") == 0)
-			continue;
-		/* Channel binding needs TLS: -PLUS only there (RFC 5802
-		 * section 6). */
-		len = strlen(mechs[i].name);
-		if (!client->common.tls && len > 5 &&
-		    strcmp(mechs[i].name + len - 5, "-PLUS") == 0)
+		if (!login_client_mech_offered(&client->common, &mechs[i]))
 			continue;
 		str_append(dest, sep);
 		str_append(dest, mechs[i].name);
 	}
-}
-
-/* ---- resuming input after an auth step ---- */
-
-static void pop3_client_resume_now(void *context)
-{
-	struct pop3_client *client = context;
-
-	if (client->common.destroyed)
-		return;
-	login_client_input_resume(&client->common);
-	(void)pop3_client_process(client);
-}
-
-static void pop3_client_resume(struct pop3_client *client)
-{
-	client->waiting_auth = false;
-	if (client->to_resume == NULL) {
-		client->to_resume = timeout_add_once(
-		    0, pop3_client_resume_now, client, &client->to_resume);
-	}
-}
-
-static void pop3_client_wait_auth(struct pop3_client *client)
-{
-	client->waiting_auth = true;
-	login_client_input_pause(&client->common);
 }
 
 /* ---- authentication ---- */
@@ -167,7 +110,7 @@ static void pop3_auth_callback(struct login_client *c,
 		str_printfa(str, "+ %s", data);
 		pop3_send(client, str_c(str));
 		client->sasl_response = true;
-		pop3_client_resume(client);
+		login_client_resume(&client->common);
 		return;
 	}
 	case LOGIN_AUTH_RESULT_OK:
@@ -183,7 +126,7 @@ static void pop3_auth_callback(struct login_client *c,
 				data != NULL ? data : MSG_TEMP_FAILED);
 		break;
 	}
-	pop3_client_resume(client);
+	login_client_resume(&client->common);
 }
 
 /* Returns 1 when the request was sent, -1 otherwise (error replied). */
@@ -198,7 +141,7 @@ static int pop3_auth_start(struct pop3_client *client, const char *mech,
 				MSG_AUTH_UNAVAILABLE);
 		return -1;
 	}
-	pop3_client_wait_auth(client);
+	login_client_wait_auth(&client->common);
 	return 1;
 }
 
@@ -219,14 +162,14 @@ static void pop3_sasl_response(struct pop3_client *client, const char *line)
 		pop3_send(client, "-ERR Authentication aborted by client.");
 		return;
 	}
-	if (!is_base64_text(line)) {
+	if (!login_sasl_is_base64_text(line)) {
 		login_client_auth_abort(&client->common);
 		pop3_send(client,
 			  "-ERR Invalid base64 data in continued response.");
 		return;
 	}
 	login_client_auth_continue(&client->common, line);
-	pop3_client_wait_auth(client);
+	login_client_wait_auth(&client->common);
 }
 
 /* ---- commands ---- */
@@ -296,8 +239,8 @@ static int cmd_user(struct pop3_client *client, const char *args)
 
 static int cmd_pass(struct pop3_client *client, const char *args)
 {
-	string_t *plain, *b64;
-	size_t user_len, pass_len;
+	const char *plain[3];
+	string_t *b64;
 
 	if (!pop3_check_plaintext(client))
 		return 1;
@@ -305,18 +248,12 @@ static int cmd_pass(struct pop3_client *client, const char *args)
 		pop3_send(client, "-ERR No username given.");
 		return 0;
 	}
-	user_len = strlen(client->user);
-	pass_len = strlen(args);
-	plain = str_new_secure(user_len + pass_len + 2);
-	str_append_c(plain, '\0');
-	str_append(plain, client->user);
-	str_append_c(plain, '\0');
-	str_append_n(plain, args, pass_len);
-	b64 = str_new_secure(BASE64_ENCODED_SIZE(str_len(plain)) + 1);
-	base64_encode(str_data(plain), str_len(plain), b64);
+	plain[0] = "";
+	plain[1] = client->user;
+	plain[2] = args;
+	b64 = login_sasl_fields_base64(plain, N_ELEMENTS(plain));
 	client->common.virtual_user = client->user;
 	(void)pop3_auth_start(client, "PLAIN", str_c(b64));
-	str_free(&plain);
 	str_free(&b64);
 	return 1;
 }
@@ -346,9 +283,8 @@ static int cmd_auth(struct pop3_client *client, const char *args)
 		pop3_send(client, "-ERR Invalid parameters.");
 		return 0;
 	}
-	mech = auth_client_find_mech(login_auth_client, list[0]);
-	if (mech == NULL || (mech->flags & AUTH_MECH_FLAG_PRIVATE) != 0 ||
-	    strcmp(mech->name, "APOP") == 0) {
+	mech = login_find_sasl_mech(list[0]);
+	if (mech == NULL) {
 		pop3_send(client, "-ERR Unsupported authentication mechanism.");
 		return 0;
 	}
@@ -362,7 +298,7 @@ static int cmd_auth(struct pop3_client *client, const char *args)
 		return 1;
 	if (list[1] != NULL) {
 		initial = strcmp(list[1], "=") == 0 ? "" : list[1];
-		if (!is_base64_text(initial)) {
+		if (!login_sasl_is_base64_text(initial)) {
 			pop3_send(
 			    client,
 			    "-ERR Invalid base64 data in initial response.");
@@ -384,7 +320,8 @@ static bool is_hex32(const char *s)
 static int cmd_apop(struct pop3_client *client, const char *args)
 {
 	char **list;
-	string_t *data, *b64;
+	const char *fields[3];
+	string_t *b64;
 
 	if (client->apop_challenge == NULL) {
 		pop3_send(client, "-ERR APOP not enabled.");
@@ -396,17 +333,12 @@ static int cmd_apop(struct pop3_client *client, const char *args)
 		pop3_send(client, "-ERR Invalid parameters.");
 		return 0;
 	}
-	data = str_new_secure(256);
-	str_append(data, client->apop_challenge);
-	str_append_c(data, '\0');
-	str_append(data, list[0]);
-	str_append_c(data, '\0');
-	str_append(data, list[1]);
-	b64 = str_new_secure(BASE64_ENCODED_SIZE(str_len(data)) + 1);
-	base64_encode(str_data(data), str_len(data), b64);
+	fields[0] = client->apop_challenge;
+	fields[1] = list[0];
+	fields[2] = list[1];
+	b64 = login_sasl_fields_base64(fields, N_ELEMENTS(fields));
 	client->common.virtual_user = p_strdup(client->common.pool, list[0]);
 	(void)pop3_auth_start(client, "APOP", str_c(b64));
-	str_free(&data);
 	str_free(&b64);
 	return 1;
 }
@@ -469,7 +401,7 @@ static bool pop3_client_process(struct pop3_client *client)
 	bool alive;
 	int ret;
 
-	while (!c->destroyed && !client->waiting_auth && !c->handing_off &&
+	while (!c->destroyed && !c->waiting_auth && !c->handing_off &&
 	       c->stream != NULL) {
 		data = iostream_get_data(c->stream, &size);
 		if (size == 0)
@@ -537,7 +469,12 @@ static void pop3_client_ready(struct login_client *c)
 		return;
 	login_client_input_resume(c);
 	/* Anything the client sent before the greeting is already buffered. */
-	pop3_client_resume(client);
+	login_client_resume(c);
+}
+
+static bool pop3_client_process_cb(struct login_client *c)
+{
+	return pop3_client_process((struct pop3_client *)c);
 }
 
 static void pop3_client_input(struct login_client *c)
@@ -559,8 +496,6 @@ static void pop3_client_destroy(struct login_client *c)
 {
 	struct pop3_client *client = (struct pop3_client *)c;
 
-	if (client->to_resume != NULL)
-		timeout_remove(&client->to_resume);
 	if (client->parser.buf != NULL)
 		safe_memset0(client->parser.buf, client->parser.max_line + 2);
 }
@@ -572,6 +507,7 @@ const struct login_binary pop3_login_binary = {
     .client_created = pop3_client_created,
     .client_ready = pop3_client_ready,
     .client_input = pop3_client_input,
+    .client_process = pop3_client_process_cb,
     .client_send_error = pop3_send_error,
     .client_destroy = pop3_client_destroy,
 };
