@@ -223,8 +223,10 @@ cmd_append_literal_begin(struct client_command *cmd,
 	    strcmp(client->box_name, storage_name) == 0) {
 		ctx->box = client->box;
 	} else {
-		ret = mailbox_list_open_mailbox(client->list, storage_name,
-						&ctx->box, &error);
+		/* only saved to: no sync of a mailbox nobody looks at */
+		ret = mailbox_list_open_mailbox_flags(
+		    client->list, storage_name, MAILBOX_OPEN_FLAG_NO_SYNC,
+		    &ctx->box, &error);
 		if (ret == 0) {
 			/* RFC 3501 section 6.3.11 */
 			return append_refuse_no(
@@ -290,7 +292,6 @@ bool cmd_append(struct client_command *cmd)
 		client_command_bad(cmd, "Invalid arguments.");
 		return true;
 	}
-	uid_validity = mailbox_get_uid_validity(ctx->box);
 	if (mailbox_save_finish(&ctx->save, ctx->flags, ctx->keywords,
 				ctx->received_time, &uid, &error) < 0) {
 		append_cleanup(ctx);
@@ -302,6 +303,8 @@ bool cmd_append(struct client_command *cmd)
 		client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
 		return true;
 	}
+	/* known after the save also when the mailbox was not synced */
+	uid_validity = mailbox_get_uid_validity(ctx->box);
 	append_cleanup(ctx);
 	client_command_reply(cmd, p_strdup_printf(cmd->pool,
 						  "OK [APPENDUID %u %u] Append "

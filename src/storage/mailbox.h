@@ -55,6 +55,11 @@ enum mailbox_open_flags {
 	 * mailbox_recent_take() right after opening would, but with one
 	 * write of loft.index instead of two. */
 	MAILBOX_OPEN_FLAG_TAKE_RECENT = 0x01,
+	/* Open for saving only (APPEND to a mailbox that is not selected):
+	 * no sync, the view stays empty (mailbox_count() is 0) and the
+	 * UIDVALIDITY is known only after mailbox_save_finish() or
+	 * mailbox_sync(). */
+	MAILBOX_OPEN_FLAG_NO_SYNC = 0x02,
 };
 /* mailbox_open_inbox() with flags. */
 int mailbox_open_inbox_flags(const char *mail_location, const char *home,

@@ -104,6 +104,10 @@ int mailbox_keywords_to_mask(struct mailbox *box, const char *const *names,
 	int idx;
 
 	*mask_r = 0;
+	if (box->keywords == NULL && names != NULL && names[0] != NULL) {
+		/* opened without a sync (MAILBOX_OPEN_FLAG_NO_SYNC) */
+		maildir_keywords_load(box);
+	}
 	for (unsigned int i = 0; names != NULL && names[i] != NULL; i++) {
 		if (!maildir_keyword_is_valid(names[i])) {
 			*error_r =

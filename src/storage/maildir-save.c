@@ -6,7 +6,10 @@
  * message. The name carries S=<size> and W=<size with CRLF line endings>
  * like Dovecot's LDA. maildir_save_file() does not assign UIDs (the next
  * sync does); the streamed save of mailbox.h (APPEND) does, under the
- * dovecot-uidlist lock. */
+ * dovecot-uidlist lock, by appending one record line to the file (as
+ * Dovecot does) instead of rewriting it, and without rescanning the
+ * maildir: an APPEND costs the tmp file's write and fsync, a rename, the
+ * directory's fsync and the uidlist line's write and fdatasync. */
 #include "lib.h"
 #include "pool.h"
 #include "log.h"
@@ -175,12 +178,6 @@ int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
 	save->pool = pool;
 	save->box = box;
 	save->fd = -1;
-	if (maildir_mkdir_parents(tmp_dir, MAILDIR_DIR_MODE) < 0) {
-		*error_r = maildir_error("mkdir(%s) failed: %s", tmp_dir,
-					 strerror(errno));
-		pool_unref(&pool);
-		return -1;
-	}
 	for (unsigned int attempt = 0; save->fd < 0; attempt++) {
 		save->base = maildir_filename_generate(pool);
 		save->tmp_path =
@@ -188,6 +185,18 @@ int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
 		save->fd = open(save->tmp_path,
 				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 				MAILDIR_FILE_MODE);
+		if (save->fd < 0 && errno == ENOENT && attempt == 0) {
+			/* tmp/ was removed after the mailbox was opened */
+			if (maildir_mkdir_parents(tmp_dir, MAILDIR_DIR_MODE) <
+			    0) {
+				*error_r =
+				    maildir_error("mkdir(%s) failed: %s",
+						  tmp_dir, strerror(errno));
+				pool_unref(&pool);
+				return -1;
+			}
+			continue;
+		}
 		if (save->fd < 0 && (errno != EEXIST || attempt >= 10)) {
 			*error_r =
 			    maildir_error("open(%s) failed: %s", save->tmp_path,
@@ -269,6 +278,160 @@ void mailbox_save_abort(struct mailbox_save **_save)
 	pool_unref(&save->pool);
 }
 
+/* Bytes of dovecot-uidlist read for its header line and for its last
+ * record line: longer lines make the save fall back to a rewrite. */
+#define SAVE_UIDLIST_HEAD_MAX 1024
+#define SAVE_UIDLIST_TAIL_MAX (MAILDIR_UIDLIST_MAX_LINE + 2)
+
+static int save_pread(int fd, unsigned char *buf, size_t size, off_t offset,
+		      size_t *got_r)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t ret =
+		    pread(fd, buf + got, size - got, offset + (off_t)got);
+
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return -1;
+		if (ret == 0)
+			break;
+		got += (size_t)ret;
+	}
+	*got_r = got;
+	return 0;
+}
+
+/* The UID of the last record line of a uidlist whose last got bytes are
+ * in tail (the file has size bytes; header_len is the header line's length
+ * with its LF). Returns 1 with *uid_r (0 when there are no records), 0
+ * when the end of the file is not a whole record line we can read. */
+static int save_uidlist_last_uid(const unsigned char *tail, size_t got,
+				 uint64_t size, size_t header_len,
+				 uint32_t *uid_r)
+{
+	const unsigned char *start, *p;
+	uint64_t uid = 0;
+
+	*uid_r = 0;
+	if (got == 0 || tail[got - 1] != '\n')
+		return 0; /* an unterminated last line: rewrite */
+	if (size == header_len)
+		return 1;
+	start = tail + got - 1;
+	while (start > tail && start[-1] != '\n')
+		start--;
+	if (start == tail && got < size)
+		return 0; /* the line started before what was read */
+	for (p = start; *p >= '0' && *p <= '9'; p++) {
+		uid = uid * 10 + (uint64_t)(*p - '0');
+		if (uid >= UINT32_MAX)
+			return 0;
+	}
+	if (p == start || *p != ' ' || uid == 0)
+		return 0;
+	*uid_r = (uint32_t)uid;
+	return 1;
+}
+
+/* Under the uidlist lock: appends "<uid> :<basename>" to dovecot-uidlist.
+ * Dovecot appends records the same way and, like our reader, takes the
+ * next UID as the larger of the header's N and the last record's UID + 1,
+ * so the header is left as it is. Returns 1 with *uid_r, 0 when the file
+ * is missing or not one to append to (another version, a damaged header
+ * or last line: the caller rewrites it), -1 on an I/O error. */
+static int save_uidlist_append(struct mailbox *box, pool_t pool,
+			       const char *basename, uint32_t *uid_r,
+			       const char **error_r)
+{
+	const char *path = p_strconcat(pool, box->control_dir,
+				       "/" MAILDIR_UIDLIST_FNAME, NULL);
+	unsigned char *head, *tail;
+	const unsigned char *nl;
+	struct maildir_uidlist *list;
+	const char *line;
+	size_t head_got, tail_got, tail_size, line_len;
+	uint32_t last_uid, uid;
+	struct stat st;
+	ssize_t ret;
+	int fd;
+
+	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r =
+		    maildir_error("open(%s) failed: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		*error_r = maildir_error("fstat(%s) failed: %s", path,
+					 strerror(errno));
+		i_close_fd(&fd);
+		return -1;
+	}
+	head = p_malloc(pool, SAVE_UIDLIST_HEAD_MAX);
+	tail_size = (size_t)MIN_OF((uint64_t)st.st_size,
+				   (uint64_t)SAVE_UIDLIST_TAIL_MAX);
+	tail = p_malloc(pool, tail_size + 1);
+	if (save_pread(fd, head, SAVE_UIDLIST_HEAD_MAX, 0, &head_got) < 0 ||
+	    save_pread(fd, tail, tail_size, st.st_size - (off_t)tail_size,
+		       &tail_got) < 0) {
+		*error_r =
+		    maildir_error("read(%s) failed: %s", path, strerror(errno));
+		i_close_fd(&fd);
+		return -1;
+	}
+	/* only version 3 with a sound header is appended to */
+	nl = memchr(head, '\n', head_got);
+	if (nl == NULL || head[0] != '3' || tail_got != tail_size ||
+	    maildir_uidlist_parse(pool, path, head, (size_t)(nl - head) + 1,
+				  &list) <= 0 ||
+	    list->uid_validity == 0 ||
+	    save_uidlist_last_uid(tail, tail_got, (uint64_t)st.st_size,
+				  (size_t)(nl - head) + 1, &last_uid) == 0) {
+		i_close_fd(&fd);
+		return 0;
+	}
+	uid = MAX_OF(list->next_uid, last_uid + 1);
+	if (uid >= UINT32_MAX - 1) {
+		*error_r =
+		    maildir_error("%s: UIDs exhausted", box->control_dir);
+		i_close_fd(&fd);
+		return -1;
+	}
+	line = p_strdup_printf(pool, "%u :%s\n", uid, basename);
+	line_len = strlen(line);
+	/* one write: a reader sees the whole line or none of it (and both
+	 * readers skip an unterminated last line) */
+	do {
+		ret = write(fd, line, line_len);
+	} while (ret < 0 && errno == EINTR);
+	if (ret != (ssize_t)line_len || fdatasync(fd) < 0) {
+		*error_r = maildir_error("write(%s) failed: %s", path,
+					 ret >= 0 && ret != (ssize_t)line_len
+					     ? "short write"
+					     : strerror(errno));
+		/* take back a partial line: the next sync would drop it */
+		if (ftruncate(fd, st.st_size) < 0)
+			i_error("ftruncate(%s) failed: %s", path,
+				strerror(errno));
+		i_close_fd(&fd);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		*error_r = maildir_error("close(%s) failed: %s", path,
+					 strerror(errno));
+		return -1;
+	}
+	if (box->uid_validity == 0)
+		box->uid_validity = list->uid_validity;
+	*uid_r = uid;
+	return 1;
+}
+
 /* Gives basename (just placed in the maildir) its UID in dovecot-uidlist,
  * as maildir-mail.c does for mailbox_save(). */
 static int save_assign_uid(struct mailbox *box, pool_t pool,
@@ -282,6 +445,11 @@ static int save_assign_uid(struct mailbox *box, pool_t pool,
 
 	if (maildir_box_uidlist_lock(box, pool, &lock, error_r) < 0)
 		return -1;
+	ret = save_uidlist_append(box, pool, basename, uid_r, error_r);
+	if (ret != 0) {
+		dotlock_delete(&lock);
+		return ret < 0 ? -1 : 0;
+	}
 	ret = maildir_box_uidlist_read(box, pool, &list, &header_ok, error_r);
 	if (ret < 0) {
 		dotlock_delete(&lock);
@@ -296,8 +464,12 @@ static int save_assign_uid(struct mailbox *box, pool_t pool,
 		}
 		*uid_r = list->next_uid;
 		(void)maildir_uidlist_append(list, list->next_uid, basename);
-		return maildir_box_uidlist_commit(box, pool, &lock, list,
-						  error_r);
+		if (maildir_box_uidlist_commit(box, pool, &lock, list,
+					       error_r) < 0)
+			return -1;
+		if (box->uid_validity == 0)
+			box->uid_validity = list->uid_validity;
+		return 0;
 	}
 	/* no usable uidlist yet: a full sync creates it */
 	dotlock_delete(&lock);

@@ -881,7 +881,8 @@ int maildir_mailbox_open_dir(const char *path, const char *control_dir,
 		 * records the new first recent UID */
 		maildir_index_recent_take_init(box);
 	}
-	if (mailbox_sync(box, error_r) < 0) {
+	if ((flags & MAILBOX_OPEN_FLAG_NO_SYNC) == 0 &&
+	    mailbox_sync(box, error_r) < 0) {
 		mailbox_close(&box);
 		return -1;
 	}

@@ -1,0 +1,125 @@
+"""APPEND to a mailbox that is not selected: the message gets its UID by a
+record line appended to dovecot-uidlist (not a rewrite of the file, and
+without a rescan of the maildir), and Dovecot reads those UIDs as its own
+- also while both servers append to the same mailbox at once.
+
+Runs against Loft (LOFT_TEST_SERVER=dovecot makes the checks that are not
+about Loft's file layout run against Dovecot itself)."""
+
+import imaplib
+import os
+import re
+
+import pytest
+
+from conftest import SERVER_KIND
+from imapclient import parse_fetch, require_imap
+from test_imap_interop_dovecot import PORTS, check, msg, session
+
+pytestmark = pytest.mark.dovecot
+
+APPENDUID_RE = re.compile(rb"\[APPENDUID (\d+) (\d+)\]")
+
+
+def append(c, box, flags, n):
+    data = check(c.append(box, flags, imaplib.Time2Internaldate(1704067200 + n),
+                          msg(n, "unselected %d" % n, "text %d\n" % n)))
+    m = APPENDUID_RE.search(data[-1])
+    assert m, data
+    return int(m.group(1)), int(m.group(2))
+
+
+def fetch_all(c, box):
+    n = int(check(c.select(box))[0])
+    result = {}
+    if n:
+        for item in check(c.uid("FETCH", "1:*", "(FLAGS RFC822.SIZE BODY.PEEK[])")):
+            if isinstance(item, tuple):
+                f = parse_fetch(item[0])
+                result[f["uid"]] = (f["flags"] - {"\\Recent"}, item[1])
+    status = check(c.status(box, "(UIDVALIDITY UIDNEXT)"))[0].decode()
+    validity = int(re.search(r"UIDVALIDITY (\d+)", status).group(1))
+    uidnext = int(re.search(r"UIDNEXT (\d+)", status).group(1))
+    check(c.unselect() if hasattr(c, "unselect") else c.close())
+    return validity, uidnext, result
+
+
+def test_append_unselected_then_dovecot(server_factory):
+    require_imap(SERVER_KIND)
+    cfg, us = server_factory.world(ports=PORTS)
+    u = us["alice"]
+    srv = server_factory.start_with(cfg, us, kind=SERVER_KIND)
+    c = session(srv, u)
+    try:
+        check(c.create("Box"))
+        v1, uid1 = append(c, "Box", "(\\Seen)", 1)
+        uidlist = u.maildir / ".Box" / "dovecot-uidlist"
+        ino = os.stat(uidlist).st_ino if SERVER_KIND != "dovecot" else None
+        got = [(v1, uid1)]
+        got.append(append(c, "Box", "(\\Flagged Project)", 2))
+        got.append(append(c, "Box", None, 3))
+        got.append(append(c, "Box", "($Label1 Project)", 4))
+        assert [g[1] for g in got] == [1, 2, 3, 4]
+        assert {g[0] for g in got} == {v1}
+        if SERVER_KIND != "dovecot":
+            # appended in place: the same file, one line per message
+            assert os.stat(uidlist).st_ino == ino
+            lines = uidlist.read_text().splitlines()
+            assert [int(line.split()[0]) for line in lines[1:]] == [1, 2, 3, 4]
+        before = fetch_all(c, "Box")
+        assert before[0] == v1 and before[1] == 5
+        assert sorted(before[2]) == [1, 2, 3, 4]
+        assert before[2][2][0] == {"\\Flagged", "Project"}
+        assert before[2][4][0] == {"$Label1", "Project"}
+        assert b"text 3" in before[2][3][1]
+        # a selected session sees an APPEND to another mailbox land there
+        check(c.select("INBOX"))
+        assert append(c, "Box", "(\\Seen)", 5) == (v1, 5)
+    finally:
+        c.logout()
+    server_factory.stop(srv)
+
+    dove = server_factory.start_with(cfg, us, kind="dovecot")
+    c = session(dove, u)
+    try:
+        validity, uidnext, mails = fetch_all(c, "Box")
+        assert (validity, uidnext) == (v1, 6)
+        assert {uid: m[0] for uid, m in mails.items()} == {
+            uid: m[0] for uid, m in before[2].items()} | {5: {"\\Seen"}}
+        assert all(mails[uid][1] == before[2][uid][1] for uid in before[2])
+        # Dovecot continues the UIDs
+        assert append(c, "Box", None, 6) == (v1, 6)
+    finally:
+        c.logout()
+    server_factory.stop(dove)
+
+
+def test_both_servers_append_unselected(server_factory, cert):
+    """Dovecot and the server under test append to one mailbox that
+    neither has selected, turn by turn: distinct ascending UIDs, one
+    UIDVALIDITY, every message seen by both."""
+    if SERVER_KIND == "dovecot":
+        pytest.skip("needs two different servers; LOFT_TEST_SERVER=dovecot "
+                    "would start Dovecot twice on one base_dir")
+    require_imap(SERVER_KIND)
+    from loftlib import Config, free_port
+    cfg, us = server_factory.world(ports=PORTS)
+    u = us["alice"]
+    other = Config(cfg.root, cert[0], cert[1],
+                   {name: free_port() for name in PORTS})
+    dove = server_factory.start_with(other, us, kind="dovecot")
+    srv = server_factory.start_with(cfg, us, kind=SERVER_KIND)
+    cd, cs = session(dove, u), session(srv, u)
+    try:
+        check(cs.create("Both"))
+        got = [append((cs, cd)[i % 2], "Both", "(\\Seen)", 10 + i) for i in range(8)]
+        assert len({g[0] for g in got}) == 1
+        uids = [g[1] for g in got]
+        assert uids == list(range(1, 9)), uids
+        for c in (cs, cd):
+            validity, uidnext, mails = fetch_all(c, "Both")
+            assert validity == got[0][0] and uidnext == 9
+            assert sorted(mails) == uids
+    finally:
+        cd.logout()
+        cs.logout()
