@@ -7,6 +7,7 @@
 #include "imap-parser.h"
 #include "imap-quote.h"
 #include "imap-seqset.h"
+#include "crlf.h"
 #include "mail-decode.h"
 #include "mailbox.h"
 #include "message-parser.h"
@@ -544,7 +545,9 @@ struct imap_fetch_ctx {
 	/* the literal being written */
 	enum fetch_source_mode mode;
 	uint64_t src_start, src_end, src_pos;
-	bool src_done, prev_cr;
+	bool src_done;
+	/* FETCH_SOURCE_CRLF: LF -> CR LF (and NULs, see replace_nuls) */
+	struct crlf_filter crlf;
 	/* BODY[]: NULs become 0x80, as Dovecot sends them (a literal may
 	 * not hold NUL, RFC 3501 section 4.3) */
 	bool replace_nuls;
@@ -565,6 +568,8 @@ struct imap_fetch_ctx {
 #define FETCH_BUF_SIZE (2 * FETCH_READ_CHUNK + MAIL_DECODE_QP_HOLD_MAX + 16)
 _Static_assert(FETCH_BUF_SIZE >= MAIL_BINARY_MAX_OUTPUT(FETCH_READ_CHUNK),
 	       "BINARY filter output must fit the buffer");
+_Static_assert(FETCH_BUF_SIZE >= CRLF_MAX_OUTPUT(FETCH_READ_CHUNK),
+	       "CR LF filter output must fit the buffer");
 
 void imap_write_flags(string_t *dest, const struct mailbox *box,
 		      const struct mail_record *rec, bool recent)
@@ -855,7 +860,7 @@ static void source_reset(struct imap_fetch_ctx *ctx)
 {
 	ctx->src_pos = ctx->src_start;
 	ctx->src_done = false;
-	ctx->prev_cr = false;
+	crlf_filter_init(&ctx->crlf, ctx->replace_nuls);
 	if (ctx->mode == FETCH_SOURCE_BINARY) {
 		ctx->bin_step = 0;
 		source_binary_step(ctx);
@@ -902,7 +907,7 @@ static int source_read(struct imap_fetch_ctx *ctx, size_t *size_r,
 		       const char **error_r)
 {
 	unsigned char in[FETCH_READ_CHUNK];
-	size_t got, i, o = 0;
+	size_t got, used;
 
 	*size_r = 0;
 	if (ctx->src_done)
@@ -943,17 +948,10 @@ static int source_read(struct imap_fetch_ctx *ctx, size_t *size_r,
 		ctx->src_done = true;
 		return 0;
 	}
-	for (i = 0; i < got; i++) {
-		unsigned char c = in[i];
-
-		if (c == '\n' && !ctx->prev_cr)
-			ctx->buf[o++] = '\r';
-		if (c == '\0' && ctx->replace_nuls)
-			c = 0x80;
-		ctx->buf[o++] = c;
-		ctx->prev_cr = c == '\r';
-	}
-	*size_r = o;
+	/* the buffer holds twice the input: all of it is taken */
+	*size_r = crlf_filter_run(&ctx->crlf, in, got, &used, ctx->buf,
+				  FETCH_BUF_SIZE);
+	i_assert(used == got);
 	return 1;
 }
 
@@ -1195,8 +1193,14 @@ static int fetch_literal_more(struct imap_fetch_ctx *ctx, const char **error_r)
 	start = (size_t)ctx->skip_left;
 	ctx->skip_left = 0;
 	n = (size_t)MIN_OF((uint64_t)(n - start), ctx->emit_left);
-	str_append_n(ctx->pending, ctx->buf + start, n);
 	ctx->emit_left -= n;
+	if (str_len(ctx->pending) == 0 &&
+	    !ctx->output.wait(ctx->output.context, n)) {
+		/* straight to the output, without a copy into pending */
+		ctx->output.write(ctx->output.context, ctx->buf + start, n);
+		return 0;
+	}
+	str_append_n(ctx->pending, ctx->buf + start, n);
 	return 0;
 }
 
