@@ -13,81 +13,18 @@
 #include "lib.h"
 #include "str.h"
 #include "imap-commands.h"
+#include "imap-commands-util.h"
 #include "imap-fetch.h"
 #include "imap-parser.h"
 #include "imap-seqset.h"
 #include "mailbox.h"
 #include "mailbox-list.h"
 
-/* bytes of UID set per VANISHED line */
-#define MOVE_VANISHED_LINE_MAX 4000
-
-struct copy_context {
-	/* MOVE: the seqs (ascending, as before the expunge) and UIDs of the
-	 * moved messages, still to report */
-	unsigned int *seqs;
-	uint32_t *uids;
-	unsigned int count, pos;
-};
-
-/* "1:3,7" of an ascending UID list. */
-static void append_uid_list(string_t *dest, const uint32_t *uids,
-			    unsigned int count)
-{
-	for (unsigned int i = 0; i < count;) {
-		unsigned int j = i;
-
-		while (j + 1 < count && uids[j + 1] == uids[j] + 1)
-			j++;
-		if (i > 0)
-			str_append_c(dest, ',');
-		str_append_uint(dest, uids[i]);
-		if (j > i)
-			str_printfa(dest, ":%u", uids[j]);
-		i = j + 1;
-	}
-}
-
+/* MOVE: cmd->context is the report of the moved messages. */
 static bool move_report(struct client_command *cmd)
 {
-	struct copy_context *ctx = cmd->context;
-	struct client *client = cmd->client;
-	bool vanished = (client->enabled & CLIENT_ENABLED_QRESYNC) != 0;
-	string_t *line = str_new(cmd->pool, MOVE_VANISHED_LINE_MAX + 32);
-
-	while (ctx->pos < ctx->count) {
-		if (client_output_wait(client, MOVE_VANISHED_LINE_MAX + 64))
-			return false;
-		if (!vanished) {
-			/* RFC 3501 section 7.4.1: highest seq first */
-			client_send_untagged(
-			    client, "%u EXPUNGE",
-			    ctx->seqs[ctx->count - 1 - ctx->pos]);
-			ctx->pos++;
-			client->box_reported_exists--;
-			continue;
-		}
-		str_clear(line);
-		while (ctx->pos < ctx->count &&
-		       str_len(line) < MOVE_VANISHED_LINE_MAX) {
-			uint32_t first = ctx->uids[ctx->pos], last = first;
-
-			ctx->pos++;
-			client->box_reported_exists--;
-			while (ctx->pos < ctx->count &&
-			       ctx->uids[ctx->pos] == last + 1) {
-				last++;
-				ctx->pos++;
-				client->box_reported_exists--;
-			}
-			if (str_len(line) > 0)
-				str_append_c(line, ',');
-			str_append_uint(line, first);
-			if (last != first)
-				str_printfa(line, ":%u", last);
-		}
-		client_send_untagged(client, "VANISHED %s", str_c(line));
-	}
+	if (!imap_expunge_report_send(cmd->client, cmd->context))
+		return false;
 	client_command_reply(cmd, "OK Move completed.");
 	return true;
 }
@@ -96,11 +33,11 @@ static bool cmd_copy_full(struct client_command *cmd, bool move)
 {
 	struct client *client = cmd->client;
 	struct mailbox *src = client->box, *dest;
-	struct copy_context *ctx;
+	struct imap_expunge_report *report;
 	struct cmd_msgset_iter iter;
 	struct imap_seqset set;
 	const char *name, *storage_name, *error;
-	unsigned int count, n = 0, seq;
+	unsigned int count, n = 0, seq, *seqs;
 	uint32_t *src_uids, *dest_uids;
 	bool uid_set, dest_opened = false;
 	string_t *code;
@@ -152,8 +89,7 @@ static bool cmd_copy_full(struct client_command *cmd, bool move)
 	}
 
 	count = mailbox_count(src);
-	ctx = p_new(cmd->pool, struct copy_context, 1);
-	ctx->seqs = p_new(cmd->pool, unsigned int, count + 1);
+	seqs = p_new(cmd->pool, unsigned int, count + 1);
 	src_uids = p_new(cmd->pool, uint32_t, count + 1);
 	dest_uids = p_new(cmd->pool, uint32_t, count + 1);
 	cmd_msgset_iter_init(&iter, src, &set, uid_set);
@@ -171,7 +107,7 @@ static bool cmd_copy_full(struct client_command *cmd, bool move)
 			ret = -1;
 			break;
 		}
-		ctx->seqs[n] = seq;
+		seqs[n] = seq;
 		src_uids[n] = mailbox_get(src, seq)->uid;
 		n++;
 	}
@@ -193,9 +129,9 @@ static bool cmd_copy_full(struct client_command *cmd, bool move)
 	/* RFC 4315 section 3: COPYUID uidvalidity source-uids dest-uids */
 	code = str_new(cmd->pool, 128);
 	str_printfa(code, "COPYUID %u ", mailbox_get_uid_validity(dest));
-	append_uid_list(code, src_uids, n);
+	imap_uid_list_append(code, src_uids, n);
 	str_append_c(code, ' ');
-	append_uid_list(code, dest_uids, n);
+	imap_uid_list_append(code, dest_uids, n);
 	if (dest_opened)
 		mailbox_close(&dest);
 
@@ -214,9 +150,9 @@ static bool cmd_copy_full(struct client_command *cmd, bool move)
 		client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
 		return true;
 	}
-	ctx->uids = src_uids;
-	ctx->count = n;
-	cmd->context = ctx;
+	report = p_new(cmd->pool, struct imap_expunge_report, 1);
+	imap_expunge_report_init(report, cmd->pool, seqs, src_uids, n);
+	cmd->context = report;
 	return move_report(cmd);
 }
 

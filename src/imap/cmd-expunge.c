@@ -6,64 +6,21 @@
  * not see them again; this command reports them: "* n EXPUNGE" from the
  * highest seq down, so that every number is valid when the client reads
  * it (RFC 3501 section 7.4.1), or "* VANISHED uids" once QRESYNC is
- * enabled (RFC 7162 section 3.2.10). Long reports are streamed. */
+ * enabled (RFC 7162 section 3.2.10). Long reports are streamed
+ * (imap_expunge_report_send(), shared with MOVE). */
 #include "lib.h"
 #include "str.h"
 #include "imap-commands.h"
+#include "imap-commands-util.h"
 #include "imap-parser.h"
 #include "imap-seqset.h"
 #include "mailbox.h"
 
-/* bytes of UID set per VANISHED line */
-#define EXPUNGE_VANISHED_LINE_MAX 4000
-
-struct expunge_context {
-	unsigned int *seqs; /* ascending, as they were before expunging */
-	uint32_t *uids;
-	unsigned int count;
-	unsigned int pos; /* responses sent */
-};
-
+/* cmd->context is the report of the expunged messages. */
 static bool expunge_report(struct client_command *cmd)
 {
-	struct expunge_context *ctx = cmd->context;
-	struct client *client = cmd->client;
-	bool vanished = (client->enabled & CLIENT_ENABLED_QRESYNC) != 0;
-	string_t *line = str_new(cmd->pool, EXPUNGE_VANISHED_LINE_MAX + 32);
-
-	while (ctx->pos < ctx->count) {
-		if (client_output_wait(client, EXPUNGE_VANISHED_LINE_MAX + 64))
-			return false;
-		if (!vanished) {
-			/* highest seq first */
-			unsigned int seq = ctx->seqs[ctx->count - 1 - ctx->pos];
-
-			client_send_untagged(client, "%u EXPUNGE", seq);
-			ctx->pos++;
-			client->box_reported_exists--;
-			continue;
-		}
-		str_clear(line);
-		while (ctx->pos < ctx->count &&
-		       str_len(line) < EXPUNGE_VANISHED_LINE_MAX) {
-			uint32_t first = ctx->uids[ctx->pos], last = first;
-
-			ctx->pos++;
-			client->box_reported_exists--;
-			while (ctx->pos < ctx->count &&
-			       ctx->uids[ctx->pos] == last + 1) {
-				last++;
-				ctx->pos++;
-				client->box_reported_exists--;
-			}
-			if (str_len(line) > 0)
-				str_append_c(line, ',');
-			str_append_uint(line, first);
-			if (last != first)
-				str_printfa(line, ":%u", last);
-		}
-		client_send_untagged(client, "VANISHED %s", str_c(line));
-	}
+	if (!imap_expunge_report_send(cmd->client, cmd->context))
+		return false;
 	client_command_reply(cmd, "OK Expunge completed.");
 	return true;
 }
@@ -72,10 +29,11 @@ bool cmd_expunge(struct client_command *cmd)
 {
 	struct client *client = cmd->client;
 	struct mailbox *box = client->box;
-	struct expunge_context *ctx;
+	struct imap_expunge_report *report;
 	struct imap_seqset set;
 	const char *str, *error;
-	unsigned int count;
+	unsigned int count, n = 0, *seqs;
+	uint32_t *uids;
 	bool have_set = false;
 
 	if (cmd->context != NULL)
@@ -119,9 +77,8 @@ bool cmd_expunge(struct client_command *cmd)
 	}
 
 	count = mailbox_count(box);
-	ctx = p_new(cmd->pool, struct expunge_context, 1);
-	ctx->seqs = p_new(cmd->pool, unsigned int, count + 1);
-	ctx->uids = p_new(cmd->pool, uint32_t, count + 1);
+	seqs = p_new(cmd->pool, unsigned int, count + 1);
+	uids = p_new(cmd->pool, uint32_t, count + 1);
 	for (unsigned int seq = 1; seq <= count; seq++) {
 		const struct mail_record *rec = mailbox_get(box, seq);
 
@@ -129,17 +86,18 @@ bool cmd_expunge(struct client_command *cmd)
 			continue;
 		if (have_set && !imap_seqset_contains(&set, rec->uid))
 			continue;
-		ctx->seqs[ctx->count] = seq;
-		ctx->uids[ctx->count] = rec->uid;
-		ctx->count++;
+		seqs[n] = seq;
+		uids[n] = rec->uid;
+		n++;
 	}
-	if (ctx->count > 0 &&
-	    mailbox_expunge_seqs(box, ctx->seqs, ctx->count, &error) < 0) {
+	if (n > 0 && mailbox_expunge_seqs(box, seqs, n, &error) < 0) {
 		client_log(client, LOG_TYPE_ERROR, "EXPUNGE failed: %s", error);
 		client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
 		return true;
 	}
-	client->expunged_count += ctx->count;
-	cmd->context = ctx;
+	client->expunged_count += n;
+	report = p_new(cmd->pool, struct imap_expunge_report, 1);
+	imap_expunge_report_init(report, cmd->pool, seqs, uids, n);
+	cmd->context = report;
 	return expunge_report(cmd);
 }
