@@ -239,6 +239,24 @@ void mail_header_decode_utf8(const unsigned char *value, size_t size,
 	while (i < size) {
 		unsigned char c = value[i];
 
+		if (c != '=' && c != '\r' && c != '\n' && c != '\0') {
+			/* a run of plain bytes, copied at once */
+			size_t end = i + 1;
+			bool blanks_only = c == ' ' || c == '\t';
+
+			while (end < size && value[end] != '=' &&
+			       value[end] != '\r' && value[end] != '\n' &&
+			       value[end] != '\0') {
+				if (value[end] != ' ' && value[end] != '\t')
+					blanks_only = false;
+				end++;
+			}
+			if (!blanks_only)
+				blanks_start = SIZE_MAX;
+			str_append_n(dest, value + i, end - i);
+			i = end;
+			continue;
+		}
 		if (c == '=' && i + 1 < size && value[i + 1] == '?') {
 			size_t mark = str_len(dest);
 			size_t n =
@@ -322,10 +340,21 @@ void mail_fold_utf8(struct mail_fold_state *state, const void *data,
 	while (i < size) {
 		unsigned char c = p[i];
 		if (c < 0x80) {
-			/* ASCII runs, the common case */
-			str_append_c(dest,
-				     (char)(c >= 'A' && c <= 'Z' ? c + 32 : c));
-			i++;
+			/* ASCII runs, the common case: folded straight into
+			 * the string's buffer */
+			size_t end = i + 1;
+			while (end < size && p[end] < 0x80)
+				end++;
+			unsigned char *out = str_reserve(dest, end - i);
+			for (size_t j = i; j < end; j++) {
+				unsigned char b = p[j];
+				out[j - i] =
+				    (unsigned char)((unsigned)(b - 'A') < 26u
+							? b + 32
+							: b);
+			}
+			str_commit(dest, end - i);
+			i = end;
 			continue;
 		}
 		unsigned int need = utf8_seq_len(c);

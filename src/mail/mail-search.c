@@ -295,9 +295,26 @@ static int eval_list(struct mail_search_arg *args, bool is_or)
 	return ret;
 }
 
+/* INTERNALDATE's day, computed on first use (localtime_r() is not
+ * cheap, and most searches have no date key). */
+struct record_day {
+	time_t t;
+	bool known;
+	int64_t day;
+};
+
+static int64_t record_day(struct record_day *rd)
+{
+	if (!rd->known) {
+		rd->day = day_local(rd->t);
+		rd->known = true;
+	}
+	return rd->day;
+}
+
 static void match_record_leaves(struct mail_search_arg *args,
 				const struct mail_search_record *rec,
-				int64_t internal_day)
+				struct record_day *internal_day)
 {
 	for (struct mail_search_arg *arg = args; arg != NULL; arg = arg->next) {
 		arg->result = -1;
@@ -326,13 +343,16 @@ static void match_record_leaves(struct mail_search_arg *args,
 					 arg->keyword_mask);
 			break;
 		case MAIL_SEARCH_BEFORE:
-			arg_set_result(arg, internal_day < arg->day);
+			arg_set_result(arg,
+				       record_day(internal_day) < arg->day);
 			break;
 		case MAIL_SEARCH_ON:
-			arg_set_result(arg, internal_day == arg->day);
+			arg_set_result(arg,
+				       record_day(internal_day) == arg->day);
 			break;
 		case MAIL_SEARCH_SINCE:
-			arg_set_result(arg, internal_day >= arg->day);
+			arg_set_result(arg,
+				       record_day(internal_day) >= arg->day);
 			break;
 		case MAIL_SEARCH_SMALLER:
 			arg_set_result(arg, rec->size < arg->number);
@@ -359,7 +379,9 @@ static void match_record_leaves(struct mail_search_arg *args,
 int mail_search_match_record(struct mail_search_arg *args,
 			     const struct mail_search_record *rec)
 {
-	match_record_leaves(args, rec, day_local(rec->received_time));
+	struct record_day rd = {.t = rec->received_time};
+
+	match_record_leaves(args, rec, &rd);
 	return eval_list(args, false);
 }
 

@@ -19,7 +19,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define CACHE_MAGIC "LOFTCCH\001"
 #define CACHE_IDX_MAGIC "LOFTCIX\001"
@@ -50,13 +52,37 @@ struct cache_idx_entry {
 	uint64_t offset;
 };
 
+/* Flags in the offsets table's values: the record was checked (CRC and
+ * layout) once and needs no check again (the data file is append-only
+ * and replaced only by a rename, so a record never changes under an open
+ * descriptor); or it is still in the pending buffer, at that position. */
+#define OFFSET_VERIFIED (1ULL << 63)
+#define OFFSET_PENDING (1ULL << 62)
+/* with OFFSET_VERIFIED: a header-only record */
+#define OFFSET_HEADERS_ONLY (1ULL << 61)
+#define OFFSET_MASK (OFFSET_HEADERS_ONLY - 1)
+/* Header-only records wait in memory until this many are pending. */
+#define CACHE_PENDING_MAX_RECORDS 512
+#define CACHE_PENDING_MAX_BYTES (1024 * 1024)
+/* Seconds between checks that the files were not replaced, on misses. */
+#define CACHE_REPLACED_CHECK_SECS 1
+
 struct maildir_cache {
 	int data_fd, idx_fd;
 	bool failed; /* couldn't create the files: don't retry */
 	uint32_t uid_validity;
 	uint64_t idx_pos; /* idx bytes already loaded into offsets */
-	/* uid -> offset (as pointers; offsets are never 0) */
+	/* uid -> offset | OFFSET_* flags (as pointers; never 0) */
 	struct hash_table *offsets;
+	/* read-only mapping of the data file's first map_size bytes */
+	const unsigned char *map;
+	size_t map_size;
+	/* header-only records not written yet, back to back as in the data
+	 * file, for UIDVALIDITY pending_validity */
+	string_t *pending;
+	unsigned int pending_count;
+	uint32_t pending_validity;
+	time_t replaced_checked;
 };
 
 /* ---- files ---- */
@@ -99,8 +125,20 @@ static uint32_t entry_crc(const struct cache_idx_entry *e)
 	return maildir_index_crc32(crc, &e->offset, sizeof(e->offset));
 }
 
+static void cache_unmap(struct maildir_cache *cache)
+{
+	if (cache->map != NULL)
+		(void)munmap((void *)cache->map, cache->map_size);
+	cache->map = NULL;
+	cache->map_size = 0;
+}
+
+static void pending_drop(struct maildir_cache *cache);
+
 static void cache_close_files(struct maildir_cache *cache)
 {
+	pending_drop(cache);
+	cache_unmap(cache);
 	i_close_fd(&cache->data_fd);
 	i_close_fd(&cache->idx_fd);
 	cache->idx_pos = 0;
@@ -188,6 +226,13 @@ static bool file_replaced(struct mailbox *box, const char *fname, int fd)
 	return st1.st_ino != st2.st_ino || st1.st_dev != st2.st_dev;
 }
 
+static void pending_drop(struct maildir_cache *cache)
+{
+	if (cache->pending != NULL)
+		str_truncate(cache->pending, 0);
+	cache->pending_count = 0;
+}
+
 static struct maildir_cache *cache_get(struct mailbox *box)
 {
 	struct maildir_cache *cache = box->cache;
@@ -205,17 +250,35 @@ static struct maildir_cache *cache_get(struct mailbox *box)
 	return cache->data_fd >= 0 ? cache : NULL;
 }
 
-/* Loads the idx entries appended since the last call. */
+static time_t monotonic_secs(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) < 0)
+		return 0;
+	return ts.tv_sec;
+}
+
+/* Loads the idx entries appended since the last call. Whether the files
+ * were replaced (compacted or reset by another session) is checked at
+ * most once a second: until then a record added to the new files is a
+ * miss, which costs a parse, never a wrong answer. */
 static void cache_refresh(struct mailbox *box, struct maildir_cache *cache)
 {
 	struct cache_idx_entry entries[512];
 	struct stat st;
+	time_t now = monotonic_secs();
 
-	if (file_replaced(box, MAILDIR_CACHE_IDX_FNAME, cache->idx_fd) ||
-	    file_replaced(box, MAILDIR_CACHE_FNAME, cache->data_fd)) {
-		cache_close_files(cache);
-		if (cache_open(box, cache) < 0)
-			return;
+	if (now - cache->replaced_checked >= CACHE_REPLACED_CHECK_SECS ||
+	    cache->replaced_checked == 0) {
+		cache->replaced_checked = now == 0 ? 1 : now;
+		if (file_replaced(box, MAILDIR_CACHE_IDX_FNAME,
+				  cache->idx_fd) ||
+		    file_replaced(box, MAILDIR_CACHE_FNAME, cache->data_fd)) {
+			cache_close_files(cache);
+			if (cache_open(box, cache) < 0)
+				return;
+		}
 	}
 	if (fstat(cache->idx_fd, &st) < 0)
 		return;
@@ -231,6 +294,7 @@ static void cache_refresh(struct mailbox *box, struct maildir_cache *cache)
 			if (entries[i].uid == 0 ||
 			    entries[i].offset <
 				sizeof(struct cache_file_header) ||
+			    entries[i].offset > OFFSET_MASK ||
 			    entry_crc(&entries[i]) != entries[i].crc)
 				continue;
 			hash_table_insert(
@@ -262,14 +326,15 @@ static void payload_encode(const struct maildir_message_fields *fields,
 		payload_append(dest, fields->headers[i]);
 }
 
-bool maildir_cache_payload_decode(const unsigned char *payload, size_t size,
-				  pool_t pool,
-				  struct maildir_message_fields *fields_r)
+/* Checks a payload's layout: CACHE_FIELD_COUNT length-prefixed values
+ * without NULs filling it exactly, the IMAP fields either all there (a
+ * full record) or all NULL (a header-only one: *headers_only_r). */
+static bool payload_check(const unsigned char *payload, size_t size,
+			  bool *headers_only_r)
 {
-	const char *values[CACHE_FIELD_COUNT];
 	size_t pos = 0;
+	unsigned int imap_nulls = 0;
 
-	memset(fields_r, 0, sizeof(*fields_r));
 	for (unsigned int i = 0; i < CACHE_FIELD_COUNT; i++) {
 		uint32_t len;
 
@@ -278,78 +343,181 @@ bool maildir_cache_payload_decode(const unsigned char *payload, size_t size,
 		memcpy(&len, payload + pos, sizeof(len));
 		pos += sizeof(len);
 		if (len == CACHE_NULL_LEN) {
-			values[i] = NULL;
+			if (i <= MAIL_IMAP_BODY)
+				imap_nulls++;
 			continue;
 		}
 		if (len > size - pos ||
 		    memchr(payload + pos, '\0', len) != NULL)
 			return false;
-		values[i] = p_strndup(pool, payload + pos, len);
 		pos += len;
 	}
-	if (pos != size)
+	if (pos != size ||
+	    (imap_nulls != 0 && imap_nulls != MAIL_IMAP_BODY + 1))
 		return false;
-	/* the IMAP fields are always there */
-	for (unsigned int i = 0; i <= MAIL_IMAP_BODY; i++) {
-		if (values[i] == NULL)
-			return false;
-		fields_r->imap[i] = values[i];
-	}
-	for (unsigned int i = 0; i < MAILDIR_MESSAGE_CACHED_HEADERS; i++)
-		fields_r->headers[i] = values[MAIL_IMAP_BODY + 1 + i];
+	*headers_only_r = imap_nulls != 0;
 	return true;
 }
 
-/* ---- lookup and add ---- */
-
-static bool record_read(struct maildir_cache *cache, uint32_t uid,
-			uint64_t offset, pool_t pool,
-			struct maildir_message_fields *fields_r)
+/* Value number idx of a checked payload: false when NULL. */
+static bool payload_field(const unsigned char *payload, unsigned int idx,
+			  const unsigned char **value_r, size_t *len_r)
 {
-	struct cache_record_header rh;
-	unsigned char *payload;
-	uint32_t crc;
-	bool ret;
+	size_t pos = 0;
+	uint32_t len;
 
-	if (pread(cache->data_fd, &rh, sizeof(rh), (off_t)offset) !=
-		(ssize_t)sizeof(rh) ||
-	    rh.magic != CACHE_RECORD_MAGIC || rh.uid != uid ||
-	    rh.size > MAILDIR_CACHE_MAX_RECORD)
-		return false;
-	payload = i_malloc(rh.size + 1);
-	if (pread(cache->data_fd, payload, rh.size,
-		  (off_t)(offset + sizeof(rh))) != (ssize_t)rh.size) {
-		i_free(payload);
-		return false;
+	for (unsigned int i = 0;; i++) {
+		memcpy(&len, payload + pos, sizeof(len));
+		pos += sizeof(len);
+		if (i == idx)
+			break;
+		if (len != CACHE_NULL_LEN)
+			pos += len;
 	}
-	crc = maildir_index_crc32(0, &rh.uid, sizeof(rh.uid) + sizeof(rh.size));
-	crc = maildir_index_crc32(crc, payload, rh.size);
-	ret = crc == rh.crc &&
-	      maildir_cache_payload_decode(payload, rh.size, pool, fields_r);
-	i_free(payload);
-	return ret;
+	if (len == CACHE_NULL_LEN)
+		return false;
+	*value_r = payload + pos;
+	*len_r = len;
+	return true;
 }
 
-bool maildir_cache_lookup(struct mailbox *box, uint32_t uid, pool_t pool,
-			  struct maildir_message_fields *fields_r)
+static void payload_decode_checked(const unsigned char *payload, pool_t pool,
+				   struct maildir_message_fields *fields_r)
 {
-	struct maildir_cache *cache = cache_get(box);
-	const void *key = (const void *)(uintptr_t)uid;
-	uintptr_t offset;
+	size_t pos = 0;
 
-	if (cache == NULL)
+	memset(fields_r, 0, sizeof(*fields_r));
+	for (unsigned int i = 0; i < CACHE_FIELD_COUNT; i++) {
+		const char *value = NULL;
+		uint32_t len;
+
+		memcpy(&len, payload + pos, sizeof(len));
+		pos += sizeof(len);
+		if (len != CACHE_NULL_LEN) {
+			value = p_strndup(pool, payload + pos, len);
+			pos += len;
+		}
+		if (i <= MAIL_IMAP_BODY)
+			fields_r->imap[i] = value;
+		else
+			fields_r->headers[i - MAIL_IMAP_BODY - 1] = value;
+	}
+}
+
+bool maildir_cache_payload_decode(const unsigned char *payload, size_t size,
+				  pool_t pool,
+				  struct maildir_message_fields *fields_r)
+{
+	bool headers_only;
+
+	memset(fields_r, 0, sizeof(*fields_r));
+	if (!payload_check(payload, size, &headers_only))
 		return false;
+	payload_decode_checked(payload, pool, fields_r);
+	return true;
+}
+
+/* ---- lookup ---- */
+
+/* Maps the data file up to its current end. */
+static bool cache_remap(struct maildir_cache *cache)
+{
+	struct stat st;
+	void *map;
+
+	if (fstat(cache->data_fd, &st) < 0 || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > SIZE_MAX)
+		return false;
+	if ((size_t)st.st_size <= cache->map_size)
+		return false;
+	cache_unmap(cache);
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED,
+		   cache->data_fd, 0);
+	if (map == MAP_FAILED)
+		return false;
+	cache->map = map;
+	cache->map_size = (size_t)st.st_size;
+	return true;
+}
+
+/* The payload of uid's record at value (an offsets table value): checks
+ * it the first time. False when it is missing or damaged. */
+static bool record_payload(struct maildir_cache *cache, uint32_t uid,
+			   uint64_t value, const unsigned char **payload_r,
+			   size_t *size_r, bool *headers_only_r)
+{
+	struct cache_record_header rh;
+	const unsigned char *rec;
+	uint64_t offset = value & OFFSET_MASK;
+	uint32_t crc;
+
+	if ((value & OFFSET_PENDING) != 0) {
+		i_assert(offset + sizeof(rh) <= str_len(cache->pending));
+		rec = str_data(cache->pending) + offset;
+		memcpy(&rh, rec, sizeof(rh));
+		*payload_r = rec + sizeof(rh);
+		*size_r = rh.size;
+		*headers_only_r = true;
+		return true;
+	}
+	if (offset + sizeof(rh) > cache->map_size && !cache_remap(cache))
+		return false;
+	if (offset + sizeof(rh) > cache->map_size)
+		return false;
+	memcpy(&rh, cache->map + offset, sizeof(rh));
+	if (rh.magic != CACHE_RECORD_MAGIC || rh.uid != uid ||
+	    rh.size > MAILDIR_CACHE_MAX_RECORD)
+		return false;
+	if (offset + sizeof(rh) + rh.size > cache->map_size &&
+	    (!cache_remap(cache) ||
+	     offset + sizeof(rh) + rh.size > cache->map_size))
+		return false;
+	rec = cache->map + offset + sizeof(rh);
+	if ((value & OFFSET_VERIFIED) == 0) {
+		crc = maildir_index_crc32(0, &rh.uid,
+					  sizeof(rh.uid) + sizeof(rh.size));
+		crc = maildir_index_crc32(crc, rec, rh.size);
+		if (crc != rh.crc ||
+		    !payload_check(rec, rh.size, headers_only_r))
+			return false;
+		hash_table_insert(
+		    cache->offsets, (const void *)(uintptr_t)uid,
+		    (void *)(uintptr_t)(offset | OFFSET_VERIFIED |
+					(*headers_only_r ? OFFSET_HEADERS_ONLY
+							 : 0)));
+	} else {
+		*headers_only_r = (value & OFFSET_HEADERS_ONLY) != 0;
+	}
+	*payload_r = rec;
+	*size_r = rh.size;
+	return true;
+}
+
+/* Finds uid's record, looking at what others appended when it is not
+ * known. */
+static bool cache_find(struct mailbox *box, struct maildir_cache *cache,
+		       uint32_t uid, bool full, const unsigned char **payload_r,
+		       size_t *size_r)
+{
+	const void *key = (const void *)(uintptr_t)uid;
+	bool headers_only;
+
 	for (unsigned int attempt = 0; attempt < 2; attempt++) {
-		offset = (uintptr_t)hash_table_lookup(cache->offsets, key);
-		if (offset != 0 &&
-		    record_read(cache, uid, offset, pool, fields_r))
-			return true;
+		uint64_t value =
+		    (uint64_t)(uintptr_t)hash_table_lookup(cache->offsets, key);
+
+		if (value != 0) {
+			if (!record_payload(cache, uid, value, payload_r,
+					    size_r, &headers_only)) {
+				/* damaged, or the files were replaced */
+				(void)hash_table_remove(cache->offsets, key);
+			} else if (!full || !headers_only) {
+				return true;
+			}
+		}
 		if (attempt > 0)
 			break;
-		/* not known yet, or the files were replaced: look at what
-		 * others appended */
-		if (offset != 0)
-			(void)hash_table_remove(cache->offsets, key);
+		/* not known yet: look at what others appended */
 		cache_refresh(box, cache);
 		if (cache->data_fd < 0)
 			return false;
@@ -357,37 +525,78 @@ bool maildir_cache_lookup(struct mailbox *box, uint32_t uid, pool_t pool,
 	return false;
 }
 
-/* Appends uid's record and its idx entry; the caller holds the flock. */
-static int cache_append_locked(struct maildir_cache *cache, uint32_t uid,
-			       const string_t *payload, uint64_t *offset_r)
+bool maildir_cache_lookup(struct mailbox *box, uint32_t uid, pool_t pool,
+			  struct maildir_message_fields *fields_r)
+{
+	struct maildir_cache *cache = cache_get(box);
+	const unsigned char *payload;
+	size_t size;
+
+	if (cache == NULL ||
+	    !cache_find(box, cache, uid, true, &payload, &size))
+		return false;
+	payload_decode_checked(payload, pool, fields_r);
+	return true;
+}
+
+int maildir_cache_lookup_header(struct mailbox *box, uint32_t uid,
+				unsigned int idx, pool_t pool,
+				const char **value_r)
+{
+	struct maildir_cache *cache = cache_get(box);
+	const unsigned char *payload, *value;
+	size_t size, len;
+
+	i_assert(idx < MAILDIR_MESSAGE_CACHED_HEADERS);
+	*value_r = NULL;
+	if (cache == NULL ||
+	    !cache_find(box, cache, uid, false, &payload, &size))
+		return 0;
+	if (payload_field(payload, MAIL_IMAP_BODY + 1 + idx, &value, &len))
+		*value_r = p_strndup(pool, value, len);
+	return 1;
+}
+
+/* ---- add ---- */
+
+/* Appends a record with that payload to the data file; the caller holds
+ * the flock and writes the idx entry. */
+static void record_build(string_t *dest, uint32_t uid, const void *payload,
+			 size_t size)
+{
+	struct cache_record_header rh;
+
+	rh.magic = CACHE_RECORD_MAGIC;
+	rh.uid = uid;
+	rh.size = (uint32_t)size;
+	rh.crc =
+	    maildir_index_crc32(0, &rh.uid, sizeof(rh.uid) + sizeof(rh.size));
+	rh.crc = maildir_index_crc32(rh.crc, payload, size);
+	str_append_n(dest, &rh, sizeof(rh));
+	str_append_n(dest, payload, size);
+}
+
+/* Writes records (built by record_build(), back to back) at the end of
+ * the data file and their idx entries, with one write to each; the
+ * caller holds the flock. *offset_r is where they start. */
+static int cache_append_locked(struct maildir_cache *cache,
+			       const unsigned char *records, size_t size,
+			       uint64_t *offset_r)
 {
 	struct cache_record_header rh;
 	struct cache_idx_entry entry;
 	struct stat st;
 	uint64_t offset, idx_end;
-	string_t *rec;
-	ssize_t ret;
+	string_t *entries;
+	int ret = -1;
 
 	if (fstat(cache->data_fd, &st) < 0 ||
 	    (uint64_t)st.st_size < sizeof(struct cache_file_header))
 		return -1;
 	offset = (uint64_t)st.st_size;
-	rh.magic = CACHE_RECORD_MAGIC;
-	rh.uid = uid;
-	rh.size = (uint32_t)str_len(payload);
-	rh.crc =
-	    maildir_index_crc32(0, &rh.uid, sizeof(rh.uid) + sizeof(rh.size));
-	rh.crc = maildir_index_crc32(rh.crc, str_data(payload), rh.size);
-	rec = str_new(NULL, sizeof(rh) + rh.size);
-	str_append_n(rec, &rh, sizeof(rh));
-	str_append_str(rec, payload);
-	ret =
-	    pwrite(cache->data_fd, str_data(rec), str_len(rec), (off_t)offset);
-	if (ret != (ssize_t)str_len(rec)) {
-		str_free(&rec);
+	if (pwrite(cache->data_fd, records, size, (off_t)offset) !=
+	    (ssize_t)size)
 		return -1;
-	}
-	str_free(&rec);
 
 	/* a torn entry at the end (crash) is cut off first */
 	if (fstat(cache->idx_fd, &st) < 0 ||
@@ -399,33 +608,31 @@ static int cache_append_locked(struct maildir_cache *cache, uint32_t uid,
 	if (idx_end != (uint64_t)st.st_size &&
 	    ftruncate(cache->idx_fd, (off_t)idx_end) < 0)
 		return -1;
-	memset(&entry, 0, sizeof(entry));
-	entry.uid = uid;
-	entry.offset = offset;
-	entry.crc = entry_crc(&entry);
-	if (pwrite(cache->idx_fd, &entry, sizeof(entry), (off_t)idx_end) !=
-	    (ssize_t)sizeof(entry))
-		return -1;
+	entries = str_new(NULL, 256);
+	for (size_t pos = 0; pos < size; pos += sizeof(rh) + rh.size) {
+		memcpy(&rh, records + pos, sizeof(rh));
+		memset(&entry, 0, sizeof(entry));
+		entry.uid = rh.uid;
+		entry.offset = offset + pos;
+		entry.crc = entry_crc(&entry);
+		str_append_n(entries, &entry, sizeof(entry));
+	}
+	if (pwrite(cache->idx_fd, str_data(entries), str_len(entries),
+		   (off_t)idx_end) == (ssize_t)str_len(entries))
+		ret = 0;
+	str_free(&entries);
 	*offset_r = offset;
-	return 0;
+	return ret;
 }
 
-void maildir_cache_add(struct mailbox *box, uint32_t uid,
-		       const struct maildir_message_fields *fields)
+/* Appends records under the flock, following a replacement of the
+ * files. 0 with *offset_r, or -1 (logged when unexpected). */
+static int cache_append(struct mailbox *box, struct maildir_cache *cache,
+			const unsigned char *records, size_t size,
+			uint64_t *offset_r)
 {
-	struct maildir_cache *cache = cache_get(box);
-	string_t *payload;
-	uint64_t offset = 0;
 	int ret = -1;
 
-	if (cache == NULL)
-		return;
-	payload = str_new(NULL, 1024);
-	payload_encode(fields, payload);
-	if (str_len(payload) > MAILDIR_CACHE_MAX_RECORD) {
-		str_free(&payload);
-		return;
-	}
 	for (unsigned int attempt = 0; attempt < 2; attempt++) {
 		if (flock(cache->data_fd, LOCK_EX) < 0) {
 			i_error("flock(%s/" MAILDIR_CACHE_FNAME ") failed: %s",
@@ -435,7 +642,8 @@ void maildir_cache_add(struct mailbox *box, uint32_t uid,
 		if (!file_replaced(box, MAILDIR_CACHE_FNAME, cache->data_fd) &&
 		    !file_replaced(box, MAILDIR_CACHE_IDX_FNAME,
 				   cache->idx_fd)) {
-			ret = cache_append_locked(cache, uid, payload, &offset);
+			ret =
+			    cache_append_locked(cache, records, size, offset_r);
 			if (ret < 0)
 				i_error(
 				    "Couldn't append to %s/" MAILDIR_CACHE_FNAME
@@ -450,11 +658,135 @@ void maildir_cache_add(struct mailbox *box, uint32_t uid,
 		if (attempt > 0 || cache_open(box, cache) < 0)
 			break;
 	}
-	if (ret == 0) {
-		hash_table_insert(cache->offsets, (const void *)(uintptr_t)uid,
-				  (void *)(uintptr_t)offset);
+	return ret;
+}
+
+/* Sets the offsets of the records just written from records. */
+static void records_written(struct maildir_cache *cache,
+			    const unsigned char *records, size_t size,
+			    uint64_t offset)
+{
+	struct cache_record_header rh;
+
+	for (size_t pos = 0; pos < size; pos += sizeof(rh) + rh.size) {
+		bool headers_only;
+
+		memcpy(&rh, records + pos, sizeof(rh));
+		/* written by us: checked already */
+		(void)payload_check(records + pos + sizeof(rh), rh.size,
+				    &headers_only);
+		hash_table_insert(
+		    cache->offsets, (const void *)(uintptr_t)rh.uid,
+		    (void *)(uintptr_t)((offset + pos) | OFFSET_VERIFIED |
+					(headers_only ? OFFSET_HEADERS_ONLY
+						      : 0)));
 	}
+}
+
+void maildir_cache_flush(struct mailbox *box)
+{
+	struct maildir_cache *cache = box->cache;
+	string_t *pending;
+	uint64_t offset;
+
+	if (cache == NULL || cache->pending_count == 0)
+		return;
+	pending = cache->pending;
+	cache->pending = NULL;
+	cache->pending_count = 0;
+	if (cache->pending_validity == box->uid_validity &&
+	    cache_get(box) != NULL &&
+	    cache_append(box, cache, str_data(pending), str_len(pending),
+			 &offset) == 0)
+		records_written(cache, str_data(pending), str_len(pending),
+				offset);
+	else {
+		/* forget them: their UIDs are looked up again */
+		struct cache_record_header rh;
+		for (size_t pos = 0; pos < str_len(pending);
+		     pos += sizeof(rh) + rh.size) {
+			memcpy(&rh, str_data(pending) + pos, sizeof(rh));
+			uint64_t value = (uint64_t)(uintptr_t)hash_table_lookup(
+			    cache->offsets, (const void *)(uintptr_t)rh.uid);
+			if ((value & OFFSET_PENDING) != 0)
+				(void)hash_table_remove(
+				    cache->offsets,
+				    (const void *)(uintptr_t)rh.uid);
+		}
+	}
+	str_truncate(pending, 0);
+	if (cache->pending == NULL)
+		cache->pending = pending;
+	else
+		str_free(&pending);
+}
+
+void maildir_cache_add(struct mailbox *box, uint32_t uid,
+		       const struct maildir_message_fields *fields)
+{
+	struct maildir_cache *cache = cache_get(box);
+	string_t *payload, *rec;
+	uint64_t offset;
+
+	if (cache == NULL)
+		return;
+	/* header-only records first, so that this one comes after any of
+	 * them for the same UID */
+	maildir_cache_flush(box);
+	payload = str_new(NULL, 1024);
+	payload_encode(fields, payload);
+	if (str_len(payload) > MAILDIR_CACHE_MAX_RECORD) {
+		str_free(&payload);
+		return;
+	}
+	rec = str_new(NULL, str_len(payload) + 32);
+	record_build(rec, uid, str_data(payload), str_len(payload));
+	if (cache_append(box, cache, str_data(rec), str_len(rec), &offset) == 0)
+		records_written(cache, str_data(rec), str_len(rec), offset);
+	str_free(&rec);
 	str_free(&payload);
+}
+
+void maildir_cache_add_headers(struct mailbox *box, uint32_t uid,
+			       const struct maildir_message_fields *fields)
+{
+	struct maildir_cache *cache = cache_get(box);
+	size_t start, payload_start;
+
+	if (cache == NULL)
+		return;
+	if (cache->pending == NULL)
+		cache->pending = str_new(NULL, 64 * 1024);
+	if (cache->pending_count == 0)
+		cache->pending_validity = box->uid_validity;
+	start = str_len(cache->pending);
+	/* the header now, filled in below once the payload is known */
+	struct cache_record_header rh = {0};
+	str_append_n(cache->pending, &rh, sizeof(rh));
+	payload_start = str_len(cache->pending);
+	for (unsigned int i = 0; i <= MAIL_IMAP_BODY; i++)
+		payload_append(cache->pending, NULL);
+	for (unsigned int i = 0; i < MAILDIR_MESSAGE_CACHED_HEADERS; i++)
+		payload_append(cache->pending, fields->headers[i]);
+	size_t size = str_len(cache->pending) - payload_start;
+	if (size > MAILDIR_CACHE_MAX_RECORD) {
+		str_truncate(cache->pending, start);
+		return;
+	}
+	rh.magic = CACHE_RECORD_MAGIC;
+	rh.uid = uid;
+	rh.size = (uint32_t)size;
+	rh.crc =
+	    maildir_index_crc32(0, &rh.uid, sizeof(rh.uid) + sizeof(rh.size));
+	rh.crc = maildir_index_crc32(
+	    rh.crc, str_data(cache->pending) + payload_start, size);
+	memcpy(cache->pending->data + start, &rh, sizeof(rh));
+	cache->pending_count++;
+	hash_table_insert(cache->offsets, (const void *)(uintptr_t)uid,
+			  (void *)(uintptr_t)(start | OFFSET_PENDING));
+	if (cache->pending_count >= CACHE_PENDING_MAX_RECORDS ||
+	    str_len(cache->pending) >= CACHE_PENDING_MAX_BYTES)
+		maildir_cache_flush(box);
 }
 
 /* ---- compaction ---- */
@@ -467,7 +799,7 @@ static int cache_compact(struct mailbox *box, struct maildir_cache *cache)
 	char data_tmp[PATH_MAX + 32], idx_tmp[PATH_MAX + 32];
 	struct cache_file_header hdr;
 	struct maildir_cache new_cache;
-	pool_t pool;
+	string_t *records;
 	int ret = -1;
 
 	cache_path(box, MAILDIR_CACHE_FNAME, data_path, sizeof(data_path));
@@ -477,6 +809,7 @@ static int cache_compact(struct mailbox *box, struct maildir_cache *cache)
 	snprintf(idx_tmp, sizeof(idx_tmp), "%s.tmp.%ld", idx_path,
 		 (long)getpid());
 	memset(&new_cache, 0, sizeof(new_cache));
+	records = str_new(NULL, 64 * 1024);
 	new_cache.data_fd =
 	    open(data_tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
 		 MAILDIR_FILE_MODE);
@@ -490,29 +823,36 @@ static int cache_compact(struct mailbox *box, struct maildir_cache *cache)
 	header_init(&hdr, CACHE_IDX_MAGIC, box->uid_validity);
 	if (write_full(new_cache.idx_fd, &hdr, sizeof(hdr)) < 0)
 		goto out;
-	pool = pool_create("maildir cache compact", 4096);
 	for (unsigned int i = 0; i < box->mails.count; i++) {
 		uint32_t uid = box->mails.items[i]->rec.uid;
-		uintptr_t offset = (uintptr_t)hash_table_lookup(
+		uint64_t value = (uint64_t)(uintptr_t)hash_table_lookup(
 		    cache->offsets, (const void *)(uintptr_t)uid);
-		struct maildir_message_fields fields;
+		const unsigned char *payload;
 		uint64_t new_offset;
-		string_t *payload;
+		size_t size;
+		bool headers_only;
 
-		if (offset == 0 ||
-		    !record_read(cache, uid, offset, pool, &fields))
+		if (value == 0 || (value & OFFSET_PENDING) != 0 ||
+		    !record_payload(cache, uid, value, &payload, &size,
+				    &headers_only))
 			continue;
-		payload = str_new(pool, 1024);
-		payload_encode(&fields, payload);
-		if (cache_append_locked(&new_cache, uid, payload, &new_offset) <
-		    0) {
-			pool_unref(&pool);
-			goto out;
+		record_build(records, uid, payload, size);
+		if (str_len(records) >= 1024 * 1024 ||
+		    i + 1 == box->mails.count) {
+			if (cache_append_locked(&new_cache, str_data(records),
+						str_len(records),
+						&new_offset) < 0)
+				goto out;
+			str_truncate(records, 0);
 		}
-		if ((i & 255) == 255)
-			pool_clear(pool);
 	}
-	pool_unref(&pool);
+	if (str_len(records) > 0) {
+		uint64_t new_offset;
+
+		if (cache_append_locked(&new_cache, str_data(records),
+					str_len(records), &new_offset) < 0)
+			goto out;
+	}
 	if (rename(idx_tmp, idx_path) < 0 || rename(data_tmp, data_path) < 0)
 		goto out;
 	ret = 0;
@@ -522,6 +862,7 @@ out:
 		(void)unlink(data_tmp);
 		(void)unlink(idx_tmp);
 	}
+	str_free(&records);
 	i_close_fd(&new_cache.data_fd);
 	i_close_fd(&new_cache.idx_fd);
 	return ret;
@@ -537,6 +878,8 @@ void maildir_cache_compact_if_needed(struct mailbox *box)
 
 	if (cache == NULL)
 		return;
+	maildir_cache_flush(box);
+	cache->replaced_checked = 0;
 	cache_refresh(box, cache);
 	if (cache->data_fd < 0)
 		return;
@@ -566,7 +909,10 @@ void maildir_cache_deinit(struct mailbox *box)
 
 	if (cache == NULL)
 		return;
+	maildir_cache_flush(box);
 	cache_close_files(cache);
 	hash_table_destroy(&cache->offsets);
+	if (cache->pending != NULL)
+		str_free(&cache->pending);
 	box->cache = NULL;
 }

@@ -10,10 +10,18 @@
  *                   fixed-size entries: UID, offset of its record in
  *                   loft.cache, CRC-32 of both
  *
+ * A record is full (all fields) or header-only (the IMAP fields NULL:
+ * written by searches, which read only the message's header block; a
+ * FETCH of ENVELOPE or BODYSTRUCTURE parses the message and appends a
+ * full record, which wins as the later one).
+ *
  * A handle reads loft.cache.idx (16 bytes a message) on its first lookup
- * and then only what others appended since; loft.cache itself is never
- * loaded whole: each lookup preads one record. Appends are made under an
- * flock() of loft.cache by whichever session parsed the message first.
+ * and then only what others appended since; loft.cache is mapped
+ * read-only (it only grows; it is replaced by renames, never truncated
+ * in place) and each record's CRC is checked on its first use only.
+ * Appends are made under an flock() of loft.cache by whichever session
+ * parsed the message first; header-only records are batched, many per
+ * append.
  *
  * Crash safety: nothing is fsynced - the cache is rebuilt from the
  * messages. A torn append leaves a record or entry whose CRC fails; every
@@ -41,9 +49,23 @@ struct maildir_message_fields;
 /* Looks up uid: true with *fields_r (strings from pool) when cached. */
 bool maildir_cache_lookup(struct mailbox *box, uint32_t uid, pool_t pool,
 			  struct maildir_message_fields *fields_r);
+/* One cached header field of uid (idx into maildir_message_cached_headers):
+ * 1 with *value_r from pool (NULL when the message has no such field)
+ * when uid has a record, full or header-only; 0 when it has none. */
+int maildir_cache_lookup_header(struct mailbox *box, uint32_t uid,
+				unsigned int idx, pool_t pool,
+				const char **value_r);
 /* Adds uid's fields (failures are logged and otherwise ignored). */
 void maildir_cache_add(struct mailbox *box, uint32_t uid,
 		       const struct maildir_message_fields *fields);
+/* Adds a header-only record for uid (fields->headers; fields->imap is
+ * ignored): kept in memory and written with the next
+ * CACHE_PENDING_MAX_RECORDS others in one append, or by
+ * maildir_cache_flush(), maildir_cache_add() and maildir_cache_deinit(). */
+void maildir_cache_add_headers(struct mailbox *box, uint32_t uid,
+			       const struct maildir_message_fields *fields);
+/* Writes the pending header-only records. */
+void maildir_cache_flush(struct mailbox *box);
 /* Rewrites loft.cache without the records of messages no longer in the
  * view when they take most of it. Called after syncs that expunged. */
 void maildir_cache_compact_if_needed(struct mailbox *box);

@@ -16,8 +16,8 @@
 #include "maildir-private.h"
 #include "maildir-message.h"
 #include "maildir-cache.h"
-#include "maildir-cache.h"
 
+#include <fcntl.h>
 #include <strings.h>
 
 #define MESSAGE_READ_BLOCK (64 * 1024)
@@ -187,10 +187,11 @@ static size_t header_end(const unsigned char *data, size_t size)
 	return 0;
 }
 
-/* Reads the message's header block (at most MESSAGE_HEADER_READ_MAX). */
+/* Reads the message's header block (at most MESSAGE_HEADER_READ_MAX);
+ * *complete_r is false when it was cut there. */
 static int read_header(struct mailbox *box, unsigned int seq, pool_t pool,
 		       const unsigned char **hdr_r, size_t *size_r,
-		       bool *expunged_r, const char **error_r)
+		       bool *complete_r, bool *expunged_r, const char **error_r)
 {
 	string_t *buf;
 	size_t end = 0;
@@ -199,15 +200,19 @@ static int read_header(struct mailbox *box, unsigned int seq, pool_t pool,
 	fd = mailbox_open_mail(box, seq, expunged_r, error_r);
 	if (fd < 0)
 		return -1;
-	buf = str_new(pool, 4096);
+	/* no readahead: only the first pages are wanted, and a message not
+	 * in the page cache would otherwise be read whole */
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+	buf = str_new(pool, 4096 + 1);
 	while (str_len(buf) < MESSAGE_HEADER_READ_MAX) {
 		size_t old_len = str_len(buf);
 		size_t want = MESSAGE_HEADER_READ_MAX - old_len;
 		unsigned char *p;
 		ssize_t n;
 
-		if (want > 16384)
-			want = 16384;
+		/* most header blocks fit in the first read */
+		if (want > (old_len == 0 ? 4096 : 16384))
+			want = old_len == 0 ? 4096 : 16384;
 		p = str_reserve(buf, want);
 		n = read(fd, p, want);
 		if (n < 0 && errno == EINTR)
@@ -231,6 +236,7 @@ static int read_header(struct mailbox *box, unsigned int seq, pool_t pool,
 	i_close_fd(&fd);
 	*hdr_r = str_data(buf);
 	*size_r = end > 0 ? end : str_len(buf);
+	*complete_r = end > 0 || str_len(buf) < MESSAGE_HEADER_READ_MAX;
 	return 0;
 }
 
@@ -252,6 +258,34 @@ int mailbox_get_imap_field(struct mailbox *box, unsigned int seq,
 	return 0;
 }
 
+/* Fills fields_r->headers from the message's header block alone, read
+ * with a few reads (the body is not read). Returns 1, 0 when the header
+ * block is too large to read this way, -1 on error. */
+static int parse_headers_only(struct mailbox *box, unsigned int seq,
+			      pool_t pool,
+			      struct maildir_message_fields *fields_r,
+			      bool *expunged_r, const char **error_r)
+{
+	struct parse_context ctx = {pool, fields_r};
+	struct message_parser *parser;
+	const unsigned char *hdr;
+	size_t size;
+	bool complete;
+
+	memset(fields_r, 0, sizeof(*fields_r));
+	if (read_header(box, seq, pool, &hdr, &size, &complete, expunged_r,
+			error_r) < 0)
+		return -1;
+	if (!complete)
+		return 0;
+	/* the same header callback as a whole parse, so the values are the
+	 * same; the parser's tree is thrown away with the pool */
+	parser = message_parser_init(pool, NULL, parse_header_cb, &ctx);
+	message_parser_feed(parser, hdr, size);
+	(void)message_parser_finish(&parser);
+	return 1;
+}
+
 int mailbox_get_header(struct mailbox *box, unsigned int seq, const char *name,
 		       pool_t pool, const char **value_r, bool *expunged_r,
 		       const char **error_r)
@@ -259,20 +293,37 @@ int mailbox_get_header(struct mailbox *box, unsigned int seq, const char *name,
 	struct maildir_message_fields fields;
 	const unsigned char *hdr;
 	size_t size;
-	int idx;
+	bool complete;
+	int idx, ret;
 
 	*value_r = NULL;
 	if (check_seq(box, seq, expunged_r, error_r) < 0)
 		return -1;
 	idx = maildir_message_cached_header_idx(name);
 	if (idx >= 0) {
-		if (maildir_message_get_fields(box, seq, pool, &fields,
-					       expunged_r, error_r) < 0)
+		uint32_t uid = box->mails.items[seq - 1]->rec.uid;
+
+		if (maildir_cache_lookup_header(box, uid, (unsigned int)idx,
+						pool, value_r) > 0)
+			return 0;
+		/* not cached: only the header block is read, and all the
+		 * cached fields go into a header-only record */
+		ret = parse_headers_only(box, seq, pool, &fields, expunged_r,
+					 error_r);
+		if (ret < 0)
 			return -1;
+		if (ret > 0) {
+			maildir_cache_add_headers(box, uid, &fields);
+		} else if (maildir_message_get_fields(box, seq, pool, &fields,
+						      expunged_r,
+						      error_r) < 0) {
+			return -1;
+		}
 		*value_r = fields.headers[idx];
 		return 0;
 	}
-	if (read_header(box, seq, pool, &hdr, &size, expunged_r, error_r) < 0)
+	if (read_header(box, seq, pool, &hdr, &size, &complete, expunged_r,
+			error_r) < 0)
 		return -1;
 	*value_r = message_header_get_first(pool, hdr, size, name);
 	return 0;

@@ -149,6 +149,81 @@ static void test_hit(void **state)
 	mailbox_close(&box);
 }
 
+/* Checks every message's Subject and From through the header getter. */
+static void check_headers(struct mailbox *box, unsigned int n)
+{
+	pool_t pool = pool_create("test", 4096);
+	const char *value, *error;
+	char expected[64];
+	bool expunged;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (mailbox_get_header(box, i + 1, "Subject", pool, &value,
+				       &expunged, &error) < 0)
+			fail_msg("get %u failed: %s", i, error);
+		snprintf(expected, sizeof(expected), "message %u", i);
+		assert_string_equal(value, expected);
+		if (mailbox_get_header(box, i + 1, "from", pool, &value,
+				       &expunged, &error) < 0)
+			fail_msg("get %u failed: %s", i, error);
+		snprintf(expected, sizeof(expected),
+			 "Sender %u <s%u@example.org>", i, i);
+		assert_string_equal(value, expected);
+		if (mailbox_get_header(box, i + 1, "Cc", pool, &value,
+				       &expunged, &error) < 0)
+			fail_msg("get %u failed: %s", i, error);
+		assert_null(value);
+	}
+	pool_unref(&pool);
+}
+
+static void test_headers_only(void **state)
+{
+	struct mailbox *box, *other;
+	pool_t pool = pool_create("test", 1024);
+	const char *value, *error;
+	bool expunged;
+
+	/* more than one batch of header-only records */
+	populate(700);
+	box = open_box();
+	other = open_box();
+	check_headers(box, 700);
+	/* answered from the pending records too */
+	check_headers(box, 700);
+	maildir_cache_flush(box);
+	/* message 0 gets a full record after its header-only one */
+	check_all(box, 1);
+	delete_messages(0, 700);
+	/* the other handle finds them all in the cache */
+	check_headers(other, 700);
+	check_all(other, 1);
+	/* a header-only record has no ENVELOPE: the file is needed */
+	assert_int_equal(mailbox_get_imap_field(other, 2, MAIL_IMAP_ENVELOPE,
+						pool, &value, &expunged,
+						&error),
+			 -1);
+	assert_true(expunged);
+	mailbox_close(&other);
+	mailbox_close(&box);
+	pool_unref(&pool);
+}
+
+static void test_headers_flushed_at_close(void **state)
+{
+	struct mailbox *box, *other;
+
+	populate(20);
+	box = open_box();
+	other = open_box();
+	check_headers(box, 20);
+	/* pending records are written when the handle closes */
+	mailbox_close(&box);
+	delete_messages(0, 20);
+	check_headers(other, 20);
+	mailbox_close(&other);
+}
+
 static unsigned char *read_all(const char *rel, size_t *size_r)
 {
 	int fd = open(path_of(rel), O_RDONLY);
@@ -357,6 +432,9 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_uidvalidity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_headers_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_headers_flushed_at_close,
+					    setup, teardown),
 	    cmocka_unit_test(test_payload_decode),
 	};
 
