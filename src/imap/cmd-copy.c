@@ -15,6 +15,7 @@
 #include "imap-commands.h"
 #include "imap-commands-util.h"
 #include "imap-fetch.h"
+#include "imap-list-util.h"
 #include "imap-parser.h"
 #include "imap-seqset.h"
 #include "mailbox.h"
@@ -27,6 +28,13 @@ static bool move_report(struct client_command *cmd)
 		return false;
 	client_command_reply(cmd, "OK Move completed.");
 	return true;
+}
+
+/* "COPY to <mailbox>", for the log line of a failure */
+static const char *copy_what(struct client_command *cmd,
+			     const char *storage_name)
+{
+	return p_strdup_printf(cmd->pool, "%s to %s", cmd->name, storage_name);
 }
 
 static bool cmd_copy_full(struct client_command *cmd, bool move)
@@ -71,18 +79,12 @@ static bool cmd_copy_full(struct client_command *cmd, bool move)
 		ret = mailbox_list_open_mailbox(client->list, storage_name,
 						&dest, &error);
 		if (ret == 0) {
-			client_command_no(
-			    cmd, "TRYCREATE",
-			    p_strdup_printf(cmd->pool,
-					    "Mailbox doesn't exist: %s", name));
+			imap_cmd_no_such_mailbox(cmd, "TRYCREATE", name);
 			return true;
 		}
 		if (ret < 0) {
-			client_log(client, LOG_TYPE_ERROR,
-				   "%s to %s failed: %s", cmd->name,
-				   storage_name, error);
-			client_command_no(cmd, "SERVERBUG",
-					  IMAP_INTERNAL_ERROR);
+			imap_cmd_storage_failed(
+			    cmd, copy_what(cmd, storage_name), error);
 			return true;
 		}
 		dest_opened = true;
@@ -112,11 +114,10 @@ static bool cmd_copy_full(struct client_command *cmd, bool move)
 		n++;
 	}
 	if (ret < 0) {
-		client_log(client, LOG_TYPE_ERROR, "%s to %s failed: %s",
-			   cmd->name, storage_name, error);
 		if (dest_opened)
 			mailbox_close(&dest);
-		client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
+		imap_cmd_storage_failed(cmd, copy_what(cmd, storage_name),
+					error);
 		return true;
 	}
 	if (n == 0) {
@@ -145,9 +146,7 @@ static bool cmd_copy_full(struct client_command *cmd, bool move)
 	 * expunges */
 	client_send_untagged(client, "OK [%s] Moved UIDs.", str_c(code));
 	if (mailbox_expunge_uids(src, src_uids, n, &error) < 0) {
-		client_log(client, LOG_TYPE_ERROR, "MOVE expunge failed: %s",
-			   error);
-		client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
+		imap_cmd_storage_failed(cmd, "MOVE expunge", error);
 		return true;
 	}
 	report = p_new(cmd->pool, struct imap_expunge_report, 1);

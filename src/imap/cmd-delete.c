@@ -18,12 +18,8 @@ bool cmd_delete(struct client_command *cmd)
 	const char *name, *storage_name, *error;
 	int ret;
 
-	if (!imap_cmd_get_mailbox(cmd, &cmd->args[0], &name, &storage_name))
+	if (!imap_cmd_get_only_mailbox(cmd, &name, &storage_name))
 		return true;
-	if (cmd->args[1].type != IMAP_ARG_EOL) {
-		client_command_bad(cmd, "Invalid arguments.");
-		return true;
-	}
 	if (strcmp(storage_name, "INBOX") == 0) {
 		client_command_no(cmd, NULL, "INBOX can't be deleted.");
 		return true;
@@ -34,24 +30,15 @@ bool cmd_delete(struct client_command *cmd)
 		return true;
 	}
 	if (ret == 0) {
-		client_command_no(cmd, "NONEXISTENT",
-				  p_strdup_printf(cmd->pool,
-						  "Mailbox doesn't exist: %s",
-						  name));
+		imap_cmd_no_such_mailbox(cmd, "NONEXISTENT", name);
 		return true;
 	}
 	if (client->state == CLIENT_STATE_SELECTED &&
-	    strcmp(client->box_name, storage_name) == 0) {
-		client_close_mailbox(client);
-		client_send_untagged(client,
-				     "OK [CLOSED] Previous mailbox closed.");
-	}
+	    strcmp(client->box_name, storage_name) == 0)
+		imap_cmd_close_selected(client);
 	ret = mailbox_list_delete_mailbox(client->list, storage_name, &error);
 	if (ret == 0) {
-		client_command_no(cmd, "NONEXISTENT",
-				  p_strdup_printf(cmd->pool,
-						  "Mailbox doesn't exist: %s",
-						  name));
+		imap_cmd_no_such_mailbox(cmd, "NONEXISTENT", name);
 		return true;
 	}
 	if (ret < 0) {

@@ -101,11 +101,8 @@ bool cmd_rename(struct client_command *cmd)
 		return true;
 	}
 	if (client->state == CLIENT_STATE_SELECTED &&
-	    name_is_under(client->box_name, old_name, client->separator)) {
-		client_close_mailbox(client);
-		client_send_untagged(client,
-				     "OK [CLOSED] Previous mailbox closed.");
-	}
+	    name_is_under(client->box_name, old_name, client->separator))
+		imap_cmd_close_selected(client);
 	ret = mailbox_list_rename_mailbox(client->list, old_name, new_name,
 					  &exists, &error);
 	if (ret == 0) {
@@ -113,11 +110,7 @@ bool cmd_rename(struct client_command *cmd)
 			client_command_no(cmd, "ALREADYEXISTS",
 					  "Target mailbox already exists");
 		} else {
-			client_command_no(
-			    cmd, "NONEXISTENT",
-			    p_strdup_printf(cmd->pool,
-					    "Mailbox doesn't exist: %s",
-					    old_imap));
+			imap_cmd_no_such_mailbox(cmd, "NONEXISTENT", old_imap);
 		}
 		return true;
 	}

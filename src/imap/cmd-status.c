@@ -99,10 +99,7 @@ bool cmd_status(struct client_command *cmd)
 	ret = imap_status_get(client, storage_name, items, &values, &error);
 	if (ret == 0) {
 		/* Dovecot's answer, without [NONEXISTENT] */
-		client_command_no(cmd, NULL,
-				  p_strdup_printf(cmd->pool,
-						  "Mailbox doesn't exist: %s",
-						  name));
+		imap_cmd_no_such_mailbox(cmd, NULL, name);
 		return true;
 	}
 	if (ret < 0) {

@@ -16,12 +16,8 @@ static bool subscribe(struct client_command *cmd, bool set)
 	const char *name, *storage_name, *error;
 	int ret;
 
-	if (!imap_cmd_get_mailbox(cmd, &cmd->args[0], &name, &storage_name))
+	if (!imap_cmd_get_only_mailbox(cmd, &name, &storage_name))
 		return true;
-	if (cmd->args[1].type != IMAP_ARG_EOL) {
-		client_command_bad(cmd, "Invalid arguments.");
-		return true;
-	}
 	if (set) {
 		ret = mailbox_list_exists(client->list, storage_name, &error);
 		if (ret < 0) {
@@ -29,10 +25,7 @@ static bool subscribe(struct client_command *cmd, bool set)
 			return true;
 		}
 		if (ret == 0) {
-			client_command_no(
-			    cmd, NULL,
-			    p_strdup_printf(cmd->pool,
-					    "Mailbox doesn't exist: %s", name));
+			imap_cmd_no_such_mailbox(cmd, NULL, name);
 			return true;
 		}
 	}

@@ -30,6 +30,34 @@ bool imap_cmd_get_mailbox(struct client_command *cmd,
 	return true;
 }
 
+bool imap_cmd_get_only_mailbox(struct client_command *cmd,
+			       const char **imap_name_r,
+			       const char **storage_name_r)
+{
+	if (!imap_cmd_get_mailbox(cmd, &cmd->args[0], imap_name_r,
+				  storage_name_r))
+		return false;
+	if (cmd->args[1].type != IMAP_ARG_EOL) {
+		client_command_bad(cmd, "Invalid arguments.");
+		return false;
+	}
+	return true;
+}
+
+void imap_cmd_no_such_mailbox(struct client_command *cmd, const char *code,
+			      const char *imap_name)
+{
+	client_command_no(
+	    cmd, code,
+	    p_strdup_printf(cmd->pool, "Mailbox doesn't exist: %s", imap_name));
+}
+
+void imap_cmd_close_selected(struct client *client)
+{
+	client_close_mailbox(client);
+	client_send_untagged(client, "OK [CLOSED] Previous mailbox closed.");
+}
+
 bool imap_cmd_mailbox_name_is_valid(struct client *client, const char *name,
 				    const char **error_r)
 {

@@ -1,6 +1,7 @@
 /* imap-list-util.h - what the mailbox commands (CREATE DELETE RENAME
- * SUBSCRIBE STATUS APPEND SELECT LIST) share: reading a mailbox name
- * argument and answering storage failures in one way. Session code, not
+ * SUBSCRIBE STATUS APPEND SELECT LIST COPY) share: reading a mailbox name
+ * argument, answering a missing mailbox and storage failures in one way,
+ * closing the selected mailbox. Session code, not
  * part of the pure imap-list.h. */
 #ifndef LOFT_IMAP_LIST_UTIL_H
 #define LOFT_IMAP_LIST_UTIL_H
@@ -17,6 +18,22 @@ struct imap_arg;
 bool imap_cmd_get_mailbox(struct client_command *cmd,
 			  const struct imap_arg *arg, const char **imap_name_r,
 			  const char **storage_name_r);
+
+/* imap_cmd_get_mailbox() of the command's only argument: also answers
+ * "BAD Invalid arguments." when more follow. */
+bool imap_cmd_get_only_mailbox(struct client_command *cmd,
+			       const char **imap_name_r,
+			       const char **storage_name_r);
+
+/* Answers "NO [code] Mailbox doesn't exist: <name>" (code may be NULL),
+ * name as the client sent it. */
+void imap_cmd_no_such_mailbox(struct client_command *cmd, const char *code,
+			      const char *imap_name);
+
+/* Closes the selected mailbox because the command removes or renames it,
+ * and says so: "* OK [CLOSED] Previous mailbox closed." (the CLOSED
+ * response code of RFC 7162, RFC 9051 section 7.1), as Dovecot does. */
+void imap_cmd_close_selected(struct client *client);
 
 /* Checks a storage name as CREATE, RENAME and the others do: Dovecot's
  * rules (no leading or doubled separator, no leading '~') and then the
