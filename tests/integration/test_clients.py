@@ -2,18 +2,15 @@
 pop3s://, STLS) and fetchmail (plain, STLS and implicit TLS, delivering
 through an MDA and deleting with --nokeep)."""
 
-import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from clientlib import FETCHMAIL, run_fetchmail
 from loftlib import crlf, wire_size
 
 CURL = shutil.which("curl")
-FETCHMAIL = shutil.which("fetchmail")
 
 
 def _curl(srv, user, url_path, scheme="pop3", extra=()):
@@ -71,56 +68,11 @@ def test_curl_rejects_untrusted_certificate(server):
 
 # ------------------------------------------------------------- fetchmail ---
 
-MDA = r'''
-import os, sys
-d = sys.argv[1]
-n = len(os.listdir(d)) + 1
-with open(os.path.join(d, "%04d.eml" % n), "wb") as f:
-    f.write(sys.stdin.buffer.read())
-'''
-
-
 def _fetchmail(srv, user, mode, workdir):
     """Runs fetchmail once with --nokeep; returns (process, delivered
     messages in order)."""
-    workdir = Path(workdir)
-    out = workdir / ("out-" + mode)
-    out.mkdir(parents=True)
-    mda = workdir / "mda.py"
-    mda.write_text(MDA)
-    port = srv.port("pop3s" if mode == "ssl" else "pop3")
-    opts = ["no rewrite", "fetchall", "nokeep"]
-    if mode == "ssl":
-        opts += ["ssl", "sslcertck", "sslcertfile '%s'" % srv.cafile,
-                 "sslcommonname 'localhost'"]
-    elif mode == "stls":
-        opts += ["sslproto 'tls1.2+'", "sslcertck",
-                 "sslcertfile '%s'" % srv.cafile, "sslcommonname 'localhost'"]
-    else:
-        opts += ["sslproto ''"]
-    rc = workdir / ("fetchmailrc-" + mode)
-    rc.write_text(
-        "set no syslog\n"
-        "set no bouncemail\n"
-        "set invisible\n"
-        "poll 127.0.0.1 port %d protocol pop3 auth password\n"
-        "  user '%s' there password '%s' is 'localuser' here\n"
-        "  %s\n"
-        "  mda '%s %s %s'\n"
-        % (port, user.name, user.password, "\n  ".join(opts),
-           sys.executable, mda, out))
-    os.chmod(rc, 0o600)
-    env = dict(os.environ, HOME=str(workdir), FETCHMAILHOME=str(workdir),
-               LC_ALL="C")
-    p = subprocess.run(
-        [FETCHMAIL, "--fetchmailrc", str(rc), "--idfile",
-         str(workdir / (".fetchids-" + mode)), "--pidfile",
-         str(workdir / ("fetchmail-%s.pid" % mode)), "--nodetach",
-         "--verbose", "--nokeep", "--all", "--mda",
-         "%s %s %s" % (sys.executable, mda, out)],
-        capture_output=True, timeout=300, env=env, cwd=str(workdir))
-    got = [f.read_bytes() for f in sorted(out.iterdir())]
-    return p, got
+    return run_fetchmail(srv, user, "pop3", mode, workdir, keep=False,
+                         options_on_cmdline=True)
 
 
 @pytest.mark.skipif(FETCHMAIL is None, reason="fetchmail not installed")

@@ -18,18 +18,16 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from clientlib import FETCHMAIL, run_fetchmail
 from conftest import SERVER_KIND
 from imapclient import RawImap, parse_fetch, parse_list, require_imap
 from loftlib import crlf, mail_owner, wire_size
 
 CURL = shutil.which("curl")
-FETCHMAIL = shutil.which("fetchmail")
 MBSYNC = shutil.which("mbsync")
 MUTT = shutil.which("mutt")
 
@@ -577,53 +575,8 @@ def test_mbsync_tree_both_ways(fresh_imap, tmp_path, tls):
 
 # -------------------------------------------------------------- fetchmail ---
 
-MDA = r'''
-import os, sys
-d = sys.argv[1]
-n = len(os.listdir(d)) + 1
-with open(os.path.join(d, "%04d.eml" % n), "wb") as f:
-    f.write(sys.stdin.buffer.read())
-'''
-
-
 def _fetchmail(srv, user, mode, workdir, keep):
-    workdir = Path(workdir)
-    out = workdir / ("out-" + mode)
-    out.mkdir(parents=True)
-    mda = workdir / "mda.py"
-    mda.write_text(MDA)
-    port = srv.port("imaps" if mode == "ssl" else "imap")
-    opts = ["no rewrite", "fetchall", "keep" if keep else "nokeep"]
-    if mode == "ssl":
-        opts += ["ssl", "sslcertck", "sslcertfile '%s'" % srv.cafile,
-                 "sslcommonname 'localhost'"]
-    elif mode == "starttls":
-        opts += ["sslproto 'tls1.2+'", "sslcertck",
-                 "sslcertfile '%s'" % srv.cafile, "sslcommonname 'localhost'"]
-    else:
-        opts += ["sslproto ''"]
-    rc = workdir / ("fetchmailrc-" + mode)
-    rc.write_text(
-        "set no syslog\n"
-        "set no bouncemail\n"
-        "set invisible\n"
-        "poll 127.0.0.1 port %d protocol imap auth password\n"
-        "  user '%s' there password '%s' is 'localuser' here\n"
-        "  %s\n"
-        "  mda '%s %s %s'\n"
-        % (port, user.name, user.password, "\n  ".join(opts),
-           sys.executable, mda, out))
-    os.chmod(rc, 0o600)
-    env = dict(os.environ, HOME=str(workdir), FETCHMAILHOME=str(workdir),
-               LC_ALL="C")
-    p = subprocess.run(
-        [FETCHMAIL, "--fetchmailrc", str(rc), "--idfile",
-         str(workdir / (".fetchids-" + mode)), "--pidfile",
-         str(workdir / ("fetchmail-%s.pid" % mode)), "--nodetach",
-         "--verbose"],
-        capture_output=True, timeout=300, env=env, cwd=str(workdir))
-    got = [f.read_bytes() for f in sorted(out.iterdir())]
-    return p, got
+    return run_fetchmail(srv, user, "imap", mode, workdir, keep)
 
 
 @pytest.mark.skipif(FETCHMAIL is None, reason="fetchmail not installed")
