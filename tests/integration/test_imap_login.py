@@ -5,13 +5,10 @@ TLS, LOGIN and AUTHENTICATE PLAIN (with and without SASL-IR), bad
 commands, LOGINDISABLED from a non-loopback address, and memory that
 stays bounded whatever a client sends before logging in."""
 
-import json
 import os
 import re
 import socket
 import ssl
-import subprocess
-import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -20,8 +17,9 @@ import pytest
 
 import procs
 from conftest import SERVER_KIND
-from test_pop3_netns import IP, netns  # noqa: F401 (the fixture)
-from loftlib import BUILD_DIR, IO_TIMEOUT, START_DEADLINE, b64
+from netnslib import netns  # noqa: F401 (the fixture)
+from netnslib import SERVER_IP, run_client, start_server_in
+from loftlib import BUILD_DIR, IO_TIMEOUT, b64
 
 IMAP_PORTS = ("imap", "imaps")
 AUTH_FAILED = "NO [AUTHENTICATIONFAILED] Authentication failed."
@@ -499,9 +497,6 @@ def test_client_that_never_reads_is_dropped(srv):
 
 # ------------------------------------------ plaintext from a real network ---
 
-SERVER_IP = "192.0.2.1"
-CLIENT_IP = "192.0.2.2"
-
 CLIENT = textwrap.dedent(r'''
     import base64, json, socket, ssl, sys, time
     host, plain_port, cafile, user, pw, deadline, io = sys.argv[1:]
@@ -545,31 +540,12 @@ CLIENT = textwrap.dedent(r'''
 
 
 def test_logindisabled_from_non_loopback(netns, server_factory):
-    from loftlib import LoftServer, DovecotServer
-    from conftest import require_loft, require_dovecot
     srv_ns, cli_ns = netns
-    cfg, users = server_factory.world(ports={"imap": 1143, "imaps": 1993},
-                                      listen=SERVER_IP)
-    if SERVER_KIND == "loft":
-        require_loft()
-        srv = LoftServer(cfg, users, cfg.cert)
-    else:
-        require_dovecot()
-        srv = DovecotServer(cfg, users, cfg.cert)
-    srv.prefix = [IP, "netns", "exec", srv_ns]
-    srv.host = SERVER_IP
-    server_factory.servers.append(srv)
-    srv.start(wait=False)   # readiness is polled from inside cli_ns
-
+    srv, cfg, users = start_server_in(server_factory, srv_ns,
+                                      {"imap": 1143, "imaps": 1993})
     u = users["alice"]
-    p = subprocess.run(
-        [IP, "netns", "exec", cli_ns, sys.executable, "-c", CLIENT,
-         SERVER_IP, "1143", str(cfg.cert), u.name, u.password,
-         str(START_DEADLINE), str(IO_TIMEOUT)],
-        capture_output=True, timeout=START_DEADLINE + 4 * IO_TIMEOUT)
-    assert p.returncode == 0, p.stderr.decode()
-    res = json.loads(p.stdout)
-    assert "error" not in res, res.get("error") + "\n" + srv.log_text()
+    res = run_client(cli_ns, CLIENT, [SERVER_IP, 1143, cfg.cert, u.name,
+                                      u.password], srv)
 
     caps, _ = caps_of(res["greeting"])
     assert "LOGINDISABLED" in caps and "STARTTLS" in caps

@@ -1,60 +1,12 @@
 """Plaintext authentication from a non-loopback address without TLS is
 refused (disable_plaintext_auth = yes), and allowed once the connection
 is secured.  Runs the server and the client in two network namespaces
-created for the test, joined by a veth pair with TEST-NET-1 addresses
-(192.0.2.0/24), and deletes them afterwards."""
+(netnslib.py)."""
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 import textwrap
 
-import pytest
-
-from conftest import SERVER_KIND
-from loftlib import START_DEADLINE, IO_TIMEOUT
-
-SERVER_IP = "192.0.2.1"
-CLIENT_IP = "192.0.2.2"
-IP = shutil.which("ip")
-
-
-def _ip(*args):
-    subprocess.run([IP] + list(args), check=True, capture_output=True,
-                   timeout=30)
-
-
-@pytest.fixture
-def netns():
-    if IP is None:
-        pytest.skip("iproute2 (ip) not installed")
-    if os.geteuid() != 0:
-        pytest.skip("creating network namespaces needs root")
-    tag = "%d" % (os.getpid() % 100000)
-    srv, cli = "loft-srv-" + tag, "loft-cli-" + tag
-    va, vb = "lfta" + tag, "lftb" + tag
-    created = []
-    try:
-        for ns in (srv, cli):
-            _ip("netns", "add", ns)
-            created.append(ns)
-        _ip("link", "add", va, "type", "veth", "peer", "name", vb)
-        _ip("link", "set", va, "netns", srv)
-        _ip("link", "set", vb, "netns", cli)
-        for ns, dev, addr in ((srv, va, SERVER_IP), (cli, vb, CLIENT_IP)):
-            _ip("-n", ns, "addr", "add", addr + "/24", "dev", dev)
-            _ip("-n", ns, "link", "set", dev, "up")
-            _ip("-n", ns, "link", "set", "lo", "up")
-    except subprocess.CalledProcessError as e:
-        for ns in created:
-            subprocess.run([IP, "netns", "del", ns], capture_output=True)
-        pytest.skip("cannot create network namespaces here: %s"
-                    % e.stderr.decode().strip())
-    yield srv, cli
-    for ns in created:
-        subprocess.run([IP, "netns", "del", ns], capture_output=True)
+from netnslib import netns  # noqa: F401 (the fixture)
+from netnslib import SERVER_IP, run_client, start_server_in
 
 
 CLIENT = textwrap.dedent(r'''
@@ -128,30 +80,11 @@ CLIENT = textwrap.dedent(r'''
 
 def test_plaintext_refused_from_non_loopback(netns, server_factory):
     srv_ns, cli_ns = netns
-    cfg, users = server_factory.world(
-        ports={"pop3": 1110, "pop3s": 1995}, listen=SERVER_IP)
-    from loftlib import LoftServer, DovecotServer
-    from conftest import require_loft, require_dovecot
-    if SERVER_KIND == "loft":
-        require_loft()
-        srv = LoftServer(cfg, users, cfg.cert)
-    else:
-        require_dovecot()
-        srv = DovecotServer(cfg, users, cfg.cert)
-    srv.prefix = [IP, "netns", "exec", srv_ns]
-    srv.host = SERVER_IP
-    server_factory.servers.append(srv)
-    srv.start(wait=False)   # readiness is polled from inside cli_ns
-
+    srv, cfg, users = start_server_in(server_factory, srv_ns,
+                                      {"pop3": 1110, "pop3s": 1995})
     u = users["alice"]
-    p = subprocess.run(
-        [IP, "netns", "exec", cli_ns, sys.executable, "-c", CLIENT,
-         SERVER_IP, "1110", "1995", str(cfg.cert), u.name, u.password,
-         str(START_DEADLINE), str(IO_TIMEOUT)],
-        capture_output=True, timeout=START_DEADLINE + 4 * IO_TIMEOUT)
-    assert p.returncode == 0, p.stderr.decode()
-    res = json.loads(p.stdout)
-    assert "error" not in res, res.get("error") + "\n" + srv.log_text()
+    res = run_client(cli_ns, CLIENT, [SERVER_IP, 1110, 1995, cfg.cert,
+                                      u.name, u.password], srv)
 
     assert res["greeting"].startswith("+OK")
     caps = [c.upper() for c in res["capa"]]
