@@ -167,7 +167,10 @@ int imap_search_run(struct mailbox *box, pool_t pool,
 			const char *error;
 
 			if (msg_pool == NULL)
-				msg_pool = pool_create("search message", 8192);
+				/* big enough for the read and text buffers
+				 * of mail-search.c: kept across messages */
+				msg_pool =
+				    pool_create("search message", 512 * 1024);
 			struct search_file file = {box, seq, -1, msg_pool};
 			if (headers_only) {
 				match = mail_search_match_headers(

@@ -343,10 +343,33 @@ void mail_fold_utf8(struct mail_fold_state *state, const void *data,
 			/* ASCII runs, the common case: folded straight into
 			 * the string's buffer */
 			size_t end = i + 1;
+			for (;;) {
+				uint64_t w;
+
+				if (end + 8 > size)
+					break;
+				memcpy(&w, p + end, 8);
+				if ((w & 0x8080808080808080ULL) != 0)
+					break;
+				end += 8;
+			}
 			while (end < size && p[end] < 0x80)
 				end++;
 			unsigned char *out = str_reserve(dest, end - i);
-			for (size_t j = i; j < end; j++) {
+			size_t j = i;
+			/* eight bytes at a time: each byte in 'A'..'Z' gets
+			 * 0x20 added (no carries: every byte is < 0x80) */
+			for (; j + 8 <= end; j += 8) {
+				uint64_t w, ge_a, gt_z;
+
+				memcpy(&w, p + j, 8);
+				ge_a = w + 0x3f3f3f3f3f3f3f3fULL;
+				gt_z = w + 0x2525252525252525ULL;
+				w |= ((ge_a & ~gt_z) & 0x8080808080808080ULL) >>
+				     2;
+				memcpy(out + (j - i), &w, 8);
+			}
+			for (; j < end; j++) {
 				unsigned char b = p[j];
 				out[j - i] =
 				    (unsigned char)((unsigned)(b - 'A') < 26u

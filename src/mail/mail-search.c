@@ -390,8 +390,10 @@ int mail_search_match_record(struct mail_search_arg *args,
 struct content_ctx {
 	struct mail_search_arg *args;
 	pool_t pool;
-	string_t *decoded, *folded;
+	string_t *decoded, *folded, *body_folded;
 	bool have_date;
+	/* the top header was matched already (a second, whole parse) */
+	bool skip_top_header;
 	int64_t sent_day;
 };
 
@@ -488,6 +490,8 @@ static void header_callback(struct message_part *part,
 	    .top = part->parent == NULL,
 	};
 
+	if (hm.top && ctx->skip_top_header)
+		return;
 	if (hm.top && strcasecmp(hdr->name, "Date") == 0) {
 		time_t t;
 		int tz;
@@ -606,18 +610,18 @@ static struct message_part *parse_message(struct content_ctx *ctx,
 	return message_parser_finish(&parser);
 }
 
-/* Pass 2 for one leaf part: decode its body and feed the matchers. */
+/* Pass 2 for one leaf part: decode its body (left bytes from offset;
+ * UINT64_MAX: up to the end of the file) and feed the matchers. */
 static int search_body_part(struct content_ctx *ctx, struct reader *rd,
-			    const struct message_part *part)
+			    const struct message_part *part, uint64_t offset,
+			    uint64_t left)
 {
 	const struct message_part_data *data = part->data;
 	struct mail_transfer_decoder dec;
 	struct charset_translation *trans = NULL;
 	struct mail_fold_state fold = {0};
-	uint64_t offset = part->physical_pos + part->header_size.physical_size;
-	uint64_t left = part->body_size.physical_size;
 	string_t *decoded = ctx->decoded, *converted = ctx->folded;
-	string_t *folded = str_new(ctx->pool, SEARCH_READ_SIZE);
+	string_t *folded = ctx->body_folded;
 	int ret = 0;
 
 	mail_transfer_decoder_init(
@@ -627,8 +631,9 @@ static int search_body_part(struct content_ctx *ctx, struct reader *rd,
 		const char *charset =
 		    data == NULL ? NULL
 				 : message_part_data_get_param(data, "charset");
-		/* an unknown charset is searched as raw bytes */
-		if (charset != NULL &&
+		/* an unknown charset is searched as raw bytes, and so is
+		 * UTF-8 or US-ASCII (their conversion is a copy) */
+		if (charset != NULL && !charset_is_utf8(charset) &&
 		    charset_to_utf8_create(charset, &trans) < 0)
 			trans = NULL;
 	}
@@ -646,18 +651,23 @@ static int search_body_part(struct content_ctx *ctx, struct reader *rd,
 		offset += (size_t)n;
 		left = n == 0 ? 0 : left - (size_t)n;
 
-		str_clear(decoded);
-		mail_transfer_decode(&dec, rd->buf, (size_t)n, last, decoded);
-		const string_t *text = decoded;
+		const unsigned char *text = rd->buf;
+		size_t text_len = (size_t)n;
+		if (dec.encoding != MAIL_TRANSFER_IDENTITY) {
+			str_clear(decoded);
+			mail_transfer_decode(&dec, text, text_len, last,
+					     decoded);
+			text = str_data(decoded);
+			text_len = str_len(decoded);
+		}
 		if (trans != NULL) {
 			str_clear(converted);
-			charset_to_utf8(trans, str_data(decoded),
-					str_len(decoded), last, converted);
-			text = converted;
+			charset_to_utf8(trans, text, text_len, last, converted);
+			text = str_data(converted);
+			text_len = str_len(converted);
 		}
 		str_clear(folded);
-		mail_fold_utf8(&fold, str_data(text), str_len(text), last,
-			       folded);
+		mail_fold_utf8(&fold, text, text_len, last, folded);
 		struct body_feed feed = {str_data(folded), str_len(folded)};
 		foreach_pending(ctx->args, body_feed_arg, &feed);
 	}
@@ -679,7 +689,11 @@ static int search_body_tree(struct content_ctx *ctx, struct reader *rd,
 			if (search_body_tree(ctx, rd, part->children) < 0)
 				return -1;
 		} else if ((part->flags & MESSAGE_PART_FLAG_MULTIPART) == 0) {
-			if (search_body_part(ctx, rd, part) < 0)
+			if (search_body_part(
+				ctx, rd, part,
+				part->physical_pos +
+				    part->header_size.physical_size,
+				part->body_size.physical_size) < 0)
 				return -1;
 		}
 	}
@@ -690,11 +704,16 @@ int mail_search_match_content(struct mail_search_arg *args, pool_t pool,
 			      mail_search_read_func_t *read_func, void *context,
 			      bool *expunged_r, const char **error_r)
 {
+	bool need_body = pending_of(args, true);
+	/* room for a whole chunk in each buffer, so that they do not grow
+	 * (pool is cleared per message but keeps its first block) */
+	size_t buf_size = need_body ? SEARCH_READ_SIZE + 64 : 1024;
 	struct content_ctx ctx = {
 	    .args = args,
 	    .pool = pool,
-	    .decoded = str_new(pool, 1024),
-	    .folded = str_new(pool, 1024),
+	    .decoded = str_new(pool, buf_size),
+	    .folded = str_new(pool, buf_size),
+	    .body_folded = need_body ? str_new(pool, buf_size) : NULL,
 	};
 	struct reader rd = {
 	    .read = read_func,
@@ -705,8 +724,9 @@ int mail_search_match_content(struct mail_search_arg *args, pool_t pool,
 	};
 
 	*expunged_r = false;
-	bool need_body = pending_of(args, true);
-	struct message_part *root = parse_message(&ctx, &rd, need_body);
+	/* the header first: it may decide, and it says whether the body is
+	 * a single part */
+	struct message_part *root = parse_message(&ctx, &rd, false);
 	if (root == NULL)
 		return -1;
 	foreach_pending(args, header_finish_arg, &ctx);
@@ -714,8 +734,21 @@ int mail_search_match_content(struct mail_search_arg *args, pool_t pool,
 	if (ret >= 0)
 		return ret;
 	if (need_body) {
-		if (search_body_tree(&ctx, &rd, root) < 0)
-			return -1;
+		if ((root->flags & (MESSAGE_PART_FLAG_MULTIPART |
+				    MESSAGE_PART_FLAG_MESSAGE_RFC822)) == 0) {
+			/* one part: its body is the rest of the file */
+			if (search_body_part(&ctx, &rd, root,
+					     root->header_size.physical_size,
+					     UINT64_MAX) < 0)
+				return -1;
+		} else {
+			/* the MIME structure, with the headers inside */
+			ctx.skip_top_header = true;
+			root = parse_message(&ctx, &rd, true);
+			if (root == NULL ||
+			    search_body_tree(&ctx, &rd, root) < 0)
+				return -1;
+		}
 		foreach_pending(args, body_finish_arg, NULL);
 	}
 	ret = eval_list(args, false);

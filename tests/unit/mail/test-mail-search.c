@@ -116,6 +116,35 @@ static void test_folding(void **state)
 	str_free(&dest);
 }
 
+/* ASCII runs are folded eight bytes at a time: every byte value, at
+ * every alignment and run length, against a byte-wise reference. */
+static void test_folding_ascii_runs(void **state)
+{
+	unsigned char in[300], expected[300];
+	const char *mixed = "ABCDEFGHIJ\xc3\x84KLMNOPQRSTUVWXYZ@[`{";
+	string_t *dest = str_new(NULL, 64);
+
+	for (size_t i = 0; i < sizeof(in); i++) {
+		in[i] = (unsigned char)(1 + (i * 37) % 127);
+		expected[i] = in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 : in[i];
+	}
+	for (size_t start = 0; start < 16; start++) {
+		for (size_t len = 0; start + len <= sizeof(in); len += 7) {
+			str_clear(dest);
+			mail_fold_utf8(NULL, in + start, len, true, dest);
+			assert_int_equal(str_len(dest), len);
+			assert_memory_equal(str_data(dest), expected + start,
+					    len);
+		}
+	}
+	/* a non-ASCII character inside a run ends it */
+	str_clear(dest);
+	mail_fold_utf8(NULL, mixed, strlen(mixed), true, dest);
+	assert_string_equal(str_c(dest),
+			    "abcdefghij\xc3\xa4klmnopqrstuvwxyz@[`{");
+	str_free(&dest);
+}
+
 static void test_charset(void **state)
 {
 	string_t *dest = str_new(NULL, 64);
@@ -504,6 +533,7 @@ int main(void)
 	    cmocka_unit_test(test_transfer_decoding),
 	    cmocka_unit_test(test_header_decoding),
 	    cmocka_unit_test(test_folding),
+	    cmocka_unit_test(test_folding_ascii_runs),
 	    cmocka_unit_test(test_charset),
 	    cmocka_unit_test(test_match_content),
 	    cmocka_unit_test(test_match_dates),
