@@ -571,32 +571,11 @@ static void imap_client_ready(struct login_client *c)
 	imap_append_capability(client, str);
 	str_printfa(str, "] %s\r\n", login_settings->login_greeting);
 	imap_send(client, str_c(str));
-	if (c->destroyed)
-		return;
-	login_client_input_resume(c);
-	/* anything the client sent before the greeting is already buffered */
-	login_client_resume(c);
 }
 
 static bool imap_client_process_cb(struct login_client *c)
 {
 	return imap_client_process((struct imap_login_client *)c);
-}
-
-static void imap_client_input(struct login_client *c)
-{
-	struct imap_login_client *client = (struct imap_login_client *)c;
-	ssize_t ret;
-
-	ret = iostream_read(c->stream);
-	if (!imap_client_process(client))
-		return;
-	if (ret < 0) {
-		login_client_destroy(c,
-				     iostream_input_full(c->stream)
-					 ? "Disconnected: Input buffer full"
-					 : "Disconnected: Connection closed");
-	}
 }
 
 static void imap_client_destroy(struct login_client *c)
@@ -615,8 +594,8 @@ const struct login_binary imap_login_binary = {
     .client_size = sizeof(struct imap_login_client),
     .client_created = imap_client_created,
     .client_ready = imap_client_ready,
-    .client_input = imap_client_input,
     .client_process = imap_client_process_cb,
+    .closed_reason = "Disconnected: Connection closed",
     .client_send_error = imap_send_error,
     .client_destroy = imap_client_destroy,
 };

@@ -187,8 +187,17 @@ void login_client_idle_reset(struct login_client *client)
 static void login_client_input_cb(void *context)
 {
 	struct login_client *client = context;
+	ssize_t ret;
 
-	client->binary->client_input(client);
+	ret = iostream_read(client->stream);
+	if (!client->binary->client_process(client))
+		return;
+	if (ret < 0) {
+		login_client_destroy(client,
+				     iostream_input_full(client->stream)
+					 ? "Disconnected: Input buffer full"
+					 : client->binary->closed_reason);
+	}
 }
 
 void login_client_input_pause(struct login_client *client)
@@ -299,6 +308,11 @@ static void login_client_make_ready(struct login_client *client)
 		timeout_remove(&client->to_auth_wait);
 	client->ready = true;
 	client->binary->client_ready(client);
+	if (client->destroyed)
+		return;
+	login_client_input_resume(client);
+	/* anything the client sent before the greeting is already buffered */
+	login_client_resume(client);
 }
 
 static void login_client_auth_wait_timeout(void *context)

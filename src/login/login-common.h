@@ -34,14 +34,17 @@ struct login_binary {
 	size_t client_size;	  /* sizeof the protocol's client struct */
 	/* The client struct has been set up (no output yet). */
 	void (*client_created)(struct login_client *client);
-	/* The auth process is ready: greet and start reading input. */
+	/* The auth process is ready: greet. Input is read from then on
+	 * (what the client sent before the greeting is handled too). */
 	void (*client_ready)(struct login_client *client);
-	/* Input is available on client->stream. */
-	void (*client_input)(struct login_client *client);
-	/* Handles the input already buffered, without reading (after the
+	/* Handles the input buffered on client->stream (after each read, the
 	 * greeting and each auth step: login_client_resume()). Returns false
 	 * when the client was destroyed. */
 	bool (*client_process)(struct login_client *client);
+	/* The log reason when the client closes the connection
+	 * ("Disconnected" in POP3, "Disconnected: Connection closed" in
+	 * IMAP, as Dovecot logs them). */
+	const char *closed_reason;
 	/* Sends an error line ("-ERR [SYS/TEMP] text" in POP3; in IMAP the
 	 * tagged NO of a failed hand-off, else "* BYE"). */
 	void (*client_send_error)(struct login_client *client, const char *code,
@@ -143,7 +146,7 @@ bool login_client_auth_allowed(const struct login_client *client);
 void login_client_send_raw(struct login_client *client, const char *text);
 /* Resets the idle timer (call on every complete input line). */
 void login_client_idle_reset(struct login_client *client);
-/* Stops/starts calling binary->client_input. */
+/* Stops/starts reading input (and calling binary->client_process). */
 void login_client_input_pause(struct login_client *client);
 void login_client_input_resume(struct login_client *client);
 /* The auth process is working on a request: sets waiting_auth and pauses

@@ -465,31 +465,11 @@ static void pop3_client_ready(struct login_client *c)
 	if (client->apop_challenge != NULL)
 		str_printfa(str, " %s", client->apop_challenge);
 	pop3_send(client, str_c(str));
-	if (c->destroyed)
-		return;
-	login_client_input_resume(c);
-	/* Anything the client sent before the greeting is already buffered. */
-	login_client_resume(c);
 }
 
 static bool pop3_client_process_cb(struct login_client *c)
 {
 	return pop3_client_process((struct pop3_client *)c);
-}
-
-static void pop3_client_input(struct login_client *c)
-{
-	struct pop3_client *client = (struct pop3_client *)c;
-	ssize_t ret;
-
-	ret = iostream_read(c->stream);
-	if (!pop3_client_process(client))
-		return;
-	if (ret < 0) {
-		login_client_destroy(c, iostream_input_full(c->stream)
-					    ? "Disconnected: Input buffer full"
-					    : "Disconnected");
-	}
 }
 
 static void pop3_client_destroy(struct login_client *c)
@@ -506,8 +486,8 @@ const struct login_binary pop3_login_binary = {
     .client_size = sizeof(struct pop3_client),
     .client_created = pop3_client_created,
     .client_ready = pop3_client_ready,
-    .client_input = pop3_client_input,
     .client_process = pop3_client_process_cb,
+    .closed_reason = "Disconnected",
     .client_send_error = pop3_send_error,
     .client_destroy = pop3_client_destroy,
 };
