@@ -183,8 +183,7 @@ static unsigned int keywords_count(struct mailbox *box)
 static void send_state(struct client *client, struct select_context *ctx)
 {
 	struct mailbox *box = client->box;
-	unsigned int count = mailbox_count(box), first_unseen = 0;
-	struct mailbox_status status;
+	unsigned int count = mailbox_count(box), first_unseen = 0, recent;
 	string_t *str = str_new(NULL, 256);
 	bool rev2 = (client->enabled & CLIENT_ENABLED_IMAP4REV2) != 0;
 
@@ -208,12 +207,15 @@ static void send_state(struct client *client, struct select_context *ctx)
 	client_send_untagged(client, "%s", str_c(str));
 	str_free(&str);
 
-	mailbox_get_status(box, &status);
+	/* no pass over the messages for the counts: EXISTS is the view's
+	 * size, RECENT comes from the handle's recent UID ranges, and the
+	 * first unseen message is looked for only up to the first one */
+	recent = mailbox_get_recent_count(box);
 	client_send_untagged(client, "%u EXISTS", count);
 	/* RFC 3501 section 7.3.2; RFC 9051 section 7.3.1 has no RECENT */
 	if (!rev2)
-		client_send_untagged(client, "%u RECENT", status.recent);
-	client->box_reported_recent = status.recent;
+		client_send_untagged(client, "%u RECENT", recent);
+	client->box_reported_recent = recent;
 	for (unsigned int seq = 1; seq <= count && !rev2; seq++) {
 		if ((mailbox_get(box, seq)->flags & MAIL_SEEN) == 0) {
 			first_unseen = seq;

@@ -23,10 +23,14 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define INDEX_MAGIC "LOFTIDX\001"
-#define INDEX_VERSION 1
+/* 2: name lengths in the records, base names in the string area, so the
+ * view is built from the mapped file without strlen() or copies; records
+ * and strings checked with maildir_index_checksum() */
+#define INDEX_VERSION 2
 /* Refuse absurd files instead of allocating for them. */
 #define INDEX_MAX_RECORDS 50000000u
 #define INDEX_MAX_STRINGS (4ull * 1024 * 1024 * 1024)
@@ -50,9 +54,13 @@ struct index_header {
 struct index_record {
 	uint32_t uid;
 	uint8_t flags, in_new;
-	uint16_t unused;
+	uint16_t name_len;
 	uint32_t keywords;
-	uint32_t str_offset; /* file name, NUL, POP3 UIDL (may be ""), NUL */
+	/* file name NUL, base name NUL, POP3 UIDL (may be "") NUL; the
+	 * strings of the records follow each other in record order */
+	uint32_t str_offset;
+	uint16_t base_len, uidl_len;
+	uint32_t unused;
 	uint64_t modseq, psize, vsize;
 	int64_t received;
 };
@@ -60,7 +68,8 @@ struct index_record {
 struct old_rec {
 	uint32_t uid, keywords;
 	uint8_t flags;
-	uint64_t modseq;
+	uint64_t modseq, psize, vsize;
+	int64_t received;
 };
 
 struct recent_range {
@@ -69,6 +78,10 @@ struct recent_range {
 
 struct maildir_index_state {
 	bool view_valid; /* box->mails matches stamps */
+	/* loft.index mapped for a view loaded from it: its file names,
+	 * base names and UIDLs point into the mapping */
+	void *map;
+	size_t map_size;
 	struct maildir_index_stamps stamps;
 	uint64_t highest_modseq;
 	/* snapshot between sync_begin and sync_done */
@@ -97,6 +110,121 @@ uint32_t maildir_index_crc32(uint32_t crc, const void *data, size_t size)
 	return (uint32_t)crc32_z(crc, data, size);
 }
 
+/* ---- the records' and strings' check value ----
+ *
+ * CRC-32C (Castagnoli) in four lanes: lane k takes the 8-byte words k,
+ * k+4, k+8... of the data, the bytes after the last whole word go to lane
+ * 0, and the check value is the CRC-32C of the four lane values and the
+ * size. A changed byte changes its lane's CRC (a CRC catches every burst
+ * of up to 32 bits), so every single-byte change is caught as with one
+ * CRC, but the lanes run in parallel on the SSE 4.2 crc32 instruction:
+ * the index of a big mailbox is checked on every open. Without SSE 4.2 a
+ * table gives the same values. */
+
+#define CRC32C_POLY 0x82f63b78u /* reflected */
+
+static uint32_t crc32c_table[256];
+
+static void crc32c_table_init(void)
+{
+	if (crc32c_table[1] != 0)
+		return;
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (unsigned int k = 0; k < 8; k++)
+			c = (c & 1) != 0 ? (c >> 1) ^ CRC32C_POLY : c >> 1;
+		crc32c_table[i] = c;
+	}
+}
+
+static inline uint32_t crc32c_sw_u8(uint32_t crc, uint8_t b)
+{
+	return crc32c_table[(crc ^ b) & 0xff] ^ (crc >> 8);
+}
+
+static inline uint32_t crc32c_sw_u64(uint32_t crc, uint64_t v)
+{
+	for (unsigned int i = 0; i < 8; i++, v >>= 8)
+		crc = crc32c_sw_u8(crc, (uint8_t)v);
+	return crc;
+}
+
+static uint32_t checksum_finish(const uint32_t lanes[4], size_t size)
+{
+	uint32_t crc = 0xffffffffu;
+
+	for (unsigned int i = 0; i < 4; i++)
+		crc = crc32c_sw_u64(crc, lanes[i]);
+	crc = crc32c_sw_u64(crc, (uint64_t)size);
+	return ~crc;
+}
+
+uint32_t maildir_index_checksum_sw(const void *data, size_t size)
+{
+	const unsigned char *p = data;
+	uint32_t lanes[4] = {~0u, ~0u, ~0u, ~0u};
+	size_t words = size / 8, i;
+	uint64_t w;
+
+	crc32c_table_init();
+	for (i = 0; i < words; i++) {
+		memcpy(&w, p + i * 8, 8);
+		lanes[i % 4] = crc32c_sw_u64(lanes[i % 4], w);
+	}
+	for (i = words * 8; i < size; i++)
+		lanes[0] = crc32c_sw_u8(lanes[0], p[i]);
+	return checksum_finish(lanes, size);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("sse4.2"))) static uint32_t
+checksum_sse42(const void *data, size_t size)
+{
+	const unsigned char *p = data;
+	uint64_t l0 = ~0u, l1 = ~0u, l2 = ~0u, l3 = ~0u, w0, w1, w2, w3;
+	uint32_t lanes[4];
+	size_t words = size / 8, i = 0;
+
+	for (; i + 4 <= words; i += 4) {
+		memcpy(&w0, p + i * 8, 8);
+		memcpy(&w1, p + i * 8 + 8, 8);
+		memcpy(&w2, p + i * 8 + 16, 8);
+		memcpy(&w3, p + i * 8 + 24, 8);
+		l0 = __builtin_ia32_crc32di(l0, w0);
+		l1 = __builtin_ia32_crc32di(l1, w1);
+		l2 = __builtin_ia32_crc32di(l2, w2);
+		l3 = __builtin_ia32_crc32di(l3, w3);
+	}
+	lanes[0] = (uint32_t)l0;
+	lanes[1] = (uint32_t)l1;
+	lanes[2] = (uint32_t)l2;
+	lanes[3] = (uint32_t)l3;
+	for (; i < words; i++) {
+		memcpy(&w0, p + i * 8, 8);
+		lanes[i % 4] =
+		    (uint32_t)__builtin_ia32_crc32di(lanes[i % 4], w0);
+	}
+	for (i = words * 8; i < size; i++)
+		lanes[0] = __builtin_ia32_crc32qi(lanes[0], p[i]);
+	crc32c_table_init();
+	return checksum_finish(lanes, size);
+}
+#endif
+
+uint32_t maildir_index_checksum(const void *data, size_t size)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	static int have_sse42 = -1;
+
+	if (have_sse42 < 0)
+		have_sse42 = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	if (have_sse42 != 0)
+		return checksum_sse42(data, size);
+#endif
+	return maildir_index_checksum_sw(data, size);
+}
+
 static struct maildir_index_state *state(struct mailbox *box)
 {
 	if (box->index == NULL)
@@ -111,17 +239,24 @@ static const char *index_path(struct mailbox *box, pool_t pool)
 
 /* ---- stamps ---- */
 
-static void get_stamp(const char *path, struct maildir_index_stamp *st_r)
+void maildir_index_stamp_from_stat(const struct stat *st,
+				   struct maildir_index_stamp *stamp_r)
+{
+	memset(stamp_r, 0, sizeof(*stamp_r));
+	stamp_r->mtime_sec = st->st_mtim.tv_sec;
+	stamp_r->mtime_nsec = st->st_mtim.tv_nsec;
+	stamp_r->size = (uint64_t)st->st_size;
+	stamp_r->ino = (uint64_t)st->st_ino;
+}
+
+void maildir_index_get_stamp(const char *path,
+			     struct maildir_index_stamp *stamp_r)
 {
 	struct stat st;
 
-	memset(st_r, 0, sizeof(*st_r));
-	if (stat(path, &st) < 0)
-		return;
-	st_r->mtime_sec = st.st_mtim.tv_sec;
-	st_r->mtime_nsec = st.st_mtim.tv_nsec;
-	st_r->size = (uint64_t)st.st_size;
-	st_r->ino = (uint64_t)st.st_ino;
+	memset(stamp_r, 0, sizeof(*stamp_r));
+	if (stat(path, &st) == 0)
+		maildir_index_stamp_from_stat(&st, stamp_r);
 }
 
 void maildir_index_get_stamps(struct mailbox *box,
@@ -131,15 +266,15 @@ void maildir_index_get_stamps(struct mailbox *box,
 
 	memset(stamps_r, 0, sizeof(*stamps_r));
 	snprintf(path, sizeof(path), "%s/new", box->path);
-	get_stamp(path, &stamps_r->new_dir);
+	maildir_index_get_stamp(path, &stamps_r->new_dir);
 	snprintf(path, sizeof(path), "%s/cur", box->path);
-	get_stamp(path, &stamps_r->cur_dir);
+	maildir_index_get_stamp(path, &stamps_r->cur_dir);
 	snprintf(path, sizeof(path), "%s/" MAILDIR_UIDLIST_FNAME,
 		 box->control_dir);
-	get_stamp(path, &stamps_r->uidlist);
+	maildir_index_get_stamp(path, &stamps_r->uidlist);
 	snprintf(path, sizeof(path), "%s/" MAILDIR_KEYWORDS_FNAME,
 		 box->control_dir);
-	get_stamp(path, &stamps_r->keywords);
+	maildir_index_get_stamp(path, &stamps_r->keywords);
 }
 
 static bool stamps_equal(const struct maildir_index_stamps *a,
@@ -174,28 +309,35 @@ static const struct index_header *image_check(const void *data, size_t size)
 		return NULL;
 	recs = (const void *)(hdr + 1);
 	strings = (const char *)(recs + hdr->count);
-	if (maildir_index_crc32(0, recs, hdr->count * sizeof(*recs)) !=
+	if (maildir_index_checksum(recs, hdr->count * sizeof(*recs)) !=
 		hdr->records_crc ||
-	    maildir_index_crc32(0, strings, hdr->strings_size) !=
+	    maildir_index_checksum(strings, hdr->strings_size) !=
 		hdr->strings_crc)
 		return NULL;
-	if (hdr->strings_size > 0 && strings[hdr->strings_size - 1] != '\0')
-		return NULL;
+	uint64_t offset = 0;
 	for (uint32_t i = 0; i < hdr->count; i++) {
 		const struct index_record *r = &recs[i];
-		const char *name, *uidl;
+		const char *name = strings + offset, *base, *uidl;
 
 		if (r->uid == 0 || r->uid >= hdr->next_uid ||
 		    (i > 0 && r->uid <= recs[i - 1].uid) ||
 		    r->modseq > hdr->highest_modseq ||
-		    r->str_offset >= hdr->strings_size)
+		    r->str_offset != offset || r->name_len == 0 ||
+		    r->base_len == 0 || r->base_len > r->name_len ||
+		    hdr->strings_size - offset <
+			(uint64_t)r->name_len + r->base_len + r->uidl_len + 3)
 			return NULL;
-		name = strings + r->str_offset;
-		uidl = name + strlen(name) + 1;
-		if (name[0] == '\0' || strchr(name, '/') != NULL ||
-		    (uint64_t)(uidl - strings) >= hdr->strings_size)
+		base = name + r->name_len + 1;
+		uidl = base + r->base_len + 1;
+		if (name[r->name_len] != '\0' || base[r->base_len] != '\0' ||
+		    uidl[r->uidl_len] != '\0' ||
+		    memcmp(name, base, r->base_len) != 0 ||
+		    memchr(name, '/', r->name_len) != NULL)
 			return NULL;
+		offset += (uint64_t)r->name_len + r->base_len + r->uidl_len + 3;
 	}
+	if (offset != hdr->strings_size)
+		return NULL;
 	return hdr;
 }
 
@@ -204,16 +346,22 @@ bool maildir_index_image_is_valid(const void *data, size_t size)
 	return image_check(data, size) != NULL;
 }
 
-/* Reads loft.index into a buffer from pool; NULL when missing/damaged. */
-static const struct index_header *index_read(struct mailbox *box, pool_t pool)
+/* Maps loft.index read-only: the header of a valid file with *map_r and
+ * *size_r to munmap() later, or NULL (missing or damaged: nothing
+ * mapped). Writers never change the file in place (they rename a new one
+ * over it), so the mapping stays what was checked. */
+static const struct index_header *index_map(struct mailbox *box, void **map_r,
+					    size_t *size_r)
 {
-	const char *path = index_path(box, pool);
+	char path[PATH_MAX];
 	const struct index_header *hdr;
 	struct stat st;
-	unsigned char *data;
-	size_t pos = 0;
+	void *map;
 	int fd;
 
+	*map_r = NULL;
+	*size_r = 0;
+	snprintf(path, sizeof(path), "%s/" MAILDIR_INDEX_FNAME, box->index_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT)
@@ -229,21 +377,32 @@ static const struct index_header *index_read(struct mailbox *box, pool_t pool)
 		i_warning("Index %s is damaged: bad size, rebuilding", path);
 		return NULL;
 	}
-	data = p_malloc(pool, (size_t)st.st_size);
-	while (pos < (size_t)st.st_size) {
-		ssize_t ret = read(fd, data + pos, (size_t)st.st_size - pos);
-
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret <= 0)
-			break;
-		pos += (size_t)ret;
-	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	i_close_fd(&fd);
-	hdr = image_check(data, pos);
-	if (hdr == NULL)
+	if (map == MAP_FAILED) {
+		i_error("mmap(%s) failed: %s", path, strerror(errno));
+		return NULL;
+	}
+	hdr = image_check(map, (size_t)st.st_size);
+	if (hdr == NULL) {
 		i_warning("Index %s is damaged, rebuilding", path);
+		(void)munmap(map, (size_t)st.st_size);
+		return NULL;
+	}
+	*map_r = map;
+	*size_r = (size_t)st.st_size;
 	return hdr;
+}
+
+void maildir_index_view_free(struct mailbox *box)
+{
+	struct maildir_index_state *st = box->index;
+
+	if (st == NULL || st->map == NULL)
+		return;
+	(void)munmap(st->map, st->map_size);
+	st->map = NULL;
+	st->map_size = 0;
 }
 
 bool maildir_index_sync_fast(struct mailbox *box,
@@ -253,41 +412,55 @@ bool maildir_index_sync_fast(struct mailbox *box,
 	const struct index_header *hdr;
 	const struct index_record *recs;
 	const char *strings;
+	struct maildir_mail *mails;
+	void *map;
+	size_t map_size;
 	pool_t pool;
 
 	if (st->view_valid)
 		return stamps_equal(&st->stamps, stamps);
 	if (box->view_pool != NULL)
 		return false;
-	/* first open: the view straight from the index file */
-	pool = pool_create("maildir view", 8192);
-	hdr = index_read(box, pool);
-	if (hdr == NULL || !stamps_equal(&hdr->stamps, stamps)) {
-		pool_unref(&pool);
+	/* first open: the view straight from the mapped index file; names
+	 * point into the mapping, which lives as long as the view */
+	hdr = index_map(box, &map, &map_size);
+	if (hdr == NULL)
+		return false;
+	if (!stamps_equal(&hdr->stamps, stamps)) {
+		(void)munmap(map, map_size);
 		return false;
 	}
+	pool = pool_create("maildir view", 1024);
 	recs = (const void *)(hdr + 1);
 	strings = (const char *)(recs + hdr->count);
+	mails = hdr->count == 0 ? NULL
+				: p_malloc(pool, sizeof(*mails) * hdr->count);
 	array_init(&box->mails, pool, hdr->count + 1);
 	for (uint32_t i = 0; i < hdr->count; i++) {
-		struct maildir_mail *mail = p_new(pool, struct maildir_mail, 1);
-		const char *name = strings + recs[i].str_offset;
-		const char *uidl = name + strlen(name) + 1;
+		const struct index_record *r = &recs[i];
+		struct maildir_mail *mail = &mails[i];
+		const char *name = strings + r->str_offset;
+		const char *base = name + r->name_len + 1;
 
 		mail->filename = name;
-		mail->in_new = recs[i].in_new != 0;
-		mail->pop3_uidl = uidl[0] != '\0' ? uidl : NULL;
-		mail->rec.uid = recs[i].uid;
-		mail->rec.flags = recs[i].flags;
-		mail->rec.keywords = recs[i].keywords;
-		mail->rec.modseq = recs[i].modseq;
-		mail->rec.physical_size = recs[i].psize;
-		mail->rec.virtual_size = recs[i].vsize;
-		mail->rec.received_time = (time_t)recs[i].received;
-		mail->rec.basename = maildir_filename_base(pool, name);
-		array_push(&box->mails, mail);
+		mail->in_new = r->in_new != 0;
+		mail->pop3_uidl =
+		    r->uidl_len > 0 ? base + r->base_len + 1 : NULL;
+		mail->rec.uid = r->uid;
+		mail->rec.flags = r->flags;
+		mail->rec.keywords = r->keywords;
+		mail->rec.modseq = r->modseq;
+		mail->rec.physical_size = r->psize;
+		mail->rec.virtual_size = r->vsize;
+		mail->rec.received_time = (time_t)r->received;
+		mail->rec.basename = base;
+		box->mails.items[i] = mail;
 	}
+	box->mails.count = hdr->count;
 	box->view_pool = pool;
+	maildir_index_view_free(box);
+	st->map = map;
+	st->map_size = map_size;
 	box->uid_validity = hdr->uid_validity;
 	box->next_uid = hdr->next_uid;
 	st->highest_modseq = hdr->highest_modseq;
@@ -303,6 +476,17 @@ bool maildir_index_sync_fast(struct mailbox *box,
 	return true;
 }
 
+bool maildir_index_view_is_current(struct mailbox *box)
+{
+	struct maildir_index_state *st = state(box);
+	struct maildir_index_stamps stamps;
+
+	if (!st->view_valid)
+		return false;
+	maildir_index_get_stamps(box, &stamps);
+	return stamps_equal(&st->stamps, &stamps);
+}
+
 /* ---- sync ---- */
 
 void maildir_index_sync_begin(struct mailbox *box)
@@ -315,31 +499,64 @@ void maildir_index_sync_begin(struct mailbox *box)
 		for (unsigned int i = 0; i < box->mails.count; i++) {
 			const struct mail_record *r = &box->mails.items[i]->rec;
 
-			st->old[i] = (struct old_rec){
-			    r->uid, r->keywords, (uint8_t)r->flags, r->modseq};
+			st->old[i] =
+			    (struct old_rec){r->uid,
+					     r->keywords,
+					     (uint8_t)r->flags,
+					     r->modseq,
+					     r->physical_size,
+					     r->virtual_size,
+					     (int64_t)r->received_time};
 		}
 		st->old_count = box->mails.count;
 		st->old_uid_validity = box->uid_validity;
 		st->old_highest = st->highest_modseq;
 		return;
 	}
-	pool_t pool = pool_create("maildir index read", 1024);
-	const struct index_header *hdr = index_read(box, pool);
+	void *map;
+	size_t map_size;
+	const struct index_header *hdr = index_map(box, &map, &map_size);
 
 	if (hdr != NULL) {
 		const struct index_record *recs = (const void *)(hdr + 1);
 
 		st->old = i_calloc(hdr->count + 1, sizeof(*st->old));
 		for (uint32_t i = 0; i < hdr->count; i++) {
-			st->old[i] =
-			    (struct old_rec){recs[i].uid, recs[i].keywords,
-					     recs[i].flags, recs[i].modseq};
+			st->old[i] = (struct old_rec){
+			    recs[i].uid,     recs[i].keywords, recs[i].flags,
+			    recs[i].modseq,  recs[i].psize,    recs[i].vsize,
+			    recs[i].received};
 		}
 		st->old_count = hdr->count;
 		st->old_uid_validity = hdr->uid_validity;
 		st->old_highest = hdr->highest_modseq;
+		(void)munmap(map, map_size);
 	}
-	pool_unref(&pool);
+}
+
+bool maildir_index_sync_lookup(struct mailbox *box, uint32_t uid_validity,
+			       uint32_t uid, time_t *received_r,
+			       uint64_t *psize_r, uint64_t *vsize_r)
+{
+	struct maildir_index_state *st = state(box);
+	unsigned int lo = 0, hi = st->old_count;
+
+	if (st->old == NULL || st->old_uid_validity != uid_validity)
+		return false;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (st->old[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == st->old_count || st->old[lo].uid != uid)
+		return false;
+	*received_r = (time_t)st->old[lo].received;
+	*psize_r = st->old[lo].psize;
+	*vsize_r = st->old[lo].vsize;
+	return true;
 }
 
 void maildir_index_sync_abort(struct mailbox *box)
@@ -522,20 +739,42 @@ static void index_write_locked(struct mailbox *box)
 	for (unsigned int i = 0; i < count; i++) {
 		const struct maildir_mail *m = box->mails.items[i];
 
+		size_t name_len = strlen(m->filename);
+		size_t base_len = maildir_filename_base_len(m->filename);
+		size_t uidl_len =
+		    m->pop3_uidl != NULL ? strlen(m->pop3_uidl) : 0;
+
+		if (name_len > UINT16_MAX || uidl_len > UINT16_MAX ||
+		    base_len == 0) {
+			/* not a name Loft or Dovecot writes: no index this
+			 * time, the Maildir is scanned at the next open */
+			i_warning("%s: message file name %s too long, "
+				  "index not written",
+				  path, m->filename);
+			goto out;
+		}
 		recs[i].uid = m->rec.uid;
 		recs[i].flags = (uint8_t)m->rec.flags;
 		recs[i].in_new = m->in_new ? 1 : 0;
+		recs[i].name_len = (uint16_t)name_len;
+		recs[i].base_len = (uint16_t)base_len;
+		recs[i].uidl_len = (uint16_t)uidl_len;
 		recs[i].keywords = m->rec.keywords;
 		recs[i].str_offset = (uint32_t)str_len(strings);
 		recs[i].modseq = m->rec.modseq;
 		recs[i].psize = m->rec.physical_size;
 		recs[i].vsize = m->rec.virtual_size;
 		recs[i].received = (int64_t)m->rec.received_time;
-		str_append(strings, m->filename);
+		str_append_n(strings, m->filename, name_len + 1);
+		str_append_n(strings, m->filename, base_len);
 		str_append_c(strings, '\0');
-		if (m->pop3_uidl != NULL)
-			str_append(strings, m->pop3_uidl);
+		if (uidl_len > 0)
+			str_append_n(strings, m->pop3_uidl, uidl_len);
 		str_append_c(strings, '\0');
+	}
+	if (str_len(strings) > UINT32_MAX) {
+		i_warning("%s: too many messages, index not written", path);
+		goto out;
 	}
 	memset(&hdr, 0, sizeof(hdr));
 	memcpy(hdr.magic, INDEX_MAGIC, 8);
@@ -549,9 +788,9 @@ static void index_write_locked(struct mailbox *box)
 	hdr.stamps = st->stamps;
 	hdr.first_recent_uid = st->first_recent_uid;
 	hdr.strings_size = str_len(strings);
-	hdr.records_crc = maildir_index_crc32(0, recs, count * sizeof(*recs));
+	hdr.records_crc = maildir_index_checksum(recs, count * sizeof(*recs));
 	hdr.strings_crc =
-	    maildir_index_crc32(0, str_data(strings), str_len(strings));
+	    maildir_index_checksum(str_data(strings), str_len(strings));
 	hdr.header_crc = maildir_index_crc32(0, &hdr, sizeof(hdr));
 
 	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
@@ -642,6 +881,9 @@ void maildir_index_sync_done(struct mailbox *box,
 	bool expunged = false;
 
 	unsigned int needed = 0;
+
+	/* the full sync replaced the view that pointed into the mapping */
+	maildir_index_view_free(box);
 
 	if (highest == 0)
 		highest = 1;

@@ -11,7 +11,8 @@
  * index alone: no readdir, no stat of message files.
  *
  *   header (fixed size, CRC-32 of itself), records (fixed size, ascending
- *   UID, CRC-32), strings (file name NUL POP3-UIDL NUL per record, CRC-32)
+ *   UID, name lengths; maildir_index_checksum()), strings (file name NUL
+ *   base name NUL POP3-UIDL NUL per record, in record order; checksum)
  *
  * Crash safety: the file is written whole to "loft.index.tmp.<pid>",
  * fsynced and renamed over loft.index, so a crash leaves the old or the new
@@ -45,6 +46,14 @@ struct maildir_index_stamps {
 	struct maildir_index_stamp new_dir, cur_dir, uidlist, keywords;
 };
 
+struct stat;
+/* One stamp from a stat() of path (zero when it is missing), or from a
+ * struct stat. */
+void maildir_index_get_stamp(const char *path,
+			     struct maildir_index_stamp *stamp_r);
+void maildir_index_stamp_from_stat(const struct stat *st,
+				   struct maildir_index_stamp *stamp_r);
+
 /* Stats new/, cur/, dovecot-uidlist and dovecot-keywords (missing files
  * give zero stamps). */
 void maildir_index_get_stamps(struct mailbox *box,
@@ -56,11 +65,29 @@ void maildir_index_get_stamps(struct mailbox *box,
 bool maildir_index_sync_fast(struct mailbox *box,
 			     const struct maildir_index_stamps *stamps);
 
+/* True when the handle has a view and new/, cur/, dovecot-uidlist and
+ * dovecot-keywords still have the stamps it was built from: a sync would
+ * change nothing but \Recent (maildir_index_recent_sync()). */
+bool maildir_index_view_is_current(struct mailbox *box);
+
+/* Releases the mapping of loft.index that a view loaded by
+ * maildir_index_sync_fast() points into; call after freeing that view
+ * (when box->view_pool is replaced or the mailbox closed). */
+void maildir_index_view_free(struct mailbox *box);
+
 /* Before a full sync: remembers UID/flags/keywords/modseq of the current
  * view (or, when there is none, of a valid loft.index with the same
  * UIDVALIDITY) so that maildir_index_sync_done() can give changed messages
  * new modseqs. */
 void maildir_index_sync_begin(struct mailbox *box);
+/* During a full sync: what the view (or index) remembered by
+ * sync_begin knew of message uid when its UIDVALIDITY is uid_validity:
+ * the received time and sizes, which do not change while the UID lives
+ * (a flag change renames the file, which keeps its mtime), so that a
+ * rescan stats only new messages. false: not known. */
+bool maildir_index_sync_lookup(struct mailbox *box, uint32_t uid_validity,
+			       uint32_t uid, time_t *received_r,
+			       uint64_t *psize_r, uint64_t *vsize_r);
 /* After a full sync: assigns modseqs (kept when flags and keywords are
  * unchanged, HIGHESTMODSEQ + 1 for new and changed messages, and one bump
  * for expunges), records the stamps and writes loft.index (failures are
@@ -89,6 +116,13 @@ void maildir_index_recent_take_init(struct mailbox *box);
 /* Validates and decodes an index file image. Exposed for unit tests and
  * fuzzing: returns true when data is a complete, consistent index. */
 bool maildir_index_image_is_valid(const void *data, size_t size);
+
+/* The check value of loft.index's records and strings: CRC-32C in four
+ * interleaved lanes (maildir-index.c says how), on the CPU's crc32
+ * instruction where there is one. _sw is the portable code, which gives
+ * the same values (for tests). */
+uint32_t maildir_index_checksum(const void *data, size_t size);
+uint32_t maildir_index_checksum_sw(const void *data, size_t size);
 
 /* CRC-32 (IEEE 802.3, as zlib's crc32()). */
 uint32_t maildir_index_crc32(uint32_t crc, const void *data, size_t size);

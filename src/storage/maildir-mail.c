@@ -502,12 +502,20 @@ int mailbox_sync_changes(struct mailbox *box, pool_t pool,
 			 const char **error_r)
 {
 	unsigned int old_count = box->mails.count, i, j, kept = 0;
-	uint32_t *old_uids = i_calloc(old_count + 1, sizeof(uint32_t));
-	uint64_t *old_modseqs = i_calloc(old_count + 1, sizeof(uint64_t));
-	uint32_t *expunged, *changed;
+	uint32_t *old_uids, *expunged, *changed;
+	uint64_t *old_modseqs;
 	unsigned int *expunged_seqs, n_exp = 0, n_changed = 0;
 
 	memset(changes_r, 0, sizeof(*changes_r));
+	if (maildir_index_view_is_current(box)) {
+		/* nothing changed on disk since the view was built: no
+		 * copy of the view to compare with (a big mailbox is synced
+		 * after every command) */
+		maildir_index_recent_sync(box);
+		return 0;
+	}
+	old_uids = i_calloc(old_count + 1, sizeof(uint32_t));
+	old_modseqs = i_calloc(old_count + 1, sizeof(uint64_t));
 	for (i = 0; i < old_count; i++) {
 		old_uids[i] = box->mails.items[i]->rec.uid;
 		old_modseqs[i] = box->mails.items[i]->rec.modseq;

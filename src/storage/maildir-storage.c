@@ -29,6 +29,9 @@ struct scan_file {
 	const char *name;
 	const char *basename;
 	bool in_new;
+	/* sort key of a new file (set_sort_key()) */
+	bool has_time, has_micro;
+	uint64_t time, micro;
 };
 
 struct maildir_scan {
@@ -144,6 +147,12 @@ static int scan_dir(pool_t pool, struct maildir_scan *scan, const char *dir,
 		f->in_new = in_new;
 		old = hash_table_lookup(scan->by_base, f->basename);
 		if (old != NULL) {
+			if (old->in_new == in_new &&
+			    strcmp(old->name, f->name) == 0) {
+				/* seen already: a file we moved from new/
+				 * (or could not move) */
+				continue;
+			}
 			if (old->in_new && !in_new) {
 				/* moved to cur/ while we were scanning */
 				old->name = f->name;
@@ -168,31 +177,37 @@ static int scan_dir(pool_t pool, struct maildir_scan *scan, const char *dir,
 	return 0;
 }
 
-/* Scans new/ and then cur/ (in that order, so that a file moved from new/
- * to cur/ meanwhile is still seen) and moves new/ files into cur/. */
+/* Scans new/, moves its files into cur/ and then scans cur/ (in that
+ * order, so that a file moved from new/ to cur/ meanwhile is still seen).
+ * Each directory's stamp is taken before the readdir whose result the
+ * scan holds and after this scan's own renames, so that it hides no
+ * change made by anyone else and the next open can trust it: new/ is read
+ * again after moving files out of it. */
 static int maildir_scan(struct mailbox *box, pool_t pool,
-			struct maildir_scan **scan_r, const char **error_r)
+			struct maildir_scan **scan_r,
+			struct maildir_index_stamps *stamps,
+			const char **error_r)
 {
 	const char *new_dir = p_strconcat(pool, box->path, "/new", NULL);
 	const char *cur_dir = p_strconcat(pool, box->path, "/cur", NULL);
 	struct maildir_scan *scan;
 
+	scan = p_new(pool, struct maildir_scan, 1);
+	array_init(&scan->files, pool, 64);
+	scan->by_base = hash_table_create(pool, 64, str_hash, str_cmp);
 	for (unsigned int attempt = 0;; attempt++) {
-		bool lost = false, moved = false;
+		unsigned int first = scan->files.count;
+		bool moved = false;
 
-		scan = p_new(pool, struct maildir_scan, 1);
-		array_init(&scan->files, pool, 64);
-		scan->by_base = hash_table_create(pool, 64, str_hash, str_cmp);
-		if (scan_dir(pool, scan, new_dir, true, error_r) < 0 ||
-		    scan_dir(pool, scan, cur_dir, false, error_r) < 0)
+		maildir_index_get_stamp(new_dir, &stamps->new_dir);
+		if (scan_dir(pool, scan, new_dir, true, error_r) < 0)
 			return -1;
-
-		for (unsigned int i = 0; i < scan->files.count; i++) {
+		if (scan->files.count == first || attempt == 2)
+			break;
+		for (unsigned int i = first; i < scan->files.count; i++) {
 			struct scan_file *f = scan->files.items[i];
 			const char *src, *dest_name, *dest;
 
-			if (!f->in_new)
-				continue;
 			dest_name =
 			    strchr(f->name, ':') != NULL
 				? f->name
@@ -203,20 +218,20 @@ static int maildir_scan(struct mailbox *box, pool_t pool,
 				f->name = dest_name;
 				f->in_new = false;
 				moved = true;
-			} else if (errno == ENOENT) {
-				lost = true;
-			} else {
+			} else if (errno != ENOENT) {
 				i_warning("rename(%s, %s) failed: %s", src,
 					  dest, strerror(errno));
 			}
+			/* ENOENT: moved or removed by someone else; if
+			 * moved, the scan of cur/ finds it */
 		}
 		if (moved && maildir_fsync_dir(cur_dir) < 0)
 			i_warning("fsync(%s) failed: %s", cur_dir,
 				  strerror(errno));
-		if (!lost || attempt > 0)
-			break;
-		/* someone else moved or removed a file: look again */
 	}
+	maildir_index_get_stamp(cur_dir, &stamps->cur_dir);
+	if (scan_dir(pool, scan, cur_dir, false, error_r) < 0)
+		return -1;
 	*scan_r = scan;
 	return 0;
 }
@@ -262,9 +277,11 @@ static const char *uidlist_path(struct mailbox *box, pool_t pool)
 
 /* Returns 1 with *list_r (header_ok_r tells whether the header was valid),
  * 0 when there is no uidlist, -1 on error. */
-static int uidlist_read(struct mailbox *box, pool_t pool,
-			struct maildir_uidlist **list_r, bool *header_ok_r,
-			const char **error_r)
+static int uidlist_read_stamp(struct mailbox *box, pool_t pool,
+			      struct maildir_uidlist **list_r,
+			      bool *header_ok_r,
+			      struct maildir_index_stamp *stamp_r,
+			      const char **error_r)
 {
 	const char *path = uidlist_path(box, pool);
 	struct stat st;
@@ -274,6 +291,7 @@ static int uidlist_read(struct mailbox *box, pool_t pool,
 
 	*list_r = NULL;
 	*header_ok_r = false;
+	memset(stamp_r, 0, sizeof(*stamp_r));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -288,6 +306,7 @@ static int uidlist_read(struct mailbox *box, pool_t pool,
 		i_close_fd(&fd);
 		return -1;
 	}
+	maildir_index_stamp_from_stat(&st, stamp_r);
 	if ((uint64_t)st.st_size > MAILDIR_UIDLIST_MAX_SIZE) {
 		i_warning("Broken file %s: too large (%lld bytes)", path,
 			  (long long)st.st_size);
@@ -314,6 +333,16 @@ static int uidlist_read(struct mailbox *box, pool_t pool,
 	i_close_fd(&fd);
 	*header_ok_r = maildir_uidlist_parse(pool, path, data, pos, list_r) > 0;
 	return 1;
+}
+
+static int uidlist_read(struct mailbox *box, pool_t pool,
+			struct maildir_uidlist **list_r, bool *header_ok_r,
+			const char **error_r)
+{
+	struct maildir_index_stamp stamp;
+
+	return uidlist_read_stamp(box, pool, list_r, header_ok_r, &stamp,
+				  error_r);
 }
 
 static bool parse_hex32(const char *s, size_t len, uint32_t *num_r)
@@ -461,14 +490,14 @@ static bool rec_get_vsize(const struct maildir_uidlist_rec *rec,
 	return false;
 }
 
-/* True when the virtual size is known without reading the file. */
-static bool vsize_known(const struct scan_file *f,
-			const struct maildir_uidlist_rec *rec)
+/* True when the virtual size is known without reading the file: W= in
+ * the base name (which the file name starts with) or in the record. */
+static bool vsize_known(const struct maildir_uidlist_rec *rec)
 {
 	uint64_t size;
 
-	return maildir_filename_get_size(f->name, 'W', &size) ||
-	       (rec != NULL && rec_get_vsize(rec, &size));
+	return maildir_filename_get_size(rec->basename, 'W', &size) ||
+	       rec_get_vsize(rec, &size);
 }
 
 static struct hash_table *uidlist_hash(pool_t pool,
@@ -499,17 +528,53 @@ static bool uidlist_needs_update(pool_t pool, struct maildir_uidlist *list,
 		struct maildir_uidlist_rec *rec;
 
 		rec = hash_table_lookup(hash, f->basename);
-		if (rec == NULL || !vsize_known(f, rec))
+		if (rec == NULL || !vsize_known(rec))
 			return true;
 	}
 	return false;
 }
 
+/* A leading decimal number of up to 19 digits, as
+ * maildir_filename_sort_cmp() reads it. */
+static bool sort_parse_num(const char *s, uint64_t *num_r, const char **end_r)
+{
+	uint64_t num = 0;
+	const char *p = s;
+
+	while (*p >= '0' && *p <= '9' && p - s < 19) {
+		num = num * 10 + (uint64_t)(*p - '0');
+		p++;
+	}
+	*num_r = num;
+	*end_r = p;
+	return p != s;
+}
+
+/* Parses the numbers maildir_filename_sort_cmp() compares ("<time>.M<usecs>")
+ * once per file instead of once per comparison. */
+static void set_sort_key(struct scan_file *f)
+{
+	const char *end;
+
+	f->has_time = sort_parse_num(f->basename, &f->time, &end);
+	f->has_micro = f->has_time && end[0] == '.' && end[1] == 'M' &&
+		       sort_parse_num(end + 2, &f->micro, &end);
+}
+
+/* The order of maildir_filename_sort_cmp() (Dovecot's order for new
+ * files' UIDs), from the parsed keys. */
 static int cmp_scan_files(const void *a, const void *b)
 {
-	const struct scan_file *const *fa = a, *const *fb = b;
+	const struct scan_file *fa = *(const struct scan_file *const *)a;
+	const struct scan_file *fb = *(const struct scan_file *const *)b;
 
-	return maildir_filename_sort_cmp((*fa)->basename, (*fb)->basename);
+	if (fa->has_time && fb->has_time) {
+		if (fa->time != fb->time)
+			return fa->time < fb->time ? -1 : 1;
+		if (fa->has_micro && fb->has_micro && fa->micro != fb->micro)
+			return fa->micro < fb->micro ? -1 : 1;
+	}
+	return strcmp(fa->basename, fb->basename);
 }
 
 /* Takes the uidlist lock and writes list (lock file renamed over
@@ -530,12 +595,18 @@ static int uidlist_lock(struct mailbox *box, pool_t pool,
 	return 0;
 }
 
-static int uidlist_commit(struct mailbox *box, pool_t pool,
-			  struct dotlock **lock, struct maildir_uidlist *list,
-			  const char **error_r)
+/* Writes list into the lock file and renames it over dovecot-uidlist;
+ * *stamp_r (when not NULL) gets the stamp of the file written, which the
+ * rename keeps. */
+static int uidlist_commit_stamp(struct mailbox *box, pool_t pool,
+				struct dotlock **lock,
+				struct maildir_uidlist *list,
+				struct maildir_index_stamp *stamp_r,
+				const char **error_r)
 {
 	string_t *str = str_new(pool, 128 + list->recs.count * 64);
 	const char *path = uidlist_path(box, pool);
+	struct stat st;
 
 	maildir_uidlist_write(list, str);
 	if (write_full(dotlock_get_fd(*lock), str_data(str), str_len(str)) <
@@ -546,15 +617,30 @@ static int uidlist_commit(struct mailbox *box, pool_t pool,
 		dotlock_delete(lock);
 		return -1;
 	}
+	if (stamp_r != NULL) {
+		memset(stamp_r, 0, sizeof(*stamp_r));
+		if (fstat(dotlock_get_fd(*lock), &st) == 0)
+			maildir_index_stamp_from_stat(&st, stamp_r);
+	}
 	return dotlock_replace(lock, path, error_r);
+}
+
+static int uidlist_commit(struct mailbox *box, pool_t pool,
+			  struct dotlock **lock, struct maildir_uidlist *list,
+			  const char **error_r)
+{
+	return uidlist_commit_stamp(box, pool, lock, list, NULL, error_r);
 }
 
 /* Under the uidlist lock: rescans, assigns UIDs to new files in Dovecot's
  * order, drops records of vanished files, caches virtual sizes, and
- * rewrites dovecot-uidlist. */
+ * rewrites dovecot-uidlist. stamps gets new/'s, cur/'s and the written
+ * uidlist's; *rec_files_r the scanned file of each record of *list_r. */
 static int uidlist_update_locked(struct mailbox *box, pool_t pool,
+				 struct maildir_index_stamps *stamps,
 				 struct maildir_scan **scan_r,
 				 struct maildir_uidlist **list_r,
+				 struct scan_file ***rec_files_r,
 				 const char **error_r)
 {
 	struct maildir_uidlist *list, *old_list;
@@ -562,12 +648,14 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 	struct hash_table *hash;
 	struct dotlock *lock;
 	ARRAY(struct scan_file *) new_files;
+	ARRAY(struct scan_file *) rec_files;
+	unsigned int kept = 0;
 	bool header_ok;
 	int ret;
 
 	if (uidlist_lock(box, pool, &lock, error_r) < 0)
 		return -1;
-	if (maildir_scan(box, pool, &scan, error_r) < 0 ||
+	if (maildir_scan(box, pool, &scan, stamps, error_r) < 0 ||
 	    (ret = uidlist_read(box, pool, &old_list, &header_ok, error_r)) <
 		0) {
 		dotlock_delete(&lock);
@@ -586,22 +674,29 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 		maildir_uidlist_generate_guid(list->guid);
 
 	/* drop records whose files are gone */
-	for (unsigned int i = 0; i < list->recs.count;) {
-		if (hash_table_lookup(scan->by_base,
-				      list->recs.items[i].basename) == NULL)
-			array_delete(&list->recs, i, 1);
-		else
-			i++;
+	array_init(&rec_files, pool, list->recs.count + scan->files.count + 1);
+	for (unsigned int i = 0; i < list->recs.count; i++) {
+		struct scan_file *f = hash_table_lookup(
+		    scan->by_base, list->recs.items[i].basename);
+
+		if (f != NULL) {
+			list->recs.items[kept++] = list->recs.items[i];
+			array_push(&rec_files, f);
+		}
 	}
+	list->recs.count = kept;
 
 	/* new files get UIDs sorted by file name */
-	hash = uidlist_hash(pool, list);
+	hash = list->recs.count == 0 ? NULL : uidlist_hash(pool, list);
 	array_init(&new_files, pool, 16);
 	for (unsigned int i = 0; i < scan->files.count; i++) {
 		struct scan_file *f = scan->files.items[i];
 
-		if (hash_table_lookup(hash, f->basename) == NULL)
+		if (hash == NULL ||
+		    hash_table_lookup(hash, f->basename) == NULL) {
+			set_sort_key(f);
 			array_push(&new_files, f);
+		}
 	}
 	qsort(new_files.items, new_files.count, sizeof(new_files.items[0]),
 	      cmp_scan_files);
@@ -614,19 +709,20 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 		}
 		(void)maildir_uidlist_append(list, list->next_uid,
 					     new_files.items[i]->basename);
+		array_push(&rec_files, new_files.items[i]);
 	}
 
 	/* cache virtual sizes that the file names do not carry */
 	for (unsigned int i = 0; i < list->recs.count; i++) {
 		struct maildir_uidlist_rec *rec = &list->recs.items[i];
-		struct scan_file *f =
-		    hash_table_lookup(scan->by_base, rec->basename);
+		struct scan_file *f;
 		const char *path;
 		uint64_t psize, vsize;
 		int fd;
 
-		if (vsize_known(f, rec))
+		if (vsize_known(rec))
 			continue;
+		f = rec_files.items[i];
 		path = scan_file_path(box, pool, f->name, f->in_new);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -647,10 +743,12 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 		i_close_fd(&fd);
 	}
 
-	if (uidlist_commit(box, pool, &lock, list, error_r) < 0)
+	if (uidlist_commit_stamp(box, pool, &lock, list, &stamps->uidlist,
+				 error_r) < 0)
 		return -1;
 	*scan_r = scan;
 	*list_r = list;
+	*rec_files_r = rec_files.items;
 	return 0;
 }
 
@@ -673,7 +771,7 @@ static int sync_dir_stat(struct mailbox *box, pool_t pool,
 }
 
 static int fill_mail(struct mailbox *box, pool_t pool,
-		     const struct sync_dirs *dirs,
+		     const struct sync_dirs *dirs, uint32_t uid_validity,
 		     const struct maildir_uidlist_rec *rec,
 		     const struct scan_file *f, struct maildir_mail **mail_r,
 		     const char **error_r)
@@ -682,9 +780,27 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 	bool in_new = f->in_new;
 	struct maildir_mail *mail;
 	struct stat st;
-	uint64_t size;
+	uint64_t size, psize, vsize;
+	time_t received;
 
 	*mail_r = NULL;
+	if (maildir_index_sync_lookup(box, uid_validity, rec->uid, &received,
+				      &psize, &vsize)) {
+		/* known from before: no stat of the file */
+		mail = p_new(pool, struct maildir_mail, 1);
+		mail->filename = name;
+		mail->in_new = in_new;
+		mail->rec.uid = rec->uid;
+		mail->rec.basename = f->basename;
+		mail->rec.flags = maildir_filename_get_flags(name);
+		mail->rec.keywords = maildir_filename_get_keywords(name);
+		mail->rec.received_time = received;
+		mail->rec.physical_size = psize;
+		mail->rec.virtual_size = vsize;
+		mail->pop3_uidl = maildir_uidlist_rec_get_ext(pool, rec, 'P');
+		*mail_r = mail;
+		return 0;
+	}
 	if (sync_dir_stat(box, pool, dirs, name, in_new, &st) < 0) {
 		if (errno != ENOENT) {
 			path = scan_file_path(box, pool, name, in_new);
@@ -722,7 +838,6 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 	    rec_get_vsize(rec, &size)) {
 		mail->rec.virtual_size = size;
 	} else {
-		uint64_t psize;
 		int fd;
 
 		path = scan_file_path(box, pool, name, in_new);
@@ -748,20 +863,34 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 	return 0;
 }
 
-static int mailbox_sync_full(struct mailbox *box, const char **error_r)
+/* Rescans the Maildir into a new view. *stamps_r: those of what the view
+ * was built from, each taken before reading it (maildir_scan()). */
+static int mailbox_sync_full(struct mailbox *box,
+			     struct maildir_index_stamps *stamps_r,
+			     const char **error_r)
 {
 	pool_t pool = pool_create("maildir view", 1024);
 	__typeof__(box->mails) mails;
 	struct maildir_uidlist *list;
-	struct maildir_scan *scan;
+	struct maildir_scan *scan = NULL;
 	struct sync_dirs dirs = {-1, -1};
+	struct scan_file **rec_files = NULL;
 	bool header_ok;
+	int ret;
 
-	if (maildir_scan(box, pool, &scan, error_r) < 0 ||
-	    uidlist_read(box, pool, &list, &header_ok, error_r) < 0)
+	memset(stamps_r, 0, sizeof(*stamps_r));
+	ret = uidlist_read_stamp(box, pool, &list, &header_ok,
+				 &stamps_r->uidlist, error_r);
+	if (ret < 0)
 		goto fail;
-	if (uidlist_needs_update(pool, list, header_ok, scan)) {
-		if (uidlist_update_locked(box, pool, &scan, &list, error_r) < 0)
+	/* no usable uidlist: UIDs are assigned under the lock, with one
+	 * scan there */
+	if (ret > 0 && header_ok &&
+	    maildir_scan(box, pool, &scan, stamps_r, error_r) < 0)
+		goto fail;
+	if (scan == NULL || uidlist_needs_update(pool, list, header_ok, scan)) {
+		if (uidlist_update_locked(box, pool, stamps_r, &scan, &list,
+					  &rec_files, error_r) < 0)
 			goto fail;
 	}
 	array_init(&mails, pool, list->recs.count + 1);
@@ -774,12 +903,15 @@ static int mailbox_sync_full(struct mailbox *box, const char **error_r)
 	for (unsigned int i = 0; i < list->recs.count; i++) {
 		const struct maildir_uidlist_rec *rec = &list->recs.items[i];
 		struct scan_file *f =
-		    hash_table_lookup(scan->by_base, rec->basename);
+		    rec_files != NULL
+			? rec_files[i]
+			: hash_table_lookup(scan->by_base, rec->basename);
 		struct maildir_mail *mail;
 
 		if (f == NULL)
 			continue;
-		if (fill_mail(box, pool, &dirs, rec, f, &mail, error_r) < 0)
+		if (fill_mail(box, pool, &dirs, list->uid_validity, rec, f,
+			      &mail, error_r) < 0)
 			goto fail;
 		if (mail != NULL)
 			array_push(&mails, mail);
@@ -790,6 +922,9 @@ static int mailbox_sync_full(struct mailbox *box, const char **error_r)
 	box->mails = mails;
 	box->uid_validity = list->uid_validity;
 	box->next_uid = list->next_uid;
+	maildir_index_get_stamp(p_strconcat(pool, box->control_dir,
+					    "/" MAILDIR_KEYWORDS_FNAME, NULL),
+				&stamps_r->keywords);
 	maildir_keywords_load(box);
 	i_close_fd(&dirs.new_fd);
 	i_close_fd(&dirs.cur_fd);
@@ -803,34 +938,26 @@ fail:
 
 /* The sync: nothing to do when the stamps (directory mtimes, uidlist,
  * keywords) are those of the current view or of a valid loft.index;
- * otherwise a full rescan. When the rescan itself changed the stamps
- * (moved new/ files, rewrote the uidlist), a second pass records stamps
- * that no longer move, so that the next open is a fast one. */
+ * otherwise a full rescan, which records the stamps of what it read
+ * (taken after its own renames and uidlist write), so that the next open
+ * is a fast one. */
 int mailbox_sync(struct mailbox *box, const char **error_r)
 {
-	struct maildir_index_stamps before, after;
+	struct maildir_index_stamps stamps;
 
-	for (unsigned int pass = 0;; pass++) {
-		maildir_index_get_stamps(box, &before);
-		if (maildir_index_sync_fast(box, &before)) {
-			maildir_index_recent_sync(box);
-			return 0;
-		}
-		maildir_index_sync_begin(box);
-		if (mailbox_sync_full(box, error_r) < 0) {
-			maildir_index_sync_abort(box);
-			return -1;
-		}
-		maildir_index_get_stamps(box, &after);
-		if (pass > 0 || memcmp(&before, &after, sizeof(before)) == 0) {
-			maildir_index_sync_done(box, &before);
-			maildir_index_recent_sync(box);
-			return 0;
-		}
-		/* the stamps taken after may hide a change made by someone
-		 * else meanwhile: keep the older ones and look once more */
-		maildir_index_sync_done(box, &before);
+	maildir_index_get_stamps(box, &stamps);
+	if (maildir_index_sync_fast(box, &stamps)) {
+		maildir_index_recent_sync(box);
+		return 0;
 	}
+	maildir_index_sync_begin(box);
+	if (mailbox_sync_full(box, &stamps, error_r) < 0) {
+		maildir_index_sync_abort(box);
+		return -1;
+	}
+	maildir_index_sync_done(box, &stamps);
+	maildir_index_recent_sync(box);
+	return 0;
 }
 
 /* ---- the public mailbox API ---- */
@@ -932,6 +1059,7 @@ void mailbox_close(struct mailbox **_box)
 	maildir_notify_deinit(box);
 	if (box->view_pool != NULL)
 		pool_unref(&box->view_pool);
+	maildir_index_view_free(box);
 	pool_unref(&box->pool);
 }
 
