@@ -18,11 +18,15 @@
 #include "maildir-cache.h"
 
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/uio.h>
 #include <strings.h>
 
 #define MESSAGE_READ_BLOCK (64 * 1024)
 /* A header block larger than this is searched only this far. */
 #define MESSAGE_HEADER_READ_MAX (1024 * 1024)
+/* Messages whose header reads are started ahead on a cold page cache. */
+#define MESSAGE_PREFETCH_COUNT 64
 
 const char *const maildir_message_cached_headers[] = {
     "Date",	  "Subject",	 "From",       "To",	   "Cc",     "Bcc",
@@ -187,6 +191,65 @@ static size_t header_end(const unsigned char *data, size_t size)
 	return 0;
 }
 
+/* Opens message seq's file by its known name, with the path on the stack;
+ * mailbox_open_mail() when that fails (renamed, or an error to report). */
+static int open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
+		     const char **error_r)
+{
+	const struct maildir_mail *mail = box->mails.items[seq - 1];
+	char path[PATH_MAX];
+	int len, fd;
+
+	len = snprintf(path, sizeof(path), "%s/%s/%s", box->path,
+		       mail->in_new ? "new" : "cur", mail->filename);
+	if (len > 0 && (size_t)len < sizeof(path)) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			*expunged_r = false;
+			return fd;
+		}
+	}
+	return mailbox_open_mail(box, seq, expunged_r, error_r);
+}
+
+/* Asks the kernel to start reading the first page of the next messages
+ * (a search goes through them in order), so that when the page cache is
+ * cold their reads run in parallel instead of one at a time. The cursor
+ * is only a hint: a stale one costs a few extra fadvise() calls. */
+static struct {
+	const struct mailbox *box;
+	unsigned int next_seq;
+} header_prefetch;
+
+static void prefetch_headers(struct mailbox *box, unsigned int seq)
+{
+	unsigned int first = seq + 1, last;
+
+	if (header_prefetch.box == box && header_prefetch.next_seq > first &&
+	    header_prefetch.next_seq <= seq + MESSAGE_PREFETCH_COUNT)
+		first = header_prefetch.next_seq;
+	last = seq + MESSAGE_PREFETCH_COUNT;
+	if (last > box->mails.count)
+		last = box->mails.count;
+	for (unsigned int s = first; s <= last; s++) {
+		const struct maildir_mail *mail = box->mails.items[s - 1];
+		char path[PATH_MAX];
+		int len, fd;
+
+		len = snprintf(path, sizeof(path), "%s/%s/%s", box->path,
+			       mail->in_new ? "new" : "cur", mail->filename);
+		if (len <= 0 || (size_t)len >= sizeof(path))
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		(void)posix_fadvise(fd, 0, 4096, POSIX_FADV_WILLNEED);
+		i_close_fd(&fd);
+	}
+	header_prefetch.box = box;
+	header_prefetch.next_seq = last + 1;
+}
+
 /* Reads the message's header block (at most MESSAGE_HEADER_READ_MAX);
  * *complete_r is false when it was cut there. */
 static int read_header(struct mailbox *box, unsigned int seq, pool_t pool,
@@ -197,7 +260,7 @@ static int read_header(struct mailbox *box, unsigned int seq, pool_t pool,
 	size_t end = 0;
 	int fd;
 
-	fd = mailbox_open_mail(box, seq, expunged_r, error_r);
+	fd = open_mail(box, seq, expunged_r, error_r);
 	if (fd < 0)
 		return -1;
 	/* no readahead: only the first pages are wanted, and a message not
@@ -214,7 +277,22 @@ static int read_header(struct mailbox *box, unsigned int seq, pool_t pool,
 		if (want > (old_len == 0 ? 4096 : 16384))
 			want = old_len == 0 ? 4096 : 16384;
 		p = str_reserve(buf, want);
-		n = read(fd, p, want);
+		if (old_len == 0) {
+			/* from the page cache only: if it is not there, the
+			 * next messages' reads are started meanwhile */
+			struct iovec iov = {p, want};
+
+			n = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+			if (n < 0) {
+				/* EAGAIN: not cached; or RWF_NOWAIT is not
+				 * supported here */
+				if (errno == EAGAIN)
+					prefetch_headers(box, seq);
+				n = read(fd, p, want);
+			}
+		} else {
+			n = read(fd, p, want);
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
