@@ -3,14 +3,46 @@
 #include "mail-search.h"
 #include "mailbox.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+
+/* Messages whose files are read ahead when the page cache is cold. */
+#define SEARCH_PREFETCH_COUNT 16
 
 struct search_file {
 	struct mailbox *box;
 	unsigned int seq;
 	int fd;
 	pool_t pool;
+	/* the first message not yet read ahead (per search) */
+	unsigned int *prefetch_seq;
 };
+
+/* Starts reading the next messages' files (the search goes through them
+ * in order), so that on a cold page cache they are read in parallel. */
+static void search_prefetch(struct search_file *file)
+{
+	unsigned int first = file->seq + 1, last;
+
+	if (*file->prefetch_seq > first)
+		first = *file->prefetch_seq;
+	last = file->seq + SEARCH_PREFETCH_COUNT;
+	if (last > mailbox_count(file->box))
+		last = mailbox_count(file->box);
+	for (unsigned int seq = first; seq <= last; seq++) {
+		const char *error;
+		bool expunged;
+		int fd = mailbox_open_mail(file->box, seq, &expunged, &error);
+
+		if (fd == -1)
+			continue;
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+		(void)close(fd);
+	}
+	if (last + 1 > *file->prefetch_seq)
+		*file->prefetch_seq = last + 1;
+}
 
 static ssize_t search_file_read(void *context, uint64_t offset, void *buf,
 				size_t size, bool *expunged_r,
@@ -23,6 +55,14 @@ static ssize_t search_file_read(void *context, uint64_t offset, void *buf,
 					     error_r);
 		if (file->fd == -1)
 			return -1;
+		/* from the page cache only, to learn whether it is cold */
+		struct iovec iov = {buf, size};
+		ssize_t ret =
+		    preadv2(file->fd, &iov, 1, (off_t)offset, RWF_NOWAIT);
+		if (ret >= 0)
+			return ret;
+		if (errno == EAGAIN)
+			search_prefetch(file);
 	}
 	for (;;) {
 		ssize_t ret = pread(file->fd, buf, size, (off_t)offset);
@@ -141,6 +181,7 @@ int imap_search_run(struct mailbox *box, pool_t pool,
 		    struct imap_search_result *result_r, const char **error_r)
 {
 	unsigned int count = mailbox_count(box);
+	unsigned int prefetch_seq = 0;
 	pool_t msg_pool = NULL;
 	int ret = 0;
 
@@ -171,7 +212,8 @@ int imap_search_run(struct mailbox *box, pool_t pool,
 				 * of mail-search.c: kept across messages */
 				msg_pool =
 				    pool_create("search message", 512 * 1024);
-			struct search_file file = {box, seq, -1, msg_pool};
+			struct search_file file = {box, seq, -1, msg_pool,
+						   &prefetch_seq};
 			if (headers_only) {
 				match = mail_search_match_headers(
 				    program->args, msg_pool, search_get_header,
