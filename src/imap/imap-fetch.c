@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 
 /* Bytes read from a message file at a time, and written at a time. */
-#define FETCH_READ_CHUNK 8192
+#define FETCH_READ_CHUNK 32768
 #define FETCH_WRITE_CHUNK 8192
 /* A header block larger than this is cut for HEADER.FIELDS: headers that
  * size exist only to attack. */
@@ -1194,13 +1194,20 @@ static int fetch_literal_more(struct imap_fetch_ctx *ctx, const char **error_r)
 	ctx->skip_left = 0;
 	n = (size_t)MIN_OF((uint64_t)(n - start), ctx->emit_left);
 	ctx->emit_left -= n;
-	if (str_len(ctx->pending) == 0 &&
-	    !ctx->output.wait(ctx->output.context, n)) {
-		/* straight to the output, without a copy into pending */
-		ctx->output.write(ctx->output.context, ctx->buf + start, n);
-		return 0;
+	/* straight to the output while it has room, in the pieces
+	 * fetch_flush() uses (wait() is never asked for more); what does
+	 * not fit waits in pending */
+	while (n > 0 && str_len(ctx->pending) == 0) {
+		size_t piece = MIN_OF(n, (size_t)FETCH_WRITE_CHUNK);
+
+		if (ctx->output.wait(ctx->output.context, piece))
+			break;
+		ctx->output.write(ctx->output.context, ctx->buf + start, piece);
+		start += piece;
+		n -= piece;
 	}
-	str_append_n(ctx->pending, ctx->buf + start, n);
+	if (n > 0)
+		str_append_n(ctx->pending, ctx->buf + start, n);
 	return 0;
 }
 

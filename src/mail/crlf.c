@@ -22,6 +22,9 @@ size_t crlf_filter_run(struct crlf_filter *filter, const unsigned char *in,
 		       size_t out_size)
 {
 	bool last_cr = filter->last_cr;
+	/* one scan of the whole input for NULs, which are rare, instead of
+	 * one per line */
+	bool nuls = filter->replace_nuls && memchr(in, '\0', in_size) != NULL;
 	size_t i = 0, o = 0;
 
 	while (i < in_size && o < out_size) {
@@ -48,7 +51,7 @@ size_t crlf_filter_run(struct crlf_filter *filter, const unsigned char *in,
 		if (lf != NULL)
 			n = (size_t)(lf - (in + i));
 		memcpy(out + o, in + i, n);
-		if (filter->replace_nuls)
+		if (nuls)
 			replace_nuls(out + o, n);
 		o += n;
 		i += n;
