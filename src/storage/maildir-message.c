@@ -191,6 +191,18 @@ static size_t header_end(const unsigned char *data, size_t size)
 	return 0;
 }
 
+/* open(2) for reading without updating the access time (Maildir does not
+ * use it, and a first search would otherwise dirty every inode whose
+ * ctime is newer); O_NOATIME needs the file's owner, else plain. */
+static int open_noatime(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd;
+}
+
 /* Opens message seq's file by its known name, with the path on the stack;
  * mailbox_open_mail() when that fails (renamed, or an error to report). */
 static int open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
@@ -203,7 +215,7 @@ static int open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
 	len = snprintf(path, sizeof(path), "%s/%s/%s", box->path,
 		       mail->in_new ? "new" : "cur", mail->filename);
 	if (len > 0 && (size_t)len < sizeof(path)) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open_noatime(path);
 		if (fd >= 0) {
 			*expunged_r = false;
 			return fd;
@@ -240,7 +252,7 @@ static void prefetch_headers(struct mailbox *box, unsigned int seq)
 			       mail->in_new ? "new" : "cur", mail->filename);
 		if (len <= 0 || (size_t)len >= sizeof(path))
 			continue;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open_noatime(path);
 		if (fd < 0)
 			continue;
 		(void)posix_fadvise(fd, 0, 4096, POSIX_FADV_WILLNEED);
