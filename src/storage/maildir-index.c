@@ -79,9 +79,10 @@ struct recent_range {
 struct maildir_index_state {
 	bool view_valid; /* box->mails matches stamps */
 	/* loft.index mapped for a view loaded from it: its file names,
-	 * base names and UIDLs point into the mapping */
-	void *map;
-	size_t map_size;
+	 * base names and UIDLs point into the mapping; view_mem holds its
+	 * records */
+	struct index_mapping *mapping;
+	struct maildir_mail *view_mem;
 	struct maildir_index_stamps stamps;
 	uint64_t highest_modseq;
 	/* snapshot between sync_begin and sync_done */
@@ -285,7 +286,40 @@ static bool stamps_equal(const struct maildir_index_stamps *a,
 
 /* ---- reading ---- */
 
-static const struct index_header *image_check(const void *data, size_t size)
+/* Checks record i of a header whose sizes and checksums were checked:
+ * UIDs ascending below next_uid, modseq, and its strings, which must
+ * start at *offset (then moved past them): NUL-terminated at the lengths
+ * given, the base name the start of the file name, no '/'. */
+static inline bool record_is_valid(const struct index_header *hdr,
+				   const struct index_record *recs, uint32_t i,
+				   uint64_t *offset)
+{
+	const struct index_record *r = &recs[i];
+	const char *name = (const char *)(recs + hdr->count) + *offset;
+	const char *base, *uidl;
+
+	if (r->uid == 0 || r->uid >= hdr->next_uid ||
+	    (i > 0 && r->uid <= recs[i - 1].uid) ||
+	    r->modseq > hdr->highest_modseq || r->str_offset != *offset ||
+	    r->name_len == 0 || r->base_len == 0 || r->base_len > r->name_len ||
+	    hdr->strings_size - *offset <
+		(uint64_t)r->name_len + r->base_len + r->uidl_len + 3)
+		return false;
+	base = name + r->name_len + 1;
+	uidl = base + r->base_len + 1;
+	if (name[r->name_len] != '\0' || base[r->base_len] != '\0' ||
+	    uidl[r->uidl_len] != '\0' || memcmp(name, base, r->base_len) != 0 ||
+	    memchr(name, '/', r->name_len) != NULL)
+		return false;
+	*offset += (uint64_t)r->name_len + r->base_len + r->uidl_len + 3;
+	return true;
+}
+
+/* Checks an index image: header, sizes, checksums and, with
+ * check_records, every record (else the caller checks each one with
+ * record_is_valid() as it reads it). */
+static const struct index_header *image_check(const void *data, size_t size,
+					      bool check_records)
 {
 	const struct index_header *hdr = data;
 	struct index_header tmp;
@@ -314,27 +348,12 @@ static const struct index_header *image_check(const void *data, size_t size)
 	    maildir_index_checksum(strings, hdr->strings_size) !=
 		hdr->strings_crc)
 		return NULL;
+	if (!check_records)
+		return hdr;
 	uint64_t offset = 0;
 	for (uint32_t i = 0; i < hdr->count; i++) {
-		const struct index_record *r = &recs[i];
-		const char *name = strings + offset, *base, *uidl;
-
-		if (r->uid == 0 || r->uid >= hdr->next_uid ||
-		    (i > 0 && r->uid <= recs[i - 1].uid) ||
-		    r->modseq > hdr->highest_modseq ||
-		    r->str_offset != offset || r->name_len == 0 ||
-		    r->base_len == 0 || r->base_len > r->name_len ||
-		    hdr->strings_size - offset <
-			(uint64_t)r->name_len + r->base_len + r->uidl_len + 3)
+		if (!record_is_valid(hdr, recs, i, &offset))
 			return NULL;
-		base = name + r->name_len + 1;
-		uidl = base + r->base_len + 1;
-		if (name[r->name_len] != '\0' || base[r->base_len] != '\0' ||
-		    uidl[r->uidl_len] != '\0' ||
-		    memcmp(name, base, r->base_len) != 0 ||
-		    memchr(name, '/', r->name_len) != NULL)
-			return NULL;
-		offset += (uint64_t)r->name_len + r->base_len + r->uidl_len + 3;
 	}
 	if (offset != hdr->strings_size)
 		return NULL;
@@ -343,24 +362,108 @@ static const struct index_header *image_check(const void *data, size_t size)
 
 bool maildir_index_image_is_valid(const void *data, size_t size)
 {
-	return image_check(data, size) != NULL;
+	return image_check(data, size, true) != NULL;
 }
 
-/* Maps loft.index read-only: the header of a valid file with *map_r and
- * *size_r to munmap() later, or NULL (missing or damaged: nothing
- * mapped). Writers never change the file in place (they rename a new one
- * over it), so the mapping stays what was checked. */
-static const struct index_header *index_map(struct mailbox *box, void **map_r,
-					    size_t *size_r)
+/* ---- mappings of loft.index ----
+ *
+ * A checked mapping is kept after its last user (up to
+ * INDEX_MAPPINGS_IDLE_MAX of them, least recently used dropped first) and
+ * used again while the file at its path is the same one (device, inode,
+ * size, mtime): writers never change loft.index in place but rename a new
+ * file over it, so what was checked stays checked, and the next session of
+ * the same mailbox in this process neither maps nor checks it again. */
+
+#define INDEX_MAPPINGS_IDLE_MAX 4
+
+struct index_mapping {
+	struct index_mapping *next;
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	void *map;
+	unsigned int refs;
+	/* every record checked (record_is_valid()), not only the header and
+	 * checksums */
+	bool records_checked;
+};
+
+/* most recently used first */
+static struct index_mapping *index_mappings;
+
+static void mapping_destroy(struct index_mapping *m)
+{
+	struct index_mapping **pp;
+
+	for (pp = &index_mappings; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == m) {
+			*pp = m->next;
+			break;
+		}
+	}
+	(void)munmap(m->map, (size_t)m->size);
+	i_free(m->path);
+	i_free(m);
+}
+
+static void mapping_unref(struct index_mapping **_m)
+{
+	struct index_mapping *m = *_m, *idle_last = NULL;
+	unsigned int idle = 0;
+
+	*_m = NULL;
+	if (m == NULL)
+		return;
+	i_assert(m->refs > 0);
+	if (--m->refs > 0)
+		return;
+	for (struct index_mapping *i = index_mappings; i != NULL; i = i->next) {
+		if (i->refs == 0) {
+			idle++;
+			idle_last = i;
+		}
+	}
+	if (idle > INDEX_MAPPINGS_IDLE_MAX)
+		mapping_destroy(idle_last);
+}
+
+/* Releases a mapping found damaged: it is not kept for reuse. */
+static void mapping_discard(struct index_mapping **_m)
+{
+	struct index_mapping *m = *_m;
+
+	*_m = NULL;
+	i_assert(m->refs > 0);
+	if (--m->refs == 0)
+		mapping_destroy(m);
+}
+
+static bool image_check_records(const struct index_header *hdr)
+{
+	const struct index_record *recs = (const void *)(hdr + 1);
+	uint64_t offset = 0;
+
+	for (uint32_t i = 0; i < hdr->count; i++) {
+		if (!record_is_valid(hdr, recs, i, &offset))
+			return false;
+	}
+	return offset == hdr->strings_size;
+}
+
+/* Maps loft.index read-only (or takes the kept mapping of the same file):
+ * the mapping of a file whose header and checksums are valid (and with
+ * check_records every record), to release with mapping_unref(), or NULL
+ * (missing or damaged). */
+static struct index_mapping *index_map(struct mailbox *box, bool check_records)
 {
 	char path[PATH_MAX];
-	const struct index_header *hdr;
+	struct index_mapping *m, *next;
 	struct stat st;
 	void *map;
 	int fd;
 
-	*map_r = NULL;
-	*size_r = 0;
 	snprintf(path, sizeof(path), "%s/" MAILDIR_INDEX_FNAME, box->index_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -368,14 +471,43 @@ static const struct index_header *index_map(struct mailbox *box, void **map_r,
 			i_error("open(%s) failed: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(*hdr) ||
+	if (fstat(fd, &st) < 0 ||
+	    st.st_size < (off_t)sizeof(struct index_header) ||
 	    (uint64_t)st.st_size >
-		sizeof(*hdr) +
+		sizeof(struct index_header) +
 		    (uint64_t)INDEX_MAX_RECORDS * sizeof(struct index_record) +
 		    INDEX_MAX_STRINGS) {
 		i_close_fd(&fd);
 		i_warning("Index %s is damaged: bad size, rebuilding", path);
 		return NULL;
+	}
+	for (m = index_mappings; m != NULL; m = next) {
+		next = m->next;
+		if (strcmp(m->path, path) != 0)
+			continue;
+		if (m->dev == st.st_dev && m->ino == st.st_ino &&
+		    m->size == st.st_size &&
+		    m->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    m->mtime.tv_nsec == st.st_mtim.tv_nsec)
+			break;
+		/* the file was replaced: the old one is not wanted again */
+		if (m->refs == 0)
+			mapping_destroy(m);
+	}
+	if (m != NULL) {
+		i_close_fd(&fd);
+		if (check_records && !m->records_checked) {
+			if (!image_check_records(m->map)) {
+				i_warning("Index %s is damaged, rebuilding",
+					  path);
+				if (m->refs == 0)
+					mapping_destroy(m);
+				return NULL;
+			}
+			m->records_checked = true;
+		}
+		m->refs++;
+		return m;
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	i_close_fd(&fd);
@@ -383,26 +515,33 @@ static const struct index_header *index_map(struct mailbox *box, void **map_r,
 		i_error("mmap(%s) failed: %s", path, strerror(errno));
 		return NULL;
 	}
-	hdr = image_check(map, (size_t)st.st_size);
-	if (hdr == NULL) {
+	if (image_check(map, (size_t)st.st_size, check_records) == NULL) {
 		i_warning("Index %s is damaged, rebuilding", path);
 		(void)munmap(map, (size_t)st.st_size);
 		return NULL;
 	}
-	*map_r = map;
-	*size_r = (size_t)st.st_size;
-	return hdr;
+	m = i_malloc(sizeof(*m));
+	m->path = i_strdup(path);
+	m->dev = st.st_dev;
+	m->ino = st.st_ino;
+	m->size = st.st_size;
+	m->mtime = st.st_mtim;
+	m->map = map;
+	m->refs = 1;
+	m->records_checked = check_records;
+	m->next = index_mappings;
+	index_mappings = m;
+	return m;
 }
 
 void maildir_index_view_free(struct mailbox *box)
 {
 	struct maildir_index_state *st = box->index;
 
-	if (st == NULL || st->map == NULL)
+	if (st == NULL || st->mapping == NULL)
 		return;
-	(void)munmap(st->map, st->map_size);
-	st->map = NULL;
-	st->map_size = 0;
+	mapping_unref(&st->mapping);
+	i_free(st->view_mem);
 }
 
 bool maildir_index_sync_fast(struct mailbox *box,
@@ -413,8 +552,9 @@ bool maildir_index_sync_fast(struct mailbox *box,
 	const struct index_record *recs;
 	const char *strings;
 	struct maildir_mail *mails;
-	void *map;
-	size_t map_size;
+	struct index_mapping *m;
+	uint64_t offset = 0;
+	bool check;
 	pool_t pool;
 
 	if (st->view_valid)
@@ -423,18 +563,21 @@ bool maildir_index_sync_fast(struct mailbox *box,
 		return false;
 	/* first open: the view straight from the mapped index file; names
 	 * point into the mapping, which lives as long as the view */
-	hdr = index_map(box, &map, &map_size);
-	if (hdr == NULL)
+	m = index_map(box, false);
+	if (m == NULL)
 		return false;
+	hdr = m->map;
 	if (!stamps_equal(&hdr->stamps, stamps)) {
-		(void)munmap(map, map_size);
+		mapping_unref(&m);
 		return false;
 	}
+	check = !m->records_checked;
 	pool = pool_create("maildir view", 1024);
 	recs = (const void *)(hdr + 1);
 	strings = (const char *)(recs + hdr->count);
-	mails = hdr->count == 0 ? NULL
-				: p_malloc(pool, sizeof(*mails) * hdr->count);
+	/* the records of the view: one block, freed with the mapping */
+	/* not cleared first: every record is written whole below */
+	mails = i_realloc(NULL, sizeof(*mails) * (hdr->count + 1));
 	array_init(&box->mails, pool, hdr->count + 1);
 	for (uint32_t i = 0; i < hdr->count; i++) {
 		const struct index_record *r = &recs[i];
@@ -442,25 +585,50 @@ bool maildir_index_sync_fast(struct mailbox *box,
 		const char *name = strings + r->str_offset;
 		const char *base = name + r->name_len + 1;
 
-		mail->filename = name;
-		mail->in_new = r->in_new != 0;
-		mail->pop3_uidl =
-		    r->uidl_len > 0 ? base + r->base_len + 1 : NULL;
-		mail->rec.uid = r->uid;
-		mail->rec.flags = r->flags;
-		mail->rec.keywords = r->keywords;
-		mail->rec.modseq = r->modseq;
-		mail->rec.physical_size = r->psize;
-		mail->rec.virtual_size = r->vsize;
-		mail->rec.received_time = (time_t)r->received;
-		mail->rec.basename = base;
+		/* checked here rather than in a pass of its own */
+		if (check && !record_is_valid(hdr, recs, i, &offset)) {
+			i_warning("Index %s/" MAILDIR_INDEX_FNAME
+				  " is damaged, rebuilding",
+				  box->index_dir);
+			array_init(&box->mails, box->pool, 1);
+			pool_unref(&pool);
+			i_free(mails);
+			mapping_discard(&m);
+			return false;
+		}
+
+		*mail = (struct maildir_mail){
+		    .rec = {.uid = r->uid,
+			    .flags = r->flags,
+			    .physical_size = r->psize,
+			    .virtual_size = r->vsize,
+			    .received_time = (time_t)r->received,
+			    .basename = base,
+			    .keywords = r->keywords,
+			    .modseq = r->modseq},
+		    .filename = name,
+		    .pop3_uidl =
+			r->uidl_len > 0 ? base + r->base_len + 1 : NULL,
+		    .in_new = r->in_new != 0,
+		};
 		box->mails.items[i] = mail;
 	}
+	if (check && offset != hdr->strings_size) {
+		i_warning("Index %s/" MAILDIR_INDEX_FNAME
+			  " is damaged, rebuilding",
+			  box->index_dir);
+		array_init(&box->mails, box->pool, 1);
+		pool_unref(&pool);
+		i_free(mails);
+		mapping_discard(&m);
+		return false;
+	}
+	m->records_checked = true;
 	box->mails.count = hdr->count;
 	box->view_pool = pool;
 	maildir_index_view_free(box);
-	st->map = map;
-	st->map_size = map_size;
+	st->mapping = m;
+	st->view_mem = mails;
 	box->uid_validity = hdr->uid_validity;
 	box->next_uid = hdr->next_uid;
 	st->highest_modseq = hdr->highest_modseq;
@@ -513,9 +681,8 @@ void maildir_index_sync_begin(struct mailbox *box)
 		st->old_highest = st->highest_modseq;
 		return;
 	}
-	void *map;
-	size_t map_size;
-	const struct index_header *hdr = index_map(box, &map, &map_size);
+	struct index_mapping *m = index_map(box, true);
+	const struct index_header *hdr = m == NULL ? NULL : m->map;
 
 	if (hdr != NULL) {
 		const struct index_record *recs = (const void *)(hdr + 1);
@@ -530,7 +697,7 @@ void maildir_index_sync_begin(struct mailbox *box)
 		st->old_count = hdr->count;
 		st->old_uid_validity = hdr->uid_validity;
 		st->old_highest = hdr->highest_modseq;
-		(void)munmap(map, map_size);
+		mapping_unref(&m);
 	}
 }
 
