@@ -38,6 +38,8 @@ struct append_context {
 	uint64_t size;
 	bool literal_done; /* the message's literal was fully received */
 	bool failed;	   /* a reply was sent */
+	/* the save's fsyncs run in a storage thread */
+	bool save_started;
 };
 
 static void append_cleanup(struct append_context *ctx)
@@ -271,29 +273,16 @@ bool cmd_append_literal_data(struct client_command *cmd,
 	return true;
 }
 
-bool cmd_append(struct client_command *cmd)
+/* Answers the APPEND once the save finished (ret 0 with uid) or failed
+ * (-1 with error). */
+static bool append_finished(struct client_command *cmd,
+			    struct append_context *ctx, int ret, uint32_t uid,
+			    const char *error)
 {
 	struct client *client = cmd->client;
-	struct append_context *ctx = cmd->context;
-	const char *error;
-	uint32_t uid = 0, uid_validity;
-	const struct imap_arg *last;
+	uint32_t uid_validity;
 
-	if (ctx == NULL || ctx->save == NULL || !ctx->literal_done) {
-		/* no message literal at all ("APPEND INBOX") */
-		append_cleanup(ctx);
-		client_command_bad(cmd, "Invalid arguments.");
-		return true;
-	}
-	/* nothing may follow the message (no MULTIAPPEND) */
-	last = &cmd->args[cmd->args_count - 1];
-	if (last->type != IMAP_ARG_LITERAL && last->type != IMAP_ARG_LIST) {
-		append_cleanup(ctx);
-		client_command_bad(cmd, "Invalid arguments.");
-		return true;
-	}
-	if (mailbox_save_finish(&ctx->save, ctx->flags, ctx->keywords,
-				ctx->received_time, &uid, &error) < 0) {
+	if (ret < 0) {
 		append_cleanup(ctx);
 		if (strncmp(error, "Invalid keyword", 15) == 0) {
 			client_command_bad(cmd, error);
@@ -311,4 +300,51 @@ bool cmd_append(struct client_command *cmd)
 						  "completed.",
 						  uid_validity, uid));
 	return true;
+}
+
+/* The storage thread is done with the save: run the command again. */
+static void append_save_done(void *context)
+{
+	struct client_command *cmd = context;
+
+	client_command_wakeup(cmd->client);
+}
+
+bool cmd_append(struct client_command *cmd)
+{
+	struct append_context *ctx = cmd->context;
+	const char *error = NULL;
+	uint32_t uid = 0;
+	const struct imap_arg *last;
+	int ret;
+
+	if (ctx != NULL && ctx->save_started) {
+		/* called again: by append_save_done() or an output flush */
+		if (mailbox_save_is_running(ctx->save))
+			return false;
+		ret = mailbox_save_finish_result(&ctx->save, &uid, &error);
+		return append_finished(cmd, ctx, ret, uid, error);
+	}
+	if (ctx == NULL || ctx->save == NULL || !ctx->literal_done) {
+		/* no message literal at all ("APPEND INBOX") */
+		append_cleanup(ctx);
+		client_command_bad(cmd, "Invalid arguments.");
+		return true;
+	}
+	/* nothing may follow the message (no MULTIAPPEND) */
+	last = &cmd->args[cmd->args_count - 1];
+	if (last->type != IMAP_ARG_LITERAL && last->type != IMAP_ARG_LIST) {
+		append_cleanup(ctx);
+		client_command_bad(cmd, "Invalid arguments.");
+		return true;
+	}
+	/* the message is fsynced (file and directory) before the OK */
+	ret = mailbox_save_finish_async(&ctx->save, ctx->flags, ctx->keywords,
+					ctx->received_time, append_save_done,
+					cmd, &uid, &error);
+	if (ret == 0) {
+		ctx->save_started = true;
+		return false;
+	}
+	return append_finished(cmd, ctx, ret < 0 ? -1 : 0, uid, error);
 }

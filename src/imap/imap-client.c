@@ -758,6 +758,12 @@ static void client_output(void *context)
 	client_handler_end(client);
 }
 
+void client_command_wakeup(struct client *client)
+{
+	/* what an output flush does: run the command, then read on */
+	client_output(client);
+}
+
 static void client_idle_timeout(void *context)
 {
 	struct client *client = context;

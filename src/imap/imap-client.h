@@ -198,6 +198,11 @@ bool client_output_wait(struct client *client, size_t need);
  * destroys the session when it has been disconnected meanwhile; the
  * client must not be touched afterwards. */
 void client_handler_end(struct client *client);
+/* For a command that returned false to wait for something other than its
+ * output (APPEND waiting for a storage thread): runs it again now, then
+ * goes on reading input as after an output flush, and ends the handler
+ * (client_handler_end(): do not touch the client afterwards). */
+void client_command_wakeup(struct client *client);
 
 /* Logs with the session's prefix. */
 void client_log(struct client *client, enum log_type type, const char *fmt, ...)

@@ -185,6 +185,25 @@ int mailbox_save_finish(struct mailbox_save **save, enum mail_flags flags,
 			const char *const *keywords, time_t received_time,
 			uint32_t *uid_r, const char **error_r);
 void mailbox_save_abort(struct mailbox_save **save);
+/* mailbox_save_finish() that does not hold up the caller's ioloop for the
+ * fsyncs: they (and the rename into place) run in a storage thread, and
+ * callback(context) is called from the ioloop when they are done; then
+ * mailbox_save_finish_result() assigns the UID and gives the outcome.
+ * Returns 0 when started, 1 when it finished at once (no current ioloop,
+ * or no threads: *uid_r set, the save freed), -1 on an error (the save
+ * freed). Aborting a running save is allowed: it is freed when the thread
+ * is done with it (and the callback is not called); a message already
+ * moved into place then gets its UID at the next sync. */
+int mailbox_save_finish_async(struct mailbox_save **save, enum mail_flags flags,
+			      const char *const *keywords, time_t received_time,
+			      void (*callback)(void *context), void *context,
+			      uint32_t *uid_r, const char **error_r);
+/* true while a started mailbox_save_finish_async() has not come back. */
+bool mailbox_save_is_running(const struct mailbox_save *save);
+/* After the callback: 0 with *uid_r, or -1 with *error_r. Frees the save
+ * and NULLs the pointer. */
+int mailbox_save_finish_result(struct mailbox_save **save, uint32_t *uid_r,
+			       const char **error_r);
 
 /* COPY: copies message seq of src into dest with its flags, keywords
  * (mapped to dest's dovecot-keywords) and internaldate, by hard link when

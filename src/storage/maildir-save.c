@@ -9,17 +9,25 @@
  * dovecot-uidlist lock, by appending one record line to the file (as
  * Dovecot does) instead of rewriting it, and without rescanning the
  * maildir: an APPEND costs the tmp file's write and fsync, a rename, the
- * directory's fsync and the uidlist line's write and fdatasync. */
+ * directory's fsync and the uidlist line's write and fdatasync.
+ * mailbox_save_finish_async() runs the fsyncs and the rename in a few
+ * threads, so that one mail process serving many sessions has several
+ * saves in flight and the file system commits them together; the UID is
+ * still assigned, and the caller answers, only after both fsyncs. */
 #include "lib.h"
 #include "pool.h"
 #include "log.h"
 #include "dotlock.h"
+#include "ioloop.h"
 #include "maildir-filename.h"
 #include "maildir-keywords.h"
 #include "maildir-uidlist.h"
 #include "maildir-private.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 
 static uint64_t count_vsize(const unsigned char *data, size_t size)
@@ -157,6 +165,15 @@ int maildir_save_file(const char *maildir_path, const void *data, size_t size,
 
 /* ---- streamed save ---- */
 
+/* Where save_durable() stopped. */
+enum save_step {
+	SAVE_STEP_NONE,
+	SAVE_STEP_FSYNC,
+	SAVE_STEP_CLOSE,
+	SAVE_STEP_RENAME,
+	SAVE_STEP_FSYNC_DIR,
+};
+
 struct mailbox_save {
 	pool_t pool;
 	struct mailbox *box;
@@ -166,6 +183,17 @@ struct mailbox_save {
 	uint64_t size, vsize;
 	bool last_cr;	 /* the last byte written was CR */
 	bool pending_cr; /* a CR received, not written yet */
+	/* set by save_prepare(): the final names */
+	const char *basename, *dest_dir, *dest_path;
+	/* save_durable()'s outcome */
+	int job_errno;
+	enum save_step job_step;
+	bool renamed;
+	/* mailbox_save_finish_async() */
+	bool job_running, job_done, orphaned;
+	void (*callback)(void *context);
+	void *context;
+	struct mailbox_save *job_next;
 };
 
 int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
@@ -264,6 +292,17 @@ int mailbox_save_continue(struct mailbox_save *save, const void *data,
 	return save_write(save, buf, n, error_r);
 }
 
+/* Frees a save that will not be finished: its tmp file goes, a file
+ * already moved into place stays (the next sync gives it its UID). */
+static void save_discard(struct mailbox_save *save)
+{
+	i_close_fd(&save->fd);
+	if (!save->renamed && unlink(save->tmp_path) < 0 && errno != ENOENT)
+		i_error("unlink(%s) failed: %s", save->tmp_path,
+			strerror(errno));
+	pool_unref(&save->pool);
+}
+
 void mailbox_save_abort(struct mailbox_save **_save)
 {
 	struct mailbox_save *save = *_save;
@@ -271,11 +310,12 @@ void mailbox_save_abort(struct mailbox_save **_save)
 	if (save == NULL)
 		return;
 	*_save = NULL;
-	i_close_fd(&save->fd);
-	if (unlink(save->tmp_path) < 0 && errno != ENOENT)
-		i_error("unlink(%s) failed: %s", save->tmp_path,
-			strerror(errno));
-	pool_unref(&save->pool);
+	if (save->job_running) {
+		/* a save thread has it: freed when it comes back */
+		save->orphaned = true;
+		return;
+	}
+	save_discard(save);
 }
 
 /* Bytes of dovecot-uidlist read for its header line and for its last
@@ -485,29 +525,31 @@ static int save_assign_uid(struct mailbox *box, pool_t pool,
 	return -1;
 }
 
-int mailbox_save_finish(struct mailbox_save **_save, enum mail_flags flags,
+/* The first half of finishing, in the caller's thread: the held-back CR,
+ * keywords (which may add to dovecot-keywords), the date, and the final
+ * names. 0 or -1 (the save is then still to be aborted). */
+static int save_prepare(struct mailbox_save *save, enum mail_flags flags,
 			const char *const *keywords, time_t received_time,
-			uint32_t *uid_r, const char **error_r)
+			const char **error_r)
 {
-	struct mailbox_save *save = *_save;
 	pool_t pool = save->pool;
-	const char *basename, *fname, *letters, *dest_dir, *dest_path;
+	const char *fname, *letters;
 	uint32_t mask;
 
 	if (save->fd < 0) {
 		*error_r =
 		    maildir_error("%s: save already failed", save->tmp_path);
-		goto fail;
+		return -1;
 	}
 	if (save->pending_cr) {
 		save->pending_cr = false;
 		if (save_write(save, (const unsigned char *)"\r", 1, error_r) <
 		    0)
-			goto fail;
+			return -1;
 	}
 	if (mailbox_keywords_to_mask(save->box, keywords, true, &mask,
 				     error_r) < 0)
-		goto fail;
+		return -1;
 	if (received_time > 0) {
 		struct timespec ts[2] = {{.tv_sec = received_time},
 					 {.tv_sec = received_time}};
@@ -516,55 +558,265 @@ int mailbox_save_finish(struct mailbox_save **_save, enum mail_flags flags,
 			*error_r =
 			    maildir_error("futimens(%s) failed: %s",
 					  save->tmp_path, strerror(errno));
-			goto fail;
+			return -1;
 		}
 	}
-	if (fsync(save->fd) < 0) {
-		*error_r = maildir_error("fsync(%s) failed: %s", save->tmp_path,
-					 strerror(errno));
-		goto fail;
-	}
-	if (close(save->fd) < 0) {
-		save->fd = -1;
-		*error_r = maildir_error("close(%s) failed: %s", save->tmp_path,
-					 strerror(errno));
-		goto fail;
-	}
-	save->fd = -1;
-
-	basename = p_strdup_printf(pool, "%s,S=%llu,W=%llu", save->base,
-				   (unsigned long long)save->size,
-				   (unsigned long long)save->vsize);
-	fname =
-	    maildir_filename_set_flags_keywords(pool, basename, flags, mask);
+	save->basename = p_strdup_printf(pool, "%s,S=%llu,W=%llu", save->base,
+					 (unsigned long long)save->size,
+					 (unsigned long long)save->vsize);
+	fname = maildir_filename_set_flags_keywords(pool, save->basename, flags,
+						    mask);
 	letters = strstr(fname, ":2,");
-	dest_dir = p_strconcat(
+	save->dest_dir = p_strconcat(
 	    pool, save->box->path,
 	    letters != NULL && letters[3] != '\0' ? "/cur" : "/new", NULL);
-	dest_path = letters != NULL && letters[3] != '\0'
-			? p_strconcat(pool, dest_dir, "/", fname, NULL)
-			: p_strconcat(pool, dest_dir, "/", basename, NULL);
-	if (rename(save->tmp_path, dest_path) < 0) {
+	save->dest_path =
+	    letters != NULL && letters[3] != '\0'
+		? p_strconcat(pool, save->dest_dir, "/", fname, NULL)
+		: p_strconcat(pool, save->dest_dir, "/", save->basename, NULL);
+	return 0;
+}
+
+/* The durable half: fsync the file, move it into place, fsync the
+ * directory. Plain system calls only (no logging, no shared buffers), as
+ * it may run in a save thread; a failure is left in job_errno/job_step. */
+static void save_durable(struct mailbox_save *save)
+{
+	int fd;
+
+	save->job_errno = 0;
+	if (fsync(save->fd) < 0) {
+		save->job_errno = errno;
+		save->job_step = SAVE_STEP_FSYNC;
+		return;
+	}
+	fd = save->fd;
+	save->fd = -1;
+	if (close(fd) < 0) {
+		save->job_errno = errno;
+		save->job_step = SAVE_STEP_CLOSE;
+		return;
+	}
+	if (rename(save->tmp_path, save->dest_path) < 0) {
+		save->job_errno = errno;
+		save->job_step = SAVE_STEP_RENAME;
+		return;
+	}
+	save->renamed = true;
+	fd = open(save->dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0) {
+		save->job_errno = errno;
+		save->job_step = SAVE_STEP_FSYNC_DIR;
+	}
+	if (fd >= 0)
+		(void)close(fd);
+}
+
+/* After save_durable(): the error it left, or the UID. Frees the save. */
+static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
+			 const char **error_r)
+{
+	struct mailbox_save *save = *_save;
+	pool_t pool = save->pool;
+	int ret = -1;
+
+	*_save = NULL;
+	switch (save->job_errno == 0 ? SAVE_STEP_NONE : save->job_step) {
+	case SAVE_STEP_NONE:
+		ret = save_assign_uid(save->box, pool, save->basename, uid_r,
+				      error_r);
+		break;
+	case SAVE_STEP_FSYNC:
+	case SAVE_STEP_CLOSE:
+		*error_r = maildir_error(
+		    "%s(%s) failed: %s",
+		    save->job_step == SAVE_STEP_FSYNC ? "fsync" : "close",
+		    save->tmp_path, strerror(save->job_errno));
+		break;
+	case SAVE_STEP_RENAME:
 		*error_r =
 		    maildir_error("rename(%s, %s) failed: %s", save->tmp_path,
-				  dest_path, strerror(errno));
-		goto fail;
+				  save->dest_path, strerror(save->job_errno));
+		break;
+	case SAVE_STEP_FSYNC_DIR:
+		/* the message is in place but may not survive a crash */
+		*error_r = maildir_error("fsync(%s) failed: %s", save->dest_dir,
+					 strerror(save->job_errno));
+		break;
 	}
-	if (maildir_fsync_dir(dest_dir) < 0) {
-		*error_r = maildir_error("fsync(%s) failed: %s", dest_dir,
-					 strerror(errno));
-		*_save = NULL;
-		pool_unref(&pool);
+	save_discard(save);
+	return ret;
+}
+
+int mailbox_save_finish(struct mailbox_save **_save, enum mail_flags flags,
+			const char *const *keywords, time_t received_time,
+			uint32_t *uid_r, const char **error_r)
+{
+	if (save_prepare(*_save, flags, keywords, received_time, error_r) < 0) {
+		mailbox_save_abort(_save);
 		return -1;
 	}
-	*_save = NULL;
-	if (save_assign_uid(save->box, pool, basename, uid_r, error_r) < 0) {
-		pool_unref(&pool);
+	save_durable(*_save);
+	return save_complete(_save, uid_r, error_r);
+}
+
+/* ---- save threads ----
+ * The fsyncs of a save take milliseconds; one process serves many
+ * sessions, so mailbox_save_finish_async() runs save_durable() in one of
+ * SAVE_THREADS threads. Several saves in flight at once also let the
+ * file system commit their fsyncs together. Finished saves go back to the
+ * ioloop's thread through an eventfd; everything else (logging, the
+ * uidlist, the callbacks) happens there. */
+#define SAVE_THREADS 8
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct mailbox_save *queue_head, *queue_tail; /* waiting for a thread */
+	struct mailbox_save *done;		      /* back to the loop */
+	int efd;
+	struct io *io;
+	bool started;
+} save_threads = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .cond = PTHREAD_COND_INITIALIZER,
+    .efd = -1,
+};
+
+static void *save_thread(void *arg)
+{
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	(void)pthread_sigmask(SIG_BLOCK, &all, NULL);
+	for (;;) {
+		struct mailbox_save *save;
+		uint64_t one = 1;
+
+		pthread_mutex_lock(&save_threads.lock);
+		while (save_threads.queue_head == NULL)
+			pthread_cond_wait(&save_threads.cond,
+					  &save_threads.lock);
+		save = save_threads.queue_head;
+		save_threads.queue_head = save->job_next;
+		if (save_threads.queue_head == NULL)
+			save_threads.queue_tail = NULL;
+		pthread_mutex_unlock(&save_threads.lock);
+
+		save_durable(save);
+
+		pthread_mutex_lock(&save_threads.lock);
+		save->job_next = save_threads.done;
+		save_threads.done = save;
+		pthread_mutex_unlock(&save_threads.lock);
+		while (write(save_threads.efd, &one, sizeof(one)) < 0 &&
+		       errno == EINTR)
+			;
+	}
+	return NULL;
+}
+
+static void save_threads_done(void *context)
+{
+	struct mailbox_save *list, *next;
+	uint64_t count;
+
+	(void)context;
+	if (read(save_threads.efd, &count, sizeof(count)) < 0 &&
+	    errno != EAGAIN && errno != EINTR)
+		i_error("read(save eventfd) failed: %m");
+	pthread_mutex_lock(&save_threads.lock);
+	list = save_threads.done;
+	save_threads.done = NULL;
+	pthread_mutex_unlock(&save_threads.lock);
+	for (; list != NULL; list = next) {
+		next = list->job_next;
+		list->job_running = false;
+		list->job_done = true;
+		if (list->orphaned) {
+			/* the session went away meanwhile */
+			save_discard(list);
+			continue;
+		}
+		list->callback(list->context);
+	}
+}
+
+/* Starts the threads with the current ioloop. false when that fails (the
+ * caller then saves synchronously). */
+static bool save_threads_init(void)
+{
+	unsigned int started = 0;
+
+	if (save_threads.started)
+		return true;
+	save_threads.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (save_threads.efd < 0) {
+		i_error("eventfd() failed: %m");
+		return false;
+	}
+	for (unsigned int i = 0; i < SAVE_THREADS; i++) {
+		pthread_t tid;
+		pthread_attr_t attr;
+
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 64 * 1024);
+		if (pthread_create(&tid, &attr, save_thread, NULL) == 0)
+			started++;
+		pthread_attr_destroy(&attr);
+	}
+	if (started == 0) {
+		i_error("pthread_create() failed for the save threads");
+		i_close_fd(&save_threads.efd);
+		return false;
+	}
+	save_threads.io =
+	    io_add(save_threads.efd, IO_READ, save_threads_done, NULL);
+	save_threads.started = true;
+	return true;
+}
+
+int mailbox_save_finish_async(struct mailbox_save **_save,
+			      enum mail_flags flags,
+			      const char *const *keywords, time_t received_time,
+			      void (*callback)(void *context), void *context,
+			      uint32_t *uid_r, const char **error_r)
+{
+	struct mailbox_save *save = *_save;
+
+	if (save_prepare(save, flags, keywords, received_time, error_r) < 0) {
+		mailbox_save_abort(_save);
 		return -1;
 	}
-	pool_unref(&pool);
+	if (current_ioloop == NULL || !save_threads_init()) {
+		save_durable(save);
+		return save_complete(_save, uid_r, error_r) < 0 ? -1 : 1;
+	}
+	save->callback = callback;
+	save->context = context;
+	save->job_running = true;
+	save->job_next = NULL;
+	pthread_mutex_lock(&save_threads.lock);
+	if (save_threads.queue_tail != NULL)
+		save_threads.queue_tail->job_next = save;
+	else
+		save_threads.queue_head = save;
+	save_threads.queue_tail = save;
+	pthread_cond_signal(&save_threads.cond);
+	pthread_mutex_unlock(&save_threads.lock);
 	return 0;
-fail:
-	mailbox_save_abort(_save);
-	return -1;
+}
+
+bool mailbox_save_is_running(const struct mailbox_save *save)
+{
+	return save != NULL && save->job_running;
+}
+
+int mailbox_save_finish_result(struct mailbox_save **_save, uint32_t *uid_r,
+			       const char **error_r)
+{
+	i_assert((*_save)->job_done && !(*_save)->job_running);
+	return save_complete(_save, uid_r, error_r);
 }

@@ -123,3 +123,44 @@ def test_both_servers_append_unselected(server_factory, cert):
     finally:
         cd.logout()
         cs.logout()
+
+
+def test_concurrent_appends(server_factory):
+    """Sessions appending at once (their fsyncs run side by side in the
+    server): every message gets its own UID, each session's UIDs ascend,
+    all are there afterwards and tmp/ is empty."""
+    import threading
+    require_imap(SERVER_KIND)
+    cfg, us = server_factory.world(ports=PORTS)
+    u = us["alice"]
+    srv = server_factory.start_with(cfg, us, kind=SERVER_KIND)
+    conns = [session(srv, u) for _ in range(4)]
+    results, errors = {}, []
+
+    def run(i, c):
+        try:
+            results[i] = [append(c, "INBOX", "(\\Seen)", 100 * i + n)[1]
+                          for n in range(10)]
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    try:
+        n0 = int(check(conns[0].select("INBOX"))[0])
+        check(conns[0].unselect())
+        threads = [threading.Thread(target=run, args=(i, c))
+                   for i, c in enumerate(conns)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors, errors
+        uids = [uid for i in sorted(results) for uid in results[i]]
+        assert len(uids) == 40 and len(set(uids)) == 40
+        assert all(r == sorted(r) for r in results.values())
+        validity, uidnext, mails = fetch_all(conns[0], "INBOX")
+        assert set(uids) <= set(mails) and len(mails) == n0 + 40
+        assert uidnext == max(uids) + 1
+        assert os.listdir(u.maildir / "tmp") == []
+    finally:
+        for c in conns:
+            c.logout()
