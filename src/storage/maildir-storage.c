@@ -191,10 +191,19 @@ static int maildir_scan(struct mailbox *box, pool_t pool,
 	const char *new_dir = p_strconcat(pool, box->path, "/new", NULL);
 	const char *cur_dir = p_strconcat(pool, box->path, "/cur", NULL);
 	struct maildir_scan *scan;
+	struct stat st;
+	unsigned int hint = 64;
 
+	/* sized for the files cur/ holds (a directory entry takes some 64
+	 * bytes on ext4), so that a big mailbox is not rehashed over and
+	 * over while it is read */
+	if (stat(cur_dir, &st) == 0 && st.st_size / 64 > hint)
+		hint = st.st_size / 64 > 4 * 1024 * 1024
+			   ? 4 * 1024 * 1024
+			   : (unsigned int)(st.st_size / 64);
 	scan = p_new(pool, struct maildir_scan, 1);
-	array_init(&scan->files, pool, 64);
-	scan->by_base = hash_table_create(pool, 64, str_hash, str_cmp);
+	array_init(&scan->files, pool, hint);
+	scan->by_base = hash_table_create(pool, hint, str_hash, str_cmp);
 	for (unsigned int attempt = 0;; attempt++) {
 		unsigned int first = scan->files.count;
 		bool moved = false;
