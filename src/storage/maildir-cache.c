@@ -907,6 +907,7 @@ void maildir_cache_deinit(struct mailbox *box)
 {
 	struct maildir_cache *cache = box->cache;
 
+	maildir_message_deinit(box);
 	if (cache == NULL)
 		return;
 	maildir_cache_flush(box);

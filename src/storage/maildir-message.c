@@ -191,75 +191,99 @@ static size_t header_end(const unsigned char *data, size_t size)
 	return 0;
 }
 
-/* open(2) for reading without updating the access time (Maildir does not
- * use it, and a first search would otherwise dirty every inode whose
- * ctime is newer); O_NOATIME needs the file's owner, else plain. */
-static int open_noatime(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+/* The mailbox whose messages were read last: its new/ and cur/ opened as
+ * directories (messages are opened relative to them, one path component
+ * instead of the whole path), and how far the header reads were started
+ * ahead. Released by maildir_message_deinit() when that mailbox closes. */
+static struct {
+	const struct mailbox *box;
+	int dir_fd[2]; /* cur, new; -1 = not open */
+	unsigned int prefetch_seq;
+} msg_files = {NULL, {-1, -1}, 0};
 
+void maildir_message_deinit(struct mailbox *box)
+{
+	if (msg_files.box != box)
+		return;
+	i_close_fd(&msg_files.dir_fd[0]);
+	i_close_fd(&msg_files.dir_fd[1]);
+	msg_files.box = NULL;
+	msg_files.prefetch_seq = 0;
+}
+
+/* Opens message `mail`'s file for reading, without updating the access
+ * time (Maildir does not use it, and a first search would otherwise
+ * dirty every inode whose ctime is newer): O_NOATIME needs the file's
+ * owner, else plain. -1 with errno. */
+static int open_message(struct mailbox *box, const struct maildir_mail *mail)
+{
+	unsigned int dir = mail->in_new ? 1 : 0;
+	int fd;
+
+	if (msg_files.box != box) {
+		if (msg_files.box != NULL)
+			maildir_message_deinit((struct mailbox *)msg_files.box);
+		msg_files.box = box;
+	}
+	if (msg_files.dir_fd[dir] < 0) {
+		char path[PATH_MAX];
+		int len = snprintf(path, sizeof(path), "%s/%s", box->path,
+				   dir == 1 ? "new" : "cur");
+
+		if (len <= 0 || (size_t)len >= sizeof(path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		msg_files.dir_fd[dir] =
+		    open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (msg_files.dir_fd[dir] < 0)
+			return -1;
+	}
+	fd = openat(msg_files.dir_fd[dir], mail->filename,
+		    O_RDONLY | O_CLOEXEC | O_NOATIME);
 	if (fd < 0 && errno == EPERM)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = openat(msg_files.dir_fd[dir], mail->filename,
+			    O_RDONLY | O_CLOEXEC);
 	return fd;
 }
 
-/* Opens message seq's file by its known name, with the path on the stack;
- * mailbox_open_mail() when that fails (renamed, or an error to report). */
+/* Opens message seq's file by its known name; mailbox_open_mail() when
+ * that fails (renamed, or an error to report). */
 static int open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
 		     const char **error_r)
 {
-	const struct maildir_mail *mail = box->mails.items[seq - 1];
-	char path[PATH_MAX];
-	int len, fd;
+	int fd = open_message(box, box->mails.items[seq - 1]);
 
-	len = snprintf(path, sizeof(path), "%s/%s/%s", box->path,
-		       mail->in_new ? "new" : "cur", mail->filename);
-	if (len > 0 && (size_t)len < sizeof(path)) {
-		fd = open_noatime(path);
-		if (fd >= 0) {
-			*expunged_r = false;
-			return fd;
-		}
+	if (fd >= 0) {
+		*expunged_r = false;
+		return fd;
 	}
 	return mailbox_open_mail(box, seq, expunged_r, error_r);
 }
 
 /* Asks the kernel to start reading the first page of the next messages
  * (a search goes through them in order), so that when the page cache is
- * cold their reads run in parallel instead of one at a time. The cursor
- * is only a hint: a stale one costs a few extra fadvise() calls. */
-static struct {
-	const struct mailbox *box;
-	unsigned int next_seq;
-} header_prefetch;
-
+ * cold their reads run in parallel instead of one at a time. */
 static void prefetch_headers(struct mailbox *box, unsigned int seq)
 {
 	unsigned int first = seq + 1, last;
 
-	if (header_prefetch.box == box && header_prefetch.next_seq > first &&
-	    header_prefetch.next_seq <= seq + MESSAGE_PREFETCH_COUNT)
-		first = header_prefetch.next_seq;
+	if (msg_files.box == box && msg_files.prefetch_seq > first &&
+	    msg_files.prefetch_seq <= seq + MESSAGE_PREFETCH_COUNT)
+		first = msg_files.prefetch_seq;
 	last = seq + MESSAGE_PREFETCH_COUNT;
 	if (last > box->mails.count)
 		last = box->mails.count;
 	for (unsigned int s = first; s <= last; s++) {
-		const struct maildir_mail *mail = box->mails.items[s - 1];
-		char path[PATH_MAX];
-		int len, fd;
+		int fd = open_message(box, box->mails.items[s - 1]);
 
-		len = snprintf(path, sizeof(path), "%s/%s/%s", box->path,
-			       mail->in_new ? "new" : "cur", mail->filename);
-		if (len <= 0 || (size_t)len >= sizeof(path))
-			continue;
-		fd = open_noatime(path);
 		if (fd < 0)
 			continue;
 		(void)posix_fadvise(fd, 0, 4096, POSIX_FADV_WILLNEED);
 		i_close_fd(&fd);
 	}
-	header_prefetch.box = box;
-	header_prefetch.next_seq = last + 1;
+	if (msg_files.box == box)
+		msg_files.prefetch_seq = last + 1;
 }
 
 /* Reads the message's header block (at most MESSAGE_HEADER_READ_MAX);
@@ -275,9 +299,6 @@ static int read_header(struct mailbox *box, unsigned int seq, pool_t pool,
 	fd = open_mail(box, seq, expunged_r, error_r);
 	if (fd < 0)
 		return -1;
-	/* no readahead: only the first pages are wanted, and a message not
-	 * in the page cache would otherwise be read whole */
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 	buf = str_new(pool, 4096 + 1);
 	while (str_len(buf) < MESSAGE_HEADER_READ_MAX) {
 		size_t old_len = str_len(buf);
@@ -298,8 +319,14 @@ static int read_header(struct mailbox *box, unsigned int seq, pool_t pool,
 			if (n < 0) {
 				/* EAGAIN: not cached; or RWF_NOWAIT is not
 				 * supported here */
-				if (errno == EAGAIN)
+				if (errno == EAGAIN) {
+					/* no readahead: only the first pages
+					 * are wanted, and the message would
+					 * otherwise be read whole */
+					(void)posix_fadvise(fd, 0, 0,
+							    POSIX_FADV_RANDOM);
 					prefetch_headers(box, seq);
+				}
 				n = read(fd, p, want);
 			}
 		} else {

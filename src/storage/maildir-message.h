@@ -32,6 +32,10 @@ int maildir_message_parse(struct mailbox *box, unsigned int seq, pool_t pool,
 			  struct message_part **parts_r, bool *expunged_r,
 			  const char **error_r);
 
+/* Forgets what is kept open to read box's messages (called when the
+ * mailbox closes). */
+void maildir_message_deinit(struct mailbox *box);
+
 /* The fields of message seq: from the cache, or parsed and then cached.
  * Same returns. */
 int maildir_message_get_fields(struct mailbox *box, unsigned int seq,
