@@ -516,7 +516,13 @@ static struct index_mapping *index_map(struct mailbox *box, bool check_records)
 		return NULL;
 	}
 	if (image_check(map, (size_t)st.st_size, check_records) == NULL) {
-		i_warning("Index %s is damaged, rebuilding", path);
+		const struct index_header *hdr = map;
+
+		/* a file of another version (written before an upgrade)
+		 * is rebuilt without a warning */
+		if (memcmp(hdr->magic, INDEX_MAGIC, 8) != 0 ||
+		    hdr->version == INDEX_VERSION)
+			i_warning("Index %s is damaged, rebuilding", path);
 		(void)munmap(map, (size_t)st.st_size);
 		return NULL;
 	}
