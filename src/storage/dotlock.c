@@ -16,7 +16,7 @@
 
 /* Error strings returned via error_r stay valid until the next call into
  * this module. */
-static char dotlock_errbuf[1024];
+static _Thread_local char dotlock_errbuf[1024];
 
 static const char *dotlock_error(const char *fmt, ...) ATTR_FORMAT(1, 2);
 static const char *dotlock_error(const char *fmt, ...)

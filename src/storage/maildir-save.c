@@ -189,7 +189,11 @@ struct mailbox_save {
 	int job_errno;
 	enum save_step job_step;
 	bool renamed;
-	/* mailbox_save_finish_async() */
+	/* mailbox_save_finish_async(): the uidlist record is written in the
+	 * thread too, when uidlist_path is set; uidlist_done when it was */
+	const char *uidlist_path, *uidlist_lock_path;
+	uint32_t uid, uid_validity;
+	bool uidlist_done;
 	bool job_running, job_done, orphaned;
 	void (*callback)(void *context);
 	void *context;
@@ -376,100 +380,155 @@ static int save_uidlist_last_uid(const unsigned char *tail, size_t got,
 	return 1;
 }
 
-/* Under the uidlist lock: appends "<uid> :<basename>" to dovecot-uidlist.
- * Dovecot appends records the same way and, like our reader, takes the
- * next UID as the larger of the header's N and the last record's UID + 1,
- * so the header is left as it is. Returns 1 with *uid_r, 0 when the file
- * is missing or not one to append to (another version, a damaged header
- * or last line: the caller rewrites it), -1 on an I/O error. */
+/* The V and N fields of a version 3 header line (without its LF).
+ * false when it is not one. */
+static bool save_uidlist_header(const unsigned char *line, size_t len,
+				uint32_t *uid_validity_r, uint32_t *next_uid_r)
+{
+	size_t i = 2;
+
+	*uid_validity_r = 0;
+	*next_uid_r = 1;
+	if (len < 2 || line[0] != '3' || line[1] != ' ')
+		return false;
+	while (i < len) {
+		unsigned char key = line[i++];
+		uint64_t num = 0;
+		size_t digits = 0;
+
+		while (i < len && line[i] != ' ') {
+			if (line[i] >= '0' && line[i] <= '9' &&
+			    num < UINT32_MAX)
+				num = num * 10 + (uint64_t)(line[i] - '0');
+			else
+				num = UINT64_MAX;
+			digits++;
+			i++;
+		}
+		while (i < len && line[i] == ' ')
+			i++;
+		if (key != 'V' && key != 'N')
+			continue;
+		if (digits == 0 || num == 0 || num >= UINT32_MAX)
+			return false;
+		if (key == 'V')
+			*uid_validity_r = (uint32_t)num;
+		else
+			*next_uid_r = (uint32_t)num;
+	}
+	return *uid_validity_r != 0;
+}
+
+/* Under the uidlist lock: appends "<uid> :<basename>" to the
+ * dovecot-uidlist at path. Dovecot appends records the same way and, like
+ * our reader, takes the next UID as the larger of the header's N and the
+ * last record's UID + 1, so the header is left as it is. Plain system
+ * calls and pool allocations only, so that a save thread can run it.
+ * Returns 1 with *uid_r and *uid_validity_r, 0 when the file is missing or
+ * not one to append to (another version, a damaged header or last line:
+ * the caller rewrites it), -1 on an I/O error with errno and *call_r (the
+ * failed call's name). */
+static int save_uidlist_append_path(pool_t pool, const char *path,
+				    const char *basename, uint32_t *uid_r,
+				    uint32_t *uid_validity_r,
+				    const char **call_r)
+{
+	unsigned char *head, *tail;
+	const unsigned char *nl;
+	const char *line;
+	size_t head_got, tail_got, tail_size, line_len;
+	uint32_t last_uid, next_uid, uid;
+	struct stat st;
+	ssize_t ret;
+	int fd, err;
+
+	*call_r = "open";
+	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	*call_r = "fstat";
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	head = p_malloc(pool, SAVE_UIDLIST_HEAD_MAX);
+	tail_size = (size_t)MIN_OF((uint64_t)st.st_size,
+				   (uint64_t)SAVE_UIDLIST_TAIL_MAX);
+	tail = p_malloc(pool, tail_size + 1);
+	*call_r = "read";
+	if (save_pread(fd, head, SAVE_UIDLIST_HEAD_MAX, 0, &head_got) < 0 ||
+	    save_pread(fd, tail, tail_size, st.st_size - (off_t)tail_size,
+		       &tail_got) < 0)
+		goto fail;
+	/* only version 3 with a sound header is appended to */
+	nl = memchr(head, '\n', head_got);
+	if (nl == NULL || tail_got != tail_size ||
+	    !save_uidlist_header(head, (size_t)(nl - head), uid_validity_r,
+				 &next_uid) ||
+	    save_uidlist_last_uid(tail, tail_got, (uint64_t)st.st_size,
+				  (size_t)(nl - head) + 1, &last_uid) == 0) {
+		(void)close(fd);
+		return 0;
+	}
+	uid = MAX_OF(next_uid, last_uid + 1);
+	if (uid >= UINT32_MAX - 1) {
+		/* UIDs exhausted: the rewrite reports it */
+		(void)close(fd);
+		return 0;
+	}
+	line = p_strdup_printf(pool, "%u :%s\n", uid, basename);
+	line_len = strlen(line);
+	/* one write: a reader sees the whole line or none of it (and both
+	 * readers skip an unterminated last line) */
+	*call_r = "write";
+	do {
+		ret = write(fd, line, line_len);
+	} while (ret < 0 && errno == EINTR);
+	if (ret >= 0 && ret != (ssize_t)line_len)
+		errno = ENOSPC;
+	if (ret != (ssize_t)line_len ||
+	    (*call_r = "fdatasync", fdatasync(fd) < 0)) {
+		/* take back a partial line: the next sync would drop it */
+		err = errno;
+		if (ftruncate(fd, st.st_size) < 0) {
+			/* the readers skip an unterminated last line, and
+			 * the next rewrite drops it */
+		}
+		(void)close(fd);
+		errno = err;
+		return -1;
+	}
+	*call_r = "close";
+	if (close(fd) < 0)
+		return -1;
+	*uid_r = uid;
+	return 1;
+fail:
+	err = errno;
+	(void)close(fd);
+	errno = err;
+	return -1;
+}
+
+/* save_uidlist_append_path() for box, with the error formatted. */
 static int save_uidlist_append(struct mailbox *box, pool_t pool,
 			       const char *basename, uint32_t *uid_r,
 			       const char **error_r)
 {
 	const char *path = p_strconcat(pool, box->control_dir,
 				       "/" MAILDIR_UIDLIST_FNAME, NULL);
-	unsigned char *head, *tail;
-	const unsigned char *nl;
-	struct maildir_uidlist *list;
-	const char *line;
-	size_t head_got, tail_got, tail_size, line_len;
-	uint32_t last_uid, uid;
-	struct stat st;
-	ssize_t ret;
-	int fd;
+	const char *call;
+	uint32_t uid_validity;
+	int ret;
 
-	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		*error_r =
-		    maildir_error("open(%s) failed: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0) {
-		*error_r = maildir_error("fstat(%s) failed: %s", path,
-					 strerror(errno));
-		i_close_fd(&fd);
-		return -1;
-	}
-	head = p_malloc(pool, SAVE_UIDLIST_HEAD_MAX);
-	tail_size = (size_t)MIN_OF((uint64_t)st.st_size,
-				   (uint64_t)SAVE_UIDLIST_TAIL_MAX);
-	tail = p_malloc(pool, tail_size + 1);
-	if (save_pread(fd, head, SAVE_UIDLIST_HEAD_MAX, 0, &head_got) < 0 ||
-	    save_pread(fd, tail, tail_size, st.st_size - (off_t)tail_size,
-		       &tail_got) < 0) {
-		*error_r =
-		    maildir_error("read(%s) failed: %s", path, strerror(errno));
-		i_close_fd(&fd);
-		return -1;
-	}
-	/* only version 3 with a sound header is appended to */
-	nl = memchr(head, '\n', head_got);
-	if (nl == NULL || head[0] != '3' || tail_got != tail_size ||
-	    maildir_uidlist_parse(pool, path, head, (size_t)(nl - head) + 1,
-				  &list) <= 0 ||
-	    list->uid_validity == 0 ||
-	    save_uidlist_last_uid(tail, tail_got, (uint64_t)st.st_size,
-				  (size_t)(nl - head) + 1, &last_uid) == 0) {
-		i_close_fd(&fd);
-		return 0;
-	}
-	uid = MAX_OF(list->next_uid, last_uid + 1);
-	if (uid >= UINT32_MAX - 1) {
-		*error_r =
-		    maildir_error("%s: UIDs exhausted", box->control_dir);
-		i_close_fd(&fd);
-		return -1;
-	}
-	line = p_strdup_printf(pool, "%u :%s\n", uid, basename);
-	line_len = strlen(line);
-	/* one write: a reader sees the whole line or none of it (and both
-	 * readers skip an unterminated last line) */
-	do {
-		ret = write(fd, line, line_len);
-	} while (ret < 0 && errno == EINTR);
-	if (ret != (ssize_t)line_len || fdatasync(fd) < 0) {
-		*error_r = maildir_error("write(%s) failed: %s", path,
-					 ret >= 0 && ret != (ssize_t)line_len
-					     ? "short write"
-					     : strerror(errno));
-		/* take back a partial line: the next sync would drop it */
-		if (ftruncate(fd, st.st_size) < 0)
-			i_error("ftruncate(%s) failed: %s", path,
-				strerror(errno));
-		i_close_fd(&fd);
-		return -1;
-	}
-	if (close(fd) < 0) {
-		*error_r = maildir_error("close(%s) failed: %s", path,
+	ret = save_uidlist_append_path(pool, path, basename, uid_r,
+				       &uid_validity, &call);
+	if (ret < 0) {
+		*error_r = maildir_error("%s(%s) failed: %s", call, path,
 					 strerror(errno));
 		return -1;
 	}
-	if (box->uid_validity == 0)
-		box->uid_validity = list->uid_validity;
-	*uid_r = uid;
-	return 1;
+	if (ret > 0 && box->uid_validity == 0)
+		box->uid_validity = uid_validity;
+	return ret;
 }
 
 /* Gives basename (just placed in the maildir) its UID in dovecot-uidlist,
@@ -577,6 +636,29 @@ static int save_prepare(struct mailbox_save *save, enum mail_flags flags,
 	return 0;
 }
 
+/* In a save thread: the record line under the uidlist lock. Anything
+ * unusual (the lock not taken, a file to rewrite, an I/O error) is left to
+ * save_complete(), which does it all again in the ioloop's thread and
+ * reports errors. */
+static void save_durable_uidlist(struct mailbox_save *save)
+{
+	static const struct dotlock_settings set = {
+	    .timeout_secs = MAILDIR_UIDLIST_LOCK_TIMEOUT_SECS,
+	    .stale_secs = MAILDIR_UIDLIST_LOCK_STALE_SECS,
+	    .write_pid = false,
+	};
+	struct dotlock *lock;
+	const char *error;
+
+	if (dotlock_create(save->uidlist_lock_path, &set, &lock, &error) <= 0)
+		return;
+	if (save_uidlist_append_path(save->pool, save->uidlist_path,
+				     save->basename, &save->uid,
+				     &save->uid_validity, &error) > 0)
+		save->uidlist_done = true;
+	dotlock_delete(&lock);
+}
+
 /* The durable half: fsync the file, move it into place, fsync the
  * directory. Plain system calls only (no logging, no shared buffers), as
  * it may run in a save thread; a failure is left in job_errno/job_step. */
@@ -610,6 +692,8 @@ static void save_durable(struct mailbox_save *save)
 	}
 	if (fd >= 0)
 		(void)close(fd);
+	if (save->job_errno == 0 && save->uidlist_path != NULL)
+		save_durable_uidlist(save);
 }
 
 /* After save_durable(): the error it left, or the UID. Frees the save. */
@@ -623,6 +707,13 @@ static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
 	*_save = NULL;
 	switch (save->job_errno == 0 ? SAVE_STEP_NONE : save->job_step) {
 	case SAVE_STEP_NONE:
+		if (save->uidlist_done) {
+			if (save->box->uid_validity == 0)
+				save->box->uid_validity = save->uid_validity;
+			*uid_r = save->uid;
+			ret = 0;
+			break;
+		}
 		ret = save_assign_uid(save->box, pool, save->basename, uid_r,
 				      error_r);
 		break;
@@ -796,6 +887,11 @@ int mailbox_save_finish_async(struct mailbox_save **_save,
 	}
 	save->callback = callback;
 	save->context = context;
+	save->uidlist_path = p_strconcat(save->pool, save->box->control_dir,
+					 "/" MAILDIR_UIDLIST_FNAME, NULL);
+	save->uidlist_lock_path =
+	    p_strconcat(save->pool, save->box->control_dir,
+			"/" MAILDIR_UIDLIST_LOCK_FNAME, NULL);
 	save->job_running = true;
 	save->job_next = NULL;
 	pthread_mutex_lock(&save_threads.lock);
