@@ -1097,8 +1097,9 @@ static int fetch_write_item(struct imap_fetch_ctx *ctx,
 	case IMAP_FETCH_ITEM_INTERNALDATE:
 		fetch_item_sep(ctx);
 		str_append(dest, "INTERNALDATE \"");
-		imap_append_datetime(dest, ctx->rec.received_time,
-				     ctx->tz_minutes);
+		imap_append_datetime(
+		    dest, mailbox_get_received_time(ctx->box, ctx->seq),
+		    ctx->tz_minutes);
 		str_append_c(dest, '"');
 		break;
 	case IMAP_FETCH_ITEM_RFC822_SIZE:

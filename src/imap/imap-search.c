@@ -198,7 +198,7 @@ int imap_search_run(struct mailbox *box, pool_t pool,
 		    .flags = record_flags(box, rec),
 		    .keywords = rec->keywords,
 		    .size = rec->virtual_size,
-		    .received_time = rec->received_time,
+		    .received_time = mailbox_get_received_time(box, seq),
 		    .modseq = rec->modseq,
 		};
 		int match = mail_search_match_record(program->args, &srec);

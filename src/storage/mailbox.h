@@ -30,7 +30,10 @@ struct mail_record {
 	 * and IMAP report). */
 	uint64_t physical_size;
 	uint64_t virtual_size;
-	time_t received_time; /* file mtime: IMAP INTERNALDATE */
+	/* file mtime: IMAP INTERNALDATE. Read it with
+	 * mailbox_get_received_time(): it is 0 here until then when the
+	 * sync that found the message did not need to stat the file. */
+	time_t received_time;
 	const char *basename; /* maildir base name (before ':'), the GUID
 				 that Dovecot's %g and %v variables use */
 	/* Bit i set: keyword i of mailbox_get_keyword_name() (letter 'a' + i
@@ -77,6 +80,11 @@ int mailbox_lock_session(struct mailbox *box, const char **error_r);
  * this every minute or so while the session lasts. 0, or -1 when the lock
  * was lost (another session took it over). No-op without a lock. */
 int mailbox_lock_session_refresh(struct mailbox *box);
+
+/* The received time (INTERNALDATE) of message seq, from the file's mtime
+ * when the view does not know it yet (remembered in the view and written
+ * to the index). 0 when the file is gone. */
+time_t mailbox_get_received_time(struct mailbox *box, unsigned int seq);
 
 /* Rescans the Maildir: moves new/ files to cur/, assigns UIDs to new
  * messages (writing dovecot-uidlist under its lock), drops records whose

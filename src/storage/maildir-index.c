@@ -65,6 +65,10 @@ struct index_record {
 	int64_t received;
 };
 
+/* index_record.received and old_rec.received of a message whose file was
+ * not stat'ed yet (maildir_mail.received_unknown) */
+#define RECEIVED_UNKNOWN INT64_MIN
+
 struct old_rec {
 	uint32_t uid, keywords;
 	uint8_t flags;
@@ -83,6 +87,8 @@ struct maildir_index_state {
 	 * records */
 	struct index_mapping *mapping;
 	struct maildir_mail *view_mem;
+	/* the view learned received times loft.index does not have */
+	bool received_dirty;
 	struct maildir_index_stamps stamps;
 	uint64_t highest_modseq;
 	/* snapshot between sync_begin and sync_done */
@@ -608,7 +614,9 @@ bool maildir_index_sync_fast(struct mailbox *box,
 			    .flags = r->flags,
 			    .physical_size = r->psize,
 			    .virtual_size = r->vsize,
-			    .received_time = (time_t)r->received,
+			    .received_time = r->received == RECEIVED_UNKNOWN
+						 ? 0
+						 : (time_t)r->received,
 			    .basename = base,
 			    .keywords = r->keywords,
 			    .modseq = r->modseq},
@@ -616,6 +624,7 @@ bool maildir_index_sync_fast(struct mailbox *box,
 		    .pop3_uidl =
 			r->uidl_len > 0 ? base + r->base_len + 1 : NULL,
 		    .in_new = r->in_new != 0,
+		    .received_unknown = r->received == RECEIVED_UNKNOWN,
 		};
 		box->mails.items[i] = mail;
 	}
@@ -673,14 +682,16 @@ void maildir_index_sync_begin(struct mailbox *box)
 		for (unsigned int i = 0; i < box->mails.count; i++) {
 			const struct mail_record *r = &box->mails.items[i]->rec;
 
-			st->old[i] =
-			    (struct old_rec){r->uid,
-					     r->keywords,
-					     (uint8_t)r->flags,
-					     r->modseq,
-					     r->physical_size,
-					     r->virtual_size,
-					     (int64_t)r->received_time};
+			st->old[i] = (struct old_rec){
+			    r->uid,
+			    r->keywords,
+			    (uint8_t)r->flags,
+			    r->modseq,
+			    r->physical_size,
+			    r->virtual_size,
+			    box->mails.items[i]->received_unknown
+				? RECEIVED_UNKNOWN
+				: (int64_t)r->received_time};
 		}
 		st->old_count = box->mails.count;
 		st->old_uid_validity = box->uid_validity;
@@ -709,7 +720,8 @@ void maildir_index_sync_begin(struct mailbox *box)
 
 bool maildir_index_sync_lookup(struct mailbox *box, uint32_t uid_validity,
 			       uint32_t uid, time_t *received_r,
-			       uint64_t *psize_r, uint64_t *vsize_r)
+			       bool *received_unknown_r, uint64_t *psize_r,
+			       uint64_t *vsize_r)
 {
 	struct maildir_index_state *st = state(box);
 	unsigned int lo = 0, hi = st->old_count;
@@ -726,7 +738,8 @@ bool maildir_index_sync_lookup(struct mailbox *box, uint32_t uid_validity,
 	}
 	if (lo == st->old_count || st->old[lo].uid != uid)
 		return false;
-	*received_r = (time_t)st->old[lo].received;
+	*received_unknown_r = st->old[lo].received == RECEIVED_UNKNOWN;
+	*received_r = *received_unknown_r ? 0 : (time_t)st->old[lo].received;
 	*psize_r = st->old[lo].psize;
 	*vsize_r = st->old[lo].vsize;
 	return true;
@@ -900,6 +913,8 @@ static void index_write_locked(struct mailbox *box)
 {
 	struct maildir_index_state *st = box->index;
 	pool_t pool = pool_create("maildir index write", 4096);
+
+	st->received_dirty = false;
 	unsigned int count = box->mails.count;
 	struct index_record *recs = i_calloc(count + 1, sizeof(*recs));
 	string_t *strings = str_new(pool, (size_t)count * 64 + 16);
@@ -937,7 +952,9 @@ static void index_write_locked(struct mailbox *box)
 		recs[i].modseq = m->rec.modseq;
 		recs[i].psize = m->rec.physical_size;
 		recs[i].vsize = m->rec.virtual_size;
-		recs[i].received = (int64_t)m->rec.received_time;
+		recs[i].received = m->received_unknown
+				       ? RECEIVED_UNKNOWN
+				       : (int64_t)m->rec.received_time;
 		str_append_n(strings, m->filename, name_len + 1);
 		str_append_n(strings, m->filename, base_len);
 		str_append_c(strings, '\0');
@@ -1144,6 +1161,19 @@ void maildir_index_recent_sync(struct mailbox *box)
 	if (recent_collect(box, lock_fd >= 0))
 		index_write_locked(box);
 	i_close_fd(&lock_fd);
+}
+
+void maildir_index_received_learned(struct mailbox *box)
+{
+	state(box)->received_dirty = true;
+}
+
+void maildir_index_close(struct mailbox *box)
+{
+	struct maildir_index_state *st = box->index;
+
+	if (st != NULL && st->received_dirty && st->view_valid)
+		index_write(box);
 }
 
 void maildir_index_recent_take_init(struct mailbox *box)

@@ -87,7 +87,16 @@ void maildir_index_sync_begin(struct mailbox *box);
  * rescan stats only new messages. false: not known. */
 bool maildir_index_sync_lookup(struct mailbox *box, uint32_t uid_validity,
 			       uint32_t uid, time_t *received_r,
-			       uint64_t *psize_r, uint64_t *vsize_r);
+			       bool *received_unknown_r, uint64_t *psize_r,
+			       uint64_t *vsize_r);
+
+/* A received time the view did not know was read from its file
+ * (mailbox_get_received_time()): loft.index is rewritten when the handle
+ * is closed (maildir_index_close()), so that the next session knows it. */
+void maildir_index_received_learned(struct mailbox *box);
+/* At mailbox_close(), before the view is freed: writes loft.index when
+ * the view learned something the file does not have. */
+void maildir_index_close(struct mailbox *box);
 /* After a full sync: assigns modseqs (kept when flags and keywords are
  * unchanged, HIGHESTMODSEQ + 1 for new and changed messages, and one bump
  * for expunges), records the stamps and writes loft.index (failures are

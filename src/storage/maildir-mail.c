@@ -425,8 +425,8 @@ int mailbox_copy(struct mailbox *dest, struct mailbox *src, unsigned int seq,
 						 dest_path, strerror(errno));
 			goto out;
 		}
-		if (copy_data(dest, pool, fd, dest_path, rec->received_time,
-			      error_r) < 0)
+		if (copy_data(dest, pool, fd, dest_path,
+			      mailbox_get_received_time(src, seq), error_r) < 0)
 			goto out;
 	}
 	if (maildir_fsync_dir(dest_dir) < 0) {

@@ -26,6 +26,9 @@ struct maildir_mail {
 	const char *filename;	/* current name in cur/ (or new/) */
 	const char *pop3_uidl;	/* uidlist P extension, or NULL */
 	bool in_new;
+	/* rec.received_time not read yet (the file was not stat'ed):
+	 * mailbox_get_received_time() reads it */
+	bool received_unknown;
 };
 
 struct mailbox {

@@ -791,10 +791,11 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 	struct stat st;
 	uint64_t size, psize, vsize;
 	time_t received;
+	bool received_unknown;
 
 	*mail_r = NULL;
 	if (maildir_index_sync_lookup(box, uid_validity, rec->uid, &received,
-				      &psize, &vsize)) {
+				      &received_unknown, &psize, &vsize)) {
 		/* known from before: no stat of the file */
 		mail = p_new(pool, struct maildir_mail, 1);
 		mail->filename = name;
@@ -804,6 +805,28 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 		mail->rec.flags = maildir_filename_get_flags(name);
 		mail->rec.keywords = maildir_filename_get_keywords(name);
 		mail->rec.received_time = received;
+		mail->received_unknown = received_unknown;
+		mail->rec.physical_size = psize;
+		mail->rec.virtual_size = vsize;
+		mail->pop3_uidl = maildir_uidlist_rec_get_ext(pool, rec, 'P');
+		*mail_r = mail;
+		return 0;
+	}
+	if (maildir_filename_get_size(name, 'S', &psize) &&
+	    (maildir_filename_get_size(name, 'W', &vsize) ||
+	     rec_get_vsize(rec, &vsize))) {
+		/* the sizes are in the name (or uidlist): the file is not
+		 * stat'ed, its mtime is read when a client asks for the
+		 * INTERNALDATE (mailbox_get_received_time()), as Dovecot
+		 * does; the scan saw the file */
+		mail = p_new(pool, struct maildir_mail, 1);
+		mail->filename = name;
+		mail->in_new = in_new;
+		mail->rec.uid = rec->uid;
+		mail->rec.basename = f->basename;
+		mail->rec.flags = maildir_filename_get_flags(name);
+		mail->rec.keywords = maildir_filename_get_keywords(name);
+		mail->received_unknown = true;
 		mail->rec.physical_size = psize;
 		mail->rec.virtual_size = vsize;
 		mail->pop3_uidl = maildir_uidlist_rec_get_ext(pool, rec, 'P');
@@ -1064,6 +1087,7 @@ void mailbox_close(struct mailbox **_box)
 		return;
 	*_box = NULL;
 	dotlock_delete(&box->session_lock);
+	maildir_index_close(box);
 	maildir_cache_deinit(box);
 	maildir_notify_deinit(box);
 	if (box->view_pool != NULL)
@@ -1133,6 +1157,20 @@ static const char *mail_path(struct mailbox *box,
 			      mail->in_new);
 }
 
+static int mail_stat(struct mailbox *box, const struct maildir_mail *mail,
+		     struct stat *st_r)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s/%s", box->path,
+		     mail->in_new ? "new" : "cur",
+		     mail->filename) >= (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return stat(path, st_r);
+}
+
 /* The message was renamed by someone else: find its new name. */
 static bool mail_refind(struct mailbox *box, struct maildir_mail *mail)
 {
@@ -1147,6 +1185,32 @@ static bool mail_refind(struct mailbox *box, struct maildir_mail *mail)
 	mail->rec.flags = maildir_filename_get_flags(name);
 	mail->rec.keywords = maildir_filename_get_keywords(name);
 	return true;
+}
+
+time_t mailbox_get_received_time(struct mailbox *box, unsigned int seq)
+{
+	struct maildir_mail *mail;
+	struct stat st;
+
+	i_assert(seq >= 1 && seq <= box->mails.count);
+	mail = box->mails.items[seq - 1];
+	if (!mail->received_unknown)
+		return mail->rec.received_time;
+	for (unsigned int attempt = 0;; attempt++) {
+		if (mail_stat(box, mail, &st) == 0)
+			break;
+		if (errno != ENOENT) {
+			i_error("stat(%s) failed: %s", mail_path(box, mail),
+				strerror(errno));
+			return 0;
+		}
+		if (attempt > 0 || !mail_refind(box, mail))
+			return 0; /* expunged */
+	}
+	mail->rec.received_time = st.st_mtime;
+	mail->received_unknown = false;
+	maildir_index_received_learned(box);
+	return mail->rec.received_time;
 }
 
 int mailbox_open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,

@@ -205,7 +205,7 @@ static int cmd_mail(struct mailbox_list *list, int argc, char *argv[])
 			       letters[0] != '\0' ? letters : "-",
 			       str_len(kws) > 0 ? str_c(kws) : "-",
 			       (unsigned long long)rec->virtual_size,
-			       (long long)rec->received_time);
+			       (long long)mailbox_get_received_time(box, seq));
 		}
 	} else if (strcmp(cmd, "status") == 0 && argc == 2) {
 		struct mailbox_status st;

@@ -166,7 +166,7 @@ static void test_save_copy(void **state)
 	assert_int_equal(mailbox_count(box), 2);
 	assert_int_equal(mailbox_get(box, 1)->flags, MAIL_SEEN);
 	assert_int_equal(mailbox_get(box, 1)->keywords, 0x3);
-	assert_int_equal(mailbox_get(box, 1)->received_time, 1500000000);
+	assert_int_equal(mailbox_get_received_time(box, 1), 1500000000);
 	assert_string_equal(mailbox_get_keyword_name(box, 1), "Work");
 	assert_null(mailbox_get_keyword_name(box, 2));
 	assert_int_equal(mailbox_get(box, 2)->virtual_size, sizeof(msg) + 2);
@@ -183,7 +183,7 @@ static void test_save_copy(void **state)
 	assert_int_equal(mailbox_sync(dest, &error), 0);
 	assert_int_equal(mailbox_get(dest, 1)->keywords, 0x6);
 	assert_string_equal(mailbox_get_keyword_name(dest, 1), "$Label1");
-	assert_int_equal(mailbox_get(dest, 1)->received_time, 1500000000);
+	assert_int_equal(mailbox_get_received_time(dest, 1), 1500000000);
 	fd = mailbox_open_mail(box, 1, &(bool){false}, &error);
 	assert_true(fd >= 0);
 	assert_int_equal(fstat(fd, &sb), 0);

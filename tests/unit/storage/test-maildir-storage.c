@@ -235,7 +235,7 @@ static void test_save(void **state)
 	rec = mailbox_get(box, 1);
 	assert_int_equal(rec->physical_size, sizeof(msg) - 1);
 	assert_int_equal(rec->virtual_size, sizeof(msg) - 1 + 3);
-	assert_int_equal(rec->received_time, 1500000000);
+	assert_int_equal(mailbox_get_received_time(box, 1), 1500000000);
 	assert_int_equal(rec->flags, 0);
 	assert_non_null(strstr(rec->basename, ",S=26,W=29"));
 	rec = mailbox_get(box, 2);
