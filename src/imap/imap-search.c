@@ -176,6 +176,30 @@ static uint32_t record_flags(const struct mailbox *box,
 	return flags;
 }
 
+/* True when args compare INTERNALDATE (BEFORE, ON, SINCE), the only keys
+ * for which a message's received time is read (a Maildir's file is
+ * stat'ed for it when the index does not have it yet). */
+static bool args_use_received(const struct mail_search_arg *args)
+{
+	for (const struct mail_search_arg *arg = args; arg != NULL;
+	     arg = arg->next) {
+		switch (arg->type) {
+		case MAIL_SEARCH_SUB:
+		case MAIL_SEARCH_OR:
+			if (args_use_received(arg->subargs))
+				return true;
+			break;
+		case MAIL_SEARCH_BEFORE:
+		case MAIL_SEARCH_ON:
+		case MAIL_SEARCH_SINCE:
+			return true;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 int imap_search_run(struct mailbox *box, pool_t pool,
 		    struct imap_search_program *program,
 		    struct imap_search_result *result_r, const char **error_r)
@@ -187,6 +211,7 @@ int imap_search_run(struct mailbox *box, pool_t pool,
 
 	bool headers_only =
 	    mail_search_args_headers_only(program->args, cached_headers);
+	bool use_received = args_use_received(program->args);
 
 	memset(result_r, 0, sizeof(*result_r));
 	result_r->seqs = p_new(pool, uint32_t, count == 0 ? 1 : count);
@@ -198,7 +223,8 @@ int imap_search_run(struct mailbox *box, pool_t pool,
 		    .flags = record_flags(box, rec),
 		    .keywords = rec->keywords,
 		    .size = rec->virtual_size,
-		    .received_time = mailbox_get_received_time(box, seq),
+		    .received_time =
+			use_received ? mailbox_get_received_time(box, seq) : 0,
 		    .modseq = rec->modseq,
 		};
 		int match = mail_search_match_record(program->args, &srec);
