@@ -29,9 +29,14 @@ struct scan_file {
 	const char *name;
 	const char *basename;
 	bool in_new;
-	/* sort key of a new file (set_sort_key()) */
-	bool has_time, has_micro;
+};
+
+/* A new file's place in the order of its UID (set_sort_key()): sorted as
+ * a compact array, so that comparisons do not chase file pointers */
+struct sort_key {
 	uint64_t time, micro;
+	struct scan_file *file;
+	bool has_time, has_micro;
 };
 
 struct maildir_scan {
@@ -561,29 +566,30 @@ static bool sort_parse_num(const char *s, uint64_t *num_r, const char **end_r)
 
 /* Parses the numbers maildir_filename_sort_cmp() compares ("<time>.M<usecs>")
  * once per file instead of once per comparison. */
-static void set_sort_key(struct scan_file *f)
+static void set_sort_key(struct sort_key *k, struct scan_file *f)
 {
 	const char *end;
 
-	f->has_time = sort_parse_num(f->basename, &f->time, &end);
-	f->has_micro = f->has_time && end[0] == '.' && end[1] == 'M' &&
-		       sort_parse_num(end + 2, &f->micro, &end);
+	k->file = f;
+	k->micro = 0;
+	k->has_time = sort_parse_num(f->basename, &k->time, &end);
+	k->has_micro = k->has_time && end[0] == '.' && end[1] == 'M' &&
+		       sort_parse_num(end + 2, &k->micro, &end);
 }
 
 /* The order of maildir_filename_sort_cmp() (Dovecot's order for new
  * files' UIDs), from the parsed keys. */
-static int cmp_scan_files(const void *a, const void *b)
+static int cmp_sort_keys(const void *a, const void *b)
 {
-	const struct scan_file *fa = *(const struct scan_file *const *)a;
-	const struct scan_file *fb = *(const struct scan_file *const *)b;
+	const struct sort_key *ka = a, *kb = b;
 
-	if (fa->has_time && fb->has_time) {
-		if (fa->time != fb->time)
-			return fa->time < fb->time ? -1 : 1;
-		if (fa->has_micro && fb->has_micro && fa->micro != fb->micro)
-			return fa->micro < fb->micro ? -1 : 1;
+	if (ka->has_time && kb->has_time) {
+		if (ka->time != kb->time)
+			return ka->time < kb->time ? -1 : 1;
+		if (ka->has_micro && kb->has_micro && ka->micro != kb->micro)
+			return ka->micro < kb->micro ? -1 : 1;
 	}
-	return strcmp(fa->basename, fb->basename);
+	return strcmp(ka->file->basename, kb->file->basename);
 }
 
 /* Takes the uidlist lock and writes list (lock file renamed over
@@ -656,7 +662,7 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 	struct maildir_scan *scan;
 	struct hash_table *hash;
 	struct dotlock *lock;
-	ARRAY(struct scan_file *) new_files;
+	ARRAY(struct sort_key) new_files;
 	ARRAY(struct scan_file *) rec_files;
 	unsigned int kept = 0;
 	bool header_ok;
@@ -697,18 +703,16 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 
 	/* new files get UIDs sorted by file name */
 	hash = list->recs.count == 0 ? NULL : uidlist_hash(pool, list);
-	array_init(&new_files, pool, 16);
+	array_init(&new_files, pool, hash == NULL ? scan->files.count + 1 : 16);
 	for (unsigned int i = 0; i < scan->files.count; i++) {
 		struct scan_file *f = scan->files.items[i];
 
 		if (hash == NULL ||
-		    hash_table_lookup(hash, f->basename) == NULL) {
-			set_sort_key(f);
-			array_push(&new_files, f);
-		}
+		    hash_table_lookup(hash, f->basename) == NULL)
+			set_sort_key(array_append_space(&new_files), f);
 	}
 	qsort(new_files.items, new_files.count, sizeof(new_files.items[0]),
-	      cmp_scan_files);
+	      cmp_sort_keys);
 	for (unsigned int i = 0; i < new_files.count; i++) {
 		if (list->next_uid >= UINT32_MAX - 1) {
 			*error_r = maildir_error("%s: UIDs exhausted",
@@ -717,8 +721,8 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 			return -1;
 		}
 		(void)maildir_uidlist_append(list, list->next_uid,
-					     new_files.items[i]->basename);
-		array_push(&rec_files, new_files.items[i]);
+					     new_files.items[i].file->basename);
+		array_push(&rec_files, new_files.items[i].file);
 	}
 
 	/* cache virtual sizes that the file names do not carry */
