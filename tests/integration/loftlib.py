@@ -451,6 +451,9 @@ class Server:
         raise NotImplementedError
 
     def start(self, wait=True):
+        # a server may be started again after stop(): it must be stopped
+        # again at teardown
+        self.stopped = False
         self._stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             self.command(), stdin=subprocess.DEVNULL, stdout=self._stderr,
