@@ -9,6 +9,7 @@ about Loft's file layout run against Dovecot itself)."""
 import imaplib
 import os
 import re
+import time
 
 import pytest
 
@@ -164,3 +165,48 @@ def test_concurrent_appends(server_factory):
     finally:
         for c in conns:
             c.logout()
+
+
+def test_disconnect_while_saving(server_factory):
+    """Clients that send a whole APPEND and hang up before the answer
+    (while the message is being fsynced): the server keeps serving, each
+    message is either there with a UID or not at all, nothing stays in
+    tmp/, and the server stops cleanly (no crash in its log)."""
+    import socket
+    require_imap(SERVER_KIND)
+    cfg, us = server_factory.world(ports=PORTS)
+    u = us["alice"]
+    srv = server_factory.start_with(cfg, us, kind=SERVER_KIND)
+    body = msg(1, "hang up", "x" * 20000 + "\n")
+    sent = 0
+    for i in range(20):
+        s = socket.create_connection(("127.0.0.1", srv.port("imap")), timeout=10)
+        try:
+            f = s.makefile("rb")
+            f.readline()
+            s.sendall(b"a LOGIN %s %s\r\n" % (u.name.encode(), u.password.encode()))
+            line = f.readline()
+            while line and not line.startswith(b"a "):
+                line = f.readline()
+            if not line.startswith(b"a OK"):
+                continue  # refused (e.g. too many sessions still closing)
+            # LITERAL+: the message and the hang-up without waiting
+            s.sendall(b"b APPEND INBOX {%d+}\r\n" % len(body) + body + b"\r\n")
+            sent += 1
+        finally:
+            s.close()
+    c = session(srv, u)
+    try:
+        validity, uidnext, mails = fetch_all(c, "INBOX")
+        saved = [uid for uid, m in mails.items() if b"hang up" in m[1]]
+        assert sent > 0 and len(saved) <= sent
+        # still answers APPEND with a UID after the saved ones
+        v, uid = append(c, "INBOX", None, 99)
+        assert uid >= uidnext
+    finally:
+        c.logout()
+    deadline = time.monotonic() + 10
+    while os.listdir(u.maildir / "tmp") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.listdir(u.maildir / "tmp") == []
+    server_factory.stop(srv)
