@@ -196,8 +196,8 @@ const struct setting_def settings_registry[] = {
 	 "ID fields of the client to log (\"*\" = all)."),
     IMPL("imap_literal_minus", NULL, SET_BOOL, "no", imap_literal_minus, 0,
 	 "Advertise LITERAL- (RFC 7888) instead of LITERAL+."),
-    IMPL("client_idle_timeout", NULL, SET_TIME, "0",
-	 client_idle_timeout_secs, SET_FLAG_LOFT,
+    IMPL("client_idle_timeout", NULL, SET_TIME, "0", client_idle_timeout_secs,
+	 SET_FLAG_LOFT,
 	 "Disconnect an idle authenticated client after this long. 0 is "
 	 "each protocol's own default: 10 minutes for POP3, 30 minutes for "
 	 "IMAP (RFC 3501 section 5.4 asks for at least 30)."),

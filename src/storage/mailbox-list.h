@@ -156,8 +156,7 @@ int mailbox_list_open_mailbox(struct mailbox_list *list, const char *name,
 			      struct mailbox **box_r, const char **error_r);
 /* The same with flags (mailbox.h: MAILBOX_OPEN_FLAG_TAKE_RECENT for
  * SELECT). */
-int mailbox_list_open_mailbox_flags(struct mailbox_list *list,
-				    const char *name,
+int mailbox_list_open_mailbox_flags(struct mailbox_list *list, const char *name,
 				    enum mailbox_open_flags flags,
 				    struct mailbox **box_r,
 				    const char **error_r);
