@@ -185,6 +185,8 @@ static void client_command_free(struct client *client)
 		return;
 	client->cmd = NULL;
 	client->cmd_finished = false;
+	if (client->to_output_check != NULL)
+		timeout_remove(&client->to_output_check);
 	pool_unref(&cmd->pool);
 }
 
@@ -355,6 +357,24 @@ static void client_parser_settings(struct client *client,
 	set_r->stream_commands = imap_stream_commands;
 }
 
+/* A command that waits for its output is resumed by the flush callback
+ * once the output has drained. As a safeguard against a lost wake-up,
+ * a slow timer also resumes it whenever there is room again. */
+static void client_output_check(void *context)
+{
+	struct client *client = context;
+
+	timeout_remove(&client->to_output_check);
+	if (client->cmd == NULL || client->idling || client->disconnecting)
+		return;
+	if (client_output_free(client) >= IMAP_CLIENT_OUTPUT_RESERVE)
+		client_output(client);
+	else if (client->cmd != NULL && client->to_output_check == NULL)
+		client->to_output_check =
+		    timeout_add(IMAP_CLIENT_OUTPUT_CHECK_MSECS,
+				client_output_check, client);
+}
+
 /* Runs (or continues) the current command; frees it when it finished. */
 static void client_command_run(struct client *client)
 {
@@ -363,6 +383,10 @@ static void client_command_run(struct client *client)
 
 	if (cmd->command->func(cmd) || client->cmd_finished)
 		client_command_free(client);
+	else if (!client->idling && client->to_output_check == NULL)
+		client->to_output_check =
+		    timeout_add(IMAP_CLIENT_OUTPUT_CHECK_MSECS,
+				client_output_check, client);
 	client_parser_settings(client, &pset);
 	if (pset.literal_minus != client->parser_literal_minus) {
 		/* after ENABLE IMAP4rev2 */
@@ -651,6 +675,8 @@ static void client_destroy(struct client *client)
 
 	if (client->to_idle != NULL)
 		timeout_remove(&client->to_idle);
+	if (client->to_output_check != NULL)
+		timeout_remove(&client->to_output_check);
 	if (client->box != NULL)
 		mailbox_close(&client->box);
 	if (client->list != NULL)

@@ -34,6 +34,8 @@
  * free; one FETCH response line of metadata must fit in it. */
 #define IMAP_CLIENT_OUTPUT_RESERVE 8192
 #define IMAP_CLIENT_MAX_BAD_COMMANDS 20
+/* How often a command waiting for its output is checked for room. */
+#define IMAP_CLIENT_OUTPUT_CHECK_MSECS 500
 /* Input buffer: commands are parsed incrementally, so this bounds only
  * how much is read at once. */
 #define IMAP_CLIENT_MAX_INPUT 32768
@@ -83,6 +85,9 @@ struct client {
 	struct iostream *stream;
 	struct imap_parser *parser;
 	struct timeout *to_idle;
+	/* while a command waits for its output to drain: re-checks that it
+	 * is resumed (see client_command_run()) */
+	struct timeout *to_output_check;
 
 	const char *user, *session_id, *remote_ip, *local_ip;
 	const char *home;	/* userdb home, or NULL */
