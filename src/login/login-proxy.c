@@ -142,10 +142,13 @@ static void proxy_pump(struct login_proxy *proxy, struct iostream *src,
 	const unsigned char *data;
 	size_t size, used, max, n;
 	ssize_t ret;
+	int flushed;
 
-	ret = iostream_read(src);
-	data = iostream_get_data(src, &size);
-	if (size > 0) {
+	for (;;) {
+		ret = iostream_read(src);
+		data = iostream_get_data(src, &size);
+		if (size == 0)
+			break;
 		used = iostream_get_output_used(dst);
 		max = iostream_get_output_max(dst);
 		n = used < max ? MIN_OF(size, max - used) : 0;
@@ -155,15 +158,21 @@ static void proxy_pump(struct login_proxy *proxy, struct iostream *src,
 			else
 				iostream_skip(src, n);
 		}
-		if (iostream_flush(dst) < 0) {
+		flushed = iostream_flush(dst);
+		if (flushed < 0) {
 			proxy_finish(proxy);
 			return;
 		}
-		if (n < size) {
-			/* dst is full: stop reading src until it drains. */
+		if (n == size)
+			break;
+		if (flushed == 0) {
+			/* dst is full: stop reading src until its flush
+			 * callback says it has drained. */
 			iostream_set_input_callback(src, NULL, NULL);
 			return;
 		}
+		/* dst drained within the flush: no flush callback will come,
+		 * so copy the rest now */
 	}
 	if (ret < 0)
 		proxy_start_closing(proxy, dst);
