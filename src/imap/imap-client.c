@@ -695,8 +695,17 @@ void client_handler_end(struct client *client)
 	int ret;
 
 	if (!client->disconnecting) {
-		if (iostream_get_output_used(client->stream) > 0)
-			(void)client_flush(client);
+		if (iostream_get_output_used(client->stream) > 0 &&
+		    client_flush(client) > 0 && client->cmd != NULL &&
+		    !client->idling && !client->disconnecting) {
+			/* The output drained at once, so no flush callback
+			 * will come to continue a command that waits for it:
+			 * continue it from the loop. */
+			if (client->to_output_check != NULL)
+				timeout_remove(&client->to_output_check);
+			client->to_output_check =
+			    timeout_add(0, client_output_check, client);
+		}
 		if (!client->disconnecting) {
 			if (client->cmd == NULL && client->leftover_size == 0)
 				iostream_release_buffers(client->stream);
