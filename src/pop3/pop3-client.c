@@ -290,6 +290,8 @@ static void client_destroy(struct pop3_client *client)
 
 	if (client->to_idle != NULL)
 		timeout_remove(&client->to_idle);
+	if (client->to_continue != NULL)
+		timeout_remove(&client->to_continue);
 	if (client->to_lock_refresh != NULL)
 		timeout_remove(&client->to_lock_refresh);
 	if (client->box != NULL)
@@ -302,6 +304,14 @@ static void client_destroy(struct pop3_client *client)
 		clients_empty_callback();
 }
 
+static void client_continue(void *context)
+{
+	struct pop3_client *client = context;
+
+	timeout_remove(&client->to_continue);
+	client_output(client);
+}
+
 /* Runs at the end of every event handler: destroys a session that is
  * done once its last reply has left (or cannot leave). */
 static void client_handler_end(struct pop3_client *client)
@@ -311,8 +321,14 @@ static void client_handler_end(struct pop3_client *client)
 	if (!client->disconnecting) {
 		/* replies go out at the end of every event; a partial
 		 * flush continues from the loop */
-		if (iostream_get_output_used(client->stream) > 0)
-			(void)client_flush(client);
+		if (iostream_get_output_used(client->stream) > 0 &&
+		    client_flush(client) > 0 && client->cmd_continue != NULL &&
+		    !client->disconnecting && client->to_continue == NULL) {
+			/* drained at once: no flush callback will come to
+			 * continue the running command */
+			client->to_continue =
+			    timeout_add(0, client_continue, client);
+		}
 		if (!client->disconnecting) {
 			/* waiting for the next command, an idle session
 			 * keeps no stream buffers (only those with unsent

@@ -53,6 +53,8 @@ struct pop3_client {
 	struct pop3_parser *parser;
 	struct mailbox *box;
 	struct timeout *to_idle;
+	/* continues a command whose output drained within a flush */
+	struct timeout *to_continue;
 	/* keeps the POP3 session lock fresh while the session lives */
 	struct timeout *to_lock_refresh;
 
