@@ -17,44 +17,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-static char test_dir[256];
-static char location[300];
-
-static int setup(void **state)
-{
-	snprintf(test_dir, sizeof(test_dir), "/tmp/loft-storage-test.XXXXXX");
-	if (mkdtemp(test_dir) == NULL)
-		return -1;
-	snprintf(location, sizeof(location), "maildir:%s/Maildir", test_dir);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[400];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", test_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *path_of(const char *rel)
-{
-	static char buf[4][512];
-	static unsigned int idx;
-	char *p = buf[idx++ % 4];
-
-	snprintf(p, 512, "%s/Maildir/%s", test_dir, rel);
-	return p;
-}
-
-static void write_file(const char *rel, const char *content)
-{
-	FILE *f = fopen(path_of(rel), "w");
-
-	assert_non_null(f);
-	fputs(content, f);
-	assert_int_equal(fclose(f), 0);
-}
+#define MAILDIR_TEST_DIR_TEMPLATE "/tmp/loft-storage-test.XXXXXX"
+#include "maildir-test-dir.h"
 
 static char *read_file(const char *rel)
 {
