@@ -231,10 +231,9 @@ cmd_append_literal_begin(struct client_command *cmd,
 		    &ctx->box, &error);
 		if (ret == 0) {
 			/* RFC 3501 section 6.3.11 */
-			return append_refuse_no(
-			    cmd, "TRYCREATE",
-			    p_strdup_printf(cmd->pool,
-					    "Mailbox doesn't exist: %s", name));
+			append_cleanup(cmd->context);
+			imap_cmd_no_such_mailbox(cmd, "TRYCREATE", name);
+			return COMMAND_LITERAL_REFUSE;
 		}
 		if (ret < 0) {
 			client_log(client, LOG_TYPE_ERROR,

@@ -451,12 +451,9 @@ static bool select_open(struct client_command *cmd, bool readonly)
 		return true;
 	}
 
-	if (client->state == CLIENT_STATE_SELECTED) {
-		client_close_mailbox(client);
-		/* RFC 7162 section 3.2.11 */
-		client_send_untagged(client,
-				     "OK [CLOSED] Previous mailbox closed.");
-	}
+	/* RFC 7162 section 3.2.11 */
+	if (client->state == CLIENT_STATE_SELECTED)
+		imap_cmd_close_selected(client);
 	if (!client_mailbox_name_from_imap(client, name, &storage_name,
 					   &error)) {
 		client_command_no(cmd, NULL, error);
@@ -467,10 +464,7 @@ static bool select_open(struct client_command *cmd, bool readonly)
 	    client->list, storage_name,
 	    readonly ? 0 : MAILBOX_OPEN_FLAG_TAKE_RECENT, &box, &error);
 	if (ret == 0) {
-		client_command_no(cmd, "NONEXISTENT",
-				  p_strdup_printf(cmd->pool,
-						  "Mailbox doesn't exist: %s",
-						  name));
+		imap_cmd_no_such_mailbox(cmd, "NONEXISTENT", name);
 		return true;
 	}
 	if (ret < 0) {
@@ -479,9 +473,9 @@ static bool select_open(struct client_command *cmd, bool readonly)
 			client_command_no(cmd, "CANNOT", error);
 			return true;
 		}
-		client_log(client, LOG_TYPE_ERROR, "SELECT %s failed: %s",
-			   storage_name, error);
-		client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
+		imap_cmd_storage_failed(
+		    cmd, p_strdup_printf(cmd->pool, "SELECT %s", storage_name),
+		    error);
 		return true;
 	}
 
