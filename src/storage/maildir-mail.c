@@ -245,10 +245,8 @@ static const char *info_letters(pool_t pool, enum mail_flags flags,
 	return name + 4; /* after "x:2," */
 }
 
-/* Gives basename (just placed in the maildir) its UID in dovecot-uidlist.
- * Other new files found meanwhile are left to the next sync. */
-static int assign_uid(struct mailbox *box, pool_t pool, const char *basename,
-		      uint32_t *uid_r, const char **error_r)
+int maildir_assign_uid(struct mailbox *box, pool_t pool, const char *basename,
+		       uint32_t *uid_r, const char **error_r)
 {
 	struct maildir_uidlist *list;
 	struct dotlock *lock;
@@ -263,6 +261,9 @@ static int assign_uid(struct mailbox *box, pool_t pool, const char *basename,
 		return -1;
 	}
 	if (ret > 0 && header_ok) {
+		/* a mailbox opened without a sync learns it here */
+		if (box->uid_validity == 0)
+			box->uid_validity = list->uid_validity;
 		for (unsigned int i = 0; i < list->recs.count; i++) {
 			if (strcmp(list->recs.items[i].basename, basename) ==
 			    0) {
@@ -311,7 +312,7 @@ int mailbox_save(struct mailbox *box, const void *data, size_t size,
 		box->path, data, size, info_letters(pool, flags, mask),
 		received_time, pool, &basename, error_r) < 0)
 		goto out;
-	ret = assign_uid(box, pool, basename, uid_r, error_r);
+	ret = maildir_assign_uid(box, pool, basename, uid_r, error_r);
 out:
 	pool_unref(&pool);
 	return ret;
@@ -434,7 +435,7 @@ int mailbox_copy(struct mailbox *dest, struct mailbox *src, unsigned int seq,
 					 strerror(errno));
 		goto out;
 	}
-	ret = assign_uid(dest, pool, basename, uid_r, error_r);
+	ret = maildir_assign_uid(dest, pool, basename, uid_r, error_r);
 out:
 	i_close_fd(&fd);
 	pool_unref(&pool);

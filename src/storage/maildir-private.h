@@ -87,6 +87,15 @@ int maildir_box_uidlist_commit(struct mailbox *box, pool_t pool,
 const char *maildir_mail_path(struct mailbox *box,
 			      const struct maildir_mail *mail);
 bool maildir_mail_refind(struct mailbox *box, struct maildir_mail *mail);
+/* Gives basename, just placed in box's maildir, its UID in dovecot-uidlist
+ * (maildir-mail.c): under the uidlist lock, the record it already has (a
+ * sync may have found the file first), else a new record; with no usable
+ * uidlist, a full sync creates one. Other new files are left to the next
+ * sync. The one place that assigns the UID of a saved or copied message
+ * when the save threads' appended record (maildir-save.c) is not possible.
+ * 0 with *uid_r, or -1 with *error_r. */
+int maildir_assign_uid(struct mailbox *box, pool_t pool, const char *basename,
+		       uint32_t *uid_r, const char **error_r);
 /* Reads dovecot-keywords into box->keywords (empty when missing). */
 void maildir_keywords_load(struct mailbox *box);
 

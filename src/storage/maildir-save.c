@@ -508,82 +508,6 @@ fail:
 	return -1;
 }
 
-/* save_uidlist_append_path() for box, with the error formatted. */
-static int save_uidlist_append(struct mailbox *box, pool_t pool,
-			       const char *basename, uint32_t *uid_r,
-			       const char **error_r)
-{
-	const char *path = p_strconcat(pool, box->control_dir,
-				       "/" MAILDIR_UIDLIST_FNAME, NULL);
-	const char *call;
-	uint32_t uid_validity;
-	int ret;
-
-	ret = save_uidlist_append_path(pool, path, basename, uid_r,
-				       &uid_validity, &call);
-	if (ret < 0) {
-		*error_r = maildir_error("%s(%s) failed: %s", call, path,
-					 strerror(errno));
-		return -1;
-	}
-	if (ret > 0 && box->uid_validity == 0)
-		box->uid_validity = uid_validity;
-	return ret;
-}
-
-/* Gives basename (just placed in the maildir) its UID in dovecot-uidlist,
- * as maildir-mail.c does for mailbox_save(). */
-static int save_assign_uid(struct mailbox *box, pool_t pool,
-			   const char *basename, uint32_t *uid_r,
-			   const char **error_r)
-{
-	struct maildir_uidlist *list;
-	struct dotlock *lock;
-	bool header_ok;
-	int ret;
-
-	if (maildir_box_uidlist_lock(box, pool, &lock, error_r) < 0)
-		return -1;
-	ret = save_uidlist_append(box, pool, basename, uid_r, error_r);
-	if (ret != 0) {
-		dotlock_delete(&lock);
-		return ret < 0 ? -1 : 0;
-	}
-	ret = maildir_box_uidlist_read(box, pool, &list, &header_ok, error_r);
-	if (ret < 0) {
-		dotlock_delete(&lock);
-		return -1;
-	}
-	if (ret > 0 && header_ok) {
-		if (list->next_uid >= UINT32_MAX - 1) {
-			*error_r = maildir_error("%s: UIDs exhausted",
-						 box->control_dir);
-			dotlock_delete(&lock);
-			return -1;
-		}
-		*uid_r = list->next_uid;
-		(void)maildir_uidlist_append(list, list->next_uid, basename);
-		if (maildir_box_uidlist_commit(box, pool, &lock, list,
-					       error_r) < 0)
-			return -1;
-		if (box->uid_validity == 0)
-			box->uid_validity = list->uid_validity;
-		return 0;
-	}
-	/* no usable uidlist yet: a full sync creates it */
-	dotlock_delete(&lock);
-	if (mailbox_sync(box, error_r) < 0)
-		return -1;
-	for (unsigned int i = 0; i < box->mails.count; i++) {
-		if (strcmp(box->mails.items[i]->rec.basename, basename) == 0) {
-			*uid_r = box->mails.items[i]->rec.uid;
-			return 0;
-		}
-	}
-	*error_r = maildir_error("Saved message %s vanished", basename);
-	return -1;
-}
-
 /* The first half of finishing, in the caller's thread: the held-back CR,
  * keywords (which may add to dovecot-keywords), the date, and the final
  * names. 0 or -1 (the save is then still to be aborted). */
@@ -696,6 +620,16 @@ static void save_durable(struct mailbox_save *save)
 		save_durable_uidlist(save);
 }
 
+/* save_durable() appends the uidlist record itself. */
+static void save_set_uidlist_paths(struct mailbox_save *save)
+{
+	save->uidlist_path = p_strconcat(save->pool, save->box->control_dir,
+					 "/" MAILDIR_UIDLIST_FNAME, NULL);
+	save->uidlist_lock_path =
+	    p_strconcat(save->pool, save->box->control_dir,
+			"/" MAILDIR_UIDLIST_LOCK_FNAME, NULL);
+}
+
 /* After save_durable(): the error it left, or the UID. Frees the save. */
 static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
 			 const char **error_r)
@@ -714,8 +648,8 @@ static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
 			ret = 0;
 			break;
 		}
-		ret = save_assign_uid(save->box, pool, save->basename, uid_r,
-				      error_r);
+		ret = maildir_assign_uid(save->box, pool, save->basename, uid_r,
+					 error_r);
 		break;
 	case SAVE_STEP_FSYNC:
 	case SAVE_STEP_CLOSE:
@@ -747,6 +681,7 @@ int mailbox_save_finish(struct mailbox_save **_save, enum mail_flags flags,
 		mailbox_save_abort(_save);
 		return -1;
 	}
+	save_set_uidlist_paths(*_save);
 	save_durable(*_save);
 	return save_complete(_save, uid_r, error_r);
 }
@@ -881,17 +816,13 @@ int mailbox_save_finish_async(struct mailbox_save **_save,
 		mailbox_save_abort(_save);
 		return -1;
 	}
+	save_set_uidlist_paths(save);
 	if (current_ioloop == NULL || !save_threads_init()) {
 		save_durable(save);
 		return save_complete(_save, uid_r, error_r) < 0 ? -1 : 1;
 	}
 	save->callback = callback;
 	save->context = context;
-	save->uidlist_path = p_strconcat(save->pool, save->box->control_dir,
-					 "/" MAILDIR_UIDLIST_FNAME, NULL);
-	save->uidlist_lock_path =
-	    p_strconcat(save->pool, save->box->control_dir,
-			"/" MAILDIR_UIDLIST_LOCK_FNAME, NULL);
 	save->job_running = true;
 	save->job_next = NULL;
 	pthread_mutex_lock(&save_threads.lock);
