@@ -14,7 +14,9 @@
 #   - FETCH BODY.PEEK[] of every MID message, FETCH_CONNS users at once,
 #     FETCH_ROUNDS passes: MB/s
 #   - SEARCH SUBJECT and SEARCH BODY over the MID INBOX: first, median of
-#     the rest
+#     the rest; before each, the MID files are put in the same page-cache
+#     state for every server (-C warm: read whole, the default; -C cold:
+#     dropped with POSIX_FADV_DONTNEED), since the servers share them
 #   - APPEND of a 4 KB message, APPEND_CONNS users for SECS s: messages/s
 #   - memory per IDLE connection: IDLE users LOGIN, SELECT INBOX and IDLE;
 #     Pss (/proc/PID/smaps_rollup) summed over the server's processes
@@ -27,7 +29,7 @@
 #
 #   bench/run-imap.sh [-r ROUNDS] [-c FETCH_CONNS] [-R FETCH_ROUNDS]
 #                     [-a APPEND_CONNS] [-d SECS] [-i IDLE] [-I MAX_IDLE]
-#                     [-M BIG] [-m MID] [-t "modes"]
+#                     [-M BIG] [-m MID] [-t "modes"] [-C warm|cold]
 #                     [-s "loft dovecot-stock dovecot-tuned"] [-k]
 #   -t limits the measurements (default: "select fetch-meta search-header
 #   search-body fetch-body append idle"); -I 0 skips the MAX_IDLE test;
@@ -53,7 +55,8 @@ mid=10000
 modes="select fetch-meta search-header search-body fetch-body append idle"
 servers="loft dovecot-stock dovecot-tuned"
 keep=no
-while getopts "r:c:R:a:d:i:I:M:m:t:s:k" o; do
+page_cache=warm
+while getopts "r:c:R:a:d:i:I:M:m:t:s:C:k" o; do
 	case $o in
 	r) rounds=$OPTARG ;;
 	c) fetch_conns=$OPTARG ;;
@@ -66,11 +69,16 @@ while getopts "r:c:R:a:d:i:I:M:m:t:s:k" o; do
 	m) mid=$OPTARG ;;
 	t) modes=$OPTARG ;;
 	s) servers=$OPTARG ;;
+	C) page_cache=$OPTARG ;;
 	k) keep=yes ;;
 	*) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
 
+case $page_cache in
+warm|cold) ;;
+*) echo "run-imap: -C takes warm or cold" >&2; exit 2 ;;
+esac
 ncpu=$(nproc)
 users=$(( idle > max_idle ? idle : max_idle ))
 users=$(( users > append_conns ? users : append_conns ))
@@ -237,6 +245,27 @@ field() { # $1 = key, $2 = imapbench output line
 	sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<< " $2"
 }
 
+# Puts the files of Maildir $1 in the page-cache state of -C. The servers'
+# copies are hard links to the same files, so without this the first
+# SEARCH of a server would find them as the previous server's FETCH or
+# SEARCH left them (read whole), and the first server as whatever ran
+# before the benchmark did.
+set_page_cache() { # $1 = Maildir
+	if [ "$page_cache" = warm ]; then
+		find "$1/cur" "$1/new" -type f -exec cat {} + > /dev/null
+		return
+	fi
+	python3 - "$1" <<'PY'
+import os, sys
+for sub in ("cur", "new"):
+    d = os.path.join(sys.argv[1], sub)
+    for name in os.listdir(d):
+        fd = os.open(os.path.join(d, name), os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+PY
+}
+
 # Runs imapbench; prints its result line on stdout, everything on stderr.
 bench() {
 	local out rc=0
@@ -288,13 +317,15 @@ for s in $servers; do
 		fmeta[$s]=$(field med_ms "$out")
 	fi
 	if has_mode search-header; then
-		echo "run-imap: $s: SEARCH $subject_key over $mid messages x $rounds" >&2
+		echo "run-imap: $s: SEARCH $subject_key over $mid messages x $rounds ($page_cache)" >&2
+		set_page_cache "$work/$s/home/mid1/Maildir"
 		out=$(bench -m search-header -U mid1 -r "$rounds" -q "$subject_key" -t 600)
 		shdr_first[$s]=$(field first_ms "$out")
 		shdr[$s]=$(field med_ms "$out")
 	fi
 	if has_mode search-body; then
-		echo "run-imap: $s: SEARCH $body_key over $mid messages x $rounds" >&2
+		echo "run-imap: $s: SEARCH $body_key over $mid messages x $rounds ($page_cache)" >&2
+		set_page_cache "$work/$s/home/mid1/Maildir"
 		out=$(bench -m search-body -U mid1 -r "$rounds" -q "$body_key" -t 600)
 		sbody_first[$s]=$(field first_ms "$out")
 		sbody[$s]=$(field med_ms "$out")
@@ -350,6 +381,7 @@ mkdir -p "$repo/bench/results"
 result=$repo/bench/results/imap-$(date +%Y%m%d-%H%M%S).txt
 {
 	echo "# IMAP benchmark $(date -R), $(nproc) CPUs, $(uname -r)"
+	echo "# page cache before SEARCH: $page_cache"
 	echo "# BIG=$big MID=$mid rounds=$rounds fetch=$fetch_conns users x $fetch_rounds append=$append_conns x ${secs}s idle=$idle max_idle=$max_idle"
 	printf '%-34s %10s %14s %14s %10s\n' metric loft dovecot-stock \
 		dovecot-tuned loft/best
