@@ -91,6 +91,76 @@ bool maildir_filename_get_size(const char *fname, char field, uint64_t *size_r)
 	return false;
 }
 
+/* One ",<field>=<digits>" of the base name for maildir_filename_parse():
+ * p is just after the ','; the first occurrence of each field decides,
+ * as in maildir_filename_get_size() (*state: 0 not seen, 1 found, 2
+ * broken). */
+static void parse_size_field(const char *p, const char *end, int *state,
+			     uint64_t *value_r)
+{
+	uint64_t value = 0;
+	bool found = false;
+
+	p += 2;
+	while (p < end && *p >= '0' && *p <= '9') {
+		if (value > (UINT64_MAX - 9) / 10) {
+			*state = 2;
+			return;
+		}
+		value = value * 10 + (uint64_t)(*p - '0');
+		found = true;
+		p++;
+	}
+	if (!found || (p < end && *p != ',')) {
+		*state = 2;
+		return;
+	}
+	*value_r = value;
+	*state = 1;
+}
+
+void maildir_filename_parse(const char *fname, size_t name_len,
+			    struct maildir_filename_info *info_r)
+{
+	const char *colon = memchr(fname, ':', name_len);
+	const char *end = colon == NULL ? fname + name_len : colon;
+	const char *p = fname, *info;
+	int s_state = 0, w_state = 0;
+
+	memset(info_r, 0, sizeof(*info_r));
+	info_r->base_len = (size_t)(end - fname);
+	while (p < end && (s_state == 0 || w_state == 0) &&
+	       (p = memchr(p, ',', (size_t)(end - p))) != NULL) {
+		p++;
+		if (end - p < 3 || p[1] != '=')
+			continue;
+		if (p[0] == 'S' && s_state == 0)
+			parse_size_field(p, end, &s_state, &info_r->psize);
+		else if (p[0] == 'W' && w_state == 0)
+			parse_size_field(p, end, &w_state, &info_r->vsize);
+	}
+	info_r->has_psize = s_state == 1;
+	info_r->has_vsize = w_state == 1;
+
+	/* flags come from the info part after the first ':' only when it
+	 * is ":2,"; keywords from the first ":2," anywhere */
+	if (colon != NULL && strncmp(colon, MAILDIR_INFO_PREFIX, 3) == 0) {
+		info = colon + 3;
+		for (; *info != '\0'; info++) {
+			if (*info >= 'a' && *info <= 'z')
+				info_r->keywords |= 1u << (*info - 'a');
+			else
+				info_r->flags |= letter_to_flag(*info);
+		}
+	} else if (colon != NULL &&
+		   (info = strstr(colon, MAILDIR_INFO_PREFIX)) != NULL) {
+		for (info += 3; *info != '\0'; info++) {
+			if (*info >= 'a' && *info <= 'z')
+				info_r->keywords |= 1u << (*info - 'a');
+		}
+	}
+}
+
 void maildir_flags_to_letters(enum mail_flags flags, char *buf, size_t size)
 {
 	size_t pos = 0;

@@ -29,6 +29,21 @@ enum mail_flags maildir_filename_get_flags(const char *fname);
  * Returns true and sets *size_r when present and valid. */
 bool maildir_filename_get_size(const char *fname, char field, uint64_t *size_r);
 
+/* What a sync needs of a file name, read in one pass over it (the
+ * results of maildir_filename_base_len(), _get_size() 'S' and 'W',
+ * _get_flags() and maildir_filename_get_keywords() of maildir-keywords.h,
+ * which the unit tests check it against). */
+struct maildir_filename_info {
+	size_t base_len;
+	uint64_t psize, vsize; /* valid when has_psize / has_vsize */
+	uint32_t keywords;
+	enum mail_flags flags;
+	bool has_psize, has_vsize;
+};
+/* fname must be NUL-terminated and name_len its length. */
+void maildir_filename_parse(const char *fname, size_t name_len,
+			    struct maildir_filename_info *info_r);
+
 /* The file name with its flags replaced by `flags`: base + ":2," + the
  * sorted letters. Letters other than D F R S T already in the name (P,
  * keywords) are kept. Allocated from pool. */

@@ -25,10 +25,17 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* A file found by a scan, with what its name tells. */
 struct scan_file {
 	const char *name;
+	/* the base name as a string of its own; NULL until needed
+	 * (scan_file_base()) */
 	const char *basename;
-	bool in_new;
+	uint64_t psize, vsize; /* ,S= and ,W= when has_psize, has_vsize */
+	uint32_t keywords;
+	enum mail_flags flags;
+	uint16_t name_len, base_len;
+	bool in_new, has_psize, has_vsize;
 };
 
 /* A new file's place in the order of its UID (set_sort_key()): sorted as
@@ -39,9 +46,34 @@ struct sort_key {
 	bool has_time, has_micro;
 };
 
+/* getdents64() reads into buffers of up to this size (smaller ones for
+ * small directories); a new one is taken when less than _MIN_FREE is
+ * left (a record is at most some 280 bytes) */
+#define SCAN_BUF_MAX_SIZE (1024 * 1024)
+#define SCAN_BUF_MIN_FREE 4096
+/* scan_file structs are allocated this many at a time, base names from
+ * chunks of up to this size */
+#define SCAN_FILES_CHUNK 1024
+#define SCAN_NAMES_MAX_CHUNK (64 * 1024)
+
 struct maildir_scan {
+	pool_t pool;
 	ARRAY(struct scan_file *) files;
-	struct hash_table *by_base; /* basename -> struct scan_file */
+	/* basename -> struct scan_file: all files of a keyed scan; only
+	 * new/'s of an unkeyed one (NULL until there is one) */
+	struct hash_table *by_base;
+	bool keyed;
+	/* files[cur_first..] were read from cur/ */
+	unsigned int cur_first;
+	/* the getdents64() buffer being filled */
+	unsigned char *buf;
+	size_t buf_size, buf_used;
+	/* scan_file structs not handed out yet */
+	struct scan_file *free_files;
+	unsigned int free_count;
+	/* the base name arena */
+	char *names;
+	size_t names_left, names_size;
 };
 
 static char maildir_errbuf[2048];
@@ -126,59 +158,179 @@ int maildir_file_get_vsize(int fd, uint64_t *psize_r, uint64_t *vsize_r)
 
 /* ---- directory scanning ---- */
 
-static int scan_dir(pool_t pool, struct maildir_scan *scan, const char *dir,
-		    bool in_new, const char **error_r)
+static struct scan_file *scan_file_alloc(struct maildir_scan *scan)
 {
-	struct dirent *d;
-	DIR *dirp;
+	if (scan->free_count == 0) {
+		scan->free_files =
+		    p_new(scan->pool, struct scan_file, SCAN_FILES_CHUNK);
+		scan->free_count = SCAN_FILES_CHUNK;
+	}
+	scan->free_count--;
+	return scan->free_files++;
+}
 
-	dirp = opendir(dir);
-	if (dirp == NULL) {
+/* Copies len bytes of s and a NUL into the scan's name arena. */
+static char *scan_strndup(struct maildir_scan *scan, const char *s, size_t len)
+{
+	char *p;
+
+	if (scan->names_left < len + 1) {
+		scan->names_size = scan->names_size < SCAN_NAMES_MAX_CHUNK
+				       ? scan->names_size * 2 + 4096
+				       : SCAN_NAMES_MAX_CHUNK;
+		if (scan->names_size < len + 1)
+			scan->names_size = len + 1;
+		scan->names = p_malloc(scan->pool, scan->names_size);
+		scan->names_left = scan->names_size;
+	}
+	p = scan->names;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	scan->names += len + 1;
+	scan->names_left -= len + 1;
+	return p;
+}
+
+/* Sets what f's name tells (sizes, flags, keywords, base name length). */
+static void scan_file_set_name(struct scan_file *f, const char *name,
+			       size_t name_len)
+{
+	struct maildir_filename_info info;
+
+	maildir_filename_parse(name, name_len, &info);
+	f->name = name;
+	f->name_len = (uint16_t)name_len;
+	f->base_len = (uint16_t)info.base_len;
+	f->psize = info.psize;
+	f->vsize = info.vsize;
+	f->has_psize = info.has_psize;
+	f->has_vsize = info.has_vsize;
+	f->flags = info.flags;
+	f->keywords = info.keywords;
+}
+
+/* f's base name as a string of its own (the name itself when it has no
+ * info part). */
+static const char *scan_file_base(struct maildir_scan *scan,
+				  struct scan_file *f)
+{
+	if (f->basename == NULL) {
+		f->basename = f->base_len == f->name_len
+				  ? f->name
+				  : scan_strndup(scan, f->name, f->base_len);
+	}
+	return f->basename;
+}
+
+/* A second file f with the base name of old, which the scan keeps: the
+ * same file seen again (new/ read twice), the same message moved from new/
+ * to cur/ by someone else while we were scanning (old takes its name), or
+ * a duplicate message file, ignored with a warning. dir: f's directory. */
+static void scan_merge(struct scan_file *old, const struct scan_file *f,
+		       const char *dir)
+{
+	const char *base = old->basename;
+
+	if (old->in_new == f->in_new && strcmp(old->name, f->name) == 0)
+		return;
+	if (old->in_new && !f->in_new) {
+		*old = *f;
+		old->basename = base != NULL ? base : f->basename;
+		return;
+	}
+	i_warning("Maildir %s: duplicate message file %s ignored", dir,
+		  f->name);
+}
+
+/* Adds f to scan->by_base (created when missing), or merges it into the
+ * file there with its base name. Returns true when f was added. */
+static bool scan_add_keyed(struct maildir_scan *scan, struct scan_file *f,
+			   const char *dir)
+{
+	struct scan_file *old;
+
+	if (scan->by_base == NULL) {
+		scan->by_base =
+		    hash_table_create(scan->pool, 64, str_hash, str_cmp);
+	}
+	old = hash_table_lookup(scan->by_base, scan_file_base(scan, f));
+	if (old != NULL) {
+		scan_merge(old, f, dir);
+		return false;
+	}
+	hash_table_insert(scan->by_base, f->basename, f);
+	return true;
+}
+
+/* Reads dir with getdents64() into buffers that the names then point
+ * into (no copy per file). In a keyed scan and for new/, each file is
+ * looked up by base name as it is read; cur/'s files of an unkeyed scan
+ * are only listed (see scan_sort_unkeyed()). */
+static int scan_dir(struct maildir_scan *scan, const char *dir, bool in_new,
+		    const char **error_r)
+{
+	bool keyed = scan->keyed || in_new;
+	struct stat st;
+	size_t want;
+	ssize_t ret;
+	int fd;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
 		*error_r = maildir_error("opendir(%s) failed: %s", dir,
 					 strerror(errno));
 		return -1;
 	}
-	errno = 0;
-	while ((d = readdir(dirp)) != NULL) {
-		struct scan_file *f, *old;
+	/* a getdents64() record is somewhat larger than ext4's own entry */
+	want = fstat(fd, &st) == 0 && st.st_size > 0
+		   ? (size_t)st.st_size + (size_t)st.st_size / 2 + 1024
+		   : 4096;
+	if (want > SCAN_BUF_MAX_SIZE)
+		want = SCAN_BUF_MAX_SIZE;
+	for (;;) {
+		unsigned char *p;
 
-		if (d->d_name[0] == '.')
+		if (scan->buf_size - scan->buf_used < SCAN_BUF_MIN_FREE) {
+			scan->buf_size =
+			    want < SCAN_BUF_MIN_FREE ? SCAN_BUF_MIN_FREE : want;
+			scan->buf = p_malloc(scan->pool, scan->buf_size);
+			scan->buf_used = 0;
+		}
+		p = scan->buf + scan->buf_used;
+		ret = getdents64(fd, p, scan->buf_size - scan->buf_used);
+		if (ret < 0 && errno == EINTR)
 			continue;
-		if (d->d_type == DT_DIR)
-			continue;
-		f = p_new(pool, struct scan_file, 1);
-		f->name = p_strdup(pool, d->d_name);
-		f->basename = maildir_filename_base(pool, f->name);
-		f->in_new = in_new;
-		old = hash_table_lookup(scan->by_base, f->basename);
-		if (old != NULL) {
-			if (old->in_new == in_new &&
-			    strcmp(old->name, f->name) == 0) {
-				/* seen already: a file we moved from new/
-				 * (or could not move) */
+		if (ret <= 0)
+			break;
+		scan->buf_used += (size_t)ret;
+		/* records are 8-byte aligned, and so is the buffer */
+		for (size_t pos = 0; pos < (size_t)ret;) {
+			const struct dirent64 *d = (const void *)(p + pos);
+			struct scan_file *f;
+
+			pos += d->d_reclen;
+			if (d->d_name[0] == '.' || d->d_type == DT_DIR)
+				continue;
+			f = scan_file_alloc(scan);
+			scan_file_set_name(f, d->d_name, strlen(d->d_name));
+			f->in_new = in_new;
+			if (keyed && !scan_add_keyed(scan, f, dir)) {
+				/* the struct is reused for the next file */
+				memset(f, 0, sizeof(*f));
+				scan->free_files--;
+				scan->free_count++;
 				continue;
 			}
-			if (old->in_new && !in_new) {
-				/* moved to cur/ while we were scanning */
-				old->name = f->name;
-				old->in_new = false;
-			} else {
-				i_warning("Maildir %s: duplicate message file "
-					  "%s ignored",
-					  dir, f->name);
-			}
-			continue;
+			array_push(&scan->files, f);
 		}
-		array_push(&scan->files, f);
-		hash_table_insert(scan->by_base, f->basename, f);
 	}
-	if (errno != 0) {
+	if (ret < 0) {
 		*error_r = maildir_error("readdir(%s) failed: %s", dir,
 					 strerror(errno));
-		(void)closedir(dirp);
+		i_close_fd(&fd);
 		return -1;
 	}
-	(void)closedir(dirp);
+	i_close_fd(&fd);
 	return 0;
 }
 
@@ -187,8 +339,11 @@ static int scan_dir(pool_t pool, struct maildir_scan *scan, const char *dir,
  * Each directory's stamp is taken before the readdir whose result the
  * scan holds and after this scan's own renames, so that it hides no
  * change made by anyone else and the next open can trust it: new/ is read
- * again after moving files out of it. */
-static int maildir_scan(struct mailbox *box, pool_t pool,
+ * again after moving files out of it. keyed: files are looked up by base
+ * name (scan->by_base) as they are read; otherwise only new/'s are, and
+ * cur/'s are merged after sorting (scan_sort_unkeyed()). The scan's memory
+ * comes from pool. */
+static int maildir_scan(struct mailbox *box, pool_t pool, bool keyed,
 			struct maildir_scan **scan_r,
 			struct maildir_index_stamps *stamps,
 			const char **error_r)
@@ -207,14 +362,19 @@ static int maildir_scan(struct mailbox *box, pool_t pool,
 			   ? 4 * 1024 * 1024
 			   : (unsigned int)(st.st_size / 64);
 	scan = p_new(pool, struct maildir_scan, 1);
+	scan->pool = pool;
+	scan->keyed = keyed;
 	array_init(&scan->files, pool, hint);
-	scan->by_base = hash_table_create(pool, hint, str_hash, str_cmp);
+	if (keyed) {
+		scan->by_base =
+		    hash_table_create(pool, hint, str_hash, str_cmp);
+	}
 	for (unsigned int attempt = 0;; attempt++) {
 		unsigned int first = scan->files.count;
 		bool moved = false;
 
 		maildir_index_get_stamp(new_dir, &stamps->new_dir);
-		if (scan_dir(pool, scan, new_dir, true, error_r) < 0)
+		if (scan_dir(scan, new_dir, true, error_r) < 0)
 			return -1;
 		if (scan->files.count == first || attempt == 2)
 			break;
@@ -229,7 +389,11 @@ static int maildir_scan(struct mailbox *box, pool_t pool,
 			src = p_strconcat(pool, new_dir, "/", f->name, NULL);
 			dest = p_strconcat(pool, cur_dir, "/", dest_name, NULL);
 			if (rename(src, dest) == 0) {
-				f->name = dest_name;
+				const char *base = scan_file_base(scan, f);
+
+				scan_file_set_name(f, dest_name,
+						   strlen(dest_name));
+				f->basename = base;
 				f->in_new = false;
 				moved = true;
 			} else if (errno != ENOENT) {
@@ -243,8 +407,9 @@ static int maildir_scan(struct mailbox *box, pool_t pool,
 			i_warning("fsync(%s) failed: %s", cur_dir,
 				  strerror(errno));
 	}
+	scan->cur_first = scan->files.count;
 	maildir_index_get_stamp(cur_dir, &stamps->cur_dir);
-	if (scan_dir(pool, scan, cur_dir, false, error_r) < 0)
+	if (scan_dir(scan, cur_dir, false, error_r) < 0)
 		return -1;
 	*scan_r = scan;
 	return 0;
@@ -572,7 +737,9 @@ static void set_sort_key(struct sort_key *k, struct scan_file *f)
 
 	k->file = f;
 	k->micro = 0;
-	k->has_time = sort_parse_num(f->basename, &k->time, &end);
+	/* the name starts with the base name, and the digits read end
+	 * before its ':' */
+	k->has_time = sort_parse_num(f->name, &k->time, &end);
 	k->has_micro = k->has_time && end[0] == '.' && end[1] == 'M' &&
 		       sort_parse_num(end + 2, &k->micro, &end);
 }
@@ -647,10 +814,213 @@ static int uidlist_commit(struct mailbox *box, pool_t pool,
 	return uidlist_commit_stamp(box, pool, lock, list, NULL, error_r);
 }
 
+/* ---- the first scan: sorting without a hash table ---- */
+
+/* A file's UID order as one number: seconds << 24 | microseconds. */
+struct radix_item {
+	uint64_t key;
+	struct scan_file *file;
+};
+
+#define RADIX_TIME_BITS 40
+#define RADIX_MICRO_BITS 24
+
+/* The packed key of f, when its name starts with "<secs>.M<usecs>" that
+ * fit: then cmp_sort_keys() orders two such files by it, and by the base
+ * names when it is equal. */
+static bool radix_key(const struct scan_file *f, uint64_t *key_r)
+{
+	struct sort_key k;
+
+	set_sort_key(&k, (struct scan_file *)f);
+	if (!k.has_time || !k.has_micro ||
+	    k.time >= (1ull << RADIX_TIME_BITS) ||
+	    k.micro >= (1ull << RADIX_MICRO_BITS))
+		return false;
+	*key_r = k.time << RADIX_MICRO_BITS | k.micro;
+	return true;
+}
+
+/* Stable LSD radix sort on the keys, a byte at a time; bytes that all
+ * keys share are skipped. tmp has room for count items. */
+static void radix_sort(struct radix_item *items, struct radix_item *tmp,
+		       unsigned int count)
+{
+	static unsigned int counts[8][256];
+	struct radix_item *src = items, *dst = tmp, *swap;
+
+	if (count < 2)
+		return;
+	memset(counts, 0, sizeof(counts));
+	for (unsigned int i = 0; i < count; i++) {
+		uint64_t key = items[i].key;
+
+		for (unsigned int b = 0; b < 8; b++)
+			counts[b][(key >> (8 * b)) & 0xff]++;
+	}
+	for (unsigned int b = 0; b < 8; b++) {
+		unsigned int pos = 0, n;
+
+		if (counts[b][(items[0].key >> (8 * b)) & 0xff] == count)
+			continue;
+		for (unsigned int d = 0; d < 256; d++) {
+			n = counts[b][d];
+			counts[b][d] = pos;
+			pos += n;
+		}
+		for (unsigned int i = 0; i < count; i++) {
+			unsigned int d = (src[i].key >> (8 * b)) & 0xff;
+
+			dst[counts[b][d]++] = src[i];
+		}
+		swap = src;
+		src = dst;
+		dst = swap;
+	}
+	if (src != items)
+		memcpy(items, src, sizeof(*items) * count);
+}
+
+/* strcmp() of two files' base names. */
+static int base_cmp(const struct scan_file *a, const struct scan_file *b)
+{
+	size_t len = a->base_len < b->base_len ? a->base_len : b->base_len;
+	int ret = memcmp(a->name, b->name, len);
+
+	if (ret != 0)
+		return ret;
+	return a->base_len < b->base_len ? -1 : a->base_len > b->base_len;
+}
+
+/* The files of an unkeyed scan in UID order, each base name once, into
+ * sorted_r (from scan->pool): sorted by radix_key() and then, among equal
+ * keys, by base name (stable: files with the same base name stay in scan
+ * order and are merged as scan_add_keyed() merges them). Returns false
+ * when a name gives no packed key. */
+static bool scan_sort_unkeyed(struct mailbox *box, struct maildir_scan *scan,
+			      struct scan_file ***sorted_r,
+			      unsigned int *count_r)
+{
+	unsigned int count = scan->files.count, n = 0;
+	struct radix_item *items, *tmp;
+	struct scan_file **sorted;
+	const char *dirs[2] = {
+	    p_strconcat(scan->pool, box->path, "/cur", NULL),
+	    p_strconcat(scan->pool, box->path, "/new", NULL),
+	};
+
+	items = p_malloc(scan->pool, sizeof(*items) * (count + 1));
+	for (unsigned int i = 0; i < count; i++) {
+		items[i].file = scan->files.items[i];
+		if (!radix_key(items[i].file, &items[i].key))
+			return false;
+	}
+	tmp = p_malloc(scan->pool, sizeof(*tmp) * (count + 1));
+	radix_sort(items, tmp, count);
+
+	sorted = p_malloc(scan->pool, sizeof(*sorted) * (count + 1));
+	for (unsigned int i = 0; i < count;) {
+		unsigned int end = i + 1;
+
+		while (end < count && items[end].key == items[i].key)
+			end++;
+		/* equal keys: insertion sort by base name (stable) */
+		for (unsigned int j = i + 1; j < end; j++) {
+			struct radix_item it = items[j];
+			unsigned int k = j;
+
+			while (k > i &&
+			       base_cmp(items[k - 1].file, it.file) > 0) {
+				items[k] = items[k - 1];
+				k--;
+			}
+			items[k] = it;
+		}
+		for (unsigned int j = i; j < end; j++) {
+			struct scan_file *f = items[j].file;
+
+			if (j > i && base_cmp(sorted[n - 1], f) == 0) {
+				scan_merge(sorted[n - 1], f,
+					   dirs[f->in_new ? 1 : 0]);
+				continue;
+			}
+			sorted[n++] = f;
+		}
+		i = end;
+	}
+	*sorted_r = sorted;
+	*count_r = n;
+	return true;
+}
+
+/* Copies the files (in UID order) into one array and their names into one
+ * buffer, both from pool, in that order, so that what follows (the
+ * uidlist, the view, loft.index) reads them in sequence and not all over
+ * the scan's buffers; the scan's memory can then be freed. */
+static struct scan_file *scan_files_compact(pool_t pool,
+					    struct scan_file *const *files,
+					    unsigned int count)
+{
+	struct scan_file *out = p_new(pool, struct scan_file, count + 1);
+	size_t size = 0;
+	char *names, *p;
+
+	for (unsigned int i = 0; i < count; i++) {
+		const struct scan_file *f = files[i];
+
+		size += f->name_len + 1;
+		if (f->base_len != f->name_len)
+			size += f->base_len + 1;
+	}
+	names = p = p_malloc(pool, size + 1);
+	for (unsigned int i = 0; i < count; i++) {
+		const struct scan_file *f = files[i];
+
+		if (i + 8 < count)
+			__builtin_prefetch(files[i + 8]->name);
+		if (i + 16 < count)
+			__builtin_prefetch(files[i + 16]);
+		out[i] = *f;
+		memcpy(p, f->name, f->name_len);
+		p[f->name_len] = '\0';
+		out[i].name = p;
+		p += f->name_len + 1;
+		if (f->base_len == f->name_len)
+			out[i].basename = out[i].name;
+		else {
+			memcpy(p, f->name, f->base_len);
+			p[f->base_len] = '\0';
+			out[i].basename = p;
+			p += f->base_len + 1;
+		}
+	}
+	i_assert((size_t)(p - names) == size);
+	return out;
+}
+
+/* A keyed scan from an unkeyed one: cur/'s files looked up by base name
+ * (and merged) now. */
+static void scan_key_files(struct mailbox *box, struct maildir_scan *scan)
+{
+	const char *cur_dir = p_strconcat(scan->pool, box->path, "/cur", NULL);
+	unsigned int j = scan->cur_first;
+
+	for (unsigned int i = scan->cur_first; i < scan->files.count; i++) {
+		struct scan_file *f = scan->files.items[i];
+
+		if (scan_add_keyed(scan, f, cur_dir))
+			scan->files.items[j++] = f;
+	}
+	scan->files.count = j;
+	scan->keyed = true;
+}
+
 /* Under the uidlist lock: rescans, assigns UIDs to new files in Dovecot's
  * order, drops records of vanished files, caches virtual sizes, and
  * rewrites dovecot-uidlist. stamps gets new/'s, cur/'s and the written
- * uidlist's; *rec_files_r the scanned file of each record of *list_r. */
+ * uidlist's; *rec_files_r the scanned file of each record of *list_r;
+ * *scan_r the scan (NULL when it was a first scan, whose files are all in
+ * *rec_files_r). */
 static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 				 struct maildir_index_stamps *stamps,
 				 struct maildir_scan **scan_r,
@@ -664,15 +1034,15 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 	struct dotlock *lock;
 	ARRAY(struct sort_key) new_files;
 	ARRAY(struct scan_file *) rec_files;
-	unsigned int kept = 0;
-	bool header_ok;
-	int ret;
+	struct scan_file **sorted;
+	pool_t scan_pool = NULL;
+	unsigned int kept = 0, sorted_count = 0;
+	bool header_ok, first_scan;
 
 	if (uidlist_lock(box, pool, &lock, error_r) < 0)
 		return -1;
-	if (maildir_scan(box, pool, &scan, stamps, error_r) < 0 ||
-	    (ret = uidlist_read(box, pool, &old_list, &header_ok, error_r)) <
-		0) {
+	/* read before the scan: under the lock it cannot change meanwhile */
+	if (uidlist_read(box, pool, &old_list, &header_ok, error_r) < 0) {
 		dotlock_delete(&lock);
 		return -1;
 	}
@@ -688,54 +1058,87 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 	if (list->guid[0] == '\0')
 		maildir_uidlist_generate_guid(list->guid);
 
-	/* drop records whose files are gone */
+	/* with no records to find files for (a mailbox's first scan), the
+	 * files are sorted without a hash table, in a pool of their own */
+	first_scan = list->recs.count == 0;
+	if (first_scan)
+		scan_pool = pool_create("maildir scan", 64 * 1024);
+	if (maildir_scan(box, scan_pool != NULL ? scan_pool : pool,
+			 scan_pool == NULL, &scan, stamps, error_r) < 0) {
+		pool_unref(&scan_pool);
+		dotlock_delete(&lock);
+		return -1;
+	}
 	array_init(&rec_files, pool, list->recs.count + scan->files.count + 1);
-	for (unsigned int i = 0; i < list->recs.count; i++) {
-		struct scan_file *f = hash_table_lookup(
-		    scan->by_base, list->recs.items[i].basename);
+	array_init(&new_files, pool, 16);
+	if (scan_pool != NULL &&
+	    scan_sort_unkeyed(box, scan, &sorted, &sorted_count)) {
+		/* all files are new, in UID order */
+	} else {
+		if (scan_pool != NULL)
+			scan_key_files(box, scan);
+		/* drop records whose files are gone */
+		for (unsigned int i = 0; i < list->recs.count; i++) {
+			struct scan_file *f = hash_table_lookup(
+			    scan->by_base, list->recs.items[i].basename);
 
-		if (f != NULL) {
-			list->recs.items[kept++] = list->recs.items[i];
-			array_push(&rec_files, f);
+			if (f != NULL) {
+				list->recs.items[kept++] = list->recs.items[i];
+				array_push(&rec_files, f);
+			}
 		}
-	}
-	list->recs.count = kept;
+		list->recs.count = kept;
 
-	/* new files get UIDs sorted by file name */
-	hash = list->recs.count == 0 ? NULL : uidlist_hash(pool, list);
-	array_init(&new_files, pool, hash == NULL ? scan->files.count + 1 : 16);
-	for (unsigned int i = 0; i < scan->files.count; i++) {
-		struct scan_file *f = scan->files.items[i];
+		/* new files get UIDs sorted by file name */
+		hash = list->recs.count == 0 ? NULL : uidlist_hash(pool, list);
+		for (unsigned int i = 0; i < scan->files.count; i++) {
+			struct scan_file *f = scan->files.items[i];
 
-		if (hash == NULL ||
-		    hash_table_lookup(hash, f->basename) == NULL)
-			set_sort_key(array_append_space(&new_files), f);
+			if (hash == NULL ||
+			    hash_table_lookup(hash, f->basename) == NULL)
+				set_sort_key(array_append_space(&new_files), f);
+		}
+		qsort(new_files.items, new_files.count,
+		      sizeof(new_files.items[0]), cmp_sort_keys);
+		sorted_count = new_files.count;
+		sorted = p_new(pool, struct scan_file *, sorted_count + 1);
+		for (unsigned int i = 0; i < sorted_count; i++)
+			sorted[i] = new_files.items[i].file;
 	}
-	qsort(new_files.items, new_files.count, sizeof(new_files.items[0]),
-	      cmp_sort_keys);
-	for (unsigned int i = 0; i < new_files.count; i++) {
+	if (scan_pool != NULL) {
+		/* out of the scan's memory, which goes */
+		struct scan_file *files =
+		    scan_files_compact(pool, sorted, sorted_count);
+
+		for (unsigned int i = 0; i < sorted_count; i++)
+			sorted[i] = &files[i];
+	}
+	maildir_uidlist_reserve(list, list->recs.count + sorted_count);
+	for (unsigned int i = 0; i < sorted_count; i++) {
 		if (list->next_uid >= UINT32_MAX - 1) {
 			*error_r = maildir_error("%s: UIDs exhausted",
 						 uidlist_path(box, pool));
+			pool_unref(&scan_pool);
 			dotlock_delete(&lock);
 			return -1;
 		}
-		(void)maildir_uidlist_append(list, list->next_uid,
-					     new_files.items[i].file->basename);
-		array_push(&rec_files, new_files.items[i].file);
+		/* the base name lives in pool, as the list does */
+		(void)maildir_uidlist_append_ref(list, list->next_uid,
+						 sorted[i]->basename);
+		array_push(&rec_files, sorted[i]);
 	}
+	pool_unref(&scan_pool);
 
 	/* cache virtual sizes that the file names do not carry */
 	for (unsigned int i = 0; i < list->recs.count; i++) {
 		struct maildir_uidlist_rec *rec = &list->recs.items[i];
-		struct scan_file *f;
+		struct scan_file *f = rec_files.items[i];
 		const char *path;
 		uint64_t psize, vsize;
 		int fd;
 
-		if (vsize_known(rec))
+		if (f->has_vsize || vsize_known(rec))
 			continue;
-		f = rec_files.items[i];
 		path = scan_file_path(box, pool, f->name, f->in_new);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -759,7 +1162,7 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 	if (uidlist_commit_stamp(box, pool, &lock, list, &stamps->uidlist,
 				 error_r) < 0)
 		return -1;
-	*scan_r = scan;
+	*scan_r = first_scan ? NULL : scan;
 	*list_r = list;
 	*rec_files_r = rec_files.items;
 	return 0;
@@ -783,59 +1186,51 @@ static int sync_dir_stat(struct mailbox *box, pool_t pool,
 	return stat(scan_file_path(box, pool, name, in_new), st_r);
 }
 
+/* Fills mail (zeroed) with message rec, whose file the scan found as f.
+ * 1 when filled, 0 when the file is gone, -1 on error. */
 static int fill_mail(struct mailbox *box, pool_t pool,
 		     const struct sync_dirs *dirs, uint32_t uid_validity,
 		     const struct maildir_uidlist_rec *rec,
-		     const struct scan_file *f, struct maildir_mail **mail_r,
+		     const struct scan_file *f, struct maildir_mail *mail,
 		     const char **error_r)
 {
 	const char *name = f->name, *path;
 	bool in_new = f->in_new;
-	struct maildir_mail *mail;
 	struct stat st;
 	uint64_t size, psize, vsize;
 	time_t received;
 	bool received_unknown;
 
-	*mail_r = NULL;
+	mail->filename = name;
+	mail->in_new = in_new;
+	mail->rec.uid = rec->uid;
+	mail->pop3_uidl = rec->exts[0] == '\0'
+			      ? NULL
+			      : maildir_uidlist_rec_get_ext(pool, rec, 'P');
 	if (maildir_index_sync_lookup(box, uid_validity, rec->uid, &received,
 				      &received_unknown, &psize, &vsize)) {
 		/* known from before: no stat of the file */
-		mail = p_new(pool, struct maildir_mail, 1);
-		mail->filename = name;
-		mail->in_new = in_new;
-		mail->rec.uid = rec->uid;
 		mail->rec.basename = f->basename;
-		mail->rec.flags = maildir_filename_get_flags(name);
-		mail->rec.keywords = maildir_filename_get_keywords(name);
+		mail->rec.flags = f->flags;
+		mail->rec.keywords = f->keywords;
 		mail->rec.received_time = received;
 		mail->received_unknown = received_unknown;
 		mail->rec.physical_size = psize;
 		mail->rec.virtual_size = vsize;
-		mail->pop3_uidl = maildir_uidlist_rec_get_ext(pool, rec, 'P');
-		*mail_r = mail;
-		return 0;
+		return 1;
 	}
-	if (maildir_filename_get_size(name, 'S', &psize) &&
-	    (maildir_filename_get_size(name, 'W', &vsize) ||
-	     rec_get_vsize(rec, &vsize))) {
+	if (f->has_psize && (f->has_vsize || rec_get_vsize(rec, &vsize))) {
 		/* the sizes are in the name (or uidlist): the file is not
 		 * stat'ed, its mtime is read when a client asks for the
 		 * INTERNALDATE (mailbox_get_received_time()), as Dovecot
 		 * does; the scan saw the file */
-		mail = p_new(pool, struct maildir_mail, 1);
-		mail->filename = name;
-		mail->in_new = in_new;
-		mail->rec.uid = rec->uid;
 		mail->rec.basename = f->basename;
-		mail->rec.flags = maildir_filename_get_flags(name);
-		mail->rec.keywords = maildir_filename_get_keywords(name);
+		mail->rec.flags = f->flags;
+		mail->rec.keywords = f->keywords;
 		mail->received_unknown = true;
-		mail->rec.physical_size = psize;
-		mail->rec.virtual_size = vsize;
-		mail->pop3_uidl = maildir_uidlist_rec_get_ext(pool, rec, 'P');
-		*mail_r = mail;
-		return 0;
+		mail->rec.physical_size = f->psize;
+		mail->rec.virtual_size = f->has_vsize ? f->vsize : vsize;
+		return 1;
 	}
 	if (sync_dir_stat(box, pool, dirs, name, in_new, &st) < 0) {
 		if (errno != ENOENT) {
@@ -857,15 +1252,12 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 			return -1;
 		}
 	}
-	mail = p_new(pool, struct maildir_mail, 1);
 	mail->filename = name;
 	mail->in_new = in_new;
-	mail->rec.uid = rec->uid;
 	mail->rec.basename = p_strdup(pool, rec->basename);
 	mail->rec.flags = maildir_filename_get_flags(name);
 	mail->rec.keywords = maildir_filename_get_keywords(name);
 	mail->rec.received_time = st.st_mtime;
-	mail->pop3_uidl = maildir_uidlist_rec_get_ext(pool, rec, 'P');
 	if (maildir_filename_get_size(name, 'S', &size))
 		mail->rec.physical_size = size;
 	else
@@ -895,8 +1287,7 @@ static int fill_mail(struct mailbox *box, pool_t pool,
 		i_close_fd(&fd);
 		mail->rec.virtual_size = size;
 	}
-	*mail_r = mail;
-	return 0;
+	return 1;
 }
 
 /* Rescans the Maildir into a new view. *stamps_r: those of what the view
@@ -911,6 +1302,7 @@ static int mailbox_sync_full(struct mailbox *box,
 	struct maildir_scan *scan = NULL;
 	struct sync_dirs dirs = {-1, -1};
 	struct scan_file **rec_files = NULL;
+	struct maildir_mail *slots;
 	bool header_ok;
 	int ret;
 
@@ -922,7 +1314,7 @@ static int mailbox_sync_full(struct mailbox *box,
 	/* no usable uidlist: UIDs are assigned under the lock, with one
 	 * scan there */
 	if (ret > 0 && header_ok &&
-	    maildir_scan(box, pool, &scan, stamps_r, error_r) < 0)
+	    maildir_scan(box, pool, true, &scan, stamps_r, error_r) < 0)
 		goto fail;
 	if (scan == NULL || uidlist_needs_update(pool, list, header_ok, scan)) {
 		if (uidlist_update_locked(box, pool, stamps_r, &scan, &list,
@@ -930,6 +1322,8 @@ static int mailbox_sync_full(struct mailbox *box,
 			goto fail;
 	}
 	array_init(&mails, pool, list->recs.count + 1);
+	/* the messages' structs in one block, in UID order */
+	slots = p_new(pool, struct maildir_mail, list->recs.count + 1);
 	if (list->recs.count > 0) {
 		dirs.new_fd = open(p_strconcat(pool, box->path, "/new", NULL),
 				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -942,15 +1336,21 @@ static int mailbox_sync_full(struct mailbox *box,
 		    rec_files != NULL
 			? rec_files[i]
 			: hash_table_lookup(scan->by_base, rec->basename);
-		struct maildir_mail *mail;
+		int fret;
 
 		if (f == NULL)
 			continue;
-		if (fill_mail(box, pool, &dirs, list->uid_validity, rec, f,
-			      &mail, error_r) < 0)
+		fret = fill_mail(box, pool, &dirs, list->uid_validity, rec, f,
+				 &slots[mails.count], error_r);
+		if (fret < 0)
 			goto fail;
-		if (mail != NULL)
+		if (fret > 0) {
+			struct maildir_mail *mail = &slots[mails.count];
+
 			array_push(&mails, mail);
+		} else {
+			memset(&slots[mails.count], 0, sizeof(slots[0]));
+		}
 	}
 	if (box->view_pool != NULL)
 		pool_unref(&box->view_pool);

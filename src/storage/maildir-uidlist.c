@@ -271,23 +271,48 @@ int maildir_uidlist_parse(pool_t pool, const char *path, const void *data,
 	return 1;
 }
 
+/* Writes num in decimal at p; returns the number of digits. */
+static size_t format_u32(unsigned char *p, uint32_t num)
+{
+	unsigned char tmp[10];
+	size_t len = 0;
+
+	do {
+		tmp[len++] = (unsigned char)('0' + num % 10);
+		num /= 10;
+	} while (num != 0);
+	for (size_t i = 0; i < len; i++)
+		p[i] = tmp[len - 1 - i];
+	return len;
+}
+
 void maildir_uidlist_write(const struct maildir_uidlist *list, string_t *dest)
 {
 	str_printfa(dest, "3 V%u N%u", list->uid_validity, list->next_uid);
 	if (list->guid[0] != '\0')
 		str_printfa(dest, " G%s", list->guid);
 	str_append_c(dest, '\n');
+	/* one record: "<uid>[ <exts>] :<basename>\n", formatted in place */
 	for (unsigned int i = 0; i < list->recs.count; i++) {
 		const struct maildir_uidlist_rec *rec = &list->recs.items[i];
+		size_t exts_len = strlen(rec->exts);
+		size_t base_len = strlen(rec->basename);
+		unsigned char *start, *p;
 
-		str_printfa(dest, "%u", rec->uid);
-		if (rec->exts[0] != '\0') {
-			str_append_c(dest, ' ');
-			str_append(dest, rec->exts);
+		start = p =
+		    str_reserve(dest, 10 + 1 + exts_len + 2 + base_len + 1);
+		p += format_u32(p, rec->uid);
+		if (exts_len > 0) {
+			*p++ = ' ';
+			memcpy(p, rec->exts, exts_len);
+			p += exts_len;
 		}
-		str_append(dest, " :");
-		str_append(dest, rec->basename);
-		str_append_c(dest, '\n');
+		*p++ = ' ';
+		*p++ = ':';
+		memcpy(p, rec->basename, base_len);
+		p += base_len;
+		*p++ = '\n';
+		str_commit(dest, (size_t)(p - start));
 	}
 }
 
@@ -304,6 +329,27 @@ struct maildir_uidlist_rec *maildir_uidlist_append(struct maildir_uidlist *list,
 	rec->exts = "";
 	list->next_uid = uid + 1;
 	return rec;
+}
+
+struct maildir_uidlist_rec *
+maildir_uidlist_append_ref(struct maildir_uidlist *list, uint32_t uid,
+			   const char *basename)
+{
+	struct maildir_uidlist_rec *rec;
+
+	i_assert(uid >= list->next_uid && uid < UINT32_MAX);
+	rec = array_append_space(&list->recs);
+	rec->uid = uid;
+	rec->basename = basename;
+	rec->exts = "";
+	list->next_uid = uid + 1;
+	return rec;
+}
+
+void maildir_uidlist_reserve(struct maildir_uidlist *list, unsigned int count)
+{
+	array_reserve_((void **)&list->recs.items, &list->recs.alloc,
+		       list->recs.pool, sizeof(list->recs.items[0]), count);
 }
 
 struct maildir_uidlist_rec *

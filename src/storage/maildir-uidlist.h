@@ -67,6 +67,15 @@ struct maildir_uidlist_rec *maildir_uidlist_append(struct maildir_uidlist *list,
 						   uint32_t uid,
 						   const char *basename);
 
+/* maildir_uidlist_append() without copying basename, which must live as
+ * long as list->pool. */
+struct maildir_uidlist_rec *
+maildir_uidlist_append_ref(struct maildir_uidlist *list, uint32_t uid,
+			   const char *basename);
+/* Makes room for count records in all (no reallocation while appending
+ * up to that many). */
+void maildir_uidlist_reserve(struct maildir_uidlist *list, unsigned int count);
+
 /* Binary search by UID; NULL when missing. */
 struct maildir_uidlist_rec *
 maildir_uidlist_lookup_uid(struct maildir_uidlist *list, uint32_t uid);

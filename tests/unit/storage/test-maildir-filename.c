@@ -34,7 +34,63 @@ static const struct name_case name_cases[] = {
      -1},
     {"x:2,S=5", "x", MAIL_SEEN, -1, -1},
     {"", "", 0, -1, -1},
+    {"1.M1P1.h,S=5,S=6,W=1:2,S", "1.M1P1.h,S=5,S=6,W=1", MAIL_SEEN, 5, 1},
+    {"1.M1P1.h,S=x,S=6,W=1", "1.M1P1.h,S=x,S=6,W=1", 0, -1, 1},
+    {"1.M1P1.h,W=2,S=3:2,Tz", "1.M1P1.h,W=2,S=3", MAIL_DELETED, 3, 2},
+    {"1.h,X=1,,S=4,W=", "1.h,X=1,,S=4,W=", 0, 4, -1},
+    {"1.h:x:2,Sa", "1.h", 0, -1, -1},
+    {"1.h:2,S:2,F", "1.h", MAIL_SEEN | MAIL_FLAGGED, -1, -1},
 };
+
+/* maildir_filename_parse() in one pass gives what the separate functions
+ * give (keywords as maildir_filename_get_keywords() reads them). */
+static uint32_t keywords_of(const char *name)
+{
+	const char *info = strstr(name, ":2,");
+	uint32_t kw = 0;
+
+	if (info == NULL)
+		return 0;
+	for (info += 3; *info != '\0'; info++) {
+		if (*info >= 'a' && *info <= 'z')
+			kw |= 1u << (*info - 'a');
+	}
+	return kw;
+}
+
+static void test_parse(void **state)
+{
+	static const char *const extra[] = {
+	    "1.h:x:2,Sab",
+	    "1.h:2,Sab:2,c",
+	    "1.h,S=1:2,abzS",
+	    "1.h,W=5",
+	};
+	const unsigned int n = N_ELEMENTS(name_cases) + N_ELEMENTS(extra);
+
+	for (unsigned int i = 0; i < n; i++) {
+		const char *name = i < N_ELEMENTS(name_cases)
+				       ? name_cases[i].name
+				       : extra[i - N_ELEMENTS(name_cases)];
+		struct maildir_filename_info info;
+		uint64_t size;
+		bool has;
+
+		maildir_filename_parse(name, strlen(name), &info);
+		assert_int_equal(info.base_len,
+				 maildir_filename_base_len(name));
+		assert_int_equal(info.flags, maildir_filename_get_flags(name));
+		assert_int_equal(info.keywords, keywords_of(name));
+		has = maildir_filename_get_size(name, 'S', &size);
+		assert_int_equal(info.has_psize, has);
+		if (has)
+			assert_int_equal(info.psize, size);
+		has = maildir_filename_get_size(name, 'W', &size);
+		assert_int_equal(info.has_vsize, has);
+		if (has)
+			assert_int_equal(info.vsize, size);
+	}
+}
 
 static void test_names(void **state)
 {
@@ -201,7 +257,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),    cmocka_unit_test(test_set_flags),
 	    cmocka_unit_test(test_sort),     cmocka_unit_test(test_generate),
-	    cmocka_unit_test(test_location),
+	    cmocka_unit_test(test_location), cmocka_unit_test(test_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include "pool.h"
 #include "mailbox.h"
 #include "dotlock.h"
+#include "maildir-filename.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -150,6 +151,92 @@ static void test_sync_order(void **state)
 	assert_int_equal(mailbox_count(box), 4);
 	assert_int_equal(mailbox_get(box, 2)->uid, 3);
 	mailbox_close(&box);
+}
+
+/* The first scan (no uidlist) sorts without a hash table: UIDs still
+ * follow maildir_filename_sort_cmp() (seconds, microseconds, then the
+ * whole base name) and a base name found twice is one message. unpackable:
+ * one name has no "<secs>.M<usecs>" (the hash-table path). */
+static void check_first_scan(bool unpackable)
+{
+	static const char *const names[] = {
+	    "cur/1700000005.M7P2.b,S=1,W=1:2,S",
+	    "cur/1700000005.M7P1.z,S=1,W=1:2,",
+	    "cur/1700000005.M7P1.a,S=1,W=1:2,F",
+	    "cur/1700000005.M7P1.a,S=1,W=1:2,FS", /* duplicate base */
+	    "cur/1700000005.M16P1.a:2,S",
+	    "cur/1700000004.M999999P1.a:2,S",
+	    "cur/256.M0P1.a:2,S",
+	    "cur/1.M1P1.a:2,",
+	    "cur/1700000005.M7P1.n:2,S", /* also in new/ */
+	    "new/1700000005.M7P1.n",
+	    "new/1700000006.M1P1.n",
+	};
+	static const char *const order[] = {
+	    "1.M1P1.a",
+	    "256.M0P1.a",
+	    "1700000004.M999999P1.a",
+	    "1700000005.M7P1.a,S=1,W=1",
+	    "1700000005.M7P1.n",
+	    "1700000005.M7P1.z,S=1,W=1",
+	    "1700000005.M7P2.b,S=1,W=1",
+	    "1700000005.M16P1.a",
+	    "1700000006.M1P1.n",
+	};
+	struct mailbox *box;
+	unsigned int first = 0;
+
+	make_maildir();
+	for (unsigned int i = 0; i < N_ELEMENTS(names); i++)
+		write_file(names[i], "Subject: x\n\nbody\n");
+	if (unpackable)
+		write_file("cur/abc:2,S", "Subject: y\n\nbody\n");
+	box = open_box();
+	assert_int_equal(mailbox_count(box),
+			 N_ELEMENTS(order) + (unpackable ? 1 : 0));
+	for (unsigned int i = 0; i < N_ELEMENTS(order); i++) {
+		const struct mail_record *rec = mailbox_get(box, i + 1);
+
+		assert_int_equal(rec->uid, i + 1);
+		assert_string_equal(rec->basename, order[i]);
+		if (i > 0) {
+			assert_true(maildir_filename_sort_cmp(order[i - 1],
+							      order[i]) < 0);
+		}
+		if (strcmp(order[i], "1700000005.M7P1.a,S=1,W=1") == 0) {
+			/* the first file of the two read decides */
+			assert_true(rec->flags == MAIL_FLAGGED ||
+				    rec->flags == (MAIL_FLAGGED | MAIL_SEEN));
+			assert_int_equal(rec->physical_size, 1);
+			first = i + 1;
+		}
+	}
+	assert_int_not_equal(first, 0);
+	if (unpackable) {
+		assert_string_equal(
+		    mailbox_get(box, N_ELEMENTS(order) + 1)->basename, "abc");
+	}
+	/* new/ moved to cur/; the n message is in cur/ once */
+	assert_int_equal(count_dir("new"), 0);
+	assert_true(file_exists("cur/1700000005.M7P1.n:2,S"));
+	mailbox_close(&box);
+
+	/* the uidlist written keeps them */
+	box = open_box();
+	assert_int_equal(mailbox_count(box),
+			 N_ELEMENTS(order) + (unpackable ? 1 : 0));
+	assert_string_equal(mailbox_get(box, 5)->basename, order[4]);
+	mailbox_close(&box);
+}
+
+static void test_first_scan(void **state)
+{
+	check_first_scan(false);
+}
+
+static void test_first_scan_unpackable(void **state)
+{
+	check_first_scan(true);
 }
 
 static void test_reopen_keeps_uids(void **state)
@@ -500,6 +587,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_creates, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_scan, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_scan_unpackable, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_keeps_uids, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_save, setup, teardown),
