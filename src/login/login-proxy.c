@@ -18,12 +18,16 @@
 #include "login-handoff.h"
 #include "login-common.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #define HANDOFF_REPLY_MAX 1024
 #define HANDOFF_TIMEOUT_MSECS (30 * 1000)
 #define PROXY_BUFFER_SIZE (16 * 1024)
 #define PROXY_CLOSE_FLUSH_MSECS (5 * 1000)
+/* How often a client that reads nothing is checked for a mail side that
+ * has hung up meanwhile. */
+#define PROXY_STALL_CHECK_MSECS (5 * 1000)
 
 #define HANDOFF_INTERNAL_ERROR                                                 \
 	"Internal error occurred. Refer to server log for more information."
@@ -35,6 +39,8 @@ struct login_proxy {
 	struct iostream *mail_stream;
 	int pair_fd; /* our socketpair end until proxying starts */
 	struct timeout *to;
+	/* while the client's output is full: proxy_stall_check() */
+	struct timeout *to_stall;
 	bool proxying;
 	bool closing;
 };
@@ -51,6 +57,8 @@ void login_proxy_destroy(struct login_proxy **_proxy)
 	*_proxy = NULL;
 	if (proxy->to != NULL)
 		timeout_remove(&proxy->to);
+	if (proxy->to_stall != NULL)
+		timeout_remove(&proxy->to_stall);
 	if (proxy->mail_stream != NULL)
 		iostream_destroy(&proxy->mail_stream);
 	i_close_fd(&proxy->pair_fd);
@@ -113,11 +121,33 @@ static void proxy_start_closing(struct login_proxy *proxy, struct iostream *dst)
 				     proxy_close_timeout, proxy, &proxy->to);
 }
 
+/* The client's output has not drained for PROXY_STALL_CHECK_MSECS while
+ * the mail side waits for it. The mail side is not read then, so its end of the
+ * session (the mail process's inactivity timeout, a disconnect) would go
+ * unnoticed and the connection be held for ever: once the mail side has hung
+ * up, the proxy ends too, dropping what the client did not read. */
+static void proxy_stall_check(void *context)
+{
+	struct login_proxy *proxy = context;
+	struct pollfd pfd = {
+	    .fd = iostream_get_fd(proxy->mail_stream),
+	    .events = POLLRDHUP,
+	};
+
+	if (proxy->closing)
+		return;
+	if (poll(&pfd, 1, 0) > 0 &&
+	    (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0)
+		proxy_finish(proxy);
+}
+
 /* Output drained: src may read again. */
 static void proxy_client_output_drained(void *context)
 {
 	struct login_proxy *proxy = context;
 
+	if (proxy->to_stall != NULL)
+		timeout_remove(&proxy->to_stall);
 	if (proxy->closing)
 		return;
 	iostream_set_input_callback(proxy->mail_stream, proxy_mail_input,
@@ -169,6 +199,12 @@ static void proxy_pump(struct login_proxy *proxy, struct iostream *src,
 			/* dst is full: stop reading src until its flush
 			 * callback says it has drained. */
 			iostream_set_input_callback(src, NULL, NULL);
+			if (src == proxy->mail_stream &&
+			    proxy->to_stall == NULL) {
+				proxy->to_stall =
+				    timeout_add(PROXY_STALL_CHECK_MSECS,
+						proxy_stall_check, proxy);
+			}
 			return;
 		}
 		/* dst drained within the flush: no flush callback will come,
