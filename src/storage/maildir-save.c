@@ -5,15 +5,16 @@
  * fsynced, so that a crash leaves either nothing visible or the whole
  * message. The name carries S=<size> and W=<size with CRLF line endings>
  * like Dovecot's LDA. maildir_save_file() does not assign UIDs (the next
- * sync does); the streamed save of mailbox.h (APPEND) does, under the
- * dovecot-uidlist lock, by appending one record line to the file (as
- * Dovecot does) instead of rewriting it, and without rescanning the
- * maildir: an APPEND costs the tmp file's write and fsync, a rename, the
- * directory's fsync and the uidlist line's write and fdatasync.
- * mailbox_save_finish_async() runs the fsyncs and the rename in a few
- * threads, so that one mail process serving many sessions has several
- * saves in flight and the file system commits them together; the UID is
- * still assigned, and the caller answers, only after both fsyncs. */
+ * sync does); the streamed save of mailbox.h (APPEND) does, without
+ * rescanning the maildir: under the dovecot-uidlist lock (taken with a
+ * hard link, see "the uidlist lock" below) it renames the file into place
+ * and appends one record line to the uidlist (as Dovecot does) instead of
+ * rewriting it; then the directory's fsync and the uidlist's fdatasync.
+ * mailbox_save_finish_async() runs all that in a few threads, so that one
+ * mail process serving many sessions has several saves in flight; the
+ * caller answers only after all three (file, directory entry, record) are
+ * on disk. maildir_assign_uid() (maildir-mail.c) gives the UID when the
+ * record cannot be appended. */
 #include "lib.h"
 #include "pool.h"
 #include "log.h"
@@ -25,6 +26,7 @@
 #include "maildir-private.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -172,6 +174,7 @@ enum save_step {
 	SAVE_STEP_CLOSE,
 	SAVE_STEP_RENAME,
 	SAVE_STEP_FSYNC_DIR,
+	SAVE_STEP_FSYNC_UIDLIST,
 };
 
 struct mailbox_save {
@@ -189,9 +192,11 @@ struct mailbox_save {
 	int job_errno;
 	enum save_step job_step;
 	bool renamed;
-	/* mailbox_save_finish_async(): the uidlist record is written in the
-	 * thread too, when uidlist_path is set; uidlist_done when it was */
-	const char *uidlist_path, *uidlist_lock_path;
+	/* save_durable() writes the uidlist record too, when uidlist_path
+	 * is set (copies: a save thread may outlive the mailbox handle);
+	 * uidlist_done when it was */
+	const char *control_dir, *uidlist_path, *uidlist_lock_path;
+	const char *hostname; /* dotlock_hostname(), set in the loop's thread */
 	uint32_t uid, uid_validity;
 	bool uidlist_done;
 	bool job_running, job_done, orphaned;
@@ -419,29 +424,36 @@ static bool save_uidlist_header(const unsigned char *line, size_t len,
 	return *uid_validity_r != 0;
 }
 
-/* Under the uidlist lock: appends "<uid> :<basename>" to the
- * dovecot-uidlist at path. Dovecot appends records the same way and, like
+/* Where the uidlist record of a save stands, between
+ * save_uidlist_prepare() and save_uidlist_write(). */
+struct save_uidlist_append {
+	int fd;		/* dovecot-uidlist, O_APPEND */
+	off_t old_size; /* its size before the record */
+	uint32_t uid;	/* the record's UID */
+	uint32_t uid_validity;
+};
+
+/* Under the uidlist lock: opens the dovecot-uidlist at path and finds the
+ * UID its next record gets. Dovecot appends records the same way and, like
  * our reader, takes the next UID as the larger of the header's N and the
  * last record's UID + 1, so the header is left as it is. Plain system
  * calls and pool allocations only, so that a save thread can run it.
- * Returns 1 with *uid_r and *uid_validity_r, 0 when the file is missing or
+ * Returns 1 with ap filled in (ap->fd open), 0 when the file is missing or
  * not one to append to (another version, a damaged header or last line:
  * the caller rewrites it), -1 on an I/O error with errno and *call_r (the
  * failed call's name). */
-static int save_uidlist_append_path(pool_t pool, const char *path,
-				    const char *basename, uint32_t *uid_r,
-				    uint32_t *uid_validity_r,
-				    const char **call_r)
+static int save_uidlist_prepare(pool_t pool, const char *path,
+				struct save_uidlist_append *ap,
+				const char **call_r)
 {
 	unsigned char *head, *tail;
 	const unsigned char *nl;
-	const char *line;
-	size_t head_got, tail_got, tail_size, line_len;
-	uint32_t last_uid, next_uid, uid;
+	size_t head_got, tail_got, tail_size;
+	uint32_t last_uid, next_uid;
 	struct stat st;
-	ssize_t ret;
 	int fd, err;
 
+	ap->fd = -1;
 	*call_r = "open";
 	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
@@ -461,50 +473,49 @@ static int save_uidlist_append_path(pool_t pool, const char *path,
 	/* only version 3 with a sound header is appended to */
 	nl = memchr(head, '\n', head_got);
 	if (nl == NULL || tail_got != tail_size ||
-	    !save_uidlist_header(head, (size_t)(nl - head), uid_validity_r,
+	    !save_uidlist_header(head, (size_t)(nl - head), &ap->uid_validity,
 				 &next_uid) ||
 	    save_uidlist_last_uid(tail, tail_got, (uint64_t)st.st_size,
 				  (size_t)(nl - head) + 1, &last_uid) == 0) {
 		(void)close(fd);
 		return 0;
 	}
-	uid = MAX_OF(next_uid, last_uid + 1);
-	if (uid >= UINT32_MAX - 1) {
+	ap->uid = MAX_OF(next_uid, last_uid + 1);
+	if (ap->uid >= UINT32_MAX - 1) {
 		/* UIDs exhausted: the rewrite reports it */
 		(void)close(fd);
 		return 0;
 	}
-	line = p_strdup_printf(pool, "%u :%s\n", uid, basename);
-	line_len = strlen(line);
-	/* one write: a reader sees the whole line or none of it (and both
-	 * readers skip an unterminated last line) */
-	*call_r = "write";
-	do {
-		ret = write(fd, line, line_len);
-	} while (ret < 0 && errno == EINTR);
-	if (ret >= 0 && ret != (ssize_t)line_len)
-		errno = ENOSPC;
-	if (ret != (ssize_t)line_len ||
-	    (*call_r = "fdatasync", fdatasync(fd) < 0)) {
-		/* take back a partial line: the next sync would drop it */
-		err = errno;
-		if (ftruncate(fd, st.st_size) < 0) {
-			/* the readers skip an unterminated last line, and
-			 * the next rewrite drops it */
-		}
-		(void)close(fd);
-		errno = err;
-		return -1;
-	}
-	*call_r = "close";
-	if (close(fd) < 0)
-		return -1;
-	*uid_r = uid;
+	ap->fd = fd;
+	ap->old_size = st.st_size;
 	return 1;
 fail:
 	err = errno;
 	(void)close(fd);
 	errno = err;
+	return -1;
+}
+
+/* Under the uidlist lock, after save_uidlist_prepare(): appends
+ * "<uid> :<basename>" in one write, so that a reader sees the whole line
+ * or none of it (and both readers skip an unterminated last line). 0, or
+ * -1 with the partial line taken back (ap->fd stays open). */
+static int save_uidlist_write(pool_t pool, struct save_uidlist_append *ap,
+			      const char *basename)
+{
+	const char *line = p_strdup_printf(pool, "%u :%s\n", ap->uid, basename);
+	size_t line_len = strlen(line);
+	ssize_t ret;
+
+	do {
+		ret = write(ap->fd, line, line_len);
+	} while (ret < 0 && errno == EINTR);
+	if (ret == (ssize_t)line_len)
+		return 0;
+	if (ftruncate(ap->fd, ap->old_size) < 0) {
+		/* the readers skip an unterminated last line, and the next
+		 * rewrite drops it */
+	}
 	return -1;
 }
 
@@ -560,34 +571,233 @@ static int save_prepare(struct mailbox_save *save, enum mail_flags flags,
 	return 0;
 }
 
-/* In a save thread: the record line under the uidlist lock. Anything
- * unusual (the lock not taken, a file to rewrite, an I/O error) is left to
- * save_complete(), which does it all again in the ioloop's thread and
- * reports errors. */
-static void save_durable_uidlist(struct mailbox_save *save)
+/* ---- the uidlist lock, taken by a hard link ----
+ * dovecot-uidlist.lock is a Dovecot dotlock: whoever creates the file
+ * holds the lock (dotlock.h). Creating it with O_EXCL and removing it for
+ * every APPEND allocates and frees an inode each time, and ext4 (without
+ * a journal, as on this project's test machine) then searches past every
+ * recently freed inode of the group at each allocation. A save therefore
+ * takes the lock with link(2) from an empty file this process keeps next
+ * to dovecot-uidlist ("loft-uidlist-lock.<host>.<pid>", one a directory,
+ * the last SAVE_LOCK_SOURCES used), which fails with EEXIST exactly as
+ * O_EXCL does, and releases it by unlinking the lock's name: for Dovecot
+ * and dotlock.c it is the same lock, an empty file with a fresh mtime
+ * (the source's is set just before the link, for their stale checks).
+ * When the link is not possible (the lock is held: dotlock_create() waits
+ * for it then; another file system, no hard links) the ordinary dotlock
+ * is used. The sources are removed when the process exits; one left by a
+ * killed process is an empty file that nothing reads. */
+#define SAVE_LOCK_SOURCES 32
+#define SAVE_LOCK_SOURCE_PREFIX "loft-uidlist-lock."
+
+struct save_lock_source {
+	char *dir;  /* control directory, NULL when the slot is free */
+	char *path; /* the source file in it */
+	ino_t ino;
+	uint64_t last_used;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct save_lock_source items[SAVE_LOCK_SOURCES];
+	uint64_t clock;
+	pid_t pid; /* the process that made the sources */
+	bool atexit_done;
+} save_locks = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* A lock taken by save_lock_take(): by link (ino of the source) or a
+ * dotlock. */
+struct save_lock {
+	const char *path;
+	ino_t link_ino;
+	struct dotlock *dotlock;
+};
+
+static void save_lock_source_free(struct save_lock_source *src, bool unlink_it)
+{
+	if (unlink_it)
+		(void)unlink(src->path);
+	i_free(src->dir);
+	i_free(src->path);
+	memset(src, 0, sizeof(*src));
+}
+
+static void save_locks_atexit(void)
+{
+	pthread_mutex_lock(&save_locks.lock);
+	for (unsigned int i = 0; i < SAVE_LOCK_SOURCES; i++) {
+		if (save_locks.items[i].dir != NULL)
+			save_lock_source_free(&save_locks.items[i],
+					      save_locks.pid == getpid());
+	}
+	pthread_mutex_unlock(&save_locks.lock);
+}
+
+/* With save_locks.lock held: the source for dir, created when missing.
+ * NULL when it cannot be created. */
+static struct save_lock_source *save_lock_source_get(const char *dir,
+						     const char *host)
+{
+	struct save_lock_source *src = NULL, *oldest = NULL;
+	struct stat st;
+	char *path;
+	int fd;
+
+	if (save_locks.pid != getpid()) {
+		/* a forked child: the parent's sources are not ours */
+		for (unsigned int i = 0; i < SAVE_LOCK_SOURCES; i++) {
+			if (save_locks.items[i].dir != NULL)
+				save_lock_source_free(&save_locks.items[i],
+						      false);
+		}
+		save_locks.pid = getpid();
+	}
+	for (unsigned int i = 0; i < SAVE_LOCK_SOURCES; i++) {
+		struct save_lock_source *item = &save_locks.items[i];
+
+		if (item->dir != NULL && strcmp(item->dir, dir) == 0) {
+			item->last_used = ++save_locks.clock;
+			return item;
+		}
+		if (oldest == NULL || item->dir == NULL ||
+		    (oldest->dir != NULL &&
+		     item->last_used < oldest->last_used))
+			oldest = item;
+	}
+	path = i_strdup_printf("%s/" SAVE_LOCK_SOURCE_PREFIX "%s.%ld", dir,
+			       host, (long)getpid());
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1) {
+		/* not a file of ours alone: a lock would not be told apart */
+		if (fd >= 0)
+			(void)close(fd);
+		i_free(path);
+		return NULL;
+	}
+	(void)close(fd);
+	if (!save_locks.atexit_done) {
+		save_locks.atexit_done = atexit(save_locks_atexit) == 0;
+		if (!save_locks.atexit_done) {
+			(void)unlink(path);
+			i_free(path);
+			return NULL;
+		}
+	}
+	src = oldest;
+	if (src->dir != NULL)
+		save_lock_source_free(src, true);
+	src->dir = i_strdup(dir);
+	src->path = path;
+	src->ino = st.st_ino;
+	src->last_used = ++save_locks.clock;
+	return src;
+}
+
+/* Forgets dir's source (it was removed, e.g. with its mailbox). */
+static void save_lock_source_forget(const char *dir, ino_t ino)
+{
+	pthread_mutex_lock(&save_locks.lock);
+	for (unsigned int i = 0; i < SAVE_LOCK_SOURCES; i++) {
+		struct save_lock_source *item = &save_locks.items[i];
+
+		if (item->dir != NULL && item->ino == ino &&
+		    strcmp(item->dir, dir) == 0)
+			save_lock_source_free(item, false);
+	}
+	pthread_mutex_unlock(&save_locks.lock);
+}
+
+/* Links dir's source to lock_path. true with *ino_r when the lock was
+ * taken that way. */
+static bool save_lock_link(const char *dir, const char *lock_path,
+			   const char *host, ino_t *ino_r)
+{
+	struct save_lock_source *src;
+	char path[PATH_MAX];
+	ino_t ino = 0;
+
+	pthread_mutex_lock(&save_locks.lock);
+	src = save_lock_source_get(dir, host);
+	if (src != NULL && strlen(src->path) < sizeof(path)) {
+		strcpy(path, src->path);
+		ino = src->ino;
+	} else {
+		src = NULL;
+	}
+	pthread_mutex_unlock(&save_locks.lock);
+	if (src == NULL)
+		return false;
+	/* a fresh mtime, as a newly created lock file has */
+	if (utimensat(AT_FDCWD, path, NULL, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			save_lock_source_forget(dir, ino);
+		return false;
+	}
+	if (link(path, lock_path) < 0) {
+		if (errno == ENOENT)
+			save_lock_source_forget(dir, ino);
+		return false;
+	}
+	*ino_r = ino;
+	return true;
+}
+
+/* Takes the uidlist lock of save (waiting for another holder as
+ * dotlock_create() does). Plain system calls only. false when it was not
+ * taken. */
+static bool save_lock_take(struct mailbox_save *save, struct save_lock *lock_r)
 {
 	static const struct dotlock_settings set = {
 	    .timeout_secs = MAILDIR_UIDLIST_LOCK_TIMEOUT_SECS,
 	    .stale_secs = MAILDIR_UIDLIST_LOCK_STALE_SECS,
 	    .write_pid = false,
 	};
-	struct dotlock *lock;
 	const char *error;
 
-	if (dotlock_create(save->uidlist_lock_path, &set, &lock, &error) <= 0)
-		return;
-	if (save_uidlist_append_path(save->pool, save->uidlist_path,
-				     save->basename, &save->uid,
-				     &save->uid_validity, &error) > 0)
-		save->uidlist_done = true;
-	dotlock_delete(&lock);
+	memset(lock_r, 0, sizeof(*lock_r));
+	lock_r->path = save->uidlist_lock_path;
+	if (save_lock_link(save->control_dir, save->uidlist_lock_path,
+			   save->hostname, &lock_r->link_ino))
+		return true;
+	return dotlock_create(save->uidlist_lock_path, &set, &lock_r->dotlock,
+			      &error) > 0;
 }
 
-/* The durable half: fsync the file, move it into place, fsync the
- * directory. Plain system calls only (no logging, no shared buffers), as
- * it may run in a save thread; a failure is left in job_errno/job_step. */
+/* Releases a lock of save_lock_take(): removes the lock's name if it is
+ * still ours (as dotlock_delete() does). */
+static void save_lock_release(struct save_lock *lock)
+{
+	struct stat st;
+
+	if (lock->dotlock != NULL) {
+		dotlock_delete(&lock->dotlock);
+		return;
+	}
+	if (lock->link_ino == 0)
+		return;
+	if (lstat(lock->path, &st) == 0 && st.st_ino == lock->link_ino)
+		(void)unlink(lock->path);
+	lock->link_ino = 0;
+}
+
+/* The durable half: fsync the file; under the uidlist lock, move it into
+ * place and append its uidlist record (so that a sync, which takes the
+ * lock to give new files their UIDs, cannot give it one first); then,
+ * with the lock released, fsync the directory and fdatasync the uidlist.
+ * Both are on disk before the caller answers; a crash before that leaves
+ * the file without its record (the next sync gives it a UID) or a record
+ * whose file is not there (dropped as expunged by the next sync): either
+ * way nothing the client was told about. Plain system calls only (no
+ * logging, no shared buffers), as it may run in a save thread; a failure
+ * is left in job_errno/job_step, and a record not written (no usable
+ * uidlist, the lock not taken) is left to save_complete(). */
 static void save_durable(struct mailbox_save *save)
 {
+	struct save_uidlist_append ap = {.fd = -1};
+	struct save_lock lock = {0};
+	bool locked = false, written = false;
+	const char *call;
 	int fd;
 
 	save->job_errno = 0;
@@ -603,12 +813,27 @@ static void save_durable(struct mailbox_save *save)
 		save->job_step = SAVE_STEP_CLOSE;
 		return;
 	}
+	if (save->uidlist_path != NULL && save_lock_take(save, &lock)) {
+		locked = true;
+		if (save_uidlist_prepare(save->pool, save->uidlist_path, &ap,
+					 &call) <= 0) {
+			/* save_complete() rewrites it or reports the error */
+			save_lock_release(&lock);
+			locked = false;
+		}
+	}
 	if (rename(save->tmp_path, save->dest_path) < 0) {
 		save->job_errno = errno;
 		save->job_step = SAVE_STEP_RENAME;
-		return;
+		goto out;
 	}
 	save->renamed = true;
+	if (locked && save_uidlist_write(save->pool, &ap, save->basename) == 0)
+		written = true;
+	if (locked) {
+		save_lock_release(&lock);
+		locked = false;
+	}
 	fd = open(save->dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0) {
 		save->job_errno = errno;
@@ -616,13 +841,29 @@ static void save_durable(struct mailbox_save *save)
 	}
 	if (fd >= 0)
 		(void)close(fd);
-	if (save->job_errno == 0 && save->uidlist_path != NULL)
-		save_durable_uidlist(save);
+	if (save->job_errno == 0 && written) {
+		if (fdatasync(ap.fd) < 0) {
+			/* the record stays: its file is in place */
+			save->job_errno = errno;
+			save->job_step = SAVE_STEP_FSYNC_UIDLIST;
+		} else {
+			save->uid = ap.uid;
+			save->uid_validity = ap.uid_validity;
+			save->uidlist_done = true;
+		}
+	}
+out:
+	if (locked)
+		save_lock_release(&lock);
+	if (ap.fd >= 0)
+		(void)close(ap.fd);
 }
 
 /* save_durable() appends the uidlist record itself. */
 static void save_set_uidlist_paths(struct mailbox_save *save)
 {
+	save->control_dir = p_strdup(save->pool, save->box->control_dir);
+	save->hostname = dotlock_hostname();
 	save->uidlist_path = p_strconcat(save->pool, save->box->control_dir,
 					 "/" MAILDIR_UIDLIST_FNAME, NULL);
 	save->uidlist_lock_path =
@@ -666,6 +907,11 @@ static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
 	case SAVE_STEP_FSYNC_DIR:
 		/* the message is in place but may not survive a crash */
 		*error_r = maildir_error("fsync(%s) failed: %s", save->dest_dir,
+					 strerror(save->job_errno));
+		break;
+	case SAVE_STEP_FSYNC_UIDLIST:
+		*error_r = maildir_error("fdatasync(%s) failed: %s",
+					 save->uidlist_path,
 					 strerror(save->job_errno));
 		break;
 	}

@@ -210,3 +210,45 @@ def test_disconnect_while_saving(server_factory):
         time.sleep(0.05)
     assert os.listdir(u.maildir / "tmp") == []
     server_factory.stop(srv)
+
+
+def test_append_waits_for_uidlist_lock(server_factory):
+    """dovecot-uidlist.lock held by another process (as Dovecot holds it
+    while it writes the file): an APPEND waits for it and then gets the
+    next UID; no lock stays behind, nothing is left in tmp/, and the
+    helper file the save takes the lock with goes when the server stops."""
+    import threading
+    if SERVER_KIND == "dovecot":
+        pytest.skip("about Loft's lock files")
+    require_imap(SERVER_KIND)
+    cfg, us = server_factory.world(ports=PORTS)
+    u = us["alice"]
+    srv = server_factory.start_with(cfg, us, kind=SERVER_KIND)
+    c = session(srv, u)
+    lock = u.maildir / "dovecot-uidlist.lock"
+    try:
+        v, uid1 = append(c, "INBOX", "(\\Seen)", 1)
+        assert not lock.exists()
+        lock.write_bytes(b"")
+        done = []
+        t = threading.Thread(
+            target=lambda: done.append(append(c, "INBOX", None, 2)))
+        t.start()
+        t.join(0.5)
+        # cannot have finished: the record is written under the lock
+        assert not done and lock.exists()
+        lock.unlink()
+        t.join(20)
+        assert done == [(v, uid1 + 1)]
+        assert not lock.exists()
+        assert append(c, "INBOX", None, 3) == (v, uid1 + 2)
+        assert os.listdir(u.maildir / "tmp") == []
+        lines = (u.maildir / "dovecot-uidlist").read_text().splitlines()
+        assert [int(line.split()[0]) for line in lines[1:]][-3:] == [
+            uid1, uid1 + 1, uid1 + 2]
+    finally:
+        c.logout()
+    server_factory.stop(srv)
+    left = [n for n in os.listdir(u.maildir) if "lock" in n]
+    assert "dovecot-uidlist.lock" not in left
+    assert not [n for n in left if n.startswith("loft-uidlist-lock.")], left
