@@ -174,7 +174,6 @@ enum save_step {
 	SAVE_STEP_CLOSE,
 	SAVE_STEP_RENAME,
 	SAVE_STEP_FSYNC_DIR,
-	SAVE_STEP_FSYNC_UIDLIST,
 };
 
 struct mailbox_save {
@@ -194,15 +193,22 @@ struct mailbox_save {
 	bool renamed;
 	/* save_durable() writes the uidlist record too, when uidlist_path
 	 * is set (copies: a save thread may outlive the mailbox handle);
-	 * uidlist_done when it was */
+	 * uidlist_written when it did, with uid; uidlist_fd until its
+	 * fdatasync, whose errno is uidlist_errno */
 	const char *control_dir, *uidlist_path, *uidlist_lock_path;
 	const char *hostname; /* dotlock_hostname(), set in the loop's thread */
 	uint32_t uid, uid_validity;
-	bool uidlist_done;
+	int uidlist_fd, uidlist_errno;
+	bool uidlist_written;
+	/* in the save threads: the record's fdatasync runs in a second
+	 * thread while the first fsyncs the directory (split); job_parts
+	 * counts the parts not finished yet */
+	bool split;
+	unsigned int job_parts;
 	bool job_running, job_done, orphaned;
 	void (*callback)(void *context);
 	void *context;
-	struct mailbox_save *job_next;
+	struct mailbox_save *job_next, *sync_next;
 };
 
 int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
@@ -215,6 +221,7 @@ int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
 	save->pool = pool;
 	save->box = box;
 	save->fd = -1;
+	save->uidlist_fd = -1;
 	for (unsigned int attempt = 0; save->fd < 0; attempt++) {
 		save->base = maildir_filename_generate(pool);
 		save->tmp_path =
@@ -306,6 +313,7 @@ int mailbox_save_continue(struct mailbox_save *save, const void *data,
 static void save_discard(struct mailbox_save *save)
 {
 	i_close_fd(&save->fd);
+	i_close_fd(&save->uidlist_fd);
 	if (!save->renamed && unlink(save->tmp_path) < 0 && errno != ENOENT)
 		i_error("unlink(%s) failed: %s", save->tmp_path,
 			strerror(errno));
@@ -781,6 +789,18 @@ static void save_lock_release(struct save_lock *lock)
 	lock->link_ino = 0;
 }
 
+/* fdatasync of the uidlist record save_durable() wrote (the record stays
+ * when it fails: its file is in place). Closes the file. */
+static void save_uidlist_sync(struct mailbox_save *save)
+{
+	if (fdatasync(save->uidlist_fd) < 0)
+		save->uidlist_errno = errno;
+	(void)close(save->uidlist_fd);
+	save->uidlist_fd = -1;
+}
+
+static void save_threads_queue_uidlist_sync(struct mailbox_save *save);
+
 /* The durable half: fsync the file; under the uidlist lock, move it into
  * place and append its uidlist record (so that a sync, which takes the
  * lock to give new files their UIDs, cannot give it one first); then,
@@ -834,6 +854,16 @@ static void save_durable(struct mailbox_save *save)
 		save_lock_release(&lock);
 		locked = false;
 	}
+	if (written) {
+		save->uid = ap.uid;
+		save->uid_validity = ap.uid_validity;
+		save->uidlist_fd = ap.fd;
+		ap.fd = -1;
+		save->uidlist_written = true;
+		/* the two syncs side by side: one disk round trip less */
+		if (save->split)
+			save_threads_queue_uidlist_sync(save);
+	}
 	fd = open(save->dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0) {
 		save->job_errno = errno;
@@ -841,17 +871,8 @@ static void save_durable(struct mailbox_save *save)
 	}
 	if (fd >= 0)
 		(void)close(fd);
-	if (save->job_errno == 0 && written) {
-		if (fdatasync(ap.fd) < 0) {
-			/* the record stays: its file is in place */
-			save->job_errno = errno;
-			save->job_step = SAVE_STEP_FSYNC_UIDLIST;
-		} else {
-			save->uid = ap.uid;
-			save->uid_validity = ap.uid_validity;
-			save->uidlist_done = true;
-		}
-	}
+	if (written && !save->split)
+		save_uidlist_sync(save);
 out:
 	if (locked)
 		save_lock_release(&lock);
@@ -882,7 +903,13 @@ static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
 	*_save = NULL;
 	switch (save->job_errno == 0 ? SAVE_STEP_NONE : save->job_step) {
 	case SAVE_STEP_NONE:
-		if (save->uidlist_done) {
+		if (save->uidlist_written && save->uidlist_errno != 0) {
+			*error_r = maildir_error("fdatasync(%s) failed: %s",
+						 save->uidlist_path,
+						 strerror(save->uidlist_errno));
+			break;
+		}
+		if (save->uidlist_written) {
 			if (save->box->uid_validity == 0)
 				save->box->uid_validity = save->uid_validity;
 			*uid_r = save->uid;
@@ -909,11 +936,6 @@ static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
 		*error_r = maildir_error("fsync(%s) failed: %s", save->dest_dir,
 					 strerror(save->job_errno));
 		break;
-	case SAVE_STEP_FSYNC_UIDLIST:
-		*error_r = maildir_error("fdatasync(%s) failed: %s",
-					 save->uidlist_path,
-					 strerror(save->job_errno));
-		break;
 	}
 	save_discard(save);
 	return ret;
@@ -935,17 +957,20 @@ int mailbox_save_finish(struct mailbox_save **_save, enum mail_flags flags,
 /* ---- save threads ----
  * The fsyncs of a save take milliseconds; one process serves many
  * sessions, so mailbox_save_finish_async() runs save_durable() in one of
- * SAVE_THREADS threads. Several saves in flight at once also let the
- * file system commit their fsyncs together. Finished saves go back to the
- * ioloop's thread through an eventfd; everything else (logging, the
- * uidlist, the callbacks) happens there. */
+ * SAVE_THREADS threads, and the uidlist record's fdatasync in a second
+ * one while the first fsyncs the directory. Several saves in flight at
+ * once also let the disk take their writes together. Finished saves go
+ * back to the ioloop's thread through an eventfd; everything else
+ * (logging, the uidlist rewrite, the callbacks) happens there. */
 #define SAVE_THREADS 8
 
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct mailbox_save *queue_head, *queue_tail; /* waiting for a thread */
-	struct mailbox_save *done;		      /* back to the loop */
+	/* records waiting for their fdatasync (by sync_next) */
+	struct mailbox_save *sync_head, *sync_tail;
+	struct mailbox_save *done; /* back to the loop */
 	int efd;
 	struct io *io;
 	bool started;
@@ -954,6 +979,41 @@ static struct {
     .cond = PTHREAD_COND_INITIALIZER,
     .efd = -1,
 };
+
+/* Called by save_durable() in a save thread: another thread fdatasyncs
+ * the record meanwhile. */
+static void save_threads_queue_uidlist_sync(struct mailbox_save *save)
+{
+	pthread_mutex_lock(&save_threads.lock);
+	save->job_parts++;
+	save->sync_next = NULL;
+	if (save_threads.sync_tail != NULL)
+		save_threads.sync_tail->sync_next = save;
+	else
+		save_threads.sync_head = save;
+	save_threads.sync_tail = save;
+	pthread_cond_signal(&save_threads.cond);
+	pthread_mutex_unlock(&save_threads.lock);
+}
+
+/* One part of save's job is finished: the last one sends it back to the
+ * loop. */
+static void save_threads_part_done(struct mailbox_save *save)
+{
+	uint64_t one = 1;
+	bool last;
+
+	pthread_mutex_lock(&save_threads.lock);
+	last = --save->job_parts == 0;
+	if (last) {
+		save->job_next = save_threads.done;
+		save_threads.done = save;
+	}
+	pthread_mutex_unlock(&save_threads.lock);
+	while (last && write(save_threads.efd, &one, sizeof(one)) < 0 &&
+	       errno == EINTR)
+		;
+}
 
 static void *save_thread(void *arg)
 {
@@ -964,27 +1024,33 @@ static void *save_thread(void *arg)
 	(void)pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
 		struct mailbox_save *save;
-		uint64_t one = 1;
+		bool sync;
 
 		pthread_mutex_lock(&save_threads.lock);
-		while (save_threads.queue_head == NULL)
+		while (save_threads.queue_head == NULL &&
+		       save_threads.sync_head == NULL)
 			pthread_cond_wait(&save_threads.cond,
 					  &save_threads.lock);
-		save = save_threads.queue_head;
-		save_threads.queue_head = save->job_next;
-		if (save_threads.queue_head == NULL)
-			save_threads.queue_tail = NULL;
+		/* the fdatasyncs first: their saves are nearly done */
+		sync = save_threads.sync_head != NULL;
+		if (sync) {
+			save = save_threads.sync_head;
+			save_threads.sync_head = save->sync_next;
+			if (save_threads.sync_head == NULL)
+				save_threads.sync_tail = NULL;
+		} else {
+			save = save_threads.queue_head;
+			save_threads.queue_head = save->job_next;
+			if (save_threads.queue_head == NULL)
+				save_threads.queue_tail = NULL;
+		}
 		pthread_mutex_unlock(&save_threads.lock);
 
-		save_durable(save);
-
-		pthread_mutex_lock(&save_threads.lock);
-		save->job_next = save_threads.done;
-		save_threads.done = save;
-		pthread_mutex_unlock(&save_threads.lock);
-		while (write(save_threads.efd, &one, sizeof(one)) < 0 &&
-		       errno == EINTR)
-			;
+		if (sync)
+			save_uidlist_sync(save);
+		else
+			save_durable(save);
+		save_threads_part_done(save);
 	}
 	return NULL;
 }
@@ -1070,6 +1136,8 @@ int mailbox_save_finish_async(struct mailbox_save **_save,
 	save->callback = callback;
 	save->context = context;
 	save->job_running = true;
+	save->split = true;
+	save->job_parts = 1;
 	save->job_next = NULL;
 	pthread_mutex_lock(&save_threads.lock);
 	if (save_threads.queue_tail != NULL)
