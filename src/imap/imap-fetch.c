@@ -21,6 +21,9 @@
 /* Bytes read from a message file at a time, and written at a time. */
 #define FETCH_READ_CHUNK 32768
 #define FETCH_WRITE_CHUNK 8192
+/* Output room asked for when converting straight into the output's
+ * buffer (it usually offers far more). */
+#define FETCH_DIRECT_MIN_ROOM FETCH_WRITE_CHUNK
 /* A header block larger than this is cut for HEADER.FIELDS: headers that
  * size exist only to attack. */
 #define FETCH_MAX_HEADER_BLOCK (1024 * 1024)
@@ -546,8 +549,11 @@ struct imap_fetch_ctx {
 	enum fetch_source_mode mode;
 	uint64_t src_start, src_end, src_pos;
 	bool src_done;
-	/* FETCH_SOURCE_CRLF: LF -> CR LF (and NULs, see replace_nuls) */
+	/* FETCH_SOURCE_CRLF: LF -> CR LF (and NULs, see replace_nuls);
+	 * file bytes read and not yet converted are in[in_pos..in_len) */
 	struct crlf_filter crlf;
+	unsigned char *in; /* FETCH_READ_CHUNK */
+	size_t in_pos, in_len;
 	/* BODY[]: NULs become 0x80, as Dovecot sends them (a literal may
 	 * not hold NUL, RFC 3501 section 4.3) */
 	bool replace_nuls;
@@ -661,6 +667,7 @@ struct imap_fetch_ctx *imap_fetch_begin(pool_t pool, struct mailbox *box,
 	ctx->msg_pool = pool_create("imap fetch message", 4096);
 	ctx->pending = str_new(NULL, FETCH_WRITE_CHUNK);
 	ctx->buf = p_malloc(pool, FETCH_BUF_SIZE);
+	ctx->in = p_malloc(pool, FETCH_READ_CHUNK);
 	ctx->need_file = req->need_parse;
 	for (i = 0; i < req->count; i++) {
 		if (req->items[i].type == IMAP_FETCH_ITEM_SECTION)
@@ -860,6 +867,7 @@ static void source_reset(struct imap_fetch_ctx *ctx)
 {
 	ctx->src_pos = ctx->src_start;
 	ctx->src_done = false;
+	ctx->in_pos = ctx->in_len = 0;
 	crlf_filter_init(&ctx->crlf, ctx->replace_nuls);
 	if (ctx->mode == FETCH_SOURCE_BINARY) {
 		ctx->bin_step = 0;
@@ -901,13 +909,42 @@ static int source_read_binary(struct imap_fetch_ctx *ctx, size_t *size_r,
 	return 0;
 }
 
+/* FETCH_SOURCE_CRLF: reads the next file bytes into ctx->in when none are
+ * left there. Returns 1 when some are there, 0 at the end of the range
+ * (or of the file, when it was cut short), -1 on error. */
+static int source_fill(struct imap_fetch_ctx *ctx, const char **error_r)
+{
+	size_t got = 0;
+
+	if (ctx->in_pos < ctx->in_len)
+		return 1;
+	if (ctx->src_done)
+		return 0;
+	if (ctx->src_pos < ctx->src_end) {
+		size_t want = (size_t)MIN_OF(ctx->src_end - ctx->src_pos,
+					     (uint64_t)FETCH_READ_CHUNK);
+
+		if (fetch_pread(ctx, ctx->in, want, ctx->src_pos, &got,
+				error_r) < 0)
+			return -1;
+		ctx->src_pos += got;
+	}
+	if (got == 0) {
+		ctx->src_done = true;
+		return 0;
+	}
+	ctx->in_pos = 0;
+	ctx->in_len = got;
+	return 1;
+}
+
 /* The next transformed bytes of the literal's source into ctx->buf.
  * Returns 1 with *size_r (may be 0), 0 at the end, -1 on error. */
 static int source_read(struct imap_fetch_ctx *ctx, size_t *size_r,
 		       const char **error_r)
 {
-	unsigned char in[FETCH_READ_CHUNK];
-	size_t got, used;
+	size_t used;
+	int ret;
 
 	*size_r = 0;
 	if (ctx->src_done)
@@ -934,24 +971,15 @@ static int source_read(struct imap_fetch_ctx *ctx, size_t *size_r,
 		*size_r = n;
 		return 1;
 	}
-	got = 0;
-	if (ctx->src_pos < ctx->src_end) {
-		size_t want = (size_t)MIN_OF(ctx->src_end - ctx->src_pos,
-					     (uint64_t)sizeof(in));
-
-		if (fetch_pread(ctx, in, want, ctx->src_pos, &got, error_r) < 0)
-			return -1;
-		ctx->src_pos += got;
-	}
-	if (got == 0) {
-		/* end of the range (or the file was cut short) */
-		ctx->src_done = true;
-		return 0;
-	}
+	ret = source_fill(ctx, error_r);
+	if (ret <= 0)
+		return ret;
 	/* the buffer holds twice the input: all of it is taken */
-	*size_r = crlf_filter_run(&ctx->crlf, in, got, &used, ctx->buf,
+	*size_r = crlf_filter_run(&ctx->crlf, ctx->in + ctx->in_pos,
+				  ctx->in_len - ctx->in_pos, &used, ctx->buf,
 				  FETCH_BUF_SIZE);
-	i_assert(used == got);
+	i_assert(used == ctx->in_len - ctx->in_pos);
+	ctx->in_pos = ctx->in_len;
 	return 1;
 }
 
@@ -1162,7 +1190,44 @@ static int fetch_write_item(struct imap_fetch_ctx *ctx,
 	return 0;
 }
 
-/* Moves the next bytes of the literal to pending. */
+/* The next bytes of a FETCH_SOURCE_CRLF literal without a partial,
+ * converted from ctx->in straight into the output's buffer. Returns 1
+ * after some progress, 0 when the output has no room (wait), -1 on error,
+ * 2 when this step is left to the buffered way (the end of the file, the
+ * last byte before emit_left is an LF, the output refused). */
+static int fetch_literal_direct(struct imap_fetch_ctx *ctx,
+				const char **error_r)
+{
+	const struct imap_fetch_output *output = &ctx->output;
+	size_t min_room, room, used, n;
+	unsigned char *out;
+	int ret;
+
+	ret = source_fill(ctx, error_r);
+	if (ret <= 0)
+		return ret < 0 ? -1 : 2;
+	min_room =
+	    (size_t)MIN_OF(ctx->emit_left, (uint64_t)FETCH_DIRECT_MIN_ROOM);
+	out = output->reserve(output->context, min_room, &room);
+	if (out == NULL) {
+		if (output->wait(output->context, min_room))
+			return 0;
+		out = output->reserve(output->context, min_room, &room);
+		if (out == NULL)
+			return 2;
+	}
+	room = (size_t)MIN_OF((uint64_t)room, ctx->emit_left);
+	n = crlf_filter_run(&ctx->crlf, ctx->in + ctx->in_pos,
+			    ctx->in_len - ctx->in_pos, &used, out, room);
+	ctx->in_pos += used;
+	output->commit(output->context, n);
+	ctx->emit_left -= n;
+	return n > 0 ? 1 : 2;
+}
+
+/* Moves the next bytes of the literal to the output, or to pending where
+ * it has no room. Returns 1 to go on, 0 to wait for the output, -1 on
+ * error. */
 static int fetch_literal_more(struct imap_fetch_ctx *ctx, const char **error_r)
 {
 	size_t n, start;
@@ -1170,7 +1235,13 @@ static int fetch_literal_more(struct imap_fetch_ctx *ctx, const char **error_r)
 
 	if (ctx->emit_left == 0) {
 		ctx->stage = FETCH_STAGE_ITEMS;
-		return 0;
+		return 1;
+	}
+	if (ctx->mode == FETCH_SOURCE_CRLF && ctx->skip_left == 0 &&
+	    ctx->output.reserve != NULL) {
+		ret = fetch_literal_direct(ctx, error_r);
+		if (ret != 2)
+			return ret;
 	}
 	ret = source_read(ctx, &n, error_r);
 	if (ret < 0)
@@ -1185,11 +1256,11 @@ static int fetch_literal_more(struct imap_fetch_ctx *ctx, const char **error_r)
 		memset(p, ' ', pad);
 		str_commit(ctx->pending, pad);
 		ctx->emit_left -= pad;
-		return 0;
+		return 1;
 	}
 	if (ctx->skip_left >= n) {
 		ctx->skip_left -= n;
-		return 0;
+		return 1;
 	}
 	start = (size_t)ctx->skip_left;
 	ctx->skip_left = 0;
@@ -1209,7 +1280,7 @@ static int fetch_literal_more(struct imap_fetch_ctx *ctx, const char **error_r)
 	}
 	if (n > 0)
 		str_append_n(ctx->pending, ctx->buf + start, n);
-	return 0;
+	return 1;
 }
 
 /* Opens and parses the next message. 1: ready, 0: skip it, -1: error. */
@@ -1313,8 +1384,9 @@ int imap_fetch_more(struct imap_fetch_ctx *ctx, const char **error_r)
 				return -1;
 			break;
 		case FETCH_STAGE_LITERAL:
-			if (fetch_literal_more(ctx, error_r) < 0)
-				return -1;
+			ret = fetch_literal_more(ctx, error_r);
+			if (ret <= 0)
+				return ret;
 			break;
 		}
 	}

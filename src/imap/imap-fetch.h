@@ -13,7 +13,8 @@
  * wait() says when to stop, and continues where it stopped on the next
  * call. Bodies go out as literals read from the message file in small
  * chunks, line endings converted to CR LF on the fly (sizes are the CRLF
- * sizes), so memory stays flat whatever the message size. BINARY
+ * sizes) straight into the output's buffer when it offers one, so memory
+ * stays flat whatever the message size. BINARY
  * (RFC 3516) decodes base64 and quoted-printable parts the same way.
  *
  * It does not answer the command (cmd-fetch.c does) and knows nothing of
@@ -98,6 +99,15 @@ struct imap_fetch_output {
 	/* Writes bytes; called only after wait() returned false for at
 	 * least that many. */
 	void (*write)(void *context, const void *data, size_t size);
+	/* Optional (both or neither), for bodies converted on the way out
+	 * (BODY[] and its sections without a partial): reserve() returns
+	 * where at least min_size (<= 8192) bytes can be written now, with
+	 * *size_r the whole room there, or NULL when they do not fit (the
+	 * writer then asks wait(min_size)); commit() appends the size bytes
+	 * written there (<= *size_r). Nothing else is called in between. */
+	unsigned char *(*reserve)(void *context, size_t min_size,
+				  size_t *size_r);
+	void (*commit)(void *context, size_t size);
 	void *context;
 };
 

@@ -2,8 +2,10 @@
  * split around header field lists, partials, modifiers, errors, Dovecot's
  * item order) and response writing against a real Maildir (metadata,
  * sections, partials with bare-LF files, BINARY decoding and literal8,
- * \Seen, a vanished file), with the output stopping at every chunk and
- * resuming, which must give the same bytes. */
+ * \Seen, a big body, a file cut short, a vanished file), with the output
+ * stopping at every chunk and resuming, and with bodies written through
+ * write() or straight into reserved output room, which must all give the
+ * same bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,6 +197,12 @@ struct sink {
 	unsigned int calls, stop_every;
 	size_t max_chunk;
 	bool stopped;
+	/* reserve()/commit() offered: room in scratch, just over what was
+	 * asked (bodies are converted in small pieces), or none at every
+	 * third call */
+	unsigned int reserves;
+	size_t reserved;
+	unsigned char scratch[8192 + 8];
 };
 
 static bool sink_wait(void *context, size_t need)
@@ -217,6 +225,31 @@ static void sink_write(void *context, const void *data, size_t size)
 	struct sink *s = context;
 
 	str_append_n(s->out, data, size);
+}
+
+static unsigned char *sink_reserve(void *context, size_t min_size,
+				   size_t *size_r)
+{
+	struct sink *s = context;
+
+	assert_true(min_size > 0 && min_size <= 8192);
+	if (min_size > s->max_chunk)
+		s->max_chunk = min_size;
+	*size_r = 0;
+	if (++s->reserves % 3 == 0)
+		return NULL;
+	*size_r = s->reserved = min_size + s->reserves % 7;
+	memset(s->scratch, 'X', sizeof(s->scratch));
+	return s->scratch;
+}
+
+static void sink_commit(void *context, size_t size)
+{
+	struct sink *s = context;
+
+	assert_true(size <= s->reserved);
+	str_append_n(s->out, s->scratch, size);
+	s->reserved = 0;
 }
 
 static const char msg1[] = "From: Alice <alice@example.org>\n"
@@ -286,6 +319,9 @@ static const char *run_fetch_box(struct mailbox *box, pool_t pool,
 				 const char *items, unsigned int stop_every,
 				 bool readonly, unsigned int *expunged_r);
 
+/* reserve()/commit() offered by the output in run_fetch_box() */
+static bool sink_direct;
+
 static const char *run_fetch(pool_t pool, const char *seqset, bool uid,
 			     const char *items, unsigned int stop_every,
 			     bool readonly, unsigned int *expunged_r)
@@ -322,8 +358,13 @@ static const char *run_fetch_box(struct mailbox *box, pool_t pool,
 	memset(&sink, 0, sizeof(sink));
 	sink.out = str_new(pool, 1024);
 	sink.stop_every = stop_every;
+	memset(&output, 0, sizeof(output));
 	output.wait = sink_wait;
 	output.write = sink_write;
+	if (sink_direct) {
+		output.reserve = sink_reserve;
+		output.commit = sink_commit;
+	}
 	output.context = &sink;
 	ctx =
 	    imap_fetch_begin(pool, box, &req, &set, uid, readonly, 0, &output);
@@ -342,14 +383,21 @@ static void check_fetch(const char *seqset, bool uid, const char *items,
 			const char *expected)
 {
 	pool_t pool = pool_create("test", 4096);
-	/* all at once, then stopping at every wait and every third */
-	const char *all = run_fetch(pool, seqset, uid, items, 0, true, NULL);
-	const char *s1 = run_fetch(pool, seqset, uid, items, 1, true, NULL);
-	const char *s3 = run_fetch(pool, seqset, uid, items, 3, true, NULL);
 
-	assert_string_equal(all, expected);
-	assert_string_equal(s1, expected);
-	assert_string_equal(s3, expected);
+	/* through write() only, then also into reserved room */
+	for (unsigned int direct = 0; direct < 2; direct++) {
+		const char *all, *s1, *s3;
+
+		sink_direct = direct != 0;
+		/* all at once, then stopping at every wait and every third */
+		all = run_fetch(pool, seqset, uid, items, 0, true, NULL);
+		s1 = run_fetch(pool, seqset, uid, items, 1, true, NULL);
+		s3 = run_fetch(pool, seqset, uid, items, 3, true, NULL);
+		assert_string_equal(all, expected);
+		assert_string_equal(s1, expected);
+		assert_string_equal(s3, expected);
+	}
+	sink_direct = false;
 	pool_unref(&pool);
 }
 
@@ -446,6 +494,7 @@ static void test_fetch_unknown_cte(void **state)
 	imap_seqset_resolve(&set, 2);
 	memset(&sink, 0, sizeof(sink));
 	sink.out = str_new(pool, 1024);
+	memset(&output, 0, sizeof(output));
 	output.wait = sink_wait;
 	output.write = sink_write;
 	output.context = &sink;
@@ -521,6 +570,114 @@ static void test_fetch_vanished_file(void **state)
 	pool_unref(&pool);
 }
 
+/* A message of 200 KB (several reads, many output pieces): lines of any
+ * length, some already ending in CR LF, NULs, no LF at the end. */
+static size_t big_message(unsigned char *msg, size_t size)
+{
+	unsigned int seed = 4242;
+	size_t len = 0;
+
+	len += (size_t)snprintf((char *)msg, size, "Subject: big\n\n");
+	while (len < size - 1) {
+		size_t line;
+
+		seed = seed * 1103515245u + 12345u;
+		line = (seed >> 8) % 300;
+		for (size_t i = 0; i < line && len < size - 1; i++) {
+			seed = seed * 1103515245u + 12345u;
+			msg[len++] =
+			    (seed >> 16) % 997 == 0
+				? '\0'
+				: (unsigned char)('a' + (seed >> 20) % 26);
+		}
+		if (len < size - 2 && (seed >> 24) % 5 == 0)
+			msg[len++] = '\r';
+		if (len < size - 1)
+			msg[len++] = '\n';
+	}
+	msg[len - 1] = 'z';
+	return len;
+}
+
+/* What BODY[] sends for msg: CR LF line ends, NULs as 0x80. */
+static const char *crlf_of(pool_t pool, const unsigned char *msg, size_t size)
+{
+	string_t *str = str_new(pool, size * 2);
+
+	for (size_t i = 0; i < size; i++) {
+		if (msg[i] == '\n' && (i == 0 || msg[i - 1] != '\r'))
+			str_append_c(str, '\r');
+		str_append_c(str, msg[i] == '\0' ? 0x80 : msg[i]);
+	}
+	return str_c(str);
+}
+
+static void test_fetch_big_body(void **state)
+{
+	static unsigned char msg[200 * 1024];
+	pool_t pool = pool_create("test", 4096);
+	char path[400], loc[450], cmd[900];
+	const char *error, *body, *out, *expected;
+	struct mailbox *box;
+	size_t len = big_message(msg, sizeof(msg));
+
+	snprintf(path, sizeof(path), "%s/Big", test_dir);
+	snprintf(loc, sizeof(loc), "maildir:%s", path);
+	assert_int_equal(mailbox_open_inbox(loc, NULL, &box, &error), 0);
+	mailbox_close(&box);
+	assert_int_equal(
+	    maildir_save_file(path, msg, len, 0, 1700000000, &error), 0);
+	body = crlf_of(pool, msg, len);
+	expected = p_strdup_printf(pool, "* 1 FETCH (BODY[] {%zu}\r\n%s)\r\n",
+				   strlen(body), body);
+	for (unsigned int direct = 0; direct < 2; direct++) {
+		sink_direct = direct != 0;
+		for (unsigned int stop = 0; stop < 4; stop += 3) {
+			assert_int_equal(
+			    mailbox_open_inbox(loc, NULL, &box, &error), 0);
+			out = run_fetch_box(box, pool, "1", false,
+					    "BODY.PEEK[]", stop, true, NULL);
+			assert_int_equal(strlen(out), strlen(expected));
+			assert_memory_equal(out, expected, strlen(expected));
+			out = run_fetch_box(box, pool, "1", false,
+					    "BODY.PEEK[]<70000.100000>", stop,
+					    true, NULL);
+			assert_string_equal(
+			    out, p_strdup_printf(
+				     pool,
+				     "* 1 FETCH (BODY[]<70000> {100000}\r\n"
+				     "%.100000s)\r\n",
+				     body + 70000));
+			mailbox_close(&box);
+		}
+	}
+
+	/* the file cut short after the size was recorded: the literal
+	 * still has the promised size, padded with spaces */
+	assert_int_equal(mailbox_open_inbox(loc, NULL, &box, &error), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "for f in '%s'/cur/* '%s'/new/*; do [ -f \"$f\" ] && "
+		 "truncate -s 100000 \"$f\"; done; true",
+		 path, path);
+	assert_int_equal(system(cmd), 0);
+	for (unsigned int direct = 0; direct < 2; direct++) {
+		const char *got;
+		size_t head = strlen(crlf_of(pool, msg, 100000));
+
+		sink_direct = direct != 0;
+		out = run_fetch_box(box, pool, "1", false, "BODY.PEEK[]", 3,
+				    true, NULL);
+		got = strstr(out, "}\r\n") + 3;
+		assert_int_equal(strlen(out), strlen(expected));
+		assert_memory_equal(got, body, head);
+		for (size_t i = head; i < strlen(body); i++)
+			assert_int_equal(got[i], ' ');
+	}
+	sink_direct = false;
+	mailbox_close(&box);
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -532,6 +689,7 @@ int main(void)
 	    cmocka_unit_test(test_fetch_binary_nuls),
 	    cmocka_unit_test(test_fetch_unknown_cte),
 	    cmocka_unit_test(test_fetch_seen),
+	    cmocka_unit_test(test_fetch_big_body),
 	    cmocka_unit_test(test_fetch_vanished_file),
 	};
 

@@ -1,6 +1,6 @@
 /* test-crlf.c - the LF to CR LF filter: table cases, and random input
- * fed in random pieces into random output room compared with a byte at a
- * time reference. */
+ * (short runs, and long ones for the block copy) fed in random pieces into
+ * random output room compared with a byte at a time reference. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -163,13 +163,70 @@ static void test_random(void **state)
 	}
 }
 
+/* Long runs between line ends (the block copy), a line end or NUL at
+ * every position of a block, in pieces and into room of every size. */
+static void test_long_runs(void **state)
+{
+	unsigned char in[4096], want[8192], got[8192];
+	unsigned int seed = 777;
+
+	(void)state;
+	for (unsigned int round = 0; round < 3000; round++) {
+		size_t len, wlen, glen, piece, room, pos = 0;
+		bool nuls = (round & 1) != 0;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 8) % sizeof(in);
+		while (pos < len) {
+			size_t run;
+
+			seed = seed * 1103515245u + 12345u;
+			run = (seed >> 8) % 150;
+			for (size_t i = 0; i < run && pos < len; i++)
+				in[pos++] = (unsigned char)('A' + i % 50);
+			if (pos == len)
+				break;
+			/* LF, CR LF, bare CR, NUL, CR CR LF */
+			switch ((seed >> 20) % 5) {
+			case 0:
+				in[pos++] = '\n';
+				break;
+			case 1:
+				in[pos++] = '\r';
+				if (pos < len)
+					in[pos++] = '\n';
+				break;
+			case 2:
+				in[pos++] = '\r';
+				break;
+			case 3:
+				in[pos++] = '\0';
+				break;
+			default:
+				in[pos++] = '\r';
+				if (pos < len)
+					in[pos++] = '\r';
+				if (pos < len)
+					in[pos++] = '\n';
+				break;
+			}
+		}
+		seed = seed * 1103515245u + 12345u;
+		piece = 1 + (seed >> 8) % (round % 3 == 0 ? 40 : 5000);
+		room = 2 + (seed >> 4) % (round % 5 == 0 ? 40 : 9000);
+		wlen = reference(in, len, nuls, want);
+		glen = run_pieces(in, len, nuls, piece, room, got);
+		assert_int_equal(glen, wlen);
+		assert_memory_equal(got, want, wlen);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table),
-	    cmocka_unit_test(test_nuls),
-	    cmocka_unit_test(test_room),
-	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_table),     cmocka_unit_test(test_nuls),
+	    cmocka_unit_test(test_room),      cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_long_runs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
