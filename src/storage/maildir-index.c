@@ -167,10 +167,13 @@ static uint32_t checksum_finish(const uint32_t lanes[4], size_t size)
 	return ~crc;
 }
 
-uint32_t maildir_index_checksum_sw(const void *data, size_t size)
+/* Runs data through the lanes: word i goes to lane i % 4 (so a piece
+ * that is not the last must be a multiple of 32 bytes long, for the next
+ * one to start at lane 0), the bytes after the last whole word to lane
+ * 0. */
+static void checksum_lanes_sw(uint32_t lanes[4], const void *data, size_t size)
 {
 	const unsigned char *p = data;
-	uint32_t lanes[4] = {~0u, ~0u, ~0u, ~0u};
 	size_t words = size / 8, i;
 	uint64_t w;
 
@@ -181,16 +184,23 @@ uint32_t maildir_index_checksum_sw(const void *data, size_t size)
 	}
 	for (i = words * 8; i < size; i++)
 		lanes[0] = crc32c_sw_u8(lanes[0], p[i]);
+}
+
+uint32_t maildir_index_checksum_sw(const void *data, size_t size)
+{
+	uint32_t lanes[4] = {~0u, ~0u, ~0u, ~0u};
+
+	checksum_lanes_sw(lanes, data, size);
 	return checksum_finish(lanes, size);
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("sse4.2"))) static uint32_t
-checksum_sse42(const void *data, size_t size)
+__attribute__((target("sse4.2"))) static void
+checksum_lanes_sse42(uint32_t lanes[4], const void *data, size_t size)
 {
 	const unsigned char *p = data;
-	uint64_t l0 = ~0u, l1 = ~0u, l2 = ~0u, l3 = ~0u, w0, w1, w2, w3;
-	uint32_t lanes[4];
+	uint64_t l0 = lanes[0], l1 = lanes[1], l2 = lanes[2], l3 = lanes[3];
+	uint64_t w0, w1, w2, w3;
 	size_t words = size / 8, i = 0;
 
 	for (; i + 4 <= words; i += 4) {
@@ -214,22 +224,31 @@ checksum_sse42(const void *data, size_t size)
 	}
 	for (i = words * 8; i < size; i++)
 		lanes[0] = __builtin_ia32_crc32qi(lanes[0], p[i]);
-	crc32c_table_init();
-	return checksum_finish(lanes, size);
 }
 #endif
 
-uint32_t maildir_index_checksum(const void *data, size_t size)
+static void checksum_lanes(uint32_t lanes[4], const void *data, size_t size)
 {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 	static int have_sse42 = -1;
 
 	if (have_sse42 < 0)
 		have_sse42 = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-	if (have_sse42 != 0)
-		return checksum_sse42(data, size);
+	if (have_sse42 != 0) {
+		checksum_lanes_sse42(lanes, data, size);
+		return;
+	}
 #endif
-	return maildir_index_checksum_sw(data, size);
+	checksum_lanes_sw(lanes, data, size);
+}
+
+uint32_t maildir_index_checksum(const void *data, size_t size)
+{
+	uint32_t lanes[4] = {~0u, ~0u, ~0u, ~0u};
+
+	checksum_lanes(lanes, data, size);
+	crc32c_table_init();
+	return checksum_finish(lanes, size);
 }
 
 static struct maildir_index_state *state(struct mailbox *box)
@@ -909,64 +928,172 @@ static void index_write(struct mailbox *box)
 	i_close_fd(&lock_fd);
 }
 
+/* loft.index is written through a buffer of this size (a multiple of 32
+ * bytes: see checksum_lanes()), so that writing the index of a big
+ * mailbox takes no memory of its size */
+#define INDEX_WRITE_BUF_SIZE (256 * 1024)
+
+/* One area of the file (records, strings) written through the buffer,
+ * with its check value computed on the way. */
+struct index_writer {
+	int fd;
+	unsigned char *buf;
+	size_t used;
+	uint32_t lanes[4];
+	uint64_t size;
+	int error; /* errno of the first failed write, or 0 */
+};
+
+static void writer_flush(struct index_writer *w)
+{
+	if (w->used == 0)
+		return;
+	checksum_lanes(w->lanes, w->buf, w->used);
+	if (w->error == 0 && write_full(w->fd, w->buf, w->used) < 0)
+		w->error = errno;
+	w->used = 0;
+}
+
+static void writer_append(struct index_writer *w, const void *data, size_t size)
+{
+	const unsigned char *p = data;
+
+	w->size += size;
+	while (size > 0) {
+		size_t n = INDEX_WRITE_BUF_SIZE - w->used;
+
+		if (n > size)
+			n = size;
+		memcpy(w->buf + w->used, p, n);
+		w->used += n;
+		p += n;
+		size -= n;
+		if (w->used == INDEX_WRITE_BUF_SIZE)
+			writer_flush(w);
+	}
+}
+
+/* Starts an area. */
+static void writer_begin(struct index_writer *w)
+{
+	w->used = 0;
+	w->size = 0;
+	for (unsigned int i = 0; i < 4; i++)
+		w->lanes[i] = ~0u;
+}
+
+/* Ends an area: its check value. */
+static uint32_t writer_end(struct index_writer *w)
+{
+	writer_flush(w);
+	crc32c_table_init();
+	return checksum_finish(w->lanes, w->size);
+}
+
+/* The lengths of a message's strings in loft.index; false when the file
+ * is not one whose name an index can hold. */
+static bool index_name_lengths(const struct maildir_mail *m, size_t *name_r,
+			       size_t *base_r, size_t *uidl_r)
+{
+	*name_r = strlen(m->filename);
+	*base_r = maildir_filename_base_len(m->filename);
+	*uidl_r = m->pop3_uidl != NULL ? strlen(m->pop3_uidl) : 0;
+	return *name_r <= UINT16_MAX && *uidl_r <= UINT16_MAX && *base_r > 0;
+}
+
+/* Writes loft.index: the header (with the check values, written last at
+ * the start of the file), the records and the strings, streamed into
+ * "loft.index.tmp.<pid>", which is fdatasync()ed and renamed over
+ * loft.index. */
 static void index_write_locked(struct mailbox *box)
 {
 	struct maildir_index_state *st = box->index;
-	pool_t pool = pool_create("maildir index write", 4096);
-
-	st->received_dirty = false;
+	pool_t pool = pool_create("maildir index write", 1024);
 	unsigned int count = box->mails.count;
-	struct index_record *recs = i_calloc(count + 1, sizeof(*recs));
-	string_t *strings = str_new(pool, (size_t)count * 64 + 16);
+	struct index_writer w;
 	struct index_header hdr;
 	const char *path = index_path(box, pool);
 	const char *tmp_path =
 	    p_strdup_printf(pool, "%s.tmp.%ld", path, (long)getpid());
-	int fd;
+	uint64_t str_offset = 0;
+	size_t name_len, base_len, uidl_len;
 
+	st->received_dirty = false;
+	/* names an index cannot hold (not ones Loft or Dovecot writes): no
+	 * index this time, the Maildir is scanned at the next open */
 	for (unsigned int i = 0; i < count; i++) {
 		const struct maildir_mail *m = box->mails.items[i];
 
-		size_t name_len = strlen(m->filename);
-		size_t base_len = maildir_filename_base_len(m->filename);
-		size_t uidl_len =
-		    m->pop3_uidl != NULL ? strlen(m->pop3_uidl) : 0;
-
-		if (name_len > UINT16_MAX || uidl_len > UINT16_MAX ||
-		    base_len == 0) {
-			/* not a name Loft or Dovecot writes: no index this
-			 * time, the Maildir is scanned at the next open */
+		if (!index_name_lengths(m, &name_len, &base_len, &uidl_len)) {
 			i_warning("%s: message file name %s too long, "
 				  "index not written",
 				  path, m->filename);
 			goto out;
 		}
-		recs[i].uid = m->rec.uid;
-		recs[i].flags = (uint8_t)m->rec.flags;
-		recs[i].in_new = m->in_new ? 1 : 0;
-		recs[i].name_len = (uint16_t)name_len;
-		recs[i].base_len = (uint16_t)base_len;
-		recs[i].uidl_len = (uint16_t)uidl_len;
-		recs[i].keywords = m->rec.keywords;
-		recs[i].str_offset = (uint32_t)str_len(strings);
-		recs[i].modseq = m->rec.modseq;
-		recs[i].psize = m->rec.physical_size;
-		recs[i].vsize = m->rec.virtual_size;
-		recs[i].received = m->received_unknown
-				       ? RECEIVED_UNKNOWN
-				       : (int64_t)m->rec.received_time;
-		str_append_n(strings, m->filename, name_len + 1);
-		str_append_n(strings, m->filename, base_len);
-		str_append_c(strings, '\0');
-		if (uidl_len > 0)
-			str_append_n(strings, m->pop3_uidl, uidl_len);
-		str_append_c(strings, '\0');
+		str_offset += name_len + 1 + base_len + 1 + uidl_len + 1;
 	}
-	if (str_len(strings) > UINT32_MAX) {
+	if (str_offset > UINT32_MAX) {
 		i_warning("%s: too many messages, index not written", path);
 		goto out;
 	}
+
+	memset(&w, 0, sizeof(w));
+	w.fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    MAILDIR_FILE_MODE);
+	if (w.fd < 0) {
+		if (errno != ENOENT && errno != EACCES && errno != EROFS)
+			i_warning("open(%s) failed: %s", tmp_path,
+				  strerror(errno));
+		goto out;
+	}
+	w.buf = p_malloc(pool, INDEX_WRITE_BUF_SIZE);
 	memset(&hdr, 0, sizeof(hdr));
+	if (lseek(w.fd, sizeof(hdr), SEEK_SET) < 0)
+		w.error = errno;
+
+	writer_begin(&w);
+	str_offset = 0;
+	for (unsigned int i = 0; i < count; i++) {
+		const struct maildir_mail *m = box->mails.items[i];
+		struct index_record rec;
+
+		(void)index_name_lengths(m, &name_len, &base_len, &uidl_len);
+		memset(&rec, 0, sizeof(rec));
+		rec.uid = m->rec.uid;
+		rec.flags = (uint8_t)m->rec.flags;
+		rec.in_new = m->in_new ? 1 : 0;
+		rec.name_len = (uint16_t)name_len;
+		rec.base_len = (uint16_t)base_len;
+		rec.uidl_len = (uint16_t)uidl_len;
+		rec.keywords = m->rec.keywords;
+		rec.str_offset = (uint32_t)str_offset;
+		rec.modseq = m->rec.modseq;
+		rec.psize = m->rec.physical_size;
+		rec.vsize = m->rec.virtual_size;
+		rec.received = m->received_unknown
+				   ? RECEIVED_UNKNOWN
+				   : (int64_t)m->rec.received_time;
+		writer_append(&w, &rec, sizeof(rec));
+		str_offset += name_len + 1 + base_len + 1 + uidl_len + 1;
+	}
+	hdr.records_crc = writer_end(&w);
+
+	writer_begin(&w);
+	for (unsigned int i = 0; i < count; i++) {
+		const struct maildir_mail *m = box->mails.items[i];
+
+		(void)index_name_lengths(m, &name_len, &base_len, &uidl_len);
+		/* file name NUL, base name NUL, UIDL NUL */
+		writer_append(&w, m->filename, name_len + 1);
+		writer_append(&w, m->filename, base_len);
+		writer_append(&w, "", 1);
+		if (uidl_len > 0)
+			writer_append(&w, m->pop3_uidl, uidl_len);
+		writer_append(&w, "", 1);
+	}
+	hdr.strings_crc = writer_end(&w);
+	i_assert(w.size == str_offset);
+
 	memcpy(hdr.magic, INDEX_MAGIC, 8);
 	hdr.version = INDEX_VERSION;
 	hdr.header_size = sizeof(hdr);
@@ -977,37 +1104,26 @@ static void index_write_locked(struct mailbox *box)
 	hdr.highest_modseq = st->highest_modseq;
 	hdr.stamps = st->stamps;
 	hdr.first_recent_uid = st->first_recent_uid;
-	hdr.strings_size = str_len(strings);
-	hdr.records_crc = maildir_index_checksum(recs, count * sizeof(*recs));
-	hdr.strings_crc =
-	    maildir_index_checksum(str_data(strings), str_len(strings));
+	hdr.strings_size = str_offset;
 	hdr.header_crc = maildir_index_crc32(0, &hdr, sizeof(hdr));
 
-	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		  MAILDIR_FILE_MODE);
-	if (fd < 0) {
-		if (errno != ENOENT && errno != EACCES && errno != EROFS)
-			i_warning("open(%s) failed: %s", tmp_path,
-				  strerror(errno));
-		goto out;
-	}
-	if (write_full(fd, &hdr, sizeof(hdr)) < 0 ||
-	    write_full(fd, recs, count * sizeof(*recs)) < 0 ||
-	    write_full(fd, str_data(strings), str_len(strings)) < 0 ||
-	    fdatasync(fd) < 0) {
-		i_warning("write(%s) failed: %s", tmp_path, strerror(errno));
-		i_close_fd(&fd);
+	if (w.error == 0 &&
+	    (pwrite(w.fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
+	     fdatasync(w.fd) < 0))
+		w.error = errno != 0 ? errno : EIO;
+	if (w.error != 0) {
+		i_warning("write(%s) failed: %s", tmp_path, strerror(w.error));
+		i_close_fd(&w.fd);
 		(void)unlink(tmp_path);
 		goto out;
 	}
-	i_close_fd(&fd);
+	i_close_fd(&w.fd);
 	if (rename(tmp_path, path) < 0) {
 		i_warning("rename(%s, %s) failed: %s", tmp_path, path,
 			  strerror(errno));
 		(void)unlink(tmp_path);
 	}
 out:
-	i_free(recs);
 	pool_unref(&pool);
 }
 

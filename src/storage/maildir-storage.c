@@ -777,6 +777,9 @@ static int uidlist_lock(struct mailbox *box, pool_t pool,
 	return 0;
 }
 
+/* dovecot-uidlist is written in pieces of about this size */
+#define UIDLIST_WRITE_BUF_SIZE (256 * 1024)
+
 /* Writes list into the lock file and renames it over dovecot-uidlist;
  * *stamp_r (when not NULL) gets the stamp of the file written, which the
  * rename keeps. */
@@ -786,19 +789,26 @@ static int uidlist_commit_stamp(struct mailbox *box, pool_t pool,
 				struct maildir_index_stamp *stamp_r,
 				const char **error_r)
 {
-	string_t *str = str_new(pool, 128 + list->recs.count * 64);
+	string_t *str = str_new(pool, UIDLIST_WRITE_BUF_SIZE + 1024);
 	const char *path = uidlist_path(box, pool);
+	unsigned int pos = 0;
 	struct stat st;
+	bool done;
 
-	maildir_uidlist_write(list, str);
-	if (write_full(dotlock_get_fd(*lock), str_data(str), str_len(str)) <
-	    0) {
-		*error_r =
-		    maildir_error("write(%s) failed: %s",
-				  dotlock_get_path(*lock), strerror(errno));
-		dotlock_delete(lock);
-		return -1;
-	}
+	/* through a buffer: no memory of the file's size */
+	do {
+		str_truncate(str, 0);
+		done = maildir_uidlist_write_part(list, str, &pos,
+						  UIDLIST_WRITE_BUF_SIZE);
+		if (write_full(dotlock_get_fd(*lock), str_data(str),
+			       str_len(str)) < 0) {
+			*error_r = maildir_error("write(%s) failed: %s",
+						 dotlock_get_path(*lock),
+						 strerror(errno));
+			dotlock_delete(lock);
+			return -1;
+		}
+	} while (!done);
 	if (stamp_r != NULL) {
 		memset(stamp_r, 0, sizeof(*stamp_r));
 		if (fstat(dotlock_get_fd(*lock), &st) == 0)

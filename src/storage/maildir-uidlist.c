@@ -286,15 +286,23 @@ static size_t format_u32(unsigned char *p, uint32_t num)
 	return len;
 }
 
-void maildir_uidlist_write(const struct maildir_uidlist *list, string_t *dest)
+bool maildir_uidlist_write_part(const struct maildir_uidlist *list,
+				string_t *dest, unsigned int *pos,
+				size_t max_len)
 {
-	str_printfa(dest, "3 V%u N%u", list->uid_validity, list->next_uid);
-	if (list->guid[0] != '\0')
-		str_printfa(dest, " G%s", list->guid);
-	str_append_c(dest, '\n');
-	/* one record: "<uid>[ <exts>] :<basename>\n", formatted in place */
-	for (unsigned int i = 0; i < list->recs.count; i++) {
-		const struct maildir_uidlist_rec *rec = &list->recs.items[i];
+	if (*pos == 0) {
+		str_printfa(dest, "3 V%u N%u", list->uid_validity,
+			    list->next_uid);
+		if (list->guid[0] != '\0')
+			str_printfa(dest, " G%s", list->guid);
+		str_append_c(dest, '\n');
+		*pos = 1;
+	}
+	/* *pos - 1 is the next record: "<uid>[ <exts>] :<basename>\n",
+	 * formatted in place */
+	for (; *pos <= list->recs.count && str_len(dest) < max_len; (*pos)++) {
+		const struct maildir_uidlist_rec *rec =
+		    &list->recs.items[*pos - 1];
 		size_t exts_len = strlen(rec->exts);
 		size_t base_len = strlen(rec->basename);
 		unsigned char *start, *p;
@@ -314,6 +322,14 @@ void maildir_uidlist_write(const struct maildir_uidlist *list, string_t *dest)
 		*p++ = '\n';
 		str_commit(dest, (size_t)(p - start));
 	}
+	return *pos > list->recs.count;
+}
+
+void maildir_uidlist_write(const struct maildir_uidlist *list, string_t *dest)
+{
+	unsigned int pos = 0;
+
+	(void)maildir_uidlist_write_part(list, dest, &pos, SIZE_MAX);
 }
 
 struct maildir_uidlist_rec *maildir_uidlist_append(struct maildir_uidlist *list,

@@ -61,6 +61,12 @@ int maildir_uidlist_parse(pool_t pool, const char *path, const void *data,
 
 /* Writes the whole file content into dest. */
 void maildir_uidlist_write(const struct maildir_uidlist *list, string_t *dest);
+/* The same in pieces: appends to dest what follows *pos (0 at the start:
+ * the header first) until dest holds at least max_len bytes or the file
+ * ends, and advances *pos. Returns true when the file has ended. */
+bool maildir_uidlist_write_part(const struct maildir_uidlist *list,
+				string_t *dest, unsigned int *pos,
+				size_t max_len);
 
 /* Appends a record; uid must be >= list->next_uid. next_uid is advanced. */
 struct maildir_uidlist_rec *maildir_uidlist_append(struct maildir_uidlist *list,

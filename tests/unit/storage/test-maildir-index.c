@@ -155,6 +155,61 @@ static void test_open_from_index(void **state)
 	mailbox_close(&box);
 }
 
+/* An index larger than the buffer it is written through (records and
+ * strings both span several buffers): valid, and the next open comes
+ * from it. */
+static void test_big_index(void **state)
+{
+	const unsigned int count = 6000;
+	struct timespec ts[2];
+	struct stat st;
+	struct mailbox *box;
+	unsigned char *data;
+	size_t size;
+	char name[128];
+
+	(void)state;
+	box = open_box();
+	mailbox_close(&box);
+	for (unsigned int i = 0; i < count; i++) {
+		snprintf(name, sizeof(name),
+			 "cur/%u.M%uP7.host-with-a-longer-name,S=9,W=10:2,%s",
+			 1600000000 + i / 3, i, i % 2 == 0 ? "S" : "");
+		int fd = open(path_of(name), O_WRONLY | O_CREAT, 0600);
+
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, "Subject: \n", 9), 9);
+		close(fd);
+	}
+	box = open_box();
+	assert_int_equal(mailbox_count(box), count);
+	mailbox_close(&box);
+	data = read_index(&size);
+	assert_true(size > 2 * 256 * 1024);
+	assert_true(maildir_index_image_is_valid(data, size));
+	i_free(data);
+
+	/* a file removed behind the index's back with cur/'s mtime put
+	 * back: the open comes from the index, which still lists it */
+	assert_int_equal(stat(path_of("cur"), &st), 0);
+	snprintf(name, sizeof(name),
+		 "cur/%u.M%uP7.host-with-a-longer-name,S=9,W=10:2,S",
+		 1600000000, 0);
+	assert_int_equal(unlink(path_of(name)), 0);
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, path_of("cur"), ts, 0), 0);
+	box = open_box();
+	assert_int_equal(mailbox_count(box), count);
+	snprintf(name, sizeof(name),
+		 "%u.M%uP7.host-with-a-longer-name,S=9,W=10",
+		 1600000000 + (count - 1) / 3, count - 1);
+	assert_string_equal(mailbox_get(box, count)->basename, name);
+	assert_int_equal(mailbox_get(box, count)->virtual_size, 10);
+	assert_int_equal(mailbox_get(box, 1)->flags, MAIL_SEEN);
+	mailbox_close(&box);
+}
+
 static void test_damaged_index(void **state)
 {
 	struct mailbox *box;
@@ -491,6 +546,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_from_index, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_big_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_index, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_modseq, setup, teardown),

@@ -154,12 +154,59 @@ static void test_ext(void **state)
 	pool_unref(&pool);
 }
 
+/* maildir_uidlist_write_part() in pieces of any size gives what
+ * maildir_uidlist_write() gives; append_ref() keeps the caller's base
+ * name. */
+static void test_write_parts(void **state)
+{
+	pool_t pool = pool_create("test", 1024);
+	struct maildir_uidlist *list = maildir_uidlist_new(pool, 9);
+	string_t *whole = str_new(pool, 64), *parts = str_new(pool, 64);
+	string_t *piece = str_new(pool, 64);
+	char base[40];
+
+	(void)state;
+	for (unsigned int i = 0; i < 50; i++) {
+		const char *copy;
+
+		snprintf(base, sizeof(base), "%u.M%uP1.host", 1000 + i, i);
+		copy = p_strdup(pool, base);
+		assert_ptr_equal(
+		    maildir_uidlist_append_ref(list, 10 + i * 3, copy)
+			->basename,
+		    copy);
+		if (i % 7 == 0) {
+			maildir_uidlist_rec_set_ext(pool, &list->recs.items[i],
+						    'W', "4294967295");
+		}
+	}
+	maildir_uidlist_write(list, whole);
+	for (size_t max = 1; max < 200; max += 37) {
+		unsigned int pos = 0;
+		bool done;
+
+		str_truncate(parts, 0);
+		do {
+			str_truncate(piece, 0);
+			done =
+			    maildir_uidlist_write_part(list, piece, &pos, max);
+			str_append_str(parts, piece);
+		} while (!done);
+		assert_string_equal(str_c(parts), str_c(whole));
+	}
+	assert_non_null(strstr(str_c(whole),
+			       "\n10 W4294967295 :1000.M0P1.host\n"
+			       "13 :1001.M1P1.host\n"));
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_table),
 	    cmocka_unit_test(test_parse_prefixes),
 	    cmocka_unit_test(test_ext),
+	    cmocka_unit_test(test_write_parts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
