@@ -15,6 +15,7 @@
 #include "mutf7.h"
 #include "dotlock.h"
 #include "maildir-private.h"
+#include "mailbox-error.h"
 #include "mailbox-list.h"
 
 #include <dirent.h>
@@ -147,8 +148,7 @@ bool mailbox_list_name_is_valid(const struct mailbox_list *list,
 			if (*p == '\0')
 				break;
 			if (++levels > MAILBOX_LIST_MAX_LEVELS) {
-				*error_r = "Mailbox name has too many "
-					   "hierarchy levels";
+				*error_r = MAILBOX_ERRSTR_TOO_MANY_LEVELS;
 				return false;
 			}
 			level = p + 1;

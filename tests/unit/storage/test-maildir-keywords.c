@@ -6,6 +6,7 @@
 #include "pool.h"
 #include "str.h"
 #include "mailbox.h"
+#include "mailbox-error.h"
 #include "maildir-keywords.h"
 
 #include <fcntl.h>
@@ -240,12 +241,15 @@ static void test_keyword_limit(void **state)
 	names[1] = NULL;
 	assert_int_equal(
 	    mailbox_keywords_to_mask(box, names, true, &mask, &error), -1);
+	/* answered "NO [LIMIT]" (RFC 5530) by IMAP */
+	assert_int_equal(mailbox_error_get_kind(error), MAILBOX_ERROR_LIMIT);
 	assert_int_equal(
 	    mailbox_keywords_to_mask(box, names, false, &mask, &error), 0);
 	assert_int_equal(mask, 0);
 	names[0] = "bad\\kw";
 	assert_int_equal(
 	    mailbox_keywords_to_mask(box, names, false, &mask, &error), -1);
+	assert_int_equal(mailbox_error_get_kind(error), MAILBOX_ERROR_INTERNAL);
 	mailbox_close(&box);
 }
 
