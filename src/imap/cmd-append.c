@@ -179,6 +179,19 @@ static enum command_literal_action append_refuse_no(struct client_command *cmd,
 	return COMMAND_LITERAL_REFUSE;
 }
 
+/* A storage failure before the literal: [OVERQUOTA] and the others of
+ * imap_cmd_storage_failed(). */
+static enum command_literal_action
+append_refuse_storage(struct client_command *cmd, const char *storage_name,
+		      const char *error)
+{
+	append_cleanup(cmd->context);
+	imap_cmd_storage_failed(
+	    cmd, p_strdup_printf(cmd->pool, "APPEND to %s", storage_name),
+	    error);
+	return COMMAND_LITERAL_REFUSE;
+}
+
 enum command_literal_action
 cmd_append_literal_begin(struct client_command *cmd,
 			 const struct imap_parser_event *ev)
@@ -235,20 +248,12 @@ cmd_append_literal_begin(struct client_command *cmd,
 			imap_cmd_no_such_mailbox(cmd, "TRYCREATE", name);
 			return COMMAND_LITERAL_REFUSE;
 		}
-		if (ret < 0) {
-			client_log(client, LOG_TYPE_ERROR,
-				   "APPEND to %s failed: %s", storage_name,
-				   error);
-			return append_refuse_no(cmd, "SERVERBUG",
-						IMAP_INTERNAL_ERROR);
-		}
+		if (ret < 0)
+			return append_refuse_storage(cmd, storage_name, error);
 		ctx->box_opened = true;
 	}
-	if (mailbox_save_begin(ctx->box, &ctx->save, &error) < 0) {
-		client_log(client, LOG_TYPE_ERROR, "APPEND to %s failed: %s",
-			   storage_name, error);
-		return append_refuse_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
-	}
+	if (mailbox_save_begin(ctx->box, &ctx->save, &error) < 0)
+		return append_refuse_storage(cmd, storage_name, error);
 	return COMMAND_LITERAL_STREAM;
 }
 
@@ -260,10 +265,8 @@ bool cmd_append_literal_data(struct client_command *cmd,
 
 	i_assert(ctx != NULL && ctx->save != NULL);
 	if (mailbox_save_continue(ctx->save, data, size, &error) < 0) {
-		client_log(cmd->client, LOG_TYPE_ERROR, "APPEND failed: %s",
-			   error);
 		append_cleanup(ctx);
-		client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
+		imap_cmd_storage_failed(cmd, "APPEND", error);
 		return false;
 	}
 	cmd->client->append_bytes += size;
@@ -278,7 +281,6 @@ static bool append_finished(struct client_command *cmd,
 			    struct append_context *ctx, int ret, uint32_t uid,
 			    const char *error)
 {
-	struct client *client = cmd->client;
 	uint32_t uid_validity;
 
 	if (ret < 0) {
@@ -287,8 +289,7 @@ static bool append_finished(struct client_command *cmd,
 			client_command_bad(cmd, error);
 			return true;
 		}
-		client_log(client, LOG_TYPE_ERROR, "APPEND failed: %s", error);
-		client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
+		imap_cmd_storage_failed(cmd, "APPEND", error);
 		return true;
 	}
 	/* known after the save also when the mailbox was not synced */

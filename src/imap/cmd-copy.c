@@ -114,10 +114,22 @@ static bool cmd_copy_full(struct client_command *cmd, bool move)
 		n++;
 	}
 	if (ret < 0) {
-		if (dest_opened)
+		const char *what = copy_what(cmd, storage_name);
+
+		if (dest_opened) {
+			/* RFC 3501 section 6.4.7: a failed COPY leaves the
+			 * destination as it was */
+			const char *error2;
+
+			if (n > 0 && mailbox_expunge_uids(dest, dest_uids, n,
+							  &error2) < 0) {
+				client_log(client, LOG_TYPE_ERROR,
+					   "%s: removing the copies failed: %s",
+					   what, error2);
+			}
 			mailbox_close(&dest);
-		imap_cmd_storage_failed(cmd, copy_what(cmd, storage_name),
-					error);
+		}
+		imap_cmd_storage_failed(cmd, what, error);
 		return true;
 	}
 	if (n == 0) {

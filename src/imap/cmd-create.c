@@ -90,7 +90,7 @@ bool cmd_create(struct client_command *cmd)
 		return true;
 	}
 	if (!imap_cmd_mailbox_name_is_valid(client, storage_name, &error)) {
-		client_command_no(cmd, "CANNOT", error);
+		imap_cmd_name_refused(cmd, error);
 		return true;
 	}
 	ret = mailbox_list_create_mailbox(client->list, storage_name, &error);

@@ -470,7 +470,7 @@ static bool select_open(struct client_command *cmd, bool readonly)
 	if (ret < 0) {
 		if (!imap_cmd_mailbox_name_is_valid(client, storage_name,
 						    &error)) {
-			client_command_no(cmd, "CANNOT", error);
+			imap_cmd_name_refused(cmd, error);
 			return true;
 		}
 		imap_cmd_storage_failed(

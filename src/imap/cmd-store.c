@@ -15,6 +15,7 @@
 #include "imap-parser.h"
 #include "imap-seqset.h"
 #include "mailbox.h"
+#include "mailbox-error.h"
 
 #include <strings.h>
 
@@ -201,7 +202,14 @@ bool cmd_store(struct client_command *cmd)
 	if (kw_count > 0 && mailbox_keywords_to_mask(
 				box, keywords, modify != MAIL_MODIFY_REMOVE,
 				&kw_mask, &error) < 0) {
-		client_command_no(cmd, NULL, error);
+		/* RFC 5530 section 3: the 27th keyword of a Maildir is
+		 * [LIMIT]; an invalid one is answered as it is */
+		client_command_no(cmd,
+				  mailbox_error_get_kind(error) ==
+					  MAILBOX_ERROR_LIMIT
+				      ? "LIMIT"
+				      : NULL,
+				  error);
 		return true;
 	}
 	if (have_unchangedsince)

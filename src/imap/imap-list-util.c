@@ -6,6 +6,7 @@
 #include "imap-parser.h"
 #include "imap-list-util.h"
 #include "mailbox-list.h"
+#include "mailbox-error.h"
 
 bool imap_cmd_get_mailbox(struct client_command *cmd,
 			  const struct imap_arg *arg, const char **imap_name_r,
@@ -24,7 +25,7 @@ bool imap_cmd_get_mailbox(struct client_command *cmd,
 	}
 	if (!imap_cmd_mailbox_name_is_valid(cmd->client, *storage_name_r,
 					    &error)) {
-		client_command_no(cmd, "CANNOT", error);
+		imap_cmd_name_refused(cmd, error);
 		return false;
 	}
 	return true;
@@ -83,9 +84,37 @@ bool imap_cmd_mailbox_name_is_valid(struct client *client, const char *name,
 	return mailbox_list_name_is_valid(client->list, name, error_r);
 }
 
+void imap_cmd_name_refused(struct client_command *cmd, const char *error)
+{
+	/* RFC 5530 section 3: a name deeper than the storage allows ran up
+	 * against a limit; Dovecot's refusals are [CANNOT] */
+	client_command_no(cmd,
+			  mailbox_error_get_kind(error) == MAILBOX_ERROR_LIMIT
+			      ? "LIMIT"
+			      : "CANNOT",
+			  error);
+}
+
 void imap_cmd_storage_failed(struct client_command *cmd, const char *what,
 			     const char *error)
 {
+	/* RFC 5530 section 3: OVERQUOTA and LIMIT */
+	switch (mailbox_error_get_kind(error)) {
+	case MAILBOX_ERROR_NOSPACE:
+		/* the administrator must hear of a full disk */
+		client_log(cmd->client, LOG_TYPE_ERROR, "%s failed: %s", what,
+			   error);
+		client_command_no(cmd, "OVERQUOTA", "Not enough disk space");
+		return;
+	case MAILBOX_ERROR_NOQUOTA:
+		client_command_no(cmd, "OVERQUOTA", "Not enough disk quota");
+		return;
+	case MAILBOX_ERROR_LIMIT:
+		client_command_no(cmd, "LIMIT", error);
+		return;
+	case MAILBOX_ERROR_INTERNAL:
+		break;
+	}
 	client_log(cmd->client, LOG_TYPE_ERROR, "%s failed: %s", what, error);
 	client_command_no(cmd, "SERVERBUG", IMAP_INTERNAL_ERROR);
 }

@@ -14,7 +14,7 @@ struct imap_arg;
  * the storage's rules. Returns true with the name as the client sent it
  * and the storage name; otherwise the command has been answered ("BAD"
  * for a missing argument, "NO" for a name that does not decode, "NO
- * [CANNOT]" for one the rules refuse) and false is returned. */
+ * [CANNOT]" or "NO [LIMIT]" for one the rules refuse) and false is returned. */
 bool imap_cmd_get_mailbox(struct client_command *cmd,
 			  const struct imap_arg *arg, const char **imap_name_r,
 			  const char **storage_name_r);
@@ -42,8 +42,17 @@ void imap_cmd_close_selected(struct client *client);
 bool imap_cmd_mailbox_name_is_valid(struct client *client, const char *name,
 				    const char **error_r);
 
-/* Logs an unexpected storage failure ("<what> failed: <error>") and
- * answers "NO [SERVERBUG] Internal error occurred. ...". */
+/* Answers a name imap_cmd_mailbox_name_is_valid() refused: "NO [LIMIT]
+ * <error>" for one deeper than the storage allows, "NO [CANNOT] <error>"
+ * for the others. */
+void imap_cmd_name_refused(struct client_command *cmd, const char *error);
+
+/* Answers a storage failure by its kind (mailbox-error.h): a full
+ * filesystem "NO [OVERQUOTA] Not enough disk space" (logged as well), an
+ * exceeded filesystem quota "NO [OVERQUOTA] Not enough disk quota", a
+ * storage limit "NO [LIMIT] <error>"; anything else is logged ("<what>
+ * failed: <error>") and answered "NO [SERVERBUG] Internal error occurred.
+ * ...". */
 void imap_cmd_storage_failed(struct client_command *cmd, const char *what,
 			     const char *error);
 
