@@ -723,6 +723,7 @@ static bool save_lock_link(const char *dir, const char *lock_path,
 {
 	struct save_lock_source *src;
 	char path[PATH_MAX];
+	struct stat st;
 	ino_t ino = 0;
 
 	pthread_mutex_lock(&save_locks.lock);
@@ -747,7 +748,17 @@ static bool save_lock_link(const char *dir, const char *lock_path,
 			save_lock_source_forget(dir, ino);
 		return false;
 	}
-	*ino_r = ino;
+	/* the lock is ours now; released by the inode actually linked */
+	if (lstat(lock_path, &st) < 0) {
+		(void)unlink(lock_path);
+		return false;
+	}
+	if (st.st_ino != ino || st.st_nlink != 2) {
+		/* the source was replaced or is linked elsewhere too: made
+		 * anew (or not used) next time */
+		save_lock_source_forget(dir, ino);
+	}
+	*ino_r = st.st_ino;
 	return true;
 }
 
