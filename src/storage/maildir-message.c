@@ -375,6 +375,172 @@ int mailbox_get_imap_field(struct mailbox *box, unsigned int seq,
 	return 0;
 }
 
+/* The cached header index of the field name (name_len bytes, trimmed as
+ * the parser trims it), or -1. The parser's name is a C string: it ends at
+ * a NUL. */
+static int cached_name_idx(const unsigned char *name, size_t name_len)
+{
+	name_len = strnlen((const char *)name, name_len);
+	for (unsigned int i = 0; i < MAILDIR_MESSAGE_CACHED_HEADERS; i++) {
+		const char *cached = maildir_message_cached_headers[i];
+
+		if (strlen(cached) == name_len &&
+		    strncasecmp(cached, (const char *)name, name_len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Appends a piece of a field's value as header_unfold() would have it:
+ * CR and LF dropped, NUL as U+FFFD (message_header_strdup()). */
+static void value_append(string_t *value, const unsigned char *data, size_t len)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] != '\r' && data[i] != '\n' && data[i] != '\0')
+			continue;
+		str_append_n(value, data + start, i - start);
+		if (data[i] == '\0')
+			str_append(value, "\xEF\xBF\xBD");
+		start = i + 1;
+	}
+	str_append_n(value, data + start, len - start);
+}
+
+static size_t trim_name(const unsigned char *name, size_t len)
+{
+	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+		len--;
+	return len;
+}
+
+/* The field the header scan is in. Most fields have their colon on the
+ * first line: their name is known there, and only the value of a wanted
+ * one is copied. A field without one is kept whole, folds joined with
+ * "\n", as the parser keeps it, and looked at when it ends (its name is
+ * all of it, or the part before a colon on a folded line). */
+struct header_scan {
+	pool_t pool;
+	struct maildir_message_fields *fields;
+	enum { FIELD_NONE, FIELD_SKIP, FIELD_VALUE, FIELD_WHOLE } state;
+	int idx;	  /* FIELD_VALUE: its cached header */
+	string_t *str;	  /* FIELD_VALUE: the value; FIELD_WHOLE: the field */
+	size_t field_len; /* the field's length as the parser keeps it */
+};
+
+static void scan_field_end(struct header_scan *scan)
+{
+	const unsigned char *data, *colon;
+	size_t len, name_len, v;
+	int idx;
+
+	if (scan->state == FIELD_VALUE) {
+		scan->fields->headers[scan->idx] = str_c(scan->str);
+	} else if (scan->state == FIELD_WHOLE) {
+		/* as message-parser.c's field_flush() splits a field */
+		data = str_data(scan->str);
+		len = str_len(scan->str);
+		colon = memchr(data, ':', len);
+		name_len = colon == NULL ? len : (size_t)(colon - data);
+		idx = cached_name_idx(data, trim_name(data, name_len));
+		if (idx >= 0 && scan->fields->headers[idx] == NULL) {
+			string_t *value = str_new(scan->pool, 64);
+
+			v = colon == NULL ? len : name_len + 1;
+			while (v < len && (data[v] == ' ' || data[v] == '\t'))
+				v++;
+			value_append(value, data + v, len - v);
+			scan->fields->headers[idx] = str_c(value);
+		}
+		str_free(&scan->str);
+	}
+	scan->state = FIELD_NONE;
+	scan->str = NULL;
+}
+
+/* A line that starts a field: kept bytes of it (cut as the parser cuts). */
+static void scan_field_start(struct header_scan *scan,
+			     const unsigned char *line, size_t kept)
+{
+	const unsigned char *colon = memchr(line, ':', kept);
+	size_t name_len = colon == NULL ? 0 : (size_t)(colon - line);
+
+	scan_field_end(scan);
+	scan->field_len = kept;
+	if (colon == NULL) {
+		scan->state = FIELD_WHOLE;
+		scan->str = str_new(NULL, kept + 64);
+		str_append_n(scan->str, line, kept);
+		return;
+	}
+	scan->idx = cached_name_idx(line, trim_name(line, name_len));
+	if (scan->idx < 0 || scan->fields->headers[scan->idx] != NULL) {
+		scan->state = FIELD_SKIP;
+		return;
+	}
+	size_t v = name_len + 1;
+	while (v < kept && (line[v] == ' ' || line[v] == '\t'))
+		v++;
+	scan->state = FIELD_VALUE;
+	scan->str = str_new(scan->pool, kept - v + 64);
+	value_append(scan->str, line + v, kept - v);
+}
+
+/* A folded line (starts with SP or TAB) of the open field. */
+static void scan_field_fold(struct header_scan *scan, const unsigned char *line,
+			    size_t kept)
+{
+	const size_t max_field = MESSAGE_PARSER_DEFAULT_MAX_HEADER_FIELD_SIZE;
+	size_t n;
+
+	/* joined with "\n" while the field is shorter than max_field */
+	if (scan->state == FIELD_SKIP || scan->field_len >= max_field)
+		return;
+	n = max_field - (scan->field_len + 1);
+	if (kept < n)
+		n = kept;
+	if (scan->state == FIELD_VALUE) {
+		value_append(scan->str, line, n);
+	} else {
+		str_append_c(scan->str, '\n');
+		str_append_n(scan->str, line, n);
+	}
+	scan->field_len += 1 + n;
+}
+
+void maildir_message_header_fields(pool_t pool, const unsigned char *hdr,
+				   size_t size,
+				   struct maildir_message_fields *fields)
+{
+	const size_t max_line =
+	    MESSAGE_PARSER_DEFAULT_MAX_HEADER_FIELD_SIZE + 1;
+	const unsigned char *p = hdr, *end = hdr + size;
+	struct header_scan scan = {.pool = pool, .fields = fields};
+
+	memset(fields->headers, 0, sizeof(fields->headers));
+	/* the line rules of message-parser.c's line_done() for a header */
+	while (p < end) {
+		const unsigned char *lf = memchr(p, '\n', (size_t)(end - p));
+		bool has_lf = lf != NULL;
+		size_t content_len = (size_t)((has_lf ? lf : end) - p);
+		size_t kept;
+
+		/* a CR before the LF belongs to the line break */
+		if (has_lf && content_len > 0 && p[content_len - 1] == '\r')
+			content_len--;
+		kept = content_len < max_line ? content_len : max_line;
+		if (content_len == 0 && has_lf)
+			break; /* the empty line: the end of the header */
+		if ((p[0] == ' ' || p[0] == '\t') && scan.state != FIELD_NONE)
+			scan_field_fold(&scan, p, kept);
+		else if (content_len > 0)
+			scan_field_start(&scan, p, kept);
+		p = has_lf ? lf + 1 : end;
+	}
+	scan_field_end(&scan);
+}
+
 /* Fills fields_r->headers from the message's header block alone, read
  * with a few reads (the body is not read). Returns 1, 0 when the header
  * block is too large to read this way, -1 on error. */
@@ -383,8 +549,6 @@ static int parse_headers_only(struct mailbox *box, unsigned int seq,
 			      struct maildir_message_fields *fields_r,
 			      bool *expunged_r, const char **error_r)
 {
-	struct parse_context ctx = {pool, fields_r};
-	struct message_parser *parser;
 	const unsigned char *hdr;
 	size_t size;
 	bool complete;
@@ -395,11 +559,7 @@ static int parse_headers_only(struct mailbox *box, unsigned int seq,
 		return -1;
 	if (!complete)
 		return 0;
-	/* the same header callback as a whole parse, so the values are the
-	 * same; the parser's tree is thrown away with the pool */
-	parser = message_parser_init(pool, NULL, parse_header_cb, &ctx);
-	message_parser_feed(parser, hdr, size);
-	(void)message_parser_finish(&parser);
+	maildir_message_header_fields(pool, hdr, size, fields_r);
 	return 1;
 }
 

@@ -32,6 +32,16 @@ int maildir_message_parse(struct mailbox *box, unsigned int seq, pool_t pool,
 			  struct message_part **parts_r, bool *expunged_r,
 			  const char **error_r);
 
+/* Fills fields->headers (the rest is left alone) from a message's header
+ * block hdr (size bytes, with or without the empty line that ends it;
+ * any bytes after that line are ignored), from pool: the same values as a
+ * whole parse (maildir_message_parse()) gives, without building the
+ * envelope. Header lines are bounded as the parser bounds them
+ * (MESSAGE_PARSER_DEFAULT_MAX_HEADER_FIELD_SIZE per field). */
+void maildir_message_header_fields(pool_t pool, const unsigned char *hdr,
+				   size_t size,
+				   struct maildir_message_fields *fields);
+
 /* Forgets what is kept open to read box's messages (called when the
  * mailbox closes). */
 void maildir_message_deinit(struct mailbox *box);

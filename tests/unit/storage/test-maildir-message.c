@@ -6,6 +6,8 @@
 #include "pool.h"
 #include "mailbox.h"
 #include "message-parser.h"
+#include "message-part-data.h"
+#include "maildir-message.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -168,6 +170,138 @@ static void test_headers(void **state)
 	pool_unref(&pool);
 }
 
+/* The header fields as a whole parse's header callback takes them (what
+ * maildir_message_header_fields() must equal): the top part's first
+ * occurrence of each cached name, unfolded, NULs as U+FFFD. */
+struct ref_context {
+	pool_t pool;
+	struct maildir_message_fields *fields;
+};
+
+static void ref_header_cb(struct message_part *part,
+			  const struct message_header_line *hdr, void *context)
+{
+	struct ref_context *ctx = context;
+	struct maildir_message_fields *fields = ctx->fields;
+	int idx;
+
+	if (part->parent != NULL)
+		return;
+	idx = maildir_message_cached_header_idx(hdr->name);
+	if (idx < 0 || fields->headers[idx] != NULL)
+		return;
+	const char *raw =
+	    message_header_strdup(ctx->pool, hdr->value, hdr->value_len);
+	char *value = p_strdup(ctx->pool, raw), *d = value;
+	for (const char *s = raw; *s != '\0'; s++) {
+		if (*s != '\r' && *s != '\n')
+			*d++ = *s;
+	}
+	*d = '\0';
+	fields->headers[idx] = value;
+}
+
+static void check_header_fields(const void *hdr, size_t size)
+{
+	struct maildir_message_fields ref, got;
+	pool_t pool = pool_create("test", 1024);
+	struct ref_context ctx = {pool, &ref};
+	struct message_parser *parser;
+
+	memset(&ref, 0, sizeof(ref));
+	parser = message_parser_init(pool, NULL, ref_header_cb, &ctx);
+	message_parser_feed(parser, hdr, size);
+	(void)message_parser_finish(&parser);
+	maildir_message_header_fields(pool, hdr, size, &got);
+	for (unsigned int i = 0; i < MAILDIR_MESSAGE_CACHED_HEADERS; i++) {
+		if (ref.headers[i] == NULL)
+			assert_null(got.headers[i]);
+		else
+			assert_string_equal(got.headers[i], ref.headers[i]);
+	}
+	pool_unref(&pool);
+}
+
+/* maildir_message_header_fields() against the parser on odd header
+ * blocks, and on random ones made of the bytes that matter. */
+static void test_header_fields(void **state)
+{
+	static const char *const blocks[] = {
+	    "Subject: plain\nFrom: a@b\n\n",
+	    "subject:no space\r\nTO :  x  \r\n\r\nSubject: body\n",
+	    "Subject: first\nSubject: second\n\n",
+	    "Subject: folded\n\tonce\r\n  twice\n\n",
+	    "Subject:\n  only folds\n\n",
+	    "Subject\n\n",
+	    "Subject\n folded without a colon\nSubject: real\n\n",
+	    " Subject: leading space\n\n",
+	    "\tfold first\nDate: d\n\n",
+	    "Subject: cr\rin the middle\r\n\r\n",
+	    "Subject: no end of line",
+	    "Subject: ends in cr\r",
+	    "Subject: x\n\r\n",
+	    "\n",
+	    "\r\nSubject: in the body\n",
+	    "Subject \t: spaced name\nMessage-ID:<a@b>\nIn-Reply-To:\n\n",
+	    "X-Other: a\n b\nReferences: <1>\n <2>\n\n",
+	};
+	char big[200000];
+
+	for (unsigned int i = 0; i < N_ELEMENTS(blocks); i++)
+		check_header_fields(blocks[i], strlen(blocks[i]));
+		/* NULs in names and values */
+#define CHECK_LITERAL(s) check_header_fields(s, sizeof(s) - 1)
+	CHECK_LITERAL("Subject\0x: nul in the name\n\n");
+	CHECK_LITERAL("Subject\0\n cont: value\n\n");
+	CHECK_LITERAL("Sub\0ject: x\nSubject: y\n\n");
+	CHECK_LITERAL("Subject: nul \0 in value\n\n");
+	CHECK_LITERAL("Subject \0 \t: x\nDate\0\n\n");
+
+	/* fields longer than the parser keeps */
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "Subject: ", 9);
+	big[70000] = '\n';
+	big[70001] = ' ';
+	big[140000] = '\n';
+	memcpy(big + 140001, "To: t\n\n", 8);
+	check_header_fields(big, 140009);
+	memcpy(big + 60000, "\n Subject: x\n\tmore", 18);
+	check_header_fields(big, 140009);
+	memcpy(big, "Subject", 7); /* no colon on the first line */
+	big[7] = 'x';
+	check_header_fields(big, 140009);
+
+	/* random blocks over the bytes the scan looks at */
+	static const char alphabet[] = "Subject:To \t\r\n\0aB";
+	unsigned int seed = 12345;
+	char buf[256];
+	for (unsigned int round = 0; round < 20000; round++) {
+		size_t len;
+
+		seed = seed * 1103515245 + 12345;
+		len = (seed >> 16) % sizeof(buf);
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245 + 12345;
+			unsigned int r = (seed >> 16) % 64;
+			if (r < 8 && i + 8 < len) {
+				/* a whole cached name now and then */
+				static const char *const names[] = {
+				    "Subject", "subJECT",    "Date",
+				    "From",    "Message-ID", "In-Reply-To",
+				    "Cc",      "References"};
+				const char *n = names[r];
+				size_t nl = strlen(n);
+				memcpy(buf + i, n, nl);
+				i += nl - 1;
+			} else {
+				buf[i] = alphabet[r % (sizeof(alphabet) - 1)];
+			}
+		}
+		check_header_fields(buf, len);
+	}
+	(void)state;
+}
+
 static void test_parts(void **state)
 {
 	pool_t pool = pool_create("test", 1024);
@@ -318,6 +452,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_imap_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
+	    cmocka_unit_test(test_header_fields),
 	    cmocka_unit_test_setup_teardown(test_parts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vanished, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_expunged_seqs, setup,
