@@ -125,6 +125,10 @@ void cmd_enable_condstore(struct client *client)
 
 struct fetch_cmd_context {
 	struct imap_fetch_ctx *fetch;
+	/* imap_fetch_more() is running. A write in it that fails disconnects
+	 * the client, which aborts the command at once: the fetch is then
+	 * freed only when imap_fetch_more() has returned. */
+	bool running, aborted;
 };
 
 static bool fetch_output_wait(void *context, size_t need)
@@ -173,6 +177,10 @@ static void fetch_abort(struct client_command *cmd)
 {
 	struct fetch_cmd_context *ctx = cmd->context;
 
+	if (ctx->running) {
+		ctx->aborted = true;
+		return;
+	}
 	imap_fetch_deinit(&ctx->fetch);
 }
 
@@ -300,7 +308,13 @@ bool cmd_fetch(struct client_command *cmd)
 	if (cmd->context == NULL && !fetch_begin(cmd))
 		return true;
 	ctx = cmd->context;
+	ctx->running = true;
 	ret = imap_fetch_more(ctx->fetch, &error);
+	ctx->running = false;
+	if (ctx->aborted) {
+		imap_fetch_deinit(&ctx->fetch);
+		return true;
+	}
 	if (ret == 0)
 		return false;
 	client->fetch_count += imap_fetch_get_count(ctx->fetch);
