@@ -211,11 +211,8 @@ void maildir_message_deinit(struct mailbox *box)
 	msg_files.prefetch_seq = 0;
 }
 
-/* Opens message `mail`'s file for reading, without updating the access
- * time (Maildir does not use it, and a first search would otherwise
- * dirty every inode whose ctime is newer): O_NOATIME needs the file's
- * owner, else plain. -1 with errno. */
-static int open_message(struct mailbox *box, const struct maildir_mail *mail)
+int maildir_message_open_file(struct mailbox *box,
+			      const struct maildir_mail *mail)
 {
 	unsigned int dir = mail->in_new ? 1 : 0;
 	int fd;
@@ -252,7 +249,7 @@ static int open_message(struct mailbox *box, const struct maildir_mail *mail)
 static int open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
 		     const char **error_r)
 {
-	int fd = open_message(box, box->mails.items[seq - 1]);
+	int fd = maildir_message_open_file(box, box->mails.items[seq - 1]);
 
 	if (fd >= 0) {
 		*expunged_r = false;
@@ -275,7 +272,8 @@ static void prefetch_headers(struct mailbox *box, unsigned int seq)
 	if (last > box->mails.count)
 		last = box->mails.count;
 	for (unsigned int s = first; s <= last; s++) {
-		int fd = open_message(box, box->mails.items[s - 1]);
+		int fd =
+		    maildir_message_open_file(box, box->mails.items[s - 1]);
 
 		if (fd < 0)
 			continue;

@@ -42,6 +42,16 @@ void maildir_message_header_fields(pool_t pool, const unsigned char *hdr,
 				   size_t size,
 				   struct maildir_message_fields *fields);
 
+/* Opens message mail's file for reading by its known name, relative to its
+ * directory (kept open until box closes or another mailbox's messages are
+ * read), without updating the access time (Maildir does not use it, and
+ * a first search would otherwise dirty every inode whose ctime is newer):
+ * O_NOATIME needs the file's owner, else plain. Returns the fd, or -1 with
+ * errno (ENOENT: renamed or expunged; mailbox_open_mail() finds out). */
+struct maildir_mail;
+int maildir_message_open_file(struct mailbox *box,
+			      const struct maildir_mail *mail);
+
 /* Forgets what is kept open to read box's messages (called when the
  * mailbox closes). */
 void maildir_message_deinit(struct mailbox *box);

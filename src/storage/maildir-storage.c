@@ -19,6 +19,7 @@
 #include "maildir-keywords.h"
 #include "maildir-index.h"
 #include "maildir-cache.h"
+#include "maildir-message.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -1640,6 +1641,10 @@ int mailbox_open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
 		return -1;
 	}
 	mail = box->mails.items[seq - 1];
+	/* by its known name first: one path component to look up */
+	fd = maildir_message_open_file(box, mail);
+	if (fd >= 0)
+		return fd;
 	for (unsigned int attempt = 0;; attempt++) {
 		path = mail_path(box, mail);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
