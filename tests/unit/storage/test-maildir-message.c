@@ -283,16 +283,14 @@ static void test_header_fields(void **state)
 		for (size_t i = 0; i < len; i++) {
 			seed = seed * 1103515245 + 12345;
 			unsigned int r = (seed >> 16) % 64;
-			if (r < 8 && i + 8 < len) {
-				/* a whole cached name now and then */
-				static const char *const names[] = {
-				    "Subject", "subJECT",    "Date",
-				    "From",    "Message-ID", "In-Reply-To",
-				    "Cc",      "References"};
-				const char *n = names[r];
-				size_t nl = strlen(n);
-				memcpy(buf + i, n, nl);
-				i += nl - 1;
+			/* a whole cached name now and then */
+			static const char *const names[] = {
+			    "Subject",	  "subJECT",	 "Date", "From",
+			    "Message-ID", "In-Reply-To", "Cc",	 "References"};
+			if (r < N_ELEMENTS(names) &&
+			    i + strlen(names[r]) <= len) {
+				memcpy(buf + i, names[r], strlen(names[r]));
+				i += strlen(names[r]) - 1;
 			} else {
 				buf[i] = alphabet[r % (sizeof(alphabet) - 1)];
 			}
