@@ -9,6 +9,21 @@
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* value + 1; every other byte 0 */
+const unsigned char base64_value_map[256] = {
+    ['A'] = 1,	['B'] = 2,  ['C'] = 3,	['D'] = 4,  ['E'] = 5,	['F'] = 6,
+    ['G'] = 7,	['H'] = 8,  ['I'] = 9,	['J'] = 10, ['K'] = 11, ['L'] = 12,
+    ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
+    ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+    ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+    ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+    ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
+    ['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+    ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
+
 void base64_encode(const void *src, size_t src_size, string_t *dest)
 {
 	const unsigned char *s = src;
@@ -37,21 +52,6 @@ void base64_encode(const void *src, size_t src_size, string_t *dest)
 	str_commit(dest, o);
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int base64_decode(const void *src, size_t src_size, string_t *dest)
 {
 	const unsigned char *s = src;
@@ -74,7 +74,7 @@ int base64_decode(const void *src, size_t src_size, string_t *dest)
 			} else {
 				if (pad > 0)
 					return -1;
-				v[j] = b64_value(s[i + j]);
+				v[j] = base64_char_value(s[i + j]);
 				if (v[j] < 0)
 					return -1;
 			}
@@ -104,17 +104,6 @@ void binary_to_hex_append(string_t *dest, const void *data, size_t size)
 	str_commit(dest, size * 2);
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int hex_to_binary(const char *hex, string_t *dest)
 {
 	size_t len = strlen(hex);
@@ -122,7 +111,8 @@ int hex_to_binary(const char *hex, string_t *dest)
 	if (len % 2 != 0)
 		return -1;
 	for (size_t i = 0; i < len; i += 2) {
-		int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+		int hi = hex_digit_value((unsigned char)hex[i]);
+		int lo = hex_digit_value((unsigned char)hex[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

@@ -2,7 +2,9 @@
 #include "lib.h"
 #include "base64.h"
 
+#include <ctype.h>
 #include <setjmp.h>
+#include <string.h>
 #include <cmocka.h>
 
 static const struct {
@@ -57,6 +59,27 @@ static void test_invalid(void **state)
 	str_free(&dec);
 }
 
+/* The shared value table: the 64 characters in order, nothing else. */
+static void test_values(void **state)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char hex[] = "0123456789abcdef";
+
+	for (unsigned int c = 0; c < 256; c++) {
+		const char *p = c == 0 ? NULL : strchr(alphabet, (int)c);
+		int want = p == NULL ? -1 : (int)(p - alphabet);
+
+		assert_int_equal(base64_char_value((unsigned char)c), want);
+	}
+	for (unsigned int c = 0; c < 256; c++) {
+		const char *p = c == 0 ? NULL : strchr(hex, tolower((int)c));
+		int want = p == NULL ? -1 : (int)(p - hex);
+
+		assert_int_equal(hex_digit_value((unsigned char)c), want);
+	}
+}
+
 static void test_hex(void **state)
 {
 	string_t *str = str_new(NULL, 8);
@@ -76,6 +99,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_vectors),
 	    cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_values),
 	    cmocka_unit_test(test_hex),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
