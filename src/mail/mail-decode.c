@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "array.h"
+#include "base64.h"
 #include "message-part-data.h"
 
 int mail_cte_parse(const char *value, enum mail_cte *cte_r)
@@ -30,21 +31,6 @@ void mail_decoder_init(struct mail_decoder *dec, enum mail_cte cte)
 {
 	memset(dec, 0, sizeof(*dec));
 	dec->cte = cte;
-}
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
 }
 
 /* Writes the whole bytes of a group that ended early (padding or end of
@@ -77,7 +63,7 @@ static size_t b64_run(struct mail_decoder *dec, const unsigned char *in,
 			dec->b64_end = true;
 			break;
 		}
-		v = b64_value(in[i]);
+		v = base64_char_value(in[i]);
 		if (v < 0)
 			continue; /* line breaks and junk */
 		dec->b64_bits = (dec->b64_bits << 6) | (uint32_t)v;
@@ -90,17 +76,6 @@ static size_t b64_run(struct mail_decoder *dec, const unsigned char *in,
 		}
 	}
 	return o;
-}
-
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 static size_t qp_flush_ws(struct mail_decoder *dec, unsigned char *out)
@@ -147,53 +122,102 @@ static size_t qp_text(struct mail_decoder *dec, unsigned char c,
 	}
 }
 
+/* What followed "=" (and the blanks held after it) was no escape: the
+ * "=" and the blanks are text, and c is read as text. */
+static size_t qp_not_escape(struct mail_decoder *dec, unsigned char c,
+			    unsigned char *out)
+{
+	size_t o = 0;
+
+	out[o++] = '=';
+	o += qp_flush_ws(dec, out + o);
+	dec->qp_state = MAIL_DECODER_QP_TEXT;
+	return o + qp_text(dec, c, out + o);
+}
+
 static size_t qp_run(struct mail_decoder *dec, const unsigned char *in,
 		     size_t in_size, unsigned char *out)
 {
-	size_t i, o = 0;
+	size_t i = 0, o = 0;
 
-	for (i = 0; i < in_size; i++) {
+	while (i < in_size) {
 		unsigned char c = in[i];
-		int v;
 
 		switch (dec->qp_state) {
-		case MAIL_DECODER_QP_TEXT:
+		case MAIL_DECODER_QP_TEXT: {
+			/* a run of plain bytes is copied at once */
+			size_t n = 0;
+
+			while (i + n < in_size && in[i + n] != '=' &&
+			       in[i + n] != ' ' && in[i + n] != '\t' &&
+			       in[i + n] != '\r' && in[i + n] != '\n')
+				n++;
+			if (n > 0) {
+				o += qp_flush_ws(dec, out + o);
+				memcpy(out + o, in + i, n);
+				o += n;
+				i += n;
+				continue;
+			}
 			o += qp_text(dec, c, out + o);
 			break;
+		}
 		case MAIL_DECODER_QP_EQ:
-			v = hex_value(c);
-			if (v >= 0) {
-				dec->qp_hex = (unsigned char)v;
+			if (hex_digit_value(c) >= 0) {
+				dec->qp_hex = c;
 				dec->qp_state = MAIL_DECODER_QP_EQ_HEX;
 			} else if (c == '\r') {
 				dec->qp_state = MAIL_DECODER_QP_EQ_CR;
 			} else if (c == '\n') {
 				/* soft line break (rule 5) */
 				dec->qp_state = MAIL_DECODER_QP_TEXT;
+			} else if (c == ' ' || c == '\t') {
+				/* blanks may come before a soft line
+				 * break (rule 3) */
+				dec->qp_ws[dec->qp_ws_len++] = c;
+				dec->qp_state = MAIL_DECODER_QP_EQ_WS;
 			} else {
-				/* not an escape: keep the '=' as it is */
-				out[o++] = '=';
+				/* not an escape: kept as it is */
+				o += qp_not_escape(dec, c, out + o);
+			}
+			break;
+		case MAIL_DECODER_QP_EQ_WS:
+			if ((c == ' ' || c == '\t') &&
+			    dec->qp_ws_len < sizeof(dec->qp_ws)) {
+				dec->qp_ws[dec->qp_ws_len++] = c;
+			} else if (c == '\r') {
+				dec->qp_state = MAIL_DECODER_QP_EQ_CR;
+			} else if (c == '\n') {
+				dec->qp_ws_len = 0;
 				dec->qp_state = MAIL_DECODER_QP_TEXT;
-				o += qp_text(dec, c, out + o);
+			} else {
+				o += qp_not_escape(dec, c, out + o);
 			}
 			break;
-		case MAIL_DECODER_QP_EQ_HEX:
-			v = hex_value(c);
+		case MAIL_DECODER_QP_EQ_HEX: {
+			int hi = hex_digit_value(dec->qp_hex);
+			int lo = hex_digit_value(c);
+
 			dec->qp_state = MAIL_DECODER_QP_TEXT;
-			if (v >= 0) {
-				out[o++] =
-				    (unsigned char)((dec->qp_hex << 4) | v);
+			if (lo >= 0) {
+				out[o++] = (unsigned char)((hi << 4) | lo);
 			} else {
 				out[o++] = '=';
-				out[o++] = "0123456789ABCDEF"[dec->qp_hex];
+				out[o++] = dec->qp_hex;
 				o += qp_text(dec, c, out + o);
 			}
 			break;
+		}
 		case MAIL_DECODER_QP_EQ_CR:
-			dec->qp_state = MAIL_DECODER_QP_TEXT;
-			if (c != '\n') {
+			if (c == '\n') {
+				/* soft line break, maybe after blanks */
+				dec->qp_ws_len = 0;
+				dec->qp_state = MAIL_DECODER_QP_TEXT;
+			} else {
 				out[o++] = '=';
+				o += qp_flush_ws(dec, out + o);
 				out[o++] = '\r';
+				dec->qp_state = MAIL_DECODER_QP_TEXT;
 				o += qp_text(dec, c, out + o);
 			}
 			break;
@@ -206,6 +230,7 @@ static size_t qp_run(struct mail_decoder *dec, const unsigned char *in,
 				o += qp_text(dec, c, out + o);
 			break;
 		}
+		i++;
 	}
 	return o;
 }
@@ -242,11 +267,12 @@ size_t mail_decoder_finish(struct mail_decoder *dec, unsigned char *out)
 		case MAIL_DECODER_QP_TEXT:
 			break;
 		case MAIL_DECODER_QP_EQ:
+		case MAIL_DECODER_QP_EQ_WS:
 			out[o++] = '=';
 			break;
 		case MAIL_DECODER_QP_EQ_HEX:
 			out[o++] = '=';
-			out[o++] = "0123456789ABCDEF"[dec->qp_hex];
+			out[o++] = dec->qp_hex;
 			break;
 		case MAIL_DECODER_QP_EQ_CR:
 			break;
@@ -260,6 +286,19 @@ size_t mail_decoder_finish(struct mail_decoder *dec, unsigned char *out)
 		break;
 	}
 	return o;
+}
+
+void mail_decoder_run_str(struct mail_decoder *dec, const void *in,
+			  size_t in_size, bool last, string_t *dest)
+{
+	unsigned char *out;
+	size_t n;
+
+	out = str_reserve(dest, MAIL_DECODE_MAX_OUTPUT(in_size));
+	n = mail_decoder_run(dec, in, in_size, out);
+	if (last)
+		n += mail_decoder_finish(dec, out + n);
+	str_commit(dest, n);
 }
 
 /* ---------------------------------------------------------- BINARY --- */

@@ -1,14 +1,17 @@
-/* mail-decode.h - Content-Transfer-Encoding decoders (RFC 2045 section 6)
- * for IMAP BINARY (RFC 3516): base64 and quoted-printable, as resumable
- * byte filters.
+/* mail-decode.h - Content-Transfer-Encoding decoders (RFC 2045 section 6):
+ * base64 and quoted-printable as resumable byte filters, the one decoder
+ * of message bodies for IMAP BINARY (RFC 3516) and SEARCH (BODY, TEXT,
+ * and the "B" encoded words of RFC 2047, through mail-search-decode.h).
  *
  * Input and output may be cut anywhere; the decoder carries its state
  * between calls, so a part of any size is decoded through fixed buffers.
  * Decoding is lenient as mail readers are: base64 ignores characters
- * outside its alphabet and stops at '=' padding; quoted-printable keeps
- * an '=' that is not followed by two hex digits or a line break, and drops
- * the whitespace that ends an encoded line (RFC 2045 section 6.7 rule 3).
- * Line breaks of quoted-printable text are written as CR LF.
+ * outside its alphabet (lib/base64.h's table) and stops at '=' padding;
+ * quoted-printable keeps an '=' that is not followed by two hex digits or
+ * a line break as it is, takes "=" with blanks before the line break as a
+ * soft line break, and drops the whitespace that ends an encoded line
+ * (RFC 2045 section 6.7 rules 3 and 5). Line breaks of quoted-printable
+ * text are written as CR LF.
  *
  * No I/O, no charsets. The identity encodings (7bit, 8bit, binary) need
  * no decoder: mail_cte_parse() says so.
@@ -26,6 +29,7 @@
 #define LOFT_MAIL_DECODE_H
 
 #include "lib.h"
+#include "str.h"
 #include "message-parser.h"
 
 enum mail_cte {
@@ -40,15 +44,18 @@ enum mail_cte {
 int mail_cte_parse(const char *value, enum mail_cte *cte_r);
 
 /* Whitespace held back at most while waiting for the end of a
- * quoted-printable line; a longer run is written out as it is. */
+ * quoted-printable line (or, after "=", for a soft line break); a longer
+ * run is written out as it is. */
 #define MAIL_DECODE_QP_HOLD_MAX 256
 
 enum mail_decoder_qp_state {
 	MAIL_DECODER_QP_TEXT = 0,
 	MAIL_DECODER_QP_EQ,	/* "=" held */
+	MAIL_DECODER_QP_EQ_WS,	/* "=" and blanks (in qp_ws) held */
 	MAIL_DECODER_QP_EQ_HEX, /* "=X" held */
-	MAIL_DECODER_QP_EQ_CR,	/* "=" CR held: a soft break if LF follows */
-	MAIL_DECODER_QP_CR,	/* CR held: a line break if LF follows */
+	/* "=" [blanks] CR held: a soft break if LF follows */
+	MAIL_DECODER_QP_EQ_CR,
+	MAIL_DECODER_QP_CR, /* CR held: a line break if LF follows */
 };
 
 struct mail_decoder {
@@ -57,18 +64,21 @@ struct mail_decoder {
 	uint32_t b64_bits;
 	unsigned int b64_count;
 	bool b64_end; /* '=' seen: the rest is ignored */
-	/* quoted-printable: the escape being read, and the whitespace
-	 * held until what follows decides whether it ends a line */
+	/* quoted-printable: the escape being read (qp_hex: the hex digit
+	 * after "=", as it came), and the whitespace held until what
+	 * follows decides whether it ends a line */
 	enum mail_decoder_qp_state qp_state;
 	unsigned char qp_hex;
 	unsigned char qp_ws[MAIL_DECODE_QP_HOLD_MAX];
 	size_t qp_ws_len;
 };
 
-/* Largest output of mail_decoder_run() for in_size input bytes (the
- * out buffer must have room for this much). */
+/* Largest output of mail_decoder_run() for in_size input bytes, and of
+ * mail_decoder_finish() for 0 (the out buffer must have room for this
+ * much): each input byte gives at most two (LF as CR LF), plus what was
+ * held back before ("=", blanks, CR). */
 #define MAIL_DECODE_MAX_OUTPUT(in_size)                                        \
-	((in_size) + MAIL_DECODE_QP_HOLD_MAX + 2)
+	(2 * (in_size) + MAIL_DECODE_QP_HOLD_MAX + 2)
 
 void mail_decoder_init(struct mail_decoder *dec, enum mail_cte cte);
 /* Decodes in[0..in_size) into out, which must have room for
@@ -76,8 +86,12 @@ void mail_decoder_init(struct mail_decoder *dec, enum mail_cte cte);
 size_t mail_decoder_run(struct mail_decoder *dec, const unsigned char *in,
 			size_t in_size, unsigned char *out);
 /* Ends the input: writes what was held back (at most
- * MAIL_DECODE_QP_HOLD_MAX + 2 bytes). Returns the bytes written. */
+ * MAIL_DECODE_MAX_OUTPUT(0) bytes). Returns the bytes written. */
 size_t mail_decoder_finish(struct mail_decoder *dec, unsigned char *out);
+/* mail_decoder_run() appending to dest; with last, mail_decoder_finish()
+ * too. */
+void mail_decoder_run_str(struct mail_decoder *dec, const void *in,
+			  size_t in_size, bool last, string_t *dest);
 
 enum mail_binary_step_kind {
 	/* bytes as stored, bare LF written as CRLF */

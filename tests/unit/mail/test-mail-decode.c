@@ -39,6 +39,20 @@ static const struct decode_case cases[] = {
     {MAIL_CTE_QP, "a=\rb", "a=\rb", 0},
     {MAIL_CTE_QP, "bare\rcr", "bare\rcr", 0},
     {MAIL_CTE_QP, "nul=00x", "nul\0x", 5},
+    /* soft line breaks with blanks before the line break (rule 3) */
+    {MAIL_CTE_QP, "soft= \t\r\nbreak", "softbreak", 0},
+    {MAIL_CTE_QP, "soft=  \nbreak", "softbreak", 0},
+    {MAIL_CTE_QP, "not= soft", "not= soft", 0},
+    {MAIL_CTE_QP, "not= \rsoft", "not= \rsoft", 0},
+    {MAIL_CTE_QP, "end= ", "end=", 0},
+    /* a broken escape is kept as it came, case included */
+    {MAIL_CTE_QP, "a=zz b", "a=zz b", 0},
+    {MAIL_CTE_QP, "a=4g =a", "a=4g =a", 0},
+    {MAIL_CTE_QP, "a=4", "a=4", 0},
+    {MAIL_CTE_QP, "x=", "x=", 0},
+    {MAIL_CTE_QP, "=\n=\r\n", "", 0},
+    {MAIL_CTE_BASE64, "aGVs\r\nbG8g\r\nd29y\nbGQ=\r\n", "hello world", 0},
+    {MAIL_CTE_BASE64, "aGV!!sbG8", "hello", 0},
     {MAIL_CTE_IDENTITY, "as\nis", "as\nis", 0},
 };
 
@@ -78,6 +92,53 @@ static void test_decode(void **state)
 					 (const char *)out);
 		}
 	}
+}
+
+/* The largest outputs stay within MAIL_DECODE_MAX_OUTPUT: line breaks
+ * doubled, and a long run of blanks held after "=" let out at once. */
+static void test_max_output(void **state)
+{
+	unsigned char in[1024], out[MAIL_DECODE_MAX_OUTPUT(1024)];
+	struct mail_decoder dec;
+	size_t n;
+
+	memset(in, '\n', sizeof(in));
+	mail_decoder_init(&dec, MAIL_CTE_QP);
+	n = mail_decoder_run(&dec, in, sizeof(in), out);
+	assert_int_equal(n, 2 * sizeof(in));
+	assert_true(n <= MAIL_DECODE_MAX_OUTPUT(sizeof(in)));
+
+	in[0] = '=';
+	memset(in + 1, ' ', MAIL_DECODE_QP_HOLD_MAX);
+	mail_decoder_init(&dec, MAIL_CTE_QP);
+	n = mail_decoder_run(&dec, in, MAIL_DECODE_QP_HOLD_MAX + 1, out);
+	assert_int_equal(n, 0);
+	n = mail_decoder_run(&dec, (const unsigned char *)"\r", 1, out);
+	assert_int_equal(n, 0);
+	n = mail_decoder_run(&dec, (const unsigned char *)"\n", 1, out);
+	assert_true(n <= MAIL_DECODE_MAX_OUTPUT(1));
+	n = mail_decoder_run(&dec, in, MAIL_DECODE_QP_HOLD_MAX + 1, out);
+	n = mail_decoder_run(&dec, (const unsigned char *)"\rx", 2, out);
+	assert_true(n <= MAIL_DECODE_MAX_OUTPUT(2));
+	assert_int_equal(n, 1 + MAIL_DECODE_QP_HOLD_MAX + 2);
+	assert_int_equal(mail_decoder_finish(&dec, out), 0);
+	(void)state;
+}
+
+/* mail_decoder_run_str() appends, and with last flushes what was held. */
+static void test_run_str(void **state)
+{
+	string_t *dest = str_new(NULL, 4);
+	struct mail_decoder dec;
+
+	str_append(dest, ">");
+	mail_decoder_init(&dec, MAIL_CTE_QP);
+	mail_decoder_run_str(&dec, "caf=C3=A", 8, false, dest);
+	assert_string_equal(str_c(dest), ">caf\xc3");
+	mail_decoder_run_str(&dec, "9 =", 3, true, dest);
+	assert_string_equal(str_c(dest), ">caf\xc3\xa9 =");
+	str_free(&dest);
+	(void)state;
 }
 
 static void test_long_whitespace(void **state)
@@ -312,6 +373,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_decode),
+	    cmocka_unit_test(test_max_output),
+	    cmocka_unit_test(test_run_str),
 	    cmocka_unit_test(test_long_whitespace),
 	    cmocka_unit_test(test_cte_names),
 	    cmocka_unit_test(test_binary),
