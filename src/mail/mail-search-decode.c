@@ -1,162 +1,13 @@
-/* mail-search-decode.c - transfer decoding, encoded words and case
- * folding for SEARCH (see the header). */
+/* mail-search-decode.c - encoded words and case folding for SEARCH (see
+ * the header). */
 #include "mail-search-decode.h"
+#include "base64.h"
 #include "charset-utf8.h"
+#include "mail-decode.h"
 
 #include <strings.h>
 #include <unicase.h>
 #include <unistr.h>
-
-/* 0-63 for the base64 alphabet, 0xff for anything else */
-static unsigned char base64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return 0xff;
-}
-
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-enum mail_transfer_encoding mail_transfer_encoding_parse(const char *value)
-{
-	if (value == NULL)
-		return MAIL_TRANSFER_IDENTITY;
-	if (strcasecmp(value, "base64") == 0)
-		return MAIL_TRANSFER_BASE64;
-	if (strcasecmp(value, "quoted-printable") == 0)
-		return MAIL_TRANSFER_QP;
-	return MAIL_TRANSFER_IDENTITY;
-}
-
-void mail_transfer_decoder_init(struct mail_transfer_decoder *dec,
-				enum mail_transfer_encoding encoding)
-{
-	memset(dec, 0, sizeof(*dec));
-	dec->encoding = encoding;
-}
-
-static void base64_decode_some(struct mail_transfer_decoder *dec,
-			       const unsigned char *p, size_t size,
-			       string_t *dest)
-{
-	for (size_t i = 0; i < size; i++) {
-		if (p[i] == '=') {
-			/* padding ends a quantum: drop the leftover bits */
-			dec->bits = 0;
-			dec->nbits = 0;
-			continue;
-		}
-		unsigned char v = base64_value(p[i]);
-		if (v == 0xff)
-			continue;
-		dec->bits = (dec->bits << 6) | v;
-		dec->nbits += 6;
-		if (dec->nbits >= 8) {
-			dec->nbits -= 8;
-			str_append_c(dest,
-				     (char)((dec->bits >> dec->nbits) & 0xff));
-		}
-	}
-}
-
-/* Quoted-printable (RFC 2045 section 6.7). pending holds an escape that
- * began with '=': "=X" (first hex digit) or "=" followed by the blanks
- * and CR of a soft line break. */
-static void qp_flush_pending(struct mail_transfer_decoder *dec, string_t *dest)
-{
-	str_append_n(dest, dec->pending, dec->pending_len);
-	dec->pending_len = 0;
-}
-
-static void qp_decode_some(struct mail_transfer_decoder *dec,
-			   const unsigned char *p, size_t size, string_t *dest)
-{
-	size_t i = 0;
-
-	while (i < size) {
-		unsigned char c = p[i];
-
-		if (dec->pending_len == 0) {
-			/* copy a run of plain bytes at once */
-			const unsigned char *eq = memchr(p + i, '=', size - i);
-			size_t n =
-			    eq == NULL ? size - i : (size_t)(eq - (p + i));
-			str_append_n(dest, p + i, n);
-			i += n;
-			if (i < size) {
-				dec->pending[dec->pending_len++] = '=';
-				i++;
-			}
-			continue;
-		}
-		unsigned char second =
-		    dec->pending_len > 1 ? dec->pending[1] : 0;
-		if (dec->pending_len == 1 && hex_value(c) >= 0) {
-			dec->pending[dec->pending_len++] = c;
-			i++;
-		} else if (dec->pending_len == 2 && hex_value(second) >= 0) {
-			if (hex_value(c) >= 0) {
-				str_append_c(dest,
-					     (char)(hex_value(second) * 16 +
-						    hex_value(c)));
-				dec->pending_len = 0;
-				i++;
-			} else {
-				/* "=X" and no second digit: literal */
-				qp_flush_pending(dec, dest);
-			}
-		} else if (c == '\n') {
-			/* soft line break: "=" [blanks] [CR] LF */
-			dec->pending_len = 0;
-			i++;
-		} else if ((c == ' ' || c == '\t' || c == '\r') &&
-			   dec->pending_len < sizeof(dec->pending)) {
-			dec->pending[dec->pending_len++] = c;
-			i++;
-		} else {
-			qp_flush_pending(dec, dest);
-		}
-	}
-}
-
-void mail_transfer_decode(struct mail_transfer_decoder *dec, const void *data,
-			  size_t size, bool last, string_t *dest)
-{
-	switch (dec->encoding) {
-	case MAIL_TRANSFER_IDENTITY:
-		str_append_n(dest, data, size);
-		break;
-	case MAIL_TRANSFER_BASE64:
-		base64_decode_some(dec, data, size, dest);
-		if (last) {
-			dec->bits = 0;
-			dec->nbits = 0;
-		}
-		break;
-	case MAIL_TRANSFER_QP:
-		qp_decode_some(dec, data, size, dest);
-		if (last)
-			qp_flush_pending(dec, dest);
-		break;
-	}
-}
 
 /* RFC 2047 section 4.2: "Q" encoding. */
 static void q_decode(const unsigned char *p, size_t size, string_t *dest)
@@ -165,10 +16,11 @@ static void q_decode(const unsigned char *p, size_t size, string_t *dest)
 		if (p[i] == '_') {
 			str_append_c(dest, ' ');
 		} else if (p[i] == '=' && i + 2 < size &&
-			   hex_value(p[i + 1]) >= 0 &&
-			   hex_value(p[i + 2]) >= 0) {
-			str_append_c(dest, (char)(hex_value(p[i + 1]) * 16 +
-						  hex_value(p[i + 2])));
+			   hex_digit_value(p[i + 1]) >= 0 &&
+			   hex_digit_value(p[i + 2]) >= 0) {
+			str_append_c(dest,
+				     (char)(hex_digit_value(p[i + 1]) * 16 +
+					    hex_digit_value(p[i + 2])));
 			i += 2;
 		} else {
 			str_append_c(dest, (char)p[i]);
@@ -215,9 +67,9 @@ static size_t encoded_word_decode(const unsigned char *p, size_t size,
 
 	string_t *raw = str_new(NULL, end - text_start + 8);
 	if (enc == 'B' || enc == 'b') {
-		struct mail_transfer_decoder dec;
-		mail_transfer_decoder_init(&dec, MAIL_TRANSFER_BASE64);
-		mail_transfer_decode(&dec, p + text_start, end - text_start,
+		struct mail_decoder dec;
+		mail_decoder_init(&dec, MAIL_CTE_BASE64);
+		mail_decoder_run_str(&dec, p + text_start, end - text_start,
 				     true, raw);
 	} else {
 		q_decode(p + text_start, end - text_start, raw);

@@ -1,13 +1,11 @@
 /* mail-search-decode.h - turning message text into what SEARCH compares:
- * Content-Transfer-Encoding decoding in chunks (base64, quoted-printable,
- * RFC 2045 section 6), RFC 2047 encoded words in header values, and case
- * folding of UTF-8 text.
+ * RFC 2047 encoded words in header values, and case folding of UTF-8
+ * text. Bodies are decoded (base64, quoted-printable) by mail-decode.h's
+ * decoder, the one BINARY uses.
  *
- * Every decoder is lenient, as mail readers are: characters outside the
- * base64 alphabet are skipped, a broken "=" escape in quoted-printable is
- * kept literally, an encoded word with an unknown charset or encoding is
- * left as it was. Decoders keep at most a few bytes of state between
- * chunks; nothing grows with the size of the message.
+ * Lenient, as mail readers are: an encoded word with an unknown charset
+ * or encoding is left as it was. Folding keeps at most a few bytes of
+ * state between chunks; nothing grows with the size of the message.
  *
  * Folding (RFC 3501 section 6.4.4: substring matches are
  * case-insensitive) maps each character to lower case with Unicode's
@@ -19,31 +17,6 @@
 
 #include "lib.h"
 #include "str.h"
-
-enum mail_transfer_encoding {
-	MAIL_TRANSFER_IDENTITY = 0, /* 7bit, 8bit, binary, unknown */
-	MAIL_TRANSFER_BASE64,
-	MAIL_TRANSFER_QP,
-};
-
-struct mail_transfer_decoder {
-	enum mail_transfer_encoding encoding;
-	/* base64: bits collected so far; QP: bytes of a pending escape */
-	uint32_t bits;
-	unsigned int nbits;
-	unsigned char pending[80];
-	unsigned int pending_len;
-};
-
-/* The encoding named by a Content-Transfer-Encoding value (NULL = 7bit). */
-enum mail_transfer_encoding mail_transfer_encoding_parse(const char *value);
-
-void mail_transfer_decoder_init(struct mail_transfer_decoder *dec,
-				enum mail_transfer_encoding encoding);
-/* Decodes size bytes, appending to dest. With last, whatever is pending
- * is flushed. */
-void mail_transfer_decode(struct mail_transfer_decoder *dec, const void *data,
-			  size_t size, bool last, string_t *dest);
 
 /* Appends the value of a header field to dest as text: folding removed
  * (the line breaks dropped, RFC 5322 section 2.2.3), RFC

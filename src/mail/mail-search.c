@@ -2,6 +2,7 @@
  * header): record keys, then header fields, then decoded body parts. */
 #include "mail-search.h"
 #include "charset-utf8.h"
+#include "mail-decode.h"
 #include "mail-search-decode.h"
 #include "message-date.h"
 #include "message-parser.h"
@@ -617,16 +618,20 @@ static int search_body_part(struct content_ctx *ctx, struct reader *rd,
 			    uint64_t left)
 {
 	const struct message_part_data *data = part->data;
-	struct mail_transfer_decoder dec;
+	struct mail_decoder dec;
+	enum mail_cte cte;
 	struct charset_translation *trans = NULL;
 	struct mail_fold_state fold = {0};
 	string_t *decoded = ctx->decoded, *converted = ctx->folded;
 	string_t *folded = ctx->body_folded;
 	int ret = 0;
 
-	mail_transfer_decoder_init(
-	    &dec, mail_transfer_encoding_parse(
-		      data == NULL ? NULL : data->content_transfer_encoding));
+	/* an encoding we cannot decode is searched as it is */
+	if (mail_cte_parse(data == NULL ? NULL
+					: data->content_transfer_encoding,
+			   &cte) < 0)
+		cte = MAIL_CTE_IDENTITY;
+	mail_decoder_init(&dec, cte);
 	if ((part->flags & MESSAGE_PART_FLAG_TEXT) != 0) {
 		const char *charset =
 		    data == NULL ? NULL
@@ -653,9 +658,9 @@ static int search_body_part(struct content_ctx *ctx, struct reader *rd,
 
 		const unsigned char *text = rd->buf;
 		size_t text_len = (size_t)n;
-		if (dec.encoding != MAIL_TRANSFER_IDENTITY) {
+		if (cte != MAIL_CTE_IDENTITY) {
 			str_clear(decoded);
-			mail_transfer_decode(&dec, text, text_len, last,
+			mail_decoder_run_str(&dec, text, text_len, last,
 					     decoded);
 			text = str_data(decoded);
 			text_len = str_len(decoded);
@@ -708,10 +713,13 @@ int mail_search_match_content(struct mail_search_arg *args, pool_t pool,
 	/* room for a whole chunk in each buffer, so that they do not grow
 	 * (pool is cleared per message but keeps its first block) */
 	size_t buf_size = need_body ? SEARCH_READ_SIZE + 64 : 1024;
+	/* decoded quoted-printable may be twice as long (CR LF) */
+	size_t decoded_size =
+	    need_body ? MAIL_DECODE_MAX_OUTPUT(SEARCH_READ_SIZE) : 1024;
 	struct content_ctx ctx = {
 	    .args = args,
 	    .pool = pool,
-	    .decoded = str_new(pool, buf_size),
+	    .decoded = str_new(pool, decoded_size),
 	    .folded = str_new(pool, buf_size),
 	    .body_folded = need_body ? str_new(pool, buf_size) : NULL,
 	};

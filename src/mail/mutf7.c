@@ -4,24 +4,20 @@
  * everything else as "&" + modified base64 (',' for '/', no padding) of
  * its UTF-16BE form + "-". */
 #include "lib.h"
+#include "base64.h"
 #include "mutf7.h"
 
 static const char b64chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
+/* Modified base64: lib/base64.h's values with ',' in the place of '/'. */
 static int b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
 	if (c == ',')
 		return 63;
-	return -1;
+	if (c == '/')
+		return -1;
+	return base64_char_value(c);
 }
 
 int mail_utf8_get_char(const unsigned char *data, size_t size, uint32_t *chr_r)

@@ -1,6 +1,7 @@
-/* test-mail-search.c - SEARCH matching: the transfer decoders and the
- * case folding fed whole and one byte at a time, encoded words, charset
- * conversion, and whole messages matched against trees of keys. */
+/* test-mail-search.c - SEARCH matching: the case folding fed whole and one
+ * byte at a time (the transfer decoders are test-mail-decode.c's), encoded
+ * words, charset conversion, and whole messages matched against trees of keys.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,62 +15,6 @@
 #include "mail-search.h"
 #include "mail-search-decode.h"
 #include "message-date.h"
-
-static const char *decode_all(enum mail_transfer_encoding enc, const char *in,
-			      bool bytewise)
-{
-	static char out[1024];
-	struct mail_transfer_decoder dec;
-	string_t *dest = str_new(NULL, 64);
-	size_t len = strlen(in);
-
-	mail_transfer_decoder_init(&dec, enc);
-	if (bytewise) {
-		for (size_t i = 0; i < len; i++)
-			mail_transfer_decode(&dec, in + i, 1, false, dest);
-		mail_transfer_decode(&dec, "", 0, true, dest);
-	} else {
-		mail_transfer_decode(&dec, in, len, true, dest);
-	}
-	snprintf(out, sizeof(out), "%s", str_c(dest));
-	str_free(&dest);
-	return out;
-}
-
-static void test_transfer_decoding(void **state)
-{
-	static const struct {
-		enum mail_transfer_encoding enc;
-		const char *in, *out;
-	} tests[] = {
-	    {MAIL_TRANSFER_BASE64, "aGVsbG8gd29ybGQ=", "hello world"},
-	    {MAIL_TRANSFER_BASE64, "aGVs\r\nbG8g\r\nd29y\nbGQ=\r\n",
-	     "hello world"},
-	    {MAIL_TRANSFER_BASE64, "aGV!!sbG8", "hello"},
-	    {MAIL_TRANSFER_QP, "caf=C3=A9 ok", "caf\xc3\xa9 ok"},
-	    {MAIL_TRANSFER_QP, "soft=\r\nbreak", "softbreak"},
-	    {MAIL_TRANSFER_QP, "soft= \t\r\nbreak", "softbreak"},
-	    {MAIL_TRANSFER_QP, "soft=\nbreak", "softbreak"},
-	    {MAIL_TRANSFER_QP, "a=zz b", "a=zz b"},
-	    {MAIL_TRANSFER_QP, "a=4", "a=4"},
-	    {MAIL_TRANSFER_QP, "a=4g", "a=4g"},
-	    {MAIL_TRANSFER_QP, "x=", "x="},
-	    {MAIL_TRANSFER_IDENTITY, "as=is", "as=is"},
-	};
-
-	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
-		assert_string_equal(
-		    decode_all(tests[i].enc, tests[i].in, false), tests[i].out);
-		assert_string_equal(decode_all(tests[i].enc, tests[i].in, true),
-				    tests[i].out);
-	}
-	assert_int_equal(mail_transfer_encoding_parse("Base64"),
-			 MAIL_TRANSFER_BASE64);
-	assert_int_equal(mail_transfer_encoding_parse("QUOTED-printable"),
-			 MAIL_TRANSFER_QP);
-	assert_int_equal(mail_transfer_encoding_parse("8bit"),
-			 MAIL_TRANSFER_IDENTITY);
-}
 
 static void test_header_decoding(void **state)
 {
@@ -530,7 +475,6 @@ static void test_match_cached_headers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_transfer_decoding),
 	    cmocka_unit_test(test_header_decoding),
 	    cmocka_unit_test(test_folding),
 	    cmocka_unit_test(test_folding_ascii_runs),
