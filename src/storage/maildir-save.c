@@ -585,16 +585,19 @@ static int save_prepare(struct mailbox_save *save, enum mail_flags flags,
  * every APPEND allocates and frees an inode each time, and ext4 (without
  * a journal, as on this project's test machine) then searches past every
  * recently freed inode of the group at each allocation. A save therefore
- * takes the lock with link(2) from an empty file this process keeps next
+ * takes the lock with link(2) from a file this process keeps next
  * to dovecot-uidlist ("loft-uidlist-lock.<host>.<pid>", one a directory,
  * the last SAVE_LOCK_SOURCES used), which fails with EEXIST exactly as
  * O_EXCL does, and releases it by unlinking the lock's name: for Dovecot
- * and dotlock.c it is the same lock, an empty file with a fresh mtime
+ * and dotlock.c it is the same lock, a file with a fresh mtime
  * (the source's is set just before the link, for their stale checks).
- * When the link is not possible (the lock is held: dotlock_create() waits
- * for it then; another file system, no hard links) the ordinary dotlock
- * is used. The sources are removed when the process exits; one left by a
- * killed process is an empty file that nothing reads. */
+ * The source holds "<pid>:<host>" (as a dotlock created with write_pid
+ * does), so a lock left by a killed process is removed at once by the
+ * next locker, Loft's or Dovecot's, instead of after two minutes. When
+ * the link is not possible (the lock is held: dotlock_create() waits for
+ * it then; another file system, no hard links) the ordinary dotlock is
+ * used. The sources are removed when the process exits; one left by a
+ * killed process is a small file that nothing reads. */
 #define SAVE_LOCK_SOURCES 32
 #define SAVE_LOCK_SOURCE_PREFIX "loft-uidlist-lock."
 
@@ -647,8 +650,9 @@ static struct save_lock_source *save_lock_source_get(const char *dir,
 						     const char *host)
 {
 	struct save_lock_source *src = NULL, *oldest = NULL;
+	char *path, content[320];
+	size_t content_len;
 	struct stat st;
-	char *path;
 	int fd;
 
 	if (save_locks.pid != getpid()) {
@@ -680,6 +684,17 @@ static struct save_lock_source *save_lock_source_get(const char *dir,
 		/* not a file of ours alone: a lock would not be told apart */
 		if (fd >= 0)
 			(void)close(fd);
+		i_free(path);
+		return NULL;
+	}
+	/* "<pid>:<host>", as a dotlock with write_pid has: a lock left by
+	 * a killed process is removed at once by the next locker */
+	content_len = (size_t)snprintf(content, sizeof(content), "%ld:%s",
+				       (long)getpid(), host);
+	if (content_len >= sizeof(content) || ftruncate(fd, 0) < 0 ||
+	    write(fd, content, content_len) != (ssize_t)content_len) {
+		(void)close(fd);
+		(void)unlink(path);
 		i_free(path);
 		return NULL;
 	}

@@ -262,3 +262,71 @@ def test_append_waits_for_uidlist_lock(server_factory):
     left = [n for n in os.listdir(u.maildir) if "lock" in n]
     assert "dovecot-uidlist.lock" not in left
     assert not [n for n in left if n.startswith("loft-uidlist-lock.")], left
+
+
+def test_kill9_while_appending(server_factory):
+    """The mail workers killed (SIGKILL) while sessions append: every
+    APPEND answered OK is there afterwards under its UID with its whole
+    text, no UID is given twice, and APPENDs go on at once (a uidlist
+    lock the killed process held names it, so it is removed as stale)."""
+    import signal
+    import threading
+    from procs import descendants
+    if SERVER_KIND == "dovecot":
+        pytest.skip("kills Loft's mail workers")
+    require_imap(SERVER_KIND)
+    cfg, us = server_factory.world(ports=PORTS)
+    u = us["alice"]
+    srv = server_factory.start_with(cfg, us, kind=SERVER_KIND)
+    stop = threading.Event()
+    acked = {}  # uid -> message number
+
+    def run(i):
+        try:
+            c = session(srv, u)
+            for n in range(1, 100000):
+                if stop.is_set():
+                    break
+                key = 1000 * (i + 1) + n
+                acked[append(c, "INBOX", "(\\Seen)", key)[1]] = key
+        except Exception:  # the connection went with its worker
+            pass
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 30
+    while len(acked) < 40 and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    def comm(pid):
+        try:
+            with open("/proc/%d/comm" % pid) as f:
+                return f.read().strip()
+        except OSError:
+            return ""
+    workers = [p for p in descendants(srv.proc.pid) if comm(p) == "imap"
+               and any(comm(q) == "imap" and p in descendants(q)
+                       for q in descendants(srv.proc.pid))]
+    assert workers
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert len(acked) >= 40
+    c = session(srv, u)
+    try:
+        v, uid = append(c, "INBOX", None, 99)
+        assert uid > max(acked)
+        validity, uidnext, mails = fetch_all(c, "INBOX")
+        for uid, key in acked.items():
+            assert uid in mails, (uid, key)
+            assert mails[uid][1].endswith(b"text %d\r\n" % key), mails[uid]
+        # no message twice (a file with two UIDs would be)
+        keys = [m[1] for m in mails.values()]
+        assert len(keys) == len(set(keys))
+    finally:
+        c.logout()
+    problems = srv.stop()
+    assert all("killed with signal 9" in p for p in problems), problems

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,7 +115,14 @@ static void test_save_appends_records(void **state)
 		 dotlock_hostname(), (long)getpid());
 	assert_int_equal(stat(path_of(name), &st), 0);
 	assert_int_equal(st.st_nlink, 1);
-	assert_int_equal(st.st_size, 0);
+	/* "<pid>:<host>", for the stale checks of other lockers */
+	f = fopen(path_of(name), "r");
+	assert_non_null(f);
+	buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+	fclose(f);
+	snprintf(file, sizeof(file), "%ld:%s", (long)getpid(),
+		 dotlock_hostname());
+	assert_string_equal(buf, file);
 	/* stored with LF line ends */
 	{
 		DIR *dir = opendir(path_of("cur"));
@@ -195,6 +203,38 @@ static void test_save_helper_linked_elsewhere(void **state)
 	assert_int_equal(st.st_nlink, 2);
 	assert_int_equal(count_names("", "dovecot-uidlist.lock"), 0);
 	assert_int_equal(count_names("tmp", ""), 0);
+	mailbox_close(&box);
+}
+
+static void test_save_lock_of_killed_process(void **state)
+{
+	struct mailbox *box = open_box(0);
+	char name[200], content[300];
+	pid_t pid;
+	int fd, status;
+
+	assert_int_equal(save_one(box), 1);
+	/* a process that took the lock as saves do and was killed holding
+	 * it (its helper file names it) */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	snprintf(name, sizeof(name), "loft-uidlist-lock.%s.%ld",
+		 dotlock_hostname(), (long)pid);
+	fd = open(path_of(name), O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	snprintf(content, sizeof(content), "%ld:%s", (long)pid,
+		 dotlock_hostname());
+	assert_int_equal(write(fd, content, strlen(content)),
+			 (ssize_t)strlen(content));
+	close(fd);
+	assert_int_equal(link(path_of(name), path_of("dovecot-uidlist.lock")),
+			 0);
+	/* not two minutes: the owner is gone */
+	assert_int_equal(save_one(box), 2);
+	assert_int_equal(count_names("", "dovecot-uidlist.lock"), 0);
 	mailbox_close(&box);
 }
 
@@ -282,6 +322,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_save_stale_lock_removed, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_save_helper_linked_elsewhere,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_save_lock_of_killed_process,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_save_async_threads, setup,
 					    teardown),
