@@ -1,11 +1,12 @@
 /* imap-client.c - IMAP sessions after login: start-up (mail location,
  * namespace, autocreated mailboxes, user+IP limit, the tagged "Logged
  * in"), input parsing with pipelining, command dispatch by state and UID
- * prefix, streamed literals, resumable output with a bounded buffer, idle
- * timeout, the bad-command counter and the logout log line.
+ * prefix, streamed literals and IDLE's lines.
  *
- * Event handlers (input, flush, timeout, and those of IDLE through
- * client_handler_end()) are the only places that destroy a session:
+ * The connection's handlers, the bounded output, the idle timeout, the
+ * bad-command counter and the logout line are the session base's
+ * (src/mailsvc/mail-session.h), which calls back here for the parsing
+ * and the commands. As there, only event handlers destroy a session:
  * anything below them calls client_disconnect(), which only marks it.
  * Mailbox syncing is imap-sync.c; mailbox names are imap-names.c; the
  * commands are cmd-*.c. */
@@ -25,101 +26,45 @@
 
 #include <strings.h>
 
-static struct client *clients = NULL;
-static unsigned int clients_count = 0;
-static void (*clients_empty_callback)(void) = NULL;
-static char *base_log_prefix = NULL;
-
-static void client_input(void *context);
-static void client_output(void *context);
-static void client_process_input(struct client *client);
-
 unsigned int imap_clients_count(void)
 {
-	return clients_count;
+	return mail_sessions_count();
 }
 
 void imap_clients_set_empty_callback(void (*callback)(void))
 {
-	clients_empty_callback = callback;
+	mail_sessions_set_empty_callback(callback);
 }
 
 void client_log(struct client *client, enum log_type type, const char *fmt, ...)
 {
 	va_list args;
 
-	if (base_log_prefix == NULL)
-		base_log_prefix = i_strdup(log_get_prefix());
-	log_set_prefix(client->log_prefix);
 	va_start(args, fmt);
-	i_logv(type, fmt, args);
+	mail_session_logv(&client->session, type, fmt, args);
 	va_end(args);
-	log_set_prefix(base_log_prefix);
 }
 
 /* ---- output ---- */
 
 size_t client_output_free(const struct client *client)
 {
-	size_t used = iostream_get_output_used(client->stream);
-	size_t max = iostream_get_output_max(client->stream);
-
-	return used >= max ? 0 : max - used;
-}
-
-static int client_flush(struct client *client)
-{
-	int ret;
-
-	if (client->output_error)
-		return -1;
-	ret = iostream_flush(client->stream);
-	if (ret < 0) {
-		const char *error = iostream_get_error(client->stream);
-
-		client->output_error = true;
-		client_disconnect(client, NULL,
-				  error != NULL && *error != '\0'
-				      ? error
-				      : "Connection closed");
-	}
-	return ret;
+	return mail_session_output_free(&client->session);
 }
 
 bool client_output_wait(struct client *client, size_t need)
 {
-	if (client->output_error || client->disconnecting)
-		return true;
-	if (client_output_free(client) >= need)
-		return false;
-	if (client_flush(client) < 0)
-		return true;
-	return client_output_free(client) < need;
+	return mail_session_output_wait(&client->session, need);
 }
 
 bool client_send_raw(struct client *client, const void *data, size_t size)
 {
-	if (client->output_error)
-		return false;
-	if (iostream_write(client->stream, data, size) < 0) {
-		/* The client does not read what it asked for: RFC 3501
-		 * leaves this to the server; Dovecot disconnects too. */
-		client->output_error = true;
-		client_disconnect(client, NULL, "Output buffer full");
-		return false;
-	}
-	client->output_bytes += size;
-	return true;
+	return mail_session_send_raw(&client->session, data, size);
 }
 
 void client_send_line(struct client *client, const char *line)
 {
-	size_t len = strlen(line);
-
-	if (client_output_free(client) < len + 2)
-		(void)client_flush(client);
-	if (client_send_raw(client, line, len))
-		(void)client_send_raw(client, "\r\n", 2);
+	mail_session_send_line(&client->session, line);
 }
 
 void client_send_untagged(struct client *client, const char *fmt, ...)
@@ -185,8 +130,7 @@ static void client_command_free(struct client *client)
 		return;
 	client->cmd = NULL;
 	client->cmd_finished = false;
-	if (client->to_output_check != NULL)
-		timeout_remove(&client->to_output_check);
+	mail_session_command_done(&client->session);
 	pool_unref(&cmd->pool);
 }
 
@@ -205,10 +149,7 @@ static void client_abort_command(struct client *client)
 
 static void client_bad_counted(struct client *client)
 {
-	if (++client->bad_counter >= IMAP_CLIENT_MAX_BAD_COMMANDS) {
-		client_disconnect(client, "Too many invalid IMAP commands.",
-				  "Too many invalid commands.");
-	}
+	(void)mail_session_bad_command(&client->session);
 }
 
 static void client_send_tagged(struct client_command *cmd, const char *text)
@@ -227,7 +168,7 @@ void client_command_reply(struct client_command *cmd, const char *text)
 {
 	struct client *client = cmd->client;
 
-	if (client->box != NULL && !client->disconnecting) {
+	if (client->box != NULL && !client->session.disconnecting) {
 		/* RFC 3501 section 7.4.1 / RFC 9051 section 7.5.1: no
 		 * EXPUNGE during FETCH, STORE or SEARCH (without UID), so
 		 * nothing is synced that could shift their seqs */
@@ -241,7 +182,7 @@ void client_command_reply(struct client_command *cmd, const char *text)
 	}
 	client_send_tagged(cmd, text);
 	if (strncmp(text, "BAD", 3) != 0)
-		client->bad_counter = 0;
+		client->session.bad_counter = 0;
 }
 
 void client_command_bad(struct client_command *cmd, const char *msg)
@@ -357,24 +298,6 @@ static void client_parser_settings(struct client *client,
 	set_r->stream_commands = imap_stream_commands;
 }
 
-/* A command that waits for its output is resumed by the flush callback
- * once the output has drained. As a safeguard against a lost wake-up,
- * a slow timer also resumes it whenever there is room again. */
-static void client_output_check(void *context)
-{
-	struct client *client = context;
-
-	timeout_remove(&client->to_output_check);
-	if (client->cmd == NULL || client->idling || client->disconnecting)
-		return;
-	if (client_output_free(client) >= IMAP_CLIENT_OUTPUT_RESERVE)
-		client_output(client);
-	else if (client->cmd != NULL && client->to_output_check == NULL)
-		client->to_output_check =
-		    timeout_add(IMAP_CLIENT_OUTPUT_CHECK_MSECS,
-				client_output_check, client);
-}
-
 /* Runs (or continues) the current command; frees it when it finished. */
 static void client_command_run(struct client *client)
 {
@@ -383,10 +306,8 @@ static void client_command_run(struct client *client)
 
 	if (cmd->command->func(cmd) || client->cmd_finished)
 		client_command_free(client);
-	else if (!client->idling && client->to_output_check == NULL)
-		client->to_output_check =
-		    timeout_add(IMAP_CLIENT_OUTPUT_CHECK_MSECS,
-				client_output_check, client);
+	else if (!client->idling)
+		mail_session_command_waits(&client->session);
 	client_parser_settings(client, &pset);
 	if (pset.literal_minus != client->parser_literal_minus) {
 		/* after ENABLE IMAP4rev2 */
@@ -487,12 +408,7 @@ static bool client_idle_input(struct client *client)
 	size_t size, len;
 	char *line;
 
-	if (client->leftover_size > 0) {
-		data = client->leftover;
-		size = client->leftover_size;
-	} else {
-		data = iostream_get_data(client->stream, &size);
-	}
+	data = mail_session_input_data(&client->session, &size);
 	if (size == 0)
 		return false;
 	lf = memchr(data, '\n', size);
@@ -506,13 +422,7 @@ static bool client_idle_input(struct client *client)
 	len = (size_t)(lf - data);
 	line = p_strndup(client->cmd->pool, data,
 			 len > 0 && data[len - 1] == '\r' ? len - 1 : len);
-	if (client->leftover_size > 0) {
-		client->leftover += len + 1;
-		client->leftover_size -= len + 1;
-	} else {
-		iostream_skip(client->stream, len + 1);
-	}
-	client->input_bytes += len + 1;
+	mail_session_input_skip(&client->session, len + 1);
 	client->idle_line = line;
 	client_command_run(client);
 	if (client->cmd != NULL)
@@ -520,12 +430,13 @@ static bool client_idle_input(struct client *client)
 	return true;
 }
 
-static void client_stop_input(struct client *client)
+/* A command is running and input waits for it: it waits for its output,
+ * or (APPEND) for a storage thread. Streamed literals and IDLE's DONE are
+ * read while their command runs. */
+static bool client_command_waiting(const struct client *client)
 {
-	if (!client->input_paused) {
-		iostream_set_input_callback(client->stream, NULL, NULL);
-		client->input_paused = true;
-	}
+	return client->cmd != NULL && !client->idling &&
+	       !imap_parser_has_partial(client->parser);
 }
 
 static void client_process_input(struct client *client)
@@ -536,35 +447,20 @@ static void client_process_input(struct client *client)
 	size_t size, used;
 	bool leftover;
 
-	while (!client->disconnecting) {
-		if (client->cmd != NULL && !client->idling &&
-		    !imap_parser_has_partial(client->parser))
+	while (!client->session.disconnecting) {
+		if (client_command_waiting(client))
 			break; /* a command waits for its output to drain */
-		if (client_output_wait(client, IMAP_CLIENT_OUTPUT_RESERVE)) {
-			client->output_wait = true;
-			client_stop_input(client);
+		if (mail_session_input_must_wait(&client->session))
 			return;
-		}
 		if (client->idling) {
 			if (!client_idle_input(client))
 				break;
 			continue;
 		}
-		leftover = client->leftover_size > 0;
-		if (leftover) {
-			data = client->leftover;
-			size = client->leftover_size;
-		} else {
-			data = iostream_get_data(client->stream, &size);
-		}
+		leftover = client->session.leftover_size > 0;
+		data = mail_session_input_data(&client->session, &size);
 		ret = imap_parser_feed(client->parser, data, size, &used, &ev);
-		if (leftover) {
-			client->leftover += used;
-			client->leftover_size -= used;
-		} else {
-			iostream_skip(client->stream, used);
-		}
-		client->input_bytes += used;
+		mail_session_input_skip(&client->session, used);
 		switch (ret) {
 		case IMAP_PARSE_MORE:
 			if (used == 0 || (size == used && !leftover))
@@ -576,7 +472,7 @@ static void client_process_input(struct client *client)
 		case IMAP_PARSE_CONTINUE:
 			/* RFC 3501 section 7.5 */
 			client_send_line(client, "+ OK");
-			(void)client_flush(client);
+			(void)mail_session_flush(&client->session);
 			break;
 		case IMAP_PARSE_COMMAND:
 			client_command_event(client, &ev);
@@ -590,12 +486,11 @@ static void client_process_input(struct client *client)
 		}
 	}
 out:
-	if (client->cmd != NULL && !client->idling &&
-	    !imap_parser_has_partial(client->parser))
-		client_stop_input(client);
+	if (client_command_waiting(client))
+		mail_session_stop_input(&client->session);
 }
 
-/* ---- session lifetime ---- */
+/* ---- the session base's callbacks ---- */
 
 static const char *client_stats(struct client *client)
 {
@@ -604,47 +499,64 @@ static const char *client_stats(struct client *client)
 	const char *error;
 
 	memset(&stats, 0, sizeof(stats));
-	stats.input_bytes = client->input_bytes;
-	stats.output_bytes = client->output_bytes;
+	stats.input_bytes = client->session.input_bytes;
+	stats.output_bytes = client->session.output_bytes;
 	stats.deleted = client->deleted_count;
 	stats.expunged = client->expunged_count;
 	stats.fetch_body_count = client->fetch_count;
 	stats.fetch_body_bytes = client->fetch_bytes;
-	stats.user = client->user;
-	stats.session = client->session_id;
+	stats.user = client->session.user;
+	stats.session = client->session.session_id;
 	if (imap_logout_format(str, client->set->imap_logout_format, &stats,
 			       &error) < 0) {
 		str_truncate(str, 0);
 		str_printfa(str, "in=%llu out=%llu",
-			    (unsigned long long)client->input_bytes,
-			    (unsigned long long)client->output_bytes);
+			    (unsigned long long)client->session.input_bytes,
+			    (unsigned long long)client->session.output_bytes);
 	}
 	return str_c(str);
 }
 
-void client_disconnect(struct client *client, const char *bye_text,
-		       const char *reason)
+static const char *imap_session_logout_stats(struct mail_session *session)
 {
-	const char *stats;
+	return client_stats(session->context);
+}
 
-	if (client->disconnecting)
-		return;
-	client->disconnecting = true;
-	if (bye_text != NULL && !client->output_error) {
-		string_t *str = str_new(NULL, 128);
+static void imap_session_process_input(struct mail_session *session)
+{
+	client_process_input(session->context);
+}
 
-		str_printfa(str, "* BYE %s", bye_text);
-		client_send_line(client, str_c(str));
-		str_free(&str);
-	}
-	stats = client_stats(client);
-	if (strncmp(reason, "Disconnected", 12) == 0)
-		client_log(client, LOG_TYPE_INFO, "%s %s", reason, stats);
-	else {
-		client_log(client, LOG_TYPE_INFO, "Disconnected: %s %s", reason,
-			   stats);
-	}
-	client_stop_input(client);
+static bool imap_session_command_running(struct mail_session *session)
+{
+	const struct client *client = session->context;
+
+	return client->cmd != NULL;
+}
+
+static bool imap_session_command_waiting(struct mail_session *session)
+{
+	return client_command_waiting(session->context);
+}
+
+static void imap_session_command_continue(struct mail_session *session)
+{
+	client_command_run(session->context);
+}
+
+/* RFC 2177: IDLE is not inactivity; the command keeps the connection
+ * alive with "* OK Still here" */
+static bool imap_session_idle_exempt(struct mail_session *session)
+{
+	const struct client *client = session->context;
+
+	return client->idling;
+}
+
+static void imap_session_disconnect(struct mail_session *session)
+{
+	struct client *client = session->context;
+
 	/* the command may be running now: it is freed by the handler */
 	if (client->cmd != NULL && !client->cmd_finished &&
 	    client->cmd->abort != NULL) {
@@ -652,214 +564,78 @@ void client_disconnect(struct client *client, const char *bye_text,
 		client->cmd->abort = NULL;
 	}
 	client->idling = false;
-	if (!client->output_error)
-		(void)iostream_flush(client->stream);
 }
 
-static void client_destroy(struct client *client)
+static void imap_session_destroy(struct mail_session *session)
 {
-	i_assert(!client->destroyed);
-	client->destroyed = true;
+	struct client *client = session->context;
 
-	if (!client->disconnecting)
-		client_disconnect(client, NULL, "Connection closed");
 	client_abort_command(client);
-
-	if (client->prev != NULL)
-		client->prev->next = client->next;
-	else
-		clients = client->next;
-	if (client->next != NULL)
-		client->next->prev = client->prev;
-	clients_count--;
-
-	if (client->to_idle != NULL)
-		timeout_remove(&client->to_idle);
-	if (client->to_output_check != NULL)
-		timeout_remove(&client->to_output_check);
 	if (client->box != NULL)
 		mailbox_close(&client->box);
 	if (client->list != NULL)
 		mailbox_list_deinit(&client->list);
 	if (client->parser != NULL)
 		imap_parser_destroy(&client->parser);
-	iostream_destroy(&client->stream);
-	pool_unref(&client->pool);
+}
 
-	if (clients_count == 0 && clients_empty_callback != NULL)
-		clients_empty_callback();
+static const struct mail_session_vfuncs imap_session_vfuncs = {
+    .name = "imap",
+    .max_input = IMAP_CLIENT_MAX_INPUT,
+    .max_output = IMAP_CLIENT_MAX_OUTPUT,
+    .output_reserve = IMAP_CLIENT_OUTPUT_RESERVE,
+    .default_idle_secs = IMAP_CLIENT_DEFAULT_IDLE_SECS,
+    .bad_commands_limit = IMAP_CLIENT_MAX_BAD_COMMANDS,
+    .bad_commands_line = "* BYE Too many invalid IMAP commands.",
+    .bad_commands_reason = "Too many invalid commands.",
+    .idle_line = "* BYE Disconnected for inactivity.",
+    .shutdown_line = "* BYE Server shutting down.",
+    .process_input = imap_session_process_input,
+    .command_running = imap_session_command_running,
+    .command_waiting = imap_session_command_waiting,
+    .command_continue = imap_session_command_continue,
+    .idle_exempt = imap_session_idle_exempt,
+    .logout_stats = imap_session_logout_stats,
+    .disconnect = imap_session_disconnect,
+    .destroy = imap_session_destroy,
+};
+
+/* ---- session lifetime ---- */
+
+void client_disconnect(struct client *client, const char *bye_text,
+		       const char *reason)
+{
+	const char *line = NULL;
+
+	if (client->session.disconnecting)
+		return;
+	if (bye_text != NULL)
+		line = p_strconcat(client->pool, "* BYE ", bye_text, NULL);
+	mail_session_disconnect(&client->session, line, reason);
 }
 
 void client_handler_end(struct client *client)
 {
-	int ret;
-
-	if (!client->disconnecting) {
-		if (iostream_get_output_used(client->stream) > 0 &&
-		    client_flush(client) > 0 && client->cmd != NULL &&
-		    !client->idling && !client->disconnecting) {
-			/* The output drained at once, so no flush callback
-			 * will come to continue a command that waits for it:
-			 * continue it from the loop. */
-			if (client->to_output_check != NULL)
-				timeout_remove(&client->to_output_check);
-			client->to_output_check =
-			    timeout_add(0, client_output_check, client);
-		}
-		if (!client->disconnecting) {
-			if (client->cmd == NULL && client->leftover_size == 0)
-				iostream_release_buffers(client->stream);
-			return;
-		}
-	}
-	if (client->output_error || iostream_is_closed(client->stream)) {
-		client_destroy(client);
-		return;
-	}
-	ret = iostream_flush(client->stream);
-	if (ret != 0)
-		client_destroy(client);
-	/* else the flush callback comes back here */
-}
-
-static void client_resume_input(struct client *client)
-{
-	client->output_wait = false;
-	client_process_input(client);
-	if (client->disconnecting || client->output_wait)
-		return;
-	if (client->cmd != NULL && !client->idling &&
-	    !imap_parser_has_partial(client->parser))
-		return;
-	if (client->input_eof) {
-		client_disconnect(client, NULL, "Connection closed");
-		return;
-	}
-	if (client->input_paused) {
-		client->input_paused = false;
-		iostream_set_input_callback(client->stream, client_input,
-					    client);
-	}
-}
-
-static void client_input(void *context)
-{
-	struct client *client = context;
-	ssize_t ret;
-
-	if (client->disconnecting || client->output_wait ||
-	    (client->cmd != NULL && !client->idling &&
-	     !imap_parser_has_partial(client->parser))) {
-		client_stop_input(client);
-		return;
-	}
-	ret = iostream_read(client->stream);
-	if (ret < 0) {
-		client->input_eof = true;
-		client_stop_input(client);
-	}
-	if (client->to_idle != NULL)
-		timeout_reset(client->to_idle);
-	client_process_input(client);
-	if (client->input_eof && !client->disconnecting) {
-		const char *reason = iostream_get_error(client->stream);
-
-		client_disconnect(client, NULL,
-				  reason != NULL && *reason != '\0'
-				      ? reason
-				      : "Connection closed");
-	}
-	client_handler_end(client);
-}
-
-static void client_output(void *context)
-{
-	struct client *client = context;
-
-	if (client->disconnecting) {
-		client_handler_end(client);
-		return;
-	}
-	if (client->cmd != NULL && !client->idling &&
-	    !imap_parser_has_partial(client->parser) &&
-	    client_output_free(client) >= IMAP_CLIENT_OUTPUT_RESERVE) {
-		if (client->to_idle != NULL)
-			timeout_reset(client->to_idle);
-		client_command_run(client);
-	}
-	if (!client->disconnecting && (client->cmd == NULL || client->idling ||
-				       imap_parser_has_partial(client->parser)))
-		client_resume_input(client);
-	client_handler_end(client);
+	mail_session_handler_end(&client->session);
 }
 
 void client_command_wakeup(struct client *client)
 {
-	/* what an output flush does: run the command, then read on */
-	client_output(client);
-}
-
-static void client_idle_timeout(void *context)
-{
-	struct client *client = context;
-
-	if (client->disconnecting) {
-		client_destroy(client);
-		return;
-	}
-	if (client->idling) {
-		/* RFC 2177: IDLE is not inactivity; the command keeps the
-		 * connection alive with "* OK Still here" */
-		return;
-	}
-	client_disconnect(client, "Disconnected for inactivity.",
-			  "Disconnected for inactivity");
-	client_handler_end(client);
+	mail_session_wakeup(&client->session);
 }
 
 void imap_clients_destroy_all(void)
 {
-	while (clients != NULL) {
-		struct client *client = clients;
-
-		if (!client->disconnecting) {
-			client_disconnect(client, "Server shutting down.",
-					  "Server shutting down");
-		}
-		client_destroy(client);
-	}
-}
-
-static unsigned int count_user_ip(const char *user, const char *remote_ip)
-{
-	unsigned int count = 0;
-
-	for (struct client *c = clients; c != NULL; c = c->next) {
-		if (c->disconnecting || strcmp(c->user, user) != 0)
-			continue;
-		if ((c->remote_ip == NULL) != (remote_ip == NULL))
-			continue;
-		if (remote_ip == NULL || strcmp(c->remote_ip, remote_ip) == 0)
-			count++;
-	}
-	return count;
+	mail_sessions_destroy_all();
 }
 
 /* Refuses a session that was never started: "* BYE", a log line, close. */
 static void client_refuse(struct client *client, const char *bye,
 			  enum log_type type, const char *reason)
 {
-	client_log(client, type, "%s", reason);
-	(void)iostream_write_str(client->stream, "* BYE ");
-	(void)iostream_write_str(client->stream, bye);
-	(void)iostream_write_str(client->stream, "\r\n");
-	(void)iostream_flush(client->stream);
-	if (client->list != NULL)
-		mailbox_list_deinit(&client->list);
-	if (client->parser != NULL)
-		imap_parser_destroy(&client->parser);
-	iostream_destroy(&client->stream);
-	pool_unref(&client->pool);
+	mail_session_refuse(&client->session,
+			    p_strconcat(client->pool, "* BYE ", bye, NULL),
+			    type, reason);
 }
 
 /* The namespace holding INBOX (the first one when none says so). */
@@ -930,9 +706,10 @@ static int client_open_list(struct client *client,
 			      "return mail");
 		return -1;
 	}
-	if (var_expand_login(location, mail, client->user, "imap",
-			     client->remote_ip, client->local_ip, client->home,
-			     client->session_id, &error) < 0) {
+	if (var_expand_login(location, mail, client->session.user, "imap",
+			     client->session.remote_ip,
+			     client->session.local_ip, client->home,
+			     client->session.session_id, &error) < 0) {
 		client_refuse(client, IMAP_INTERNAL_ERROR, LOG_TYPE_ERROR,
 			      p_strdup_printf(client->pool,
 					      "Failed to expand mail location "
@@ -968,31 +745,24 @@ void imap_client_create(int fd, const struct loft_settings *set,
 	struct imap_parser_settings pset;
 	struct client *client;
 	const char *home;
+	string_t *greeting;
 	pool_t pool;
-	unsigned int limit, idle_secs;
+	unsigned int limit;
 
-	fd_set_nonblock(fd, true);
 	pool = pool_create("imap client", 2048);
 	client = p_new(pool, struct client, 1);
+	mail_session_init(&client->session, &imap_session_vfuncs, client, pool,
+			  fd, params);
 	client->pool = pool;
 	client->set = set;
-	client->user = p_strdup(pool, params->user);
-	client->session_id = p_strdup(
-	    pool, params->session_id == NULL ? "" : params->session_id);
-	client->remote_ip = p_strdup(pool, params->remote_ip);
-	client->local_ip = p_strdup(pool, params->local_ip);
 	home = mail_session_userdb_field(params, "home");
 	client->home =
 	    home != NULL && *home != '\0' ? p_strdup(pool, home) : NULL;
-	client->log_prefix =
-	    p_strdup_printf(pool, "imap(%s)<%ld><%s>: ", client->user,
-			    (long)getpid(), client->session_id);
-	client->stream =
-	    iostream_create(fd, IMAP_CLIENT_MAX_INPUT, IMAP_CLIENT_MAX_OUTPUT);
 
 	limit = set->mail_max_userip_connections;
 	if (limit > 0 &&
-	    count_user_ip(client->user, client->remote_ip) >= limit) {
+	    mail_sessions_count_user_ip(client->session.user,
+					client->session.remote_ip) >= limit) {
 		const char *text = p_strdup_printf(
 		    pool,
 		    "Maximum number of connections from user+IP exceeded "
@@ -1009,36 +779,13 @@ void imap_client_create(int fd, const struct loft_settings *set,
 	client_parser_settings(client, &pset);
 	client->parser = imap_parser_create(&pset);
 	client->parser_literal_minus = pset.literal_minus;
-	if (params->leftover_size > 0) {
-		client->leftover =
-		    p_memdup(pool, params->leftover, params->leftover_size);
-		client->leftover_size = params->leftover_size;
-	}
 
-	client->next = clients;
-	if (clients != NULL)
-		clients->prev = client;
-	clients = client;
-	clients_count++;
-
-	idle_secs = set->client_idle_timeout_secs != 0
-			? set->client_idle_timeout_secs
-			: IMAP_CLIENT_DEFAULT_IDLE_SECS;
-	client->to_idle =
-	    timeout_add(idle_secs * 1000, client_idle_timeout, client);
-	iostream_set_flush_callback(client->stream, client_output, client);
-	iostream_set_input_callback(client->stream, client_input, client);
-
-	{
-		string_t *str = str_new(pool, 512);
-
-		str_append(str, params->tag != NULL && *params->tag != '\0'
-				    ? params->tag
-				    : "*");
-		str_printfa(str, " OK [CAPABILITY %s] Logged in",
-			    client_capability_string(client));
-		client_send_line(client, str_c(str));
-	}
-	client_process_input(client);
-	client_handler_end(client);
+	greeting = str_new(pool, 512);
+	str_append(greeting, params->tag != NULL && *params->tag != '\0'
+				 ? params->tag
+				 : "*");
+	str_printfa(greeting, " OK [CAPABILITY %s] Logged in",
+		    client_capability_string(client));
+	mail_session_start(&client->session, set->client_idle_timeout_secs,
+			   str_c(greeting));
 }

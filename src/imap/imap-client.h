@@ -10,13 +10,15 @@
  *
  * Commands (imap-commands.h, one file each) run one at a time, in input
  * order. A command that produces more output than fits (FETCH of bodies,
- * SEARCH, LIST of a big tree) returns false and is called again from the
- * flush callback when the output has drained: nothing blocks and memory
- * stays bounded. Input is not read while a command runs, except for the
- * streamed literals of APPEND and the DONE that ends IDLE.
+ * SEARCH, LIST of a big tree) returns false and is called again when the
+ * output has drained: nothing blocks and memory stays bounded. Input is
+ * not read while a command runs, except for the streamed literals of
+ * APPEND and the DONE that ends IDLE.
  *
- * All sessions of the process are in one list, so that the worker can
- * count user+IP connections and close everything on shutdown. */
+ * The connection, its handlers, the idle timeout, the bad-command counter,
+ * the logout line and the list of the process's sessions (user+IP
+ * counting, shutdown) are the session base's, embedded as client->session
+ * (src/mailsvc/mail-session.h); this module is what is IMAP's. */
 #ifndef LOFT_IMAP_CLIENT_H
 #define LOFT_IMAP_CLIENT_H
 
@@ -26,6 +28,7 @@
 #include "log.h"
 #include "settings.h"
 #include "mail-service.h"
+#include "mail-session.h"
 
 /* Bytes of output queued before the session is considered not reading
  * (then it is disconnected, "Disconnected: Output buffer full"). */
@@ -34,8 +37,6 @@
  * free; one FETCH response line of metadata must fit in it. */
 #define IMAP_CLIENT_OUTPUT_RESERVE 8192
 #define IMAP_CLIENT_MAX_BAD_COMMANDS 20
-/* How often a command waiting for its output is checked for room. */
-#define IMAP_CLIENT_OUTPUT_CHECK_MSECS 500
 /* Input buffer: commands are parsed incrementally, so this bounds only
  * how much is read at once. */
 #define IMAP_CLIENT_MAX_INPUT 32768
@@ -79,19 +80,16 @@ enum client_enabled {
 };
 
 struct client {
-	struct client *prev, *next;
-	pool_t pool;
+	/* the connection, handlers, output bounds, idle timer, the session
+	 * list and the logout line (src/mailsvc/mail-session.h): "session",
+	 * with stream, input_bytes, output_bytes, output_error and
+	 * disconnecting also named directly */
+	MAIL_SESSION_CLIENT_FIELDS;
+	pool_t pool; /* the session's pool (session.pool) */
 	const struct loft_settings *set;
-	struct iostream *stream;
 	struct imap_parser *parser;
-	struct timeout *to_idle;
-	/* while a command waits for its output to drain: re-checks that it
-	 * is resumed (see client_command_run()) */
-	struct timeout *to_output_check;
 
-	const char *user, *session_id, *remote_ip, *local_ip;
-	const char *home;	/* userdb home, or NULL */
-	const char *log_prefix; /* "imap(user)<pid><session>: " */
+	const char *home; /* userdb home, or NULL */
 
 	/* The user's private namespace: mailbox names the client sends are
 	 * prefix + storage name (client_mailbox_name_*). */
@@ -120,28 +118,16 @@ struct client {
 	/* the command running now (NULL between commands) */
 	struct client_command *cmd;
 
-	unsigned int bad_counter;
 	uint64_t fetch_bytes, append_bytes; /* for the logout line */
 	unsigned int fetch_count, expunged_count, deleted_count;
 
-	/* the core's own state */
-	const unsigned char *leftover; /* input pipelined after login */
-	size_t leftover_size;
-	uint64_t input_bytes, output_bytes; /* for the logout line */
 	/* IDLE: the line the client sent while idling (the core reads
 	 * lines only while idling is set and calls command->func again with
 	 * it; NULL otherwise) */
 	const char *idle_line;
 	bool cmd_finished; /* the running command sent its tagged reply */
 	bool parser_literal_minus; /* the parser's LITERAL- mode */
-	bool input_eof;
-	bool output_wait; /* input waits for the output to drain */
-
-	bool input_paused;
-	bool output_error;
-	bool disconnecting; /* flushing the last reply, then destroy */
-	bool destroyed;
-	bool idling; /* IDLE: input is read only for DONE */
+	bool idling;		   /* IDLE: input is read only for DONE */
 };
 
 /* One running command. Allocated from its own pool, freed by the core
