@@ -22,6 +22,7 @@
 #include "imap-commands.h"
 #include "imap-parser.h"
 #include "imap-seqset.h"
+#include "imap-fetch.h"
 #include "imap-list-util.h"
 #include "mailbox.h"
 #include "mailbox-list.h"
@@ -319,44 +320,6 @@ static bool vanished_next_gap(struct client *client, struct select_context *ctx)
 	return false;
 }
 
-static void append_flags(string_t *str, struct mailbox *box,
-			 const struct mail_record *rec, bool recent)
-{
-	static const struct {
-		enum mail_flags flag;
-		const char *name;
-	} flags[] = {
-	    {MAIL_ANSWERED, "\\Answered"}, {MAIL_FLAGGED, "\\Flagged"},
-	    {MAIL_DELETED, "\\Deleted"},   {MAIL_SEEN, "\\Seen"},
-	    {MAIL_DRAFT, "\\Draft"},
-	};
-	size_t start = str_len(str);
-
-	str_append_c(str, '(');
-	for (unsigned int i = 0; i < N_ELEMENTS(flags); i++) {
-		if ((rec->flags & flags[i].flag) == 0)
-			continue;
-		if (str_len(str) > start + 1)
-			str_append_c(str, ' ');
-		str_append(str, flags[i].name);
-	}
-	if (recent) {
-		if (str_len(str) > start + 1)
-			str_append_c(str, ' ');
-		str_append(str, "\\Recent");
-	}
-	for (unsigned int i = 0; i < MAILBOX_KEYWORDS_MAX; i++) {
-		const char *name = mailbox_get_keyword_name(box, i);
-
-		if ((rec->keywords & (1u << i)) == 0 || name == NULL)
-			continue;
-		if (str_len(str) > start + 1)
-			str_append_c(str, ' ');
-		str_append(str, name);
-	}
-	str_append_c(str, ')');
-}
-
 /* RFC 7162 section 3.2.5: VANISHED (EARLIER), then the changed messages.
  * Returns false when the output is full. */
 static bool send_qresync(struct client *client, struct select_context *ctx)
@@ -397,7 +360,7 @@ static bool send_qresync(struct client *client, struct select_context *ctx)
 			str_clear(ctx->line);
 			str_printfa(ctx->line, "%u FETCH (UID %u FLAGS ",
 				    ctx->seq, rec->uid);
-			append_flags(
+			imap_write_flags(
 			    ctx->line, box, rec,
 			    (client->enabled & CLIENT_ENABLED_IMAP4REV2) == 0 &&
 				mailbox_is_recent(box, rec->uid));

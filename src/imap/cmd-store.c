@@ -14,6 +14,7 @@
 #include "imap-fetch.h"
 #include "imap-parser.h"
 #include "imap-seqset.h"
+#include "imap-commands-util.h"
 #include "mailbox.h"
 #include "mailbox-error.h"
 
@@ -240,19 +241,7 @@ bool cmd_store(struct client_command *cmd)
 		 * that failed UNCHANGEDSINCE (UIDs for UID STORE) */
 		reply = str_new(cmd->pool, 128);
 		str_append(reply, "OK [MODIFIED ");
-		for (unsigned int i = 0; i < modified_count;) {
-			unsigned int j = i;
-
-			while (j + 1 < modified_count &&
-			       modified[j + 1] == modified[j] + 1)
-				j++;
-			if (i > 0)
-				str_append_c(reply, ',');
-			str_append_uint(reply, modified[i]);
-			if (j > i)
-				str_printfa(reply, ":%u", modified[j]);
-			i = j + 1;
-		}
+		imap_uid_list_append(reply, modified, modified_count);
 		str_append(reply, "] Conditional store failed.");
 		ctx->reply = str_c(reply);
 	} else {

@@ -8,7 +8,8 @@
 #include "imap-commands.h"
 
 /* Appends "1:3,7" for ascending uids[0..count-1] (RFC 3501 section 9
- * sequence-set; RFC 4315 section 3 COPYUID sets). */
+ * sequence-set; RFC 4315 section 3 COPYUID sets, RFC 7162 section 3.1.3
+ * MODIFIED sets). */
 void imap_uid_list_append(string_t *dest, const uint32_t *uids,
 			  unsigned int count);
 
