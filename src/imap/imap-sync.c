@@ -6,50 +6,7 @@
 #include "str.h"
 #include "mailbox.h"
 #include "imap-client.h"
-
-static void append_flags(string_t *str, struct mailbox *box,
-			 const struct mail_record *rec, bool recent)
-{
-	static const struct {
-		enum mail_flags flag;
-		const char *name;
-	} system_flags[] = {
-	    {MAIL_ANSWERED, "\\Answered"}, {MAIL_FLAGGED, "\\Flagged"},
-	    {MAIL_DELETED, "\\Deleted"},   {MAIL_SEEN, "\\Seen"},
-	    {MAIL_DRAFT, "\\Draft"},
-	};
-	bool first = true;
-
-	str_append_c(str, '(');
-	for (unsigned int i = 0; i < N_ELEMENTS(system_flags); i++) {
-		if ((rec->flags & system_flags[i].flag) == 0)
-			continue;
-		if (!first)
-			str_append_c(str, ' ');
-		str_append(str, system_flags[i].name);
-		first = false;
-	}
-	if (recent) {
-		if (!first)
-			str_append_c(str, ' ');
-		str_append(str, "\\Recent");
-		first = false;
-	}
-	for (unsigned int i = 0; i < 32; i++) {
-		const char *name;
-
-		if ((rec->keywords & (1u << i)) == 0)
-			continue;
-		name = mailbox_get_keyword_name(box, i);
-		if (name == NULL)
-			continue;
-		if (!first)
-			str_append_c(str, ' ');
-		str_append(str, name);
-		first = false;
-	}
-	str_append_c(str, ')');
-}
+#include "imap-fetch.h"
 
 /* "* VANISHED uid-set" with ranges (RFC 7162 section 3.2.10). */
 static void send_vanished(struct client *client, const uint32_t *uids,
@@ -148,8 +105,9 @@ int client_sync_mailbox(struct client *client, bool allow_expunges)
 		if ((client->enabled & CLIENT_ENABLED_QRESYNC) != 0)
 			str_printfa(str, "UID %u ", rec->uid);
 		str_append(str, "FLAGS ");
-		append_flags(str, client->box, rec,
-			     !rev2 && mailbox_is_recent(client->box, rec->uid));
+		imap_write_flags(str, client->box, rec,
+				 !rev2 &&
+				     mailbox_is_recent(client->box, rec->uid));
 		if ((client->enabled & CLIENT_ENABLED_CONDSTORE) != 0) {
 			str_printfa(str, " MODSEQ (%llu)",
 				    (unsigned long long)rec->modseq);
