@@ -1,6 +1,7 @@
 /* fuzz-crlf.c - the LF to CR LF filter on arbitrary bytes, fed in pieces
- * and into output room that both come from the input, must give what a
- * byte at a time conversion gives. */
+ * and into output room that both come from the input, with the vector
+ * code the input chooses, must give what a byte at a time conversion
+ * gives. */
 #include "lib.h"
 #include "crlf.h"
 
@@ -18,6 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	piece = 1 + data[0];
 	room = 2 + data[1];
 	nuls = (data[2] & 1) != 0;
+	/* the vector code too, at each level the CPU has */
+	crlf_filter_set_vector_level((data[2] >> 1) % 3);
 	data += 3;
 	size -= 3;
 	want = i_malloc(CRLF_MAX_OUTPUT(size) + 1);
