@@ -7,10 +7,12 @@ One run starts, all at the same time:
   message and POP3 clients that RETR the 3 MB one, reading with small
   receive buffers, reads of a few bytes to a few KB and random pauses;
   each must get every byte exactly as the message file has it;
-- clients that never read: some pipeline CAPABILITY forever (the mail
-  process's output bound must disconnect them), some send a FETCH of
-  every message and then sit silent (the inactivity timeout must end
-  them); the server side of each connection must be closed in the end;
+- clients that never read: some pipeline CAPABILITY forever, some send a
+  FETCH of every message or a RETR and then sit silent; once their output
+  is stuck the mail process stops running their commands, and its
+  inactivity timeout ends them, also when imap-login or pop3-login proxies
+  the connection over TLS. The server's end of each connection must be
+  closed in the end (no process holds it);
 - clients that hang up in the middle of a response (FIN or RST).
 Meanwhile the proportional set size of the mail and login processes is
 sampled; afterwards a new client logs in and reads a message, every
@@ -49,7 +51,11 @@ PSS_BOUND_KB = 64 * 1024
 ASAN_PSS_FACTOR = 8
 IDLE_TIMEOUT_SECS = 6
 
-USERS = {"u%02d" % i: "pw-%02d" % i for i in range(12)}
+# IMAP sessions share users; a POP3 session holds its user's maildrop
+# (RFC 1939 section 8), so each POP3 client has a user of its own.
+IMAP_USERS = {"u%02d" % i: "pw-%02d" % i for i in range(12)}
+POP3_USERS = {"p%02d" % i: "pw-p%02d" % i for i in range(16)}
+USERS = dict(IMAP_USERS, **POP3_USERS)
 
 
 @pytest.fixture(scope="module")
@@ -168,9 +174,9 @@ def imap_connect(srv, mode, rng, user, rcvbuf=SLOW_RCVBUF):
     return s
 
 
-def pop3_connect(srv, mode, rng, user):
+def pop3_connect(srv, mode, rng, user, rcvbuf=SLOW_RCVBUF):
     s = SlowSocket(srv, "pop3s" if mode == "pop3s" else "pop3",
-                   mode == "pop3s", rng)
+                   mode == "pop3s", rng, rcvbuf)
     assert s.line().startswith(b"+OK")
     if mode == "stls":
         s.send(b"STLS\r\n")
@@ -277,6 +283,16 @@ def never_reads_silent(srv, mode, rng, user, deadline):
         s.close()
 
 
+def never_reads_silent_pop3(srv, mode, rng, user, deadline):
+    """RETRs the big message and then neither reads nor sends."""
+    s = pop3_connect(srv, mode, rng, user, rcvbuf=4096)
+    try:
+        s.send(b"RETR 4\r\n")
+        wait_server_closed(s, deadline)
+    finally:
+        s.close()
+
+
 def hang_up(srv, mode, rng, user, messages):
     """Reads part of a big response, then closes (half of them with RST)."""
     s = imap_connect(srv, mode, rng, user)
@@ -322,9 +338,9 @@ def test_many_slow_readers(stress_server):
     master = procs.master_pid(srv)
     before = {pid: name for pid, name in service_processes(master).items()
               if pid in procs.children(master)}
-    users = sorted(srv.users.items())
-    messages = users[0][1].messages
-    pw = {name: USERS[name] for name in USERS}
+    users = sorted(IMAP_USERS)
+    pop3_users = sorted(POP3_USERS)
+    messages = srv.users[users[0]].messages
     rng = random.Random(int(os.environ.get("LOFT_STRESS_SEED", "4711")))
     deadline = time.monotonic() + RUN_DEADLINE
     jobs = []
@@ -332,9 +348,13 @@ def test_many_slow_readers(stress_server):
 
     def user():
         nonlocal n
-        name = users[n % len(users)][0]
+        name = users[n % len(users)]
         n += 1
-        return name, pw[name]
+        return name, USERS[name]
+
+    def pop3_user():
+        name = pop3_users.pop()
+        return name, USERS[name]
 
     for mode in ("plain", "imaps", "starttls"):
         for _ in range(SLOW_IMAP_PER_MODE):
@@ -344,7 +364,7 @@ def test_many_slow_readers(stress_server):
     for mode in ("plain", "pop3s", "stls"):
         for _ in range(SLOW_POP3_PER_MODE):
             jobs.append(("slow pop3 " + mode, slow_pop3,
-                         (srv, mode, random.Random(rng.random()), user(),
+                         (srv, mode, random.Random(rng.random()), pop3_user(),
                           messages)))
     for mode in ("plain", "imaps"):
         for _ in range(NEVER_READ_PER_MODE):
@@ -355,6 +375,11 @@ def test_many_slow_readers(stress_server):
             jobs.append(("silent never-reader " + mode, never_reads_silent,
                          (srv, mode, random.Random(rng.random()), user(),
                           deadline)))
+    for mode in ("plain", "pop3s"):
+        jobs.append(("silent pop3 never-reader " + mode,
+                     never_reads_silent_pop3,
+                     (srv, mode, random.Random(rng.random()), pop3_user(),
+                      deadline)))
     for i in range(HANG_UP):
         mode = ("plain", "imaps", "starttls")[i % 3]
         jobs.append(("hang-up " + mode, hang_up,
@@ -397,14 +422,14 @@ def test_many_slow_readers(stress_server):
     assert not over, "PSS above %d kB: %s" % (bound, over)
 
     # Still serving: a new login over each protocol reads a message.
-    name = users[0][0]
+    name = users[0]
     c = login_retry(srv, srv.users[name], "ssl")
     try:
         assert c.retr(4)[1] == expected_lines(messages[3])
         c.quit()
     finally:
         c.close()
-    s = imap_connect(srv, "imaps", random.Random(1), (name, pw[name]))
+    s = imap_connect(srv, "imaps", random.Random(1), (name, USERS[name]))
     try:
         got = imap_cmd(s, b"f", b"FETCH 4 (BODY.PEEK[])")
         assert [lit for _, lit in got if lit is not None] == [
