@@ -75,6 +75,9 @@ struct maildir_scan {
 	/* the base name arena */
 	char *names;
 	size_t names_left, names_size;
+	/* what the names and base names of all files read take as strings
+	 * of their own (each with a NUL) */
+	size_t names_bytes;
 };
 
 static char maildir_errbuf[2048];
@@ -193,12 +196,15 @@ static char *scan_strndup(struct maildir_scan *scan, const char *s, size_t len)
 }
 
 /* Sets what f's name tells (sizes, flags, keywords, base name length). */
-static void scan_file_set_name(struct scan_file *f, const char *name,
-			       size_t name_len)
+static void scan_file_set_name(struct maildir_scan *scan, struct scan_file *f,
+			       const char *name, size_t name_len)
 {
 	struct maildir_filename_info info;
 
 	maildir_filename_parse(name, name_len, &info);
+	scan->names_bytes += name_len + 1;
+	if (info.base_len != name_len)
+		scan->names_bytes += info.base_len + 1;
 	f->name = name;
 	f->name_len = (uint16_t)name_len;
 	f->base_len = (uint16_t)info.base_len;
@@ -313,7 +319,8 @@ static int scan_dir(struct maildir_scan *scan, const char *dir, bool in_new,
 			if (d->d_name[0] == '.' || d->d_type == DT_DIR)
 				continue;
 			f = scan_file_alloc(scan);
-			scan_file_set_name(f, d->d_name, strlen(d->d_name));
+			scan_file_set_name(scan, f, d->d_name,
+					   strlen(d->d_name));
 			f->in_new = in_new;
 			if (keyed && !scan_add_keyed(scan, f, dir)) {
 				/* the struct is reused for the next file */
@@ -392,7 +399,7 @@ static int maildir_scan(struct mailbox *box, pool_t pool, bool keyed,
 			if (rename(src, dest) == 0) {
 				const char *base = scan_file_base(scan, f);
 
-				scan_file_set_name(f, dest_name,
+				scan_file_set_name(scan, f, dest_name,
 						   strlen(dest_name));
 				f->basename = base;
 				f->in_new = false;
@@ -969,21 +976,16 @@ static bool scan_sort_unkeyed(struct mailbox *box, struct maildir_scan *scan,
  * uidlist, the view, loft.index) reads them in sequence and not all over
  * the scan's buffers; the scan's memory can then be freed. */
 static struct scan_file *scan_files_compact(pool_t pool,
+					    const struct maildir_scan *scan,
 					    struct scan_file *const *files,
 					    unsigned int count)
 {
 	struct scan_file *out = p_new(pool, struct scan_file, count + 1);
-	size_t size = 0;
 	char *names, *p;
 
-	for (unsigned int i = 0; i < count; i++) {
-		const struct scan_file *f = files[i];
-
-		size += f->name_len + 1;
-		if (f->base_len != f->name_len)
-			size += f->base_len + 1;
-	}
-	names = p = p_malloc(pool, size + 1);
+	/* room for all names the scan saw (a pass over the files to count
+	 * only those kept would be one more pass in random order) */
+	names = p = p_malloc(pool, scan->names_bytes + 1);
 	for (unsigned int i = 0; i < count; i++) {
 		const struct scan_file *f = files[i];
 
@@ -1005,7 +1007,7 @@ static struct scan_file *scan_files_compact(pool_t pool,
 			p += f->base_len + 1;
 		}
 	}
-	i_assert((size_t)(p - names) == size);
+	i_assert((size_t)(p - names) <= scan->names_bytes);
 	return out;
 }
 
@@ -1119,7 +1121,7 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 	if (scan_pool != NULL) {
 		/* out of the scan's memory, which goes */
 		struct scan_file *files =
-		    scan_files_compact(pool, sorted, sorted_count);
+		    scan_files_compact(pool, scan, sorted, sorted_count);
 
 		for (unsigned int i = 0; i < sorted_count; i++)
 			sorted[i] = &files[i];
