@@ -1,11 +1,13 @@
 /* pop3-client.c - POP3 sessions: start-up (mail location, INBOX, session
- * lock, user+IP limit), input processing with pipelining, resumable
- * output, idle timeout, QUIT's UPDATE state and the logout log line.
+ * lock, user+IP limit), input processing with pipelining, QUIT's UPDATE
+ * state and the logout statistics.
  *
- * Event handlers (input, flush, timeout) are the only places that destroy
- * a session: anything below them calls client_disconnect(), which only
- * marks the session; the handler destroys it at its end once the last
- * reply is flushed. Commands are in cmd-*.c. */
+ * The connection's handlers, the bounded output, the idle timeout, the
+ * bad-command counter and the logout line are the session base's
+ * (src/mailsvc/mail-session.h), which calls back here for the parsing
+ * and the commands. As there, only event handlers destroy a session:
+ * anything below them calls client_disconnect(), which only marks it.
+ * Commands are in cmd-*.c. */
 #include "lib.h"
 #include "pool.h"
 #include "str.h"
@@ -18,22 +20,14 @@
 #include "pop3-commands.h"
 #include "pop3-client.h"
 
-static struct pop3_client *clients = NULL;
-static unsigned int clients_count = 0;
-static void (*clients_empty_callback)(void) = NULL;
-static char *base_log_prefix = NULL;
-
-static void client_input(void *context);
-static void client_output(void *context);
-
 unsigned int pop3_clients_count(void)
 {
-	return clients_count;
+	return mail_sessions_count();
 }
 
 void pop3_clients_set_empty_callback(void (*callback)(void))
 {
-	clients_empty_callback = callback;
+	mail_sessions_set_empty_callback(callback);
 }
 
 void client_log(struct pop3_client *client, enum log_type type, const char *fmt,
@@ -41,13 +35,9 @@ void client_log(struct pop3_client *client, enum log_type type, const char *fmt,
 {
 	va_list args;
 
-	if (base_log_prefix == NULL)
-		base_log_prefix = i_strdup(log_get_prefix());
-	log_set_prefix(client->log_prefix);
 	va_start(args, fmt);
-	i_logv(type, fmt, args);
+	mail_session_logv(&client->session, type, fmt, args);
 	va_end(args);
-	log_set_prefix(base_log_prefix);
 }
 
 const char *client_echo(struct pop3_client *client, const char *text)
@@ -65,49 +55,22 @@ const char *client_echo(struct pop3_client *client, const char *text)
 
 size_t client_output_free(const struct pop3_client *client)
 {
-	size_t used = iostream_get_output_used(client->stream);
-	size_t max = iostream_get_output_max(client->stream);
-
-	return used >= max ? 0 : max - used;
+	return mail_session_output_free(&client->session);
 }
 
 int client_flush(struct pop3_client *client)
 {
-	int ret;
-
-	if (client->output_error)
-		return -1;
-	ret = iostream_flush(client->stream);
-	if (ret < 0) {
-		client->output_error = true;
-		client_disconnect(client, iostream_get_error(client->stream));
-	}
-	return ret;
+	return mail_session_flush(&client->session);
 }
 
 bool client_output_wait(struct pop3_client *client, size_t need)
 {
-	if (client->output_error)
-		return true;
-	if (client_output_free(client) >= need)
-		return false;
-	if (client_flush(client) < 0)
-		return true;
-	return client_output_free(client) < need;
+	return mail_session_output_wait(&client->session, need);
 }
 
 bool client_send_raw(struct pop3_client *client, const void *data, size_t size)
 {
-	if (client->output_error)
-		return false;
-	if (iostream_write(client->stream, data, size) < 0) {
-		/* every producer checks the room first: this is a bug or
-		 * a reply far over the reserve */
-		client->output_error = true;
-		client_disconnect(client, "Output buffer full");
-		return false;
-	}
-	return true;
+	return mail_session_send_raw(&client->session, data, size);
 }
 
 void client_send_line(struct pop3_client *client, const char *fmt, ...)
@@ -224,6 +187,7 @@ static void client_command_finished(struct pop3_client *client)
 	client->cmd_abort = NULL;
 	client->cmd_context = NULL;
 	pool_clear(client->cmd_pool);
+	mail_session_command_done(&client->session);
 }
 
 static void client_abort_command(struct pop3_client *client)
@@ -233,127 +197,14 @@ static void client_abort_command(struct pop3_client *client)
 	client_command_finished(client);
 }
 
-static void client_stop_input(struct pop3_client *client)
-{
-	if (!client->input_paused) {
-		iostream_set_input_callback(client->stream, NULL, NULL);
-		client->input_paused = true;
-	}
-}
-
 void client_disconnect(struct pop3_client *client, const char *reason)
 {
-	if (client->disconnecting)
-		return;
-	client->disconnecting = true;
-
-	if (strncmp(reason, "Disconnected", 12) == 0) {
-		client_log(client, LOG_TYPE_INFO, "%s %s", reason,
-			   client_stats(client));
-	} else {
-		client_log(client, LOG_TYPE_INFO, "Disconnected: %s %s", reason,
-			   client_stats(client));
-	}
-	if (!client->quit_seen)
-		(void)client_update_mailbox(client);
-	client_stop_input(client);
-	if (client->cmd_continue != NULL)
-		client_abort_command(client);
-	/* Release the mailbox (and its POP3 session lock) before the last
-	 * reply leaves, so that a client reconnecting as soon as it reads
-	 * "+OK Logging out." is not refused as IN-USE. */
-	if (client->to_lock_refresh != NULL)
-		timeout_remove(&client->to_lock_refresh);
-	if (client->box != NULL)
-		mailbox_close(&client->box);
-	if (!client->output_error)
-		(void)iostream_flush(client->stream);
-}
-
-static void client_destroy(struct pop3_client *client)
-{
-	i_assert(!client->destroyed);
-	client->destroyed = true;
-
-	if (!client->disconnecting)
-		client_disconnect(client, "Connection closed");
-	if (client->cmd_continue != NULL)
-		client_abort_command(client);
-
-	if (client->prev != NULL)
-		client->prev->next = client->next;
-	else
-		clients = client->next;
-	if (client->next != NULL)
-		client->next->prev = client->prev;
-	clients_count--;
-
-	if (client->to_idle != NULL)
-		timeout_remove(&client->to_idle);
-	if (client->to_continue != NULL)
-		timeout_remove(&client->to_continue);
-	if (client->to_lock_refresh != NULL)
-		timeout_remove(&client->to_lock_refresh);
-	if (client->box != NULL)
-		mailbox_close(&client->box);
-	iostream_destroy(&client->stream);
-	pool_unref(&client->cmd_pool);
-	pool_unref(&client->pool);
-
-	if (clients_count == 0 && clients_empty_callback != NULL)
-		clients_empty_callback();
-}
-
-static void client_continue(void *context)
-{
-	struct pop3_client *client = context;
-
-	timeout_remove(&client->to_continue);
-	client_output(client);
-}
-
-/* Runs at the end of every event handler: destroys a session that is
- * done once its last reply has left (or cannot leave). */
-static void client_handler_end(struct pop3_client *client)
-{
-	int ret;
-
-	if (!client->disconnecting) {
-		/* replies go out at the end of every event; a partial
-		 * flush continues from the loop */
-		if (iostream_get_output_used(client->stream) > 0 &&
-		    client_flush(client) > 0 && client->cmd_continue != NULL &&
-		    !client->disconnecting && client->to_continue == NULL) {
-			/* drained at once: no flush callback will come to
-			 * continue the running command */
-			client->to_continue =
-			    timeout_add(0, client_continue, client);
-		}
-		if (!client->disconnecting) {
-			/* waiting for the next command, an idle session
-			 * keeps no stream buffers (only those with unsent
-			 * output or unread input stay) */
-			if (client->cmd_continue == NULL)
-				iostream_release_buffers(client->stream);
-			return;
-		}
-	}
-	if (client->output_error || iostream_is_closed(client->stream)) {
-		client_destroy(client);
-		return;
-	}
-	ret = iostream_flush(client->stream);
-	if (ret != 0)
-		client_destroy(client);
-	/* else the flush callback comes back here */
+	mail_session_disconnect(&client->session, NULL, reason);
 }
 
 static void client_bad_command(struct pop3_client *client)
 {
-	if (++client->bad_counter > POP3_CLIENT_MAX_BAD_COMMANDS) {
-		client_send_line(client, "-ERR Too many bad commands.");
-		client_disconnect(client, "Too many bad commands");
-	}
+	(void)mail_session_bad_command(&client->session);
 }
 
 /* Runs the buffered command lines (leftover from the login first) until
@@ -364,32 +215,17 @@ static void client_process_input(struct pop3_client *client)
 	const unsigned char *data;
 	const char *error;
 	size_t size, used;
-	bool leftover;
 	int ret;
 
-	while (!client->disconnecting && client->cmd_continue == NULL) {
-		if (client_output_wait(client, POP3_CLIENT_OUTPUT_RESERVE)) {
-			client->output_wait = true;
-			client_stop_input(client);
+	while (!client->session.disconnecting && client->cmd_continue == NULL) {
+		if (mail_session_input_must_wait(&client->session))
 			return;
-		}
-		leftover = client->leftover_size > 0;
-		if (leftover) {
-			data = client->leftover;
-			size = client->leftover_size;
-		} else {
-			data = iostream_get_data(client->stream, &size);
-		}
+		data = mail_session_input_data(&client->session, &size);
 		if (size == 0)
 			break;
 		ret = pop3_parser_feed(client->parser, data, size, &used, &cmd,
 				       &error);
-		if (leftover) {
-			client->leftover += used;
-			client->leftover_size -= used;
-		} else {
-			iostream_skip(client->stream, used);
-		}
+		mail_session_input_skip(&client->session, used);
 		if (ret == 0)
 			continue;
 		if (ret < 0) {
@@ -401,132 +237,98 @@ static void client_process_input(struct pop3_client *client)
 		if (ret < 0)
 			client_bad_command(client);
 		else
-			client->bad_counter = 0;
+			client->session.bad_counter = 0;
 		if (client->cmd_continue == NULL)
 			client_command_finished(client);
+		else
+			mail_session_command_waits(&client->session);
 	}
 	if (client->cmd_continue != NULL)
-		client_stop_input(client);
+		mail_session_stop_input(&client->session);
 }
 
-static void client_resume_input(struct pop3_client *client)
+/* ---- the session base's callbacks ---- */
+
+static const char *pop3_session_logout_stats(struct mail_session *session)
 {
-	client->output_wait = false;
-	client_process_input(client);
-	if (client->disconnecting || client->cmd_continue != NULL ||
-	    client->output_wait)
-		return;
-	if (client->input_eof) {
-		client_disconnect(client, "Connection closed");
-		return;
-	}
-	if (client->input_paused) {
-		client->input_paused = false;
-		iostream_set_input_callback(client->stream, client_input,
-					    client);
-	}
+	return client_stats(session->context);
 }
 
-static void client_input(void *context)
+static void pop3_session_process_input(struct mail_session *session)
 {
-	struct pop3_client *client = context;
-	ssize_t ret;
-
-	if (client->cmd_continue != NULL || client->disconnecting ||
-	    client->output_wait) {
-		client_stop_input(client);
-		return;
-	}
-	ret = iostream_read(client->stream);
-	if (ret < 0) {
-		client->input_eof = true;
-		client_stop_input(client);
-	}
-	if (client->to_idle != NULL)
-		timeout_reset(client->to_idle);
-	client_process_input(client);
-	if (client->input_eof && !client->disconnecting &&
-	    client->cmd_continue == NULL && !client->output_wait) {
-		const char *reason = iostream_get_error(client->stream);
-
-		client_disconnect(client, reason != NULL && *reason != '\0'
-					      ? reason
-					      : "Connection closed");
-	}
-	client_handler_end(client);
+	client_process_input(session->context);
 }
 
-static void client_output(void *context)
+static bool pop3_session_command_running(struct mail_session *session)
 {
-	struct pop3_client *client = context;
+	const struct pop3_client *client = session->context;
 
-	if (client->to_idle != NULL)
-		timeout_reset(client->to_idle);
-	if (client->disconnecting) {
-		client_handler_end(client);
-		return;
-	}
-	if (client->cmd_continue != NULL) {
-		if (client->cmd_continue(client) > 0)
-			client_command_finished(client);
-	}
-	if (client->cmd_continue == NULL && !client->disconnecting)
-		client_resume_input(client);
-	client_handler_end(client);
+	return client->cmd_continue != NULL;
 }
 
-static void client_idle_timeout(void *context)
+static void pop3_session_command_continue(struct mail_session *session)
 {
-	struct pop3_client *client = context;
+	struct pop3_client *client = session->context;
 
-	if (client->disconnecting) {
-		client_destroy(client);
-		return;
-	}
-	client_send_line(client, "-ERR Disconnected for inactivity.");
-	client_disconnect(client, "Disconnected for inactivity");
-	client_handler_end(client);
+	if (client->cmd_continue(client) > 0)
+		client_command_finished(client);
 }
+
+static void pop3_session_disconnect(struct mail_session *session)
+{
+	struct pop3_client *client = session->context;
+
+	if (!client->quit_seen)
+		(void)client_update_mailbox(client);
+	if (client->cmd_continue != NULL)
+		client_abort_command(client);
+	/* Release the mailbox (and its POP3 session lock) before the last
+	 * reply leaves, so that a client reconnecting as soon as it reads
+	 * "+OK Logging out." is not refused as IN-USE. */
+	if (client->to_lock_refresh != NULL)
+		timeout_remove(&client->to_lock_refresh);
+	if (client->box != NULL)
+		mailbox_close(&client->box);
+}
+
+static void pop3_session_destroy(struct mail_session *session)
+{
+	struct pop3_client *client = session->context;
+
+	if (client->cmd_continue != NULL)
+		client_abort_command(client);
+	if (client->to_lock_refresh != NULL)
+		timeout_remove(&client->to_lock_refresh);
+	if (client->box != NULL)
+		mailbox_close(&client->box);
+	pool_unref(&client->cmd_pool);
+}
+
+static const struct mail_session_vfuncs pop3_session_vfuncs = {
+    .name = "pop3",
+    .max_input = POP3_CLIENT_MAX_INPUT,
+    .max_output = POP3_CLIENT_MAX_OUTPUT,
+    .output_reserve = POP3_CLIENT_OUTPUT_RESERVE,
+    .default_idle_secs = POP3_CLIENT_DEFAULT_IDLE_SECS,
+    /* disconnected after more than POP3_CLIENT_MAX_BAD_COMMANDS */
+    .bad_commands_limit = POP3_CLIENT_MAX_BAD_COMMANDS + 1,
+    .bad_commands_line = "-ERR Too many bad commands.",
+    .bad_commands_reason = "Too many bad commands",
+    .idle_line = "-ERR Disconnected for inactivity.",
+    .shutdown_line = "-ERR Server shutting down.",
+    .process_input = pop3_session_process_input,
+    .command_running = pop3_session_command_running,
+    /* a POP3 command that is running waits for its output */
+    .command_waiting = pop3_session_command_running,
+    .command_continue = pop3_session_command_continue,
+    .logout_stats = pop3_session_logout_stats,
+    .disconnect = pop3_session_disconnect,
+    .destroy = pop3_session_destroy,
+};
 
 void pop3_clients_destroy_all(void)
 {
-	while (clients != NULL) {
-		struct pop3_client *client = clients;
-
-		if (!client->disconnecting) {
-			client_send_line(client, "-ERR Server shutting down.");
-			client_disconnect(client, "Server shutting down");
-		}
-		client_destroy(client);
-	}
-}
-
-/* Live sessions of user in this process. All sessions of one user are
- * handed to the same worker (pop3-dispatch.c), so this sees them all. */
-static unsigned int count_user_sessions(const char *user)
-{
-	unsigned int count = 0;
-
-	for (struct pop3_client *c = clients; c != NULL; c = c->next) {
-		if (!c->disconnecting && strcmp(c->user, user) == 0)
-			count++;
-	}
-	return count;
-}
-
-static unsigned int count_user_ip(const char *user, const char *remote_ip)
-{
-	unsigned int count = 0;
-
-	for (struct pop3_client *c = clients; c != NULL; c = c->next) {
-		if (c->disconnecting || strcmp(c->user, user) != 0)
-			continue;
-		if ((c->remote_ip == NULL) != (remote_ip == NULL))
-			continue;
-		if (remote_ip == NULL || strcmp(c->remote_ip, remote_ip) == 0)
-			count++;
-	}
-	return count;
+	mail_sessions_destroy_all();
 }
 
 /* Refuses a session that was never started: one -ERR line, a log line,
@@ -534,15 +336,7 @@ static unsigned int count_user_ip(const char *user, const char *remote_ip)
 static void client_refuse(struct pop3_client *client, const char *reply,
 			  enum log_type type, const char *reason)
 {
-	client_log(client, type, "%s", reason);
-	(void)iostream_write_str(client->stream, reply);
-	(void)iostream_write_str(client->stream, "\r\n");
-	(void)iostream_flush(client->stream);
-	if (client->box != NULL)
-		mailbox_close(&client->box);
-	iostream_destroy(&client->stream);
-	pool_unref(&client->cmd_pool);
-	pool_unref(&client->pool);
+	mail_session_refuse(&client->session, reply, type, reason);
 }
 
 /* The session lock counts as abandoned when it is not refreshed for a
@@ -579,9 +373,10 @@ static int client_open_mailbox(struct pop3_client *client,
 			      "return mail");
 		return -1;
 	}
-	table = var_expand_table_login(client->pool, client->user, "pop3",
-				       client->remote_ip, client->local_ip,
-				       home, client->session_id);
+	table = var_expand_table_login(client->pool, client->session.user,
+				       "pop3", client->session.remote_ip,
+				       client->session.local_ip, home,
+				       client->session.session_id);
 	if (var_expand(location, mail, table, &error) < 0) {
 		client_refuse(client, "-ERR [SYS/TEMP] " POP3_INTERNAL_ERROR,
 			      LOG_TYPE_ERROR,
@@ -652,36 +447,23 @@ void pop3_client_create(int fd, const struct loft_settings *set,
 {
 	struct pop3_client *client;
 	pool_t pool;
-	unsigned int limit, idle_secs;
+	unsigned int limit;
 
-	fd_set_nonblock(fd, true);
 	/* small first blocks: a session that is logged in and idle should
 	 * cost little; pools grow when a command needs more */
 	pool = pool_create("pop3 client", 1024);
 	client = p_new(pool, struct pop3_client, 1);
+	mail_session_init(&client->session, &pop3_session_vfuncs, client, pool,
+			  fd, params);
 	client->pool = pool;
 	client->cmd_pool = pool_create("pop3 command", 256);
 	client->set = set;
-	client->user = p_strdup(pool, params->user);
-	client->session_id = p_strdup(
-	    pool, params->session_id == NULL ? "" : params->session_id);
-	client->remote_ip = p_strdup(pool, params->remote_ip);
-	client->local_ip = p_strdup(pool, params->local_ip);
-	client->log_prefix =
-	    p_strdup_printf(pool, "pop3(%s)<%ld><%s>: ", client->user,
-			    (long)getpid(), client->session_id);
-	client->stream =
-	    iostream_create(fd, POP3_CLIENT_MAX_INPUT, POP3_CLIENT_MAX_OUTPUT);
 	client->parser = pop3_parser_create(pool, set->pop3_max_line_length);
-	if (params->leftover_size > 0) {
-		client->leftover =
-		    p_memdup(pool, params->leftover, params->leftover_size);
-		client->leftover_size = params->leftover_size;
-	}
 
 	limit = set->mail_max_userip_connections;
 	if (limit > 0 &&
-	    count_user_ip(client->user, client->remote_ip) >= limit) {
+	    mail_sessions_count_user_ip(client->session.user,
+					client->session.remote_ip) >= limit) {
 		client_refuse(client,
 			      p_strdup_printf(
 				  pool,
@@ -702,7 +484,7 @@ void pop3_client_create(int fd, const struct loft_settings *set,
 	 * worker refuses a second one of the same user itself; with
 	 * pop3_lock_session the Dovecot-compatible lock file is taken as well,
 	 * for servers sharing the Maildir. */
-	if (count_user_sessions(client->user) > 0) {
+	if (mail_sessions_count_user(client->session.user) > 0) {
 		client_refuse(client,
 			      "-ERR [IN-USE] Mailbox is locked by another "
 			      "POP3 session.",
@@ -714,21 +496,6 @@ void pop3_client_create(int fd, const struct loft_settings *set,
 	if (client_open_mailbox(client, params) < 0)
 		return;
 
-	client->next = clients;
-	if (clients != NULL)
-		clients->prev = client;
-	clients = client;
-	clients_count++;
-
-	idle_secs = set->client_idle_timeout_secs != 0
-			? set->client_idle_timeout_secs
-			: POP3_CLIENT_DEFAULT_IDLE_SECS;
-	client->to_idle =
-	    timeout_add(idle_secs * 1000, client_idle_timeout, client);
-	iostream_set_flush_callback(client->stream, client_output, client);
-	iostream_set_input_callback(client->stream, client_input, client);
-
-	client_send_line(client, "+OK Logged in.");
-	client_process_input(client);
-	client_handler_end(client);
+	mail_session_start(&client->session, set->client_idle_timeout_secs,
+			   "+OK Logged in.");
 }

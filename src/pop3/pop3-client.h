@@ -5,11 +5,13 @@
  * of it: the messages that existed at login, their sizes, and which of them
  * are marked deleted or retrieved. Commands (pop3-commands.h) act on this
  * view; QUIT applies it (RFC 1939 UPDATE state). A session never blocks:
- * long output (RETR, LIST, UIDL) continues from the flush callback.
+ * long output (RETR, LIST, UIDL) continues when the output has drained.
  *
- * All sessions of the process are in one list, so that the worker can
- * count user+IP connections and close everything on shutdown. The module
- * does not know how the connection arrived (see mail-service.h). */
+ * The connection, its handlers, the idle timeout, the bad-command counter,
+ * the logout line and the list of the process's sessions (user+IP
+ * counting, shutdown) are the session base's, embedded as client->session
+ * (src/mailsvc/mail-session.h); this module is what is POP3's. It does
+ * not know how the connection arrived (see mail-service.h). */
 #ifndef LOFT_POP3_CLIENT_H
 #define LOFT_POP3_CLIENT_H
 
@@ -18,6 +20,7 @@
 #include "log.h"
 #include "settings.h"
 #include "mail-service.h"
+#include "mail-session.h"
 
 #define POP3_CLIENT_MAX_INPUT 8192
 #define POP3_CLIENT_MAX_OUTPUT 65536
@@ -46,22 +49,17 @@ struct pop3_client;
 typedef int pop3_command_continue_t(struct pop3_client *client);
 
 struct pop3_client {
-	struct pop3_client *prev, *next;
-	pool_t pool;
+	/* the connection, handlers, output bounds, idle timer, the session
+	 * list and the logout line (src/mailsvc/mail-session.h): "session",
+	 * with stream, input_bytes, output_bytes, output_error and
+	 * disconnecting also named directly */
+	MAIL_SESSION_CLIENT_FIELDS;
+	pool_t pool; /* the session's pool (session.pool) */
 	const struct loft_settings *set;
-	struct iostream *stream;
 	struct pop3_parser *parser;
 	struct mailbox *box;
-	struct timeout *to_idle;
-	/* continues a command whose output drained within a flush */
-	struct timeout *to_continue;
 	/* keeps the POP3 session lock fresh while the session lives */
 	struct timeout *to_lock_refresh;
-
-	const char *user, *session_id, *remote_ip, *local_ip;
-	const char *log_prefix; /* "pop3(user)<pid><session>: " */
-	const unsigned char *leftover;
-	size_t leftover_size;
 
 	/* the mailbox as it was at login: message i is seq i+1 */
 	unsigned int msg_count;
@@ -81,7 +79,6 @@ struct pop3_client {
 	void *cmd_context;
 	pool_t cmd_pool; /* freed when the command finishes */
 
-	unsigned int bad_counter;
 	unsigned int top_count, retr_count;
 	uint64_t top_bytes, retr_bytes;
 
@@ -89,12 +86,6 @@ struct pop3_client {
 
 	bool quit_seen;
 	bool delete_success;
-	bool input_eof;
-	bool input_paused;
-	bool output_wait; /* input waits for the output to drain */
-	bool output_error;
-	bool disconnecting; /* flushing the last reply, then destroy */
-	bool destroyed;
 };
 
 /* Starts a session on fd, which is taken over (closed on any failure).
