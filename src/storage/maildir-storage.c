@@ -864,7 +864,7 @@ static bool radix_key(const struct scan_file *f, uint64_t *key_r)
 static void radix_sort(struct radix_item *items, struct radix_item *tmp,
 		       unsigned int count)
 {
-	static unsigned int counts[8][256];
+	unsigned int counts[8][256];
 	struct radix_item *src = items, *dst = tmp, *swap;
 
 	if (count < 2)
@@ -1017,6 +1017,11 @@ static void scan_key_files(struct mailbox *box, struct maildir_scan *scan)
 {
 	const char *cur_dir = p_strconcat(scan->pool, box->path, "/cur", NULL);
 	unsigned int j = scan->cur_first;
+
+	if (scan->by_base == NULL) {
+		scan->by_base = hash_table_create(
+		    scan->pool, scan->files.count + 16, str_hash, str_cmp);
+	}
 
 	for (unsigned int i = scan->cur_first; i < scan->files.count; i++) {
 		struct scan_file *f = scan->files.items[i];
