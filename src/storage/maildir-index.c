@@ -938,7 +938,7 @@ static void index_write(struct mailbox *box)
 struct index_writer {
 	int fd;
 	unsigned char *buf;
-	size_t used;
+	size_t buf_size, used; /* buf_size: a multiple of 32 */
 	uint32_t lanes[4];
 	uint64_t size;
 	int error; /* errno of the first failed write, or 0 */
@@ -960,7 +960,7 @@ static void writer_append(struct index_writer *w, const void *data, size_t size)
 
 	w->size += size;
 	while (size > 0) {
-		size_t n = INDEX_WRITE_BUF_SIZE - w->used;
+		size_t n = w->buf_size - w->used;
 
 		if (n > size)
 			n = size;
@@ -968,7 +968,7 @@ static void writer_append(struct index_writer *w, const void *data, size_t size)
 		w->used += n;
 		p += n;
 		size -= n;
-		if (w->used == INDEX_WRITE_BUF_SIZE)
+		if (w->used == w->buf_size)
 			writer_flush(w);
 	}
 }
@@ -1046,7 +1046,17 @@ static void index_write_locked(struct mailbox *box)
 				  strerror(errno));
 		goto out;
 	}
-	w.buf = p_malloc(pool, INDEX_WRITE_BUF_SIZE);
+	/* no larger than the larger area (a small mailbox's index is
+	 * written often) */
+	w.buf_size = (size_t)count * sizeof(struct index_record);
+	if (w.buf_size < str_offset)
+		w.buf_size = (size_t)str_offset;
+	w.buf_size = (w.buf_size + 31) & ~(size_t)31;
+	if (w.buf_size == 0)
+		w.buf_size = 32;
+	if (w.buf_size > INDEX_WRITE_BUF_SIZE)
+		w.buf_size = INDEX_WRITE_BUF_SIZE;
+	w.buf = p_malloc(pool, w.buf_size);
 	memset(&hdr, 0, sizeof(hdr));
 	if (lseek(w.fd, sizeof(hdr), SEEK_SET) < 0)
 		w.error = errno;

@@ -52,8 +52,9 @@ struct sort_key {
  * left (a record is at most some 280 bytes) */
 #define SCAN_BUF_MAX_SIZE (1024 * 1024)
 #define SCAN_BUF_MIN_FREE 4096
-/* scan_file structs are allocated this many at a time, base names from
- * chunks of up to this size */
+/* scan_file structs are allocated up to this many at a time (fewer for
+ * small directories: a keyed scan's memory is the view's), base names
+ * from chunks of up to this size */
 #define SCAN_FILES_CHUNK 1024
 #define SCAN_NAMES_MAX_CHUNK (64 * 1024)
 
@@ -69,9 +70,10 @@ struct maildir_scan {
 	/* the getdents64() buffer being filled */
 	unsigned char *buf;
 	size_t buf_size, buf_used;
-	/* scan_file structs not handed out yet */
+	/* scan_file structs not handed out yet, and how many are
+	 * allocated at a time */
 	struct scan_file *free_files;
-	unsigned int free_count;
+	unsigned int free_count, files_chunk;
 	/* the base name arena */
 	char *names;
 	size_t names_left, names_size;
@@ -166,8 +168,8 @@ static struct scan_file *scan_file_alloc(struct maildir_scan *scan)
 {
 	if (scan->free_count == 0) {
 		scan->free_files =
-		    p_new(scan->pool, struct scan_file, SCAN_FILES_CHUNK);
-		scan->free_count = SCAN_FILES_CHUNK;
+		    p_new(scan->pool, struct scan_file, scan->files_chunk);
+		scan->free_count = scan->files_chunk;
 	}
 	scan->free_count--;
 	return scan->free_files++;
@@ -372,6 +374,7 @@ static int maildir_scan(struct mailbox *box, pool_t pool, bool keyed,
 	scan = p_new(pool, struct maildir_scan, 1);
 	scan->pool = pool;
 	scan->keyed = keyed;
+	scan->files_chunk = hint < SCAN_FILES_CHUNK ? hint : SCAN_FILES_CHUNK;
 	array_init(&scan->files, pool, hint);
 	if (keyed) {
 		scan->by_base =
@@ -797,7 +800,13 @@ static int uidlist_commit_stamp(struct mailbox *box, pool_t pool,
 				struct maildir_index_stamp *stamp_r,
 				const char **error_r)
 {
-	string_t *str = str_new(pool, UIDLIST_WRITE_BUF_SIZE + 1024);
+	/* as large as the file (some 64 bytes a record) up to the piece
+	 * size: pool may be a view's, which keeps it */
+	size_t est = 128 + (size_t)list->recs.count * 64;
+	string_t *str = str_new(
+	    pool,
+	    (est < UIDLIST_WRITE_BUF_SIZE ? est : UIDLIST_WRITE_BUF_SIZE) +
+		1024);
 	const char *path = uidlist_path(box, pool);
 	unsigned int pos = 0;
 	struct stat st;
