@@ -194,9 +194,11 @@ int mailbox_save_finish(struct mailbox_save **save, enum mail_flags flags,
 			uint32_t *uid_r, const char **error_r);
 void mailbox_save_abort(struct mailbox_save **save);
 /* mailbox_save_finish() that does not hold up the caller's ioloop for the
- * fsyncs: they (and the rename into place) run in a storage thread, and
- * callback(context) is called from the ioloop when they are done; then
- * mailbox_save_finish_result() assigns the UID and gives the outcome.
+ * fsyncs: they (with the rename into place and the dovecot-uidlist record)
+ * run in storage threads, and callback(context) is called from the
+ * ioloop when the file, its directory entry and its record are on disk;
+ * then mailbox_save_finish_result() gives the UID (assigning it when the
+ * record could not be appended) and the outcome.
  * Returns 0 when started, 1 when it finished at once (no current ioloop,
  * or no threads: *uid_r set, the save freed), -1 on an error (the save
  * freed). Aborting a running save is allowed: it is freed when the thread

@@ -586,7 +586,7 @@ static int save_prepare(struct mailbox_save *save, enum mail_flags flags,
  * a journal, as on this project's test machine) then searches past every
  * recently freed inode of the group at each allocation. A save therefore
  * takes the lock with link(2) from a file this process keeps next
- * to dovecot-uidlist ("loft-uidlist-lock.<host>.<pid>", one a directory,
+ * to dovecot-uidlist ("loft-uidlist-lock.<host>.<pid>", one per directory,
  * the last SAVE_LOCK_SOURCES used), which fails with EEXIST exactly as
  * O_EXCL does, and releases it by unlinking the lock's name: for Dovecot
  * and dotlock.c it is the same lock, a file with a fresh mtime
