@@ -1006,19 +1006,48 @@ static struct {
     .efd = -1,
 };
 
+/* With save_threads.lock held: save to the back of the queue of whole
+ * saves or (sync) of record fdatasyncs, and a thread woken for it. */
+static void save_threads_push(struct mailbox_save *save, bool sync)
+{
+	struct mailbox_save **head =
+	    sync ? &save_threads.sync_head : &save_threads.queue_head;
+	struct mailbox_save **tail =
+	    sync ? &save_threads.sync_tail : &save_threads.queue_tail;
+
+	*(sync ? &save->sync_next : &save->job_next) = NULL;
+	if (*tail != NULL)
+		*(sync ? &(*tail)->sync_next : &(*tail)->job_next) = save;
+	else
+		*head = save;
+	*tail = save;
+	pthread_cond_signal(&save_threads.cond);
+}
+
+/* With save_threads.lock held: the first save of a queue (as for
+ * save_threads_push()), or NULL. */
+static struct mailbox_save *save_threads_pop(bool sync)
+{
+	struct mailbox_save **head =
+	    sync ? &save_threads.sync_head : &save_threads.queue_head;
+	struct mailbox_save *save = *head;
+
+	if (save == NULL)
+		return NULL;
+	*head = sync ? save->sync_next : save->job_next;
+	if (*head == NULL)
+		*(sync ? &save_threads.sync_tail : &save_threads.queue_tail) =
+		    NULL;
+	return save;
+}
+
 /* Called by save_durable() in a save thread: another thread fdatasyncs
  * the record meanwhile. */
 static void save_threads_queue_uidlist_sync(struct mailbox_save *save)
 {
 	pthread_mutex_lock(&save_threads.lock);
 	save->job_parts++;
-	save->sync_next = NULL;
-	if (save_threads.sync_tail != NULL)
-		save_threads.sync_tail->sync_next = save;
-	else
-		save_threads.sync_head = save;
-	save_threads.sync_tail = save;
-	pthread_cond_signal(&save_threads.cond);
+	save_threads_push(save, true);
 	pthread_mutex_unlock(&save_threads.lock);
 }
 
@@ -1059,17 +1088,7 @@ static void *save_thread(void *arg)
 					  &save_threads.lock);
 		/* the fdatasyncs first: their saves are nearly done */
 		sync = save_threads.sync_head != NULL;
-		if (sync) {
-			save = save_threads.sync_head;
-			save_threads.sync_head = save->sync_next;
-			if (save_threads.sync_head == NULL)
-				save_threads.sync_tail = NULL;
-		} else {
-			save = save_threads.queue_head;
-			save_threads.queue_head = save->job_next;
-			if (save_threads.queue_head == NULL)
-				save_threads.queue_tail = NULL;
-		}
+		save = save_threads_pop(sync);
 		pthread_mutex_unlock(&save_threads.lock);
 
 		if (sync)
@@ -1164,14 +1183,8 @@ int mailbox_save_finish_async(struct mailbox_save **_save,
 	save->job_running = true;
 	save->split = true;
 	save->job_parts = 1;
-	save->job_next = NULL;
 	pthread_mutex_lock(&save_threads.lock);
-	if (save_threads.queue_tail != NULL)
-		save_threads.queue_tail->job_next = save;
-	else
-		save_threads.queue_head = save;
-	save_threads.queue_tail = save;
-	pthread_cond_signal(&save_threads.cond);
+	save_threads_push(save, false);
 	pthread_mutex_unlock(&save_threads.lock);
 	return 0;
 }

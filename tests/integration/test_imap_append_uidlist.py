@@ -222,18 +222,23 @@ def test_disconnect_while_saving(server_factory):
     server_factory.stop(srv)
 
 
+def loft_server(server_factory, why):
+    """(alice, a started server) for a test about Loft itself (skipped,
+    saying why, against Dovecot)."""
+    if SERVER_KIND == "dovecot":
+        pytest.skip(why)
+    require_imap(SERVER_KIND)
+    cfg, us = server_factory.world(ports=PORTS)
+    return us["alice"], server_factory.start_with(cfg, us, kind=SERVER_KIND)
+
+
 def test_append_waits_for_uidlist_lock(server_factory):
     """dovecot-uidlist.lock held by another process (as Dovecot holds it
     while it writes the file): an APPEND waits for it and then gets the
     next UID; no lock stays behind, nothing is left in tmp/, and the
     helper file the save takes the lock with goes when the server stops."""
     import threading
-    if SERVER_KIND == "dovecot":
-        pytest.skip("about Loft's lock files")
-    require_imap(SERVER_KIND)
-    cfg, us = server_factory.world(ports=PORTS)
-    u = us["alice"]
-    srv = server_factory.start_with(cfg, us, kind=SERVER_KIND)
+    u, srv = loft_server(server_factory, "about Loft's lock files")
     c = session(srv, u)
     lock = u.maildir / "dovecot-uidlist.lock"
     try:
@@ -272,12 +277,7 @@ def test_kill9_while_appending(server_factory):
     import signal
     import threading
     from procs import descendants
-    if SERVER_KIND == "dovecot":
-        pytest.skip("kills Loft's mail workers")
-    require_imap(SERVER_KIND)
-    cfg, us = server_factory.world(ports=PORTS)
-    u = us["alice"]
-    srv = server_factory.start_with(cfg, us, kind=SERVER_KIND)
+    u, srv = loft_server(server_factory, "kills Loft's mail workers")
     stop = threading.Event()
     acked = {}  # uid -> message number
 
