@@ -121,8 +121,9 @@ static bool cmd_copy_full(struct client_command *cmd, bool move)
 			 * destination as it was */
 			const char *error2;
 
-			if (n > 0 && mailbox_expunge_uids(dest, dest_uids, n,
-							  &error2) < 0) {
+			if (n > 0 && (mailbox_sync(dest, &error2) < 0 ||
+				      mailbox_expunge_uids(dest, dest_uids, n,
+							   &error2) < 0)) {
 				client_log(client, LOG_TYPE_ERROR,
 					   "%s: removing the copies failed: %s",
 					   what, error2);

@@ -383,7 +383,7 @@ int mailbox_copy(struct mailbox *dest, struct mailbox *src, unsigned int seq,
 	const char *dest_dir;
 	unsigned int n = 0;
 	uint32_t mask;
-	bool expunged;
+	bool expunged, linked = false;
 	int ret = -1, fd = -1;
 
 	if (seq < 1 || seq > src->mails.count) {
@@ -430,6 +430,7 @@ int mailbox_copy(struct mailbox *dest, struct mailbox *src, unsigned int seq,
 			      mailbox_get_received_time(src, seq), error_r) < 0)
 			goto out;
 	}
+	linked = true;
 	if (maildir_fsync_dir(dest_dir) < 0) {
 		*error_r = maildir_error("fsync(%s) failed: %s", dest_dir,
 					 strerror(errno));
@@ -437,6 +438,10 @@ int mailbox_copy(struct mailbox *dest, struct mailbox *src, unsigned int seq,
 	}
 	ret = maildir_assign_uid(dest, pool, basename, uid_r, error_r);
 out:
+	if (ret < 0 && linked && unlink(dest_path) < 0 && errno != ENOENT) {
+		/* a copy that failed must not turn up at the next sync */
+		i_error("unlink(%s) failed: %s", dest_path, strerror(errno));
+	}
 	i_close_fd(&fd);
 	pool_unref(&pool);
 	return ret;

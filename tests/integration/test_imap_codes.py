@@ -164,6 +164,32 @@ def test_copy_and_move_on_full_filesystem(small_fs, full):
         c.logout()
 
 
+@pytest.mark.parametrize("free_inodes", [3, 5, 8])
+def test_copy_running_out_of_room(small_fs, free_inodes):
+    """A few copies fit, then the disk is full: a NO leaves the
+    destination as it was (RFC 3501 section 6.4.7), an OK has them all."""
+    srv, u, home = small_fs
+    c = _login(srv, u)
+    try:
+        assert c.create("Other")[0] == "OK"
+        assert c.select("INBOX")[0] == "OK"
+        _fill(home, "inodes")
+        for i in range(free_inodes):
+            os.unlink(home / ("inode-%d" % i))
+        typ, data = c.copy("1:*", "Other")
+        _unfill(home)
+        if typ == "NO":
+            assert _code(data).startswith(b"[OVERQUOTA] "), data
+            want = 0
+        else:
+            want = len(u.messages)
+        typ, data = c.select("Other")
+        assert typ == "OK" and int(data[0]) == want, data
+        assert _tmp_files(home, ".Other") == []
+    finally:
+        c.logout()
+
+
 def test_create_on_full_filesystem(small_fs):
     srv, u, home = small_fs
     c = _login(srv, u)
