@@ -944,6 +944,12 @@ static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
 		}
 		ret = maildir_assign_uid(save->box, pool, save->basename, uid_r,
 					 error_r);
+		if (ret < 0 && unlink(save->dest_path) < 0 && errno != ENOENT) {
+			/* a save that failed must not turn up at the next
+			 * sync (the uidlist lock on a full disk) */
+			i_error("unlink(%s) failed: %s", save->dest_path,
+				strerror(errno));
+		}
 		break;
 	case SAVE_STEP_FSYNC:
 	case SAVE_STEP_CLOSE:

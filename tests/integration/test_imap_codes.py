@@ -140,6 +140,31 @@ def test_append_on_full_filesystem(small_fs, full):
         c.logout()
 
 
+@pytest.mark.parametrize("free_inodes", [1, 2, 3])
+def test_append_running_out_of_room(small_fs, free_inodes):
+    """The message file fits but not what the UID needs (the uidlist
+    lock): a NO leaves no message behind, the session goes on."""
+    srv, u, home = small_fs
+    c = _login(srv, u)
+    try:
+        assert c.select("INBOX")[0] == "OK"
+        _fill(home, "inodes")
+        for i in range(free_inodes):
+            os.unlink(home / ("inode-%d" % i))
+        typ, data = c.append("INBOX", None, None, MSG)
+        _unfill(home)
+        if typ == "NO":
+            assert _code(data).startswith(b"[OVERQUOTA] "), data
+            want = len(u.messages)
+        else:
+            want = len(u.messages) + 1
+        assert _tmp_files(home) == []
+        typ, data = c.select("INBOX")
+        assert typ == "OK" and int(data[0]) == want, data
+    finally:
+        c.logout()
+
+
 @pytest.mark.parametrize("full", ["blocks", "inodes"])
 def test_copy_and_move_on_full_filesystem(small_fs, full):
     srv, u, home = small_fs
