@@ -274,33 +274,35 @@ static void pop3_session_command_continue(struct mail_session *session)
 		client_command_finished(client);
 }
 
-static void pop3_session_disconnect(struct mail_session *session)
+/* Drops the running command and closes INBOX (releasing the POP3
+ * session lock). */
+static void client_release(struct pop3_client *client)
 {
-	struct pop3_client *client = session->context;
-
-	if (!client->quit_seen)
-		(void)client_update_mailbox(client);
 	if (client->cmd_continue != NULL)
 		client_abort_command(client);
-	/* Release the mailbox (and its POP3 session lock) before the last
-	 * reply leaves, so that a client reconnecting as soon as it reads
-	 * "+OK Logging out." is not refused as IN-USE. */
 	if (client->to_lock_refresh != NULL)
 		timeout_remove(&client->to_lock_refresh);
 	if (client->box != NULL)
 		mailbox_close(&client->box);
 }
 
+static void pop3_session_disconnect(struct mail_session *session)
+{
+	struct pop3_client *client = session->context;
+
+	if (!client->quit_seen)
+		(void)client_update_mailbox(client);
+	/* Release the mailbox (and its POP3 session lock) before the last
+	 * reply leaves, so that a client reconnecting as soon as it reads
+	 * "+OK Logging out." is not refused as IN-USE. */
+	client_release(client);
+}
+
 static void pop3_session_destroy(struct mail_session *session)
 {
 	struct pop3_client *client = session->context;
 
-	if (client->cmd_continue != NULL)
-		client_abort_command(client);
-	if (client->to_lock_refresh != NULL)
-		timeout_remove(&client->to_lock_refresh);
-	if (client->box != NULL)
-		mailbox_close(&client->box);
+	client_release(client);
 	pool_unref(&client->cmd_pool);
 }
 
