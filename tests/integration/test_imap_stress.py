@@ -49,7 +49,9 @@ RUN_DEADLINE = 150.0
 # of up to 256 MB of freed blocks; about 220 MB seen).
 PSS_BOUND_KB = 64 * 1024
 ASAN_PSS_FACTOR = 8
-IDLE_TIMEOUT_SECS = 6
+# The mail processes' inactivity timeout: ends the silent never-readers; a
+# slow reader is never idle that long (its output drains all the time).
+IDLE_TIMEOUT_SECS = 10
 
 # IMAP sessions share users; a POP3 session holds its user's maildrop
 # (RFC 1939 section 8), so each POP3 client has a user of its own.
