@@ -689,6 +689,18 @@ bool maildir_index_view_is_current(struct mailbox *box)
 	return stamps_equal(&st->stamps, &stamps);
 }
 
+bool maildir_index_view_advance(struct mailbox *box,
+				const struct maildir_index_stamps *before,
+				const struct maildir_index_stamps *after)
+{
+	struct maildir_index_state *st = state(box);
+
+	if (!st->view_valid || !stamps_equal(&st->stamps, before))
+		return false;
+	st->stamps = *after;
+	return true;
+}
+
 /* ---- sync ---- */
 
 void maildir_index_sync_begin(struct mailbox *box)

@@ -70,6 +70,16 @@ bool maildir_index_sync_fast(struct mailbox *box,
  * change nothing but \Recent (maildir_index_recent_sync()). */
 bool maildir_index_view_is_current(struct mailbox *box);
 
+/* After a save through this handle (maildir-save.c), whose stamps were
+ * taken under the uidlist lock just before the save's rename (before) and
+ * after its uidlist record was written (after): true when the view was
+ * current as of before; it is then current as of after, and the caller
+ * adds the saved message to it instead of a rescan. false: the next sync
+ * rescans as usual. */
+bool maildir_index_view_advance(struct mailbox *box,
+				const struct maildir_index_stamps *before,
+				const struct maildir_index_stamps *after);
+
 /* Releases the mapping of loft.index that a view loaded by
  * maildir_index_sync_fast() points into; call after freeing that view
  * (when box->view_pool is replaced or the mailbox closed). */
