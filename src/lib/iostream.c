@@ -786,17 +786,14 @@ int iostream_write(struct iostream *s, const void *data, size_t size)
 unsigned char *iostream_write_reserve(struct iostream *s, size_t min_size,
 				      size_t *size_r)
 {
-	size_t used = s->olen - s->opos, room;
+	size_t used = s->olen - s->opos;
 
 	*size_r = 0;
 	if (s->closed || min_size == 0 || min_size > s->max_output - used)
 		return NULL;
-	room = s->max_output - used;
-	/* the whole free room, but without growing the buffer beyond what
-	   is already allocated when that is enough */
-	if (s->osize - used >= min_size)
-		room = MIN_OF(room, s->osize - used);
-	stream_output_room(s, room);
+	/* the buffer grows (doubling) only when min_size does not fit in
+	   what is allocated: a small response does not take max_output */
+	stream_output_room(s, min_size);
 	*size_r = s->osize - s->olen;
 	i_assert(*size_r >= min_size);
 	return s->obuf + s->olen;

@@ -97,10 +97,10 @@ int iostream_printf(struct iostream *stream, const char *fmt, ...)
     ATTR_FORMAT(2, 3);
 /* Direct writing into the output buffer, for producers that transform
  * data (no intermediate copy): returns where at least min_size bytes can
- * be written, with *size_r the whole room there (the free room under
- * max_output, but the buffer is not grown when it already has min_size
- * free). Returns NULL when min_size bytes do not fit under max_output (or
- * the stream is closed). Nothing is appended until iostream_write_commit()
+ * be written, with *size_r the room there (what the buffer has free; it
+ * is grown, doubling up to max_output, only when min_size does not fit).
+ * Returns NULL when min_size bytes do not fit under max_output (or the
+ * stream is closed). Nothing is appended until iostream_write_commit()
  * with the number of bytes actually written (<= *size_r); any other call
  * on the stream in between invalidates the pointer. */
 unsigned char *iostream_write_reserve(struct iostream *stream, size_t min_size,

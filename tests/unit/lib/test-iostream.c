@@ -324,6 +324,26 @@ static void test_reserve_commit_release(void **state)
 	assert_int_equal(read(fds[1], buf, sizeof(buf)), 11);
 	assert_memory_equal(buf, "hello world", 11);
 
+	/* the buffer grows only as far as min_size needs */
+	iostream_destroy(&s);
+	close(fds[1]);
+	make_pair(fds);
+	s = iostream_create(fds[0], 64, 256 * 1024);
+	out = iostream_write_reserve(s, 100, &room);
+	assert_non_null(out);
+	assert_true(room >= 100 && room <= 4096);
+	memset(out, 'x', room);
+	iostream_write_commit(s, room);
+	out = iostream_write_reserve(s, 8192, &room);
+	assert_non_null(out);
+	assert_true(room >= 8192 && room <= 16384);
+	memset(out, 'x', room);
+	iostream_write_commit(s, room);
+	assert_true(iostream_get_output_used(s) <= 16384);
+	assert_int_equal(iostream_flush(s), 1);
+	while (read(fds[1], buf, sizeof(buf)) == sizeof(buf))
+		;
+
 	/* unread input is kept across a release, read input is not */
 	assert_int_equal(write(fds[1], "AB\r\nCD", 6), 6);
 	assert_int_equal(iostream_read(s), 6);
