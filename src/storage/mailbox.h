@@ -131,7 +131,9 @@ int mailbox_pop3_uidl(const struct mailbox *box, const struct mail_record *rec,
  * Keywords live in the mailbox's dovecot-keywords file (at most
  * MAILBOX_KEYWORDS_MAX per mailbox, as Dovecot's Maildir allows). Saves and
  * copies get their UID at once (written to dovecot-uidlist under its lock)
- * but appear in this handle's view only after the next mailbox_sync(). */
+ * but appear in this handle's view only after the next mailbox_sync(),
+ * except a streamed save (mailbox_save_begin() below) through a handle
+ * whose view nothing else changed: the message joins the view at once. */
 #define MAILBOX_KEYWORDS_MAX 26
 
 enum mail_modify {

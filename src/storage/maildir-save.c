@@ -14,7 +14,10 @@
  * mail process serving many sessions has several saves in flight; the
  * caller answers only after all three (file, directory entry, record) are
  * on disk. maildir_assign_uid() (maildir-mail.c) gives the UID when the
- * record cannot be appended. */
+ * record cannot be appended. A save through a handle with a view (APPEND
+ * to the selected mailbox) adds the message to the view when nothing else
+ * changed the maildir since the view was built (save_add_to_view()), so
+ * the next sync does not rescan cur/. */
 #include "lib.h"
 #include "pool.h"
 #include "log.h"
@@ -24,6 +27,7 @@
 #include "maildir-keywords.h"
 #include "maildir-uidlist.h"
 #include "maildir-private.h"
+#include "maildir-index.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -185,8 +189,19 @@ struct mailbox_save {
 	uint64_t size, vsize;
 	bool last_cr;	 /* the last byte written was CR */
 	bool pending_cr; /* a CR received, not written yet */
-	/* set by save_prepare(): the final names */
-	const char *basename, *dest_dir, *dest_path;
+	/* set by save_prepare(): the final names, flags and keywords */
+	const char *basename, *dest_dir, *dest_path, *dest_name;
+	enum mail_flags flags;
+	uint32_t keywords;
+	bool in_new;
+	/* the handle has a view (a selected mailbox): save_durable() takes
+	 * the stamps of new/, cur/, dovecot-uidlist and dovecot-keywords
+	 * under the uidlist lock before the rename and after the record
+	 * (view_stamped), and save_complete() adds the message to the view
+	 * when nothing else changed (maildir_index_view_advance()) */
+	bool view_update, view_stamped;
+	const char *box_path;
+	struct maildir_index_stamps view_before, view_after;
 	/* save_durable()'s outcome */
 	int job_errno;
 	enum save_step job_step;
@@ -569,13 +584,14 @@ static int save_prepare(struct mailbox_save *save, enum mail_flags flags,
 	fname = maildir_filename_set_flags_keywords(pool, save->basename, flags,
 						    mask);
 	letters = strstr(fname, ":2,");
-	save->dest_dir = p_strconcat(
-	    pool, save->box->path,
-	    letters != NULL && letters[3] != '\0' ? "/cur" : "/new", NULL);
+	save->in_new = letters == NULL || letters[3] == '\0';
+	save->dest_name = save->in_new ? save->basename : fname;
+	save->dest_dir = p_strconcat(pool, save->box->path,
+				     save->in_new ? "/new" : "/cur", NULL);
 	save->dest_path =
-	    letters != NULL && letters[3] != '\0'
-		? p_strconcat(pool, save->dest_dir, "/", fname, NULL)
-		: p_strconcat(pool, save->dest_dir, "/", save->basename, NULL);
+	    p_strconcat(pool, save->dest_dir, "/", save->dest_name, NULL);
+	save->flags = flags;
+	save->keywords = mask;
 	return 0;
 }
 
@@ -815,6 +831,24 @@ static void save_lock_release(struct save_lock *lock)
 	lock->link_ino = 0;
 }
 
+/* maildir_index_get_stamps() from the save's copies of the paths (the
+ * handle may be gone while a save thread runs). */
+static void save_get_stamps(const struct mailbox_save *save,
+			    struct maildir_index_stamps *stamps_r)
+{
+	char path[PATH_MAX];
+
+	memset(stamps_r, 0, sizeof(*stamps_r));
+	snprintf(path, sizeof(path), "%s/new", save->box_path);
+	maildir_index_get_stamp(path, &stamps_r->new_dir);
+	snprintf(path, sizeof(path), "%s/cur", save->box_path);
+	maildir_index_get_stamp(path, &stamps_r->cur_dir);
+	maildir_index_get_stamp(save->uidlist_path, &stamps_r->uidlist);
+	snprintf(path, sizeof(path), "%s/" MAILDIR_KEYWORDS_FNAME,
+		 save->control_dir);
+	maildir_index_get_stamp(path, &stamps_r->keywords);
+}
+
 /* fdatasync of the uidlist record save_durable() wrote (the record stays
  * when it fails: its file is in place). Closes the file. */
 static void save_uidlist_sync(struct mailbox_save *save)
@@ -868,6 +902,8 @@ static void save_durable(struct mailbox_save *save)
 			locked = false;
 		}
 	}
+	if (locked && save->view_update)
+		save_get_stamps(save, &save->view_before);
 	if (rename(save->tmp_path, save->dest_path) < 0) {
 		save->job_errno = errno;
 		save->job_step = SAVE_STEP_RENAME;
@@ -876,6 +912,10 @@ static void save_durable(struct mailbox_save *save)
 	save->renamed = true;
 	if (locked && save_uidlist_write(save->pool, &ap, save->basename) == 0)
 		written = true;
+	if (written && save->view_update) {
+		save_get_stamps(save, &save->view_after);
+		save->view_stamped = true;
+	}
 	if (locked) {
 		save_lock_release(&lock);
 		locked = false;
@@ -909,6 +949,8 @@ out:
 /* save_durable() appends the uidlist record itself. */
 static void save_set_uidlist_paths(struct mailbox_save *save)
 {
+	save->view_update = save->box->view_pool != NULL;
+	save->box_path = p_strdup(save->pool, save->box->path);
 	save->control_dir = p_strdup(save->pool, save->box->control_dir);
 	save->hostname = dotlock_hostname();
 	save->uidlist_path = p_strconcat(save->pool, save->box->control_dir,
@@ -916,6 +958,42 @@ static void save_set_uidlist_paths(struct mailbox_save *save)
 	save->uidlist_lock_path =
 	    p_strconcat(save->pool, save->box->control_dir,
 			"/" MAILDIR_UIDLIST_LOCK_FNAME, NULL);
+}
+
+/* A message saved through a handle with a view (APPEND to the selected
+ * mailbox) joins the view when nothing else changed since it was built,
+ * instead of the rescan of cur/ the next sync would do. Its UID is above
+ * every UID in the view: the view's uidlist stamp is the one the record
+ * was appended to. The stamps are those of stat(), so, as for any view
+ * (maildir_index_view_is_current()), a change by another process within
+ * the same clock tick as the save's own (between the two stamps) is seen
+ * only with the next change after it. */
+static void save_add_to_view(struct mailbox_save *save)
+{
+	struct mailbox *box = save->box;
+	struct maildir_mail *mail;
+
+	if (!save->view_stamped || box->view_pool == NULL ||
+	    (box->mails.count > 0 &&
+	     box->mails.items[box->mails.count - 1]->rec.uid >= save->uid) ||
+	    !maildir_index_view_advance(box, &save->view_before,
+					&save->view_after))
+		return;
+	mail = p_new(box->view_pool, struct maildir_mail, 1);
+	mail->rec.uid = save->uid;
+	mail->rec.flags = save->flags;
+	mail->rec.keywords = save->keywords;
+	mail->rec.physical_size = save->size;
+	mail->rec.virtual_size = save->vsize;
+	mail->rec.basename = p_strdup(box->view_pool, save->basename);
+	mail->rec.modseq = maildir_index_next_modseq(box);
+	/* the file's mtime, read when asked for (as after a first open) */
+	mail->received_unknown = true;
+	mail->filename = p_strdup(box->view_pool, save->dest_name);
+	mail->in_new = save->in_new;
+	array_push(&box->mails, mail);
+	if (box->next_uid <= save->uid)
+		box->next_uid = save->uid + 1;
 }
 
 /* After save_durable(): the error it left, or the UID. Frees the save. */
@@ -938,6 +1016,7 @@ static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
 		if (save->uidlist_written) {
 			if (save->box->uid_validity == 0)
 				save->box->uid_validity = save->uid_validity;
+			save_add_to_view(save);
 			*uid_r = save->uid;
 			ret = 0;
 			break;

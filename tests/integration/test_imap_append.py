@@ -80,6 +80,77 @@ def test_append_to_selected_mailbox_reports_exists(fresh):
     assert response_code(tagged, "APPENDUID") is not None
 
 
+def exists_of(untagged):
+    found = [int(m.group(1)) for line in untagged
+             for m in [re.match(rb"\* (\d+) EXISTS", line)] if m]
+    return found[-1] if found else None
+
+
+def flags_by_uid(untagged):
+    """{uid: flags without \\Recent} of FETCH (UID FLAGS) lines."""
+    out = {}
+    for line in untagged:
+        m = re.match(rb"\* \d+ FETCH \(UID (\d+) FLAGS \(([^)]*)\)\)", line)
+        if m:
+            out[int(m.group(1))] = set(m.group(2).decode().split()) - {
+                "\\Recent"}
+    return out
+
+
+def test_append_to_selected_mailbox_joins_view(fresh):
+    """APPENDs to the selected mailbox (the new message joins the view
+    without a rescan when nothing else changed): each is reported with
+    EXISTS and reads back like any other message; a flag changed and a
+    message delivered by others meanwhile are reported with the next one;
+    a new session sees the same UIDs and flags."""
+    srv, c = fresh
+    maildir = srv.users["alice"].maildir
+    n = exists_of(c.command("SELECT INBOX")[0])
+    msg = b"Subject: joins\r\n\r\nthe view\r\n"
+    # no new keyword: a change to dovecot-keywords would mean a rescan
+    untagged, tagged = c.command(
+        'APPEND INBOX (\\Flagged) "05-Feb-2021 10:20:30 +0100"',
+        literal=msg)
+    uid1 = int(response_code(tagged, "APPENDUID").split()[1])
+    assert exists_of(untagged) == n + 1, untagged
+    untagged, _ = c.command("FETCH %d (UID FLAGS RFC822.SIZE INTERNALDATE "
+                            "BODY.PEEK[TEXT])" % (n + 1))
+    line = b" ".join(untagged)
+    assert b"UID %d " % uid1 in line, untagged
+    assert b"\\Flagged" in line, untagged
+    assert b"RFC822.SIZE %d" % len(msg) in line, untagged
+    assert b'"05-Feb-2021 09:20:30 +0000"' in line, untagged
+    assert b"the view" in line, untagged
+    # another session sets a flag; a delivery drops a file into new/
+    c2 = connect(srv, srv.users["alice"])
+    c2.command("SELECT INBOX")
+    c2.command("STORE 1 +FLAGS (\\Answered)")
+    c2.close()
+    delivered = b"Subject: delivered\n\nby hand\n"
+    (maildir / "tmp" / "1700000001.Mhand.test").write_bytes(delivered)
+    os.rename(maildir / "tmp" / "1700000001.Mhand.test",
+              maildir / "new" / "1700000001.Mhand.test")
+    untagged, tagged = c.command("APPEND INBOX (kw1)", literal=msg)
+    uid2 = int(response_code(tagged, "APPENDUID").split()[1])
+    assert exists_of(untagged) == n + 3, untagged
+    assert any(re.match(rb"\* 1 FETCH .*\\Answered", line)
+               for line in untagged), untagged
+    untagged, _ = c.command("UID SEARCH ALL")
+    uids = [int(x) for x in untagged[0].split()[2:]]
+    assert len(uids) == n + 3 and uid1 in uids and uid2 in uids
+    flags = flags_by_uid(c.command("UID FETCH 1:* (FLAGS)")[0])
+    assert flags[uid1] == {"\\Flagged"} and flags[uid2] == {"kw1"}
+    c.command("LOGOUT", check=False)
+    c3 = connect(srv, srv.users["alice"])
+    try:
+        assert exists_of(c3.command("EXAMINE INBOX")[0]) == n + 3
+        assert flags_by_uid(c3.command("UID FETCH 1:* (FLAGS)")[0]) == flags
+        untagged, _ = c3.command("UID SEARCH ALL")
+        assert [int(x) for x in untagged[0].split()[2:]] == uids
+    finally:
+        c3.close()
+
+
 def test_append_to_other_mailbox_and_nonsync_literal(fresh):
     srv, c = fresh
     c.command("CREATE box")

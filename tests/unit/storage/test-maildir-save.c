@@ -238,6 +238,37 @@ static void test_save_lock_of_killed_process(void **state)
 	mailbox_close(&box);
 }
 
+static void test_save_joins_view(void **state)
+{
+	struct mailbox *box = open_box(0);
+	const char *error;
+	uint32_t uid;
+
+	assert_int_equal(save_one(box), 1);
+	assert_int_equal(mailbox_sync(box, &error), 0);
+	assert_int_equal(mailbox_count(box), 1);
+	/* nothing else changed: in the view at once, no sync */
+	uid = save_one(box);
+	assert_int_equal(mailbox_count(box), 2);
+	assert_int_equal(mailbox_get(box, 2)->uid, uid);
+	assert_int_equal(mailbox_get(box, 2)->flags, MAIL_SEEN);
+	assert_int_equal(mailbox_get(box, 2)->virtual_size, sizeof(msg) - 1);
+	assert_int_equal(mailbox_get_uid_next(box), uid + 1);
+	/* a delivery meanwhile: the save waits for the sync, which finds
+	 * both */
+	write_file("new/1700000000.Mdelivered.test", "Subject: d\n\nd\n");
+	uid = save_one(box);
+	assert_int_equal(mailbox_count(box), 2);
+	assert_int_equal(mailbox_sync(box, &error), 0);
+	assert_int_equal(mailbox_count(box), 4);
+	assert_int_equal(mailbox_seq_by_uid(box, uid), 3);
+	mailbox_close(&box);
+	/* what a new handle reads agrees */
+	box = open_box(0);
+	assert_int_equal(mailbox_count(box), 4);
+	mailbox_close(&box);
+}
+
 /* ---- mailbox_save_finish_async ---- */
 
 #define ASYNC_SAVES 6
@@ -323,6 +354,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_save_helper_linked_elsewhere,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_save_joins_view, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_save_lock_of_killed_process,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_save_async_threads, setup,
