@@ -67,6 +67,9 @@ struct maildir_scan {
 	bool keyed;
 	/* files[cur_first..] were read from cur/ */
 	unsigned int cur_first;
+	/* names are copied out of a temporary getdents64() buffer (the
+	 * pool is a view's, which keeps what it is given) */
+	bool copy_names;
 	/* the getdents64() buffer being filled */
 	unsigned char *buf;
 	size_t buf_size, buf_used;
@@ -182,7 +185,7 @@ static char *scan_strndup(struct maildir_scan *scan, const char *s, size_t len)
 
 	if (scan->names_left < len + 1) {
 		scan->names_size = scan->names_size < SCAN_NAMES_MAX_CHUNK
-				       ? scan->names_size * 2 + 4096
+				       ? scan->names_size * 2 + 256
 				       : SCAN_NAMES_MAX_CHUNK;
 		if (scan->names_size < len + 1)
 			scan->names_size = len + 1;
@@ -272,15 +275,18 @@ static bool scan_add_keyed(struct maildir_scan *scan, struct scan_file *f,
 }
 
 /* Reads dir with getdents64() into buffers that the names then point
- * into (no copy per file). In a keyed scan and for new/, each file is
- * looked up by base name as it is read; cur/'s files of an unkeyed scan
- * are only listed (see scan_sort_unkeyed()). */
+ * into (no copy per file), or, when the scan's pool is a view's
+ * (copy_names), into a buffer freed after, the names copied into the
+ * name arena. In a keyed scan and for new/, each file is looked up by
+ * base name as it is read; cur/'s files of an unkeyed scan are only
+ * listed (see scan_sort_unkeyed()). */
 static int scan_dir(struct maildir_scan *scan, const char *dir, bool in_new,
 		    const char **error_r)
 {
 	bool keyed = scan->keyed || in_new;
+	unsigned char *tmp_buf = NULL;
 	struct stat st;
-	size_t want;
+	size_t want, len;
 	ssize_t ret;
 	int fd;
 
@@ -296,17 +302,24 @@ static int scan_dir(struct maildir_scan *scan, const char *dir, bool in_new,
 		   : 4096;
 	if (want > SCAN_BUF_MAX_SIZE)
 		want = SCAN_BUF_MAX_SIZE;
+	if (want < SCAN_BUF_MIN_FREE)
+		want = SCAN_BUF_MIN_FREE;
+	if (scan->copy_names)
+		tmp_buf = i_malloc(want);
 	for (;;) {
 		unsigned char *p;
 
-		if (scan->buf_size - scan->buf_used < SCAN_BUF_MIN_FREE) {
-			scan->buf_size =
-			    want < SCAN_BUF_MIN_FREE ? SCAN_BUF_MIN_FREE : want;
+		if (tmp_buf != NULL)
+			scan->buf_used = 0;
+		else if (scan->buf_size - scan->buf_used < SCAN_BUF_MIN_FREE) {
+			scan->buf_size = want;
 			scan->buf = p_malloc(scan->pool, scan->buf_size);
 			scan->buf_used = 0;
 		}
-		p = scan->buf + scan->buf_used;
-		ret = getdents64(fd, p, scan->buf_size - scan->buf_used);
+		p = (tmp_buf != NULL ? tmp_buf : scan->buf) + scan->buf_used;
+		ret = getdents64(fd, p,
+				 (tmp_buf != NULL ? want : scan->buf_size) -
+				     scan->buf_used);
 		if (ret < 0 && errno == EINTR)
 			continue;
 		if (ret <= 0)
@@ -321,8 +334,12 @@ static int scan_dir(struct maildir_scan *scan, const char *dir, bool in_new,
 			if (d->d_name[0] == '.' || d->d_type == DT_DIR)
 				continue;
 			f = scan_file_alloc(scan);
-			scan_file_set_name(scan, f, d->d_name,
-					   strlen(d->d_name));
+			len = strlen(d->d_name);
+			scan_file_set_name(
+			    scan, f,
+			    tmp_buf != NULL ? scan_strndup(scan, d->d_name, len)
+					    : d->d_name,
+			    len);
 			f->in_new = in_new;
 			if (keyed && !scan_add_keyed(scan, f, dir)) {
 				/* the struct is reused for the next file */
@@ -337,9 +354,11 @@ static int scan_dir(struct maildir_scan *scan, const char *dir, bool in_new,
 	if (ret < 0) {
 		*error_r = maildir_error("readdir(%s) failed: %s", dir,
 					 strerror(errno));
+		i_free(tmp_buf);
 		i_close_fd(&fd);
 		return -1;
 	}
+	i_free(tmp_buf);
 	i_close_fd(&fd);
 	return 0;
 }
@@ -374,6 +393,7 @@ static int maildir_scan(struct mailbox *box, pool_t pool, bool keyed,
 	scan = p_new(pool, struct maildir_scan, 1);
 	scan->pool = pool;
 	scan->keyed = keyed;
+	scan->copy_names = keyed;
 	scan->files_chunk = hint < SCAN_FILES_CHUNK ? hint : SCAN_FILES_CHUNK;
 	array_init(&scan->files, pool, hint);
 	if (keyed) {
