@@ -823,10 +823,9 @@ static int uidlist_commit_stamp(struct mailbox *box, pool_t pool,
 	/* as large as the file (some 64 bytes a record) up to the piece
 	 * size: pool may be a view's, which keeps it */
 	size_t est = 128 + (size_t)list->recs.count * 64;
-	string_t *str = str_new(
-	    pool,
-	    (est < UIDLIST_WRITE_BUF_SIZE ? est : UIDLIST_WRITE_BUF_SIZE) +
-		1024);
+	string_t *str = str_new(pool, est < UIDLIST_WRITE_BUF_SIZE
+					  ? est
+					  : UIDLIST_WRITE_BUF_SIZE + 1024);
 	const char *path = uidlist_path(box, pool);
 	unsigned int pos = 0;
 	struct stat st;
