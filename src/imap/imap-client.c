@@ -52,6 +52,17 @@ size_t client_output_free(const struct client *client)
 	return mail_session_output_free(&client->session);
 }
 
+unsigned char *client_output_reserve(struct client *client, size_t min_size,
+				     size_t *size_r)
+{
+	return mail_session_output_reserve(&client->session, min_size, size_r);
+}
+
+void client_output_commit(struct client *client, size_t size)
+{
+	mail_session_output_commit(&client->session, size);
+}
+
 bool client_output_wait(struct client *client, size_t need)
 {
 	return mail_session_output_wait(&client->session, need);

@@ -179,6 +179,11 @@ void client_send_untagged(struct client *client, const char *fmt, ...)
 bool client_send_raw(struct client *client, const void *data, size_t size);
 /* Bytes of output buffer still free. */
 size_t client_output_free(const struct client *client);
+/* Direct writing into the output buffer (FETCH bodies): see
+ * mail_session_output_reserve() and mail_session_output_commit(). */
+unsigned char *client_output_reserve(struct client *client, size_t min_size,
+				     size_t *size_r);
+void client_output_commit(struct client *client, size_t size);
 /* Makes room for need bytes of output: returns false when they fit now,
  * true when the caller must stop (return false from command->func) and
  * wait to be called again (or the session is closing). */

@@ -119,6 +119,29 @@ void mail_session_send_line(struct mail_session *session, const char *line)
 		(void)mail_session_send_raw(session, "\r\n", 2);
 }
 
+unsigned char *mail_session_output_reserve(struct mail_session *session,
+					   size_t min_size, size_t *size_r)
+{
+	unsigned char *out;
+
+	*size_r = 0;
+	if (session->output_error || session->disconnecting)
+		return NULL;
+	out = iostream_write_reserve(session->stream, min_size, size_r);
+	if (out == NULL && iostream_is_closed(session->stream)) {
+		/* a closed stream has room but takes nothing: the flush
+		 * fails and ends the session */
+		(void)mail_session_flush(session);
+	}
+	return out;
+}
+
+void mail_session_output_commit(struct mail_session *session, size_t size)
+{
+	iostream_write_commit(session->stream, size);
+	session->output_bytes += size;
+}
+
 /* ---- input ---- */
 
 void mail_session_stop_input(struct mail_session *session)

@@ -187,6 +187,18 @@ bool mail_session_send_raw(struct mail_session *session, const void *data,
 			   size_t size);
 /* Appends line and CR LF, flushing first when they do not fit. */
 void mail_session_send_line(struct mail_session *session, const char *line);
+/* Direct writing into the output buffer, for producers that transform
+ * data (FETCH and RETR bodies): returns where at least min_size bytes can
+ * be written, with *size_r the room there; NULL (*size_r 0) when nothing
+ * can be written now: the caller waits with mail_session_output_wait(),
+ * which also tells a session that is closing (a closed stream is flushed
+ * here, so that its error ends the session). */
+unsigned char *mail_session_output_reserve(struct mail_session *session,
+					   size_t min_size, size_t *size_r);
+/* Appends size bytes written at mail_session_output_reserve()'s pointer
+ * (counted in output_bytes). An error of the flush this may start shows
+ * at the next wait or flush. */
+void mail_session_output_commit(struct mail_session *session, size_t size);
 
 /* ---- input, for process_input() ---- */
 

@@ -10,7 +10,6 @@
  * meanwhile. */
 #include "lib.h"
 #include "pool.h"
-#include "iostream.h"
 #include "mailbox.h"
 #include "pop3-fetch.h"
 #include "pop3-commands.h"
@@ -116,16 +115,8 @@ static int fetch_continue(struct pop3_client *client)
 				return 1;
 			continue;
 		}
-		out = client->output_error
-			  ? NULL
-			  : iostream_write_reserve(client->stream,
-						   FETCH_MIN_ROOM, &room);
+		out = client_output_reserve(client, FETCH_MIN_ROOM, &room);
 		if (out == NULL) {
-			/* a closed stream has room but takes nothing: the
-			 * flush fails and ends the session */
-			if (!client->output_error &&
-			    iostream_is_closed(client->stream))
-				(void)client_flush(client);
 			if (fetch_wait_output(client, ctx, FETCH_MIN_ROOM,
 					      &ret))
 				return ret;
@@ -136,7 +127,7 @@ static int fetch_continue(struct pop3_client *client)
 					  room);
 		ctx->in_pos += used;
 		ctx->bytes += n;
-		iostream_write_commit(client->stream, n);
+		client_output_commit(client, n);
 	}
 	if (fetch_wait_output(client, ctx, POP3_FETCH_FINISH_MAX, &ret))
 		return ret;

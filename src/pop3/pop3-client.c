@@ -58,6 +58,17 @@ size_t client_output_free(const struct pop3_client *client)
 	return mail_session_output_free(&client->session);
 }
 
+unsigned char *client_output_reserve(struct pop3_client *client,
+				     size_t min_size, size_t *size_r)
+{
+	return mail_session_output_reserve(&client->session, min_size, size_r);
+}
+
+void client_output_commit(struct pop3_client *client, size_t size)
+{
+	mail_session_output_commit(&client->session, size);
+}
+
 int client_flush(struct pop3_client *client)
 {
 	return mail_session_flush(&client->session);

@@ -112,6 +112,11 @@ void client_send_line(struct pop3_client *client, const char *fmt, ...)
 bool client_send_raw(struct pop3_client *client, const void *data, size_t size);
 /* Bytes of output buffer still free. */
 size_t client_output_free(const struct pop3_client *client);
+/* Direct writing into the output buffer (RETR and TOP): see
+ * mail_session_output_reserve() and mail_session_output_commit(). */
+unsigned char *client_output_reserve(struct pop3_client *client,
+				     size_t min_size, size_t *size_r);
+void client_output_commit(struct pop3_client *client, size_t size);
 /* Makes room for need bytes of output: returns false when they fit now,
  * true when the caller must stop and wait for the flush callback (or the
  * session is closing because writing failed). */

@@ -5,7 +5,8 @@
  * while a command waits, the bad-command limit, the idle timeout, EOF,
  * shutdown, refusing, user+IP counting, and the log lines' shapes.
  *
- * The toy protocol: "OUT <n>" answers n bytes of 'x' and "\r\nDONE";
+ * The toy protocol: "OUT <n>" answers n bytes of 'x' and "\r\nDONE"
+ * ("ROUT <n>" the same, written with mail_session_output_reserve());
  * "STEP <n>" answers one line "step" each time it is called and returns
  * without finishing, n times, then "DONE" (as a command waiting for
  * something other than its output: the flush at the end of the handler
@@ -39,6 +40,7 @@ struct toy_client {
 	uint64_t out_left;
 	unsigned int steps_left;
 	bool stepping; /* STEP, else OUT */
+	bool reserve;  /* ROUT */
 	bool out_running;
 	unsigned int destroyed_count;
 };
@@ -67,6 +69,21 @@ static bool toy_out_continue(struct toy_client *client)
 	char buf[256];
 
 	memset(buf, 'x', sizeof(buf));
+	while (client->reserve && client->out_left > 0) {
+		size_t room, n;
+		unsigned char *out =
+		    mail_session_output_reserve(&client->session, 64, &room);
+
+		if (out == NULL) {
+			if (mail_session_output_wait(&client->session, 64))
+				return false;
+			continue;
+		}
+		n = client->out_left < room ? client->out_left : room;
+		memset(out, 'x', n);
+		mail_session_output_commit(&client->session, n);
+		client->out_left -= n;
+	}
 	while (client->out_left > 0) {
 		size_t n = client->out_left < sizeof(buf) ? client->out_left
 							  : sizeof(buf);
@@ -137,8 +154,11 @@ static void toy_process_input(struct mail_session *session)
 			client->stepping = true;
 			client->out_running = true;
 			toy_run_out(client);
-		} else if (strncmp(line, "OUT ", 4) == 0) {
-			client->out_left = strtoull(line + 4, NULL, 10);
+		} else if (strncmp(line, "OUT ", 4) == 0 ||
+			   strncmp(line, "ROUT ", 5) == 0) {
+			client->reserve = line[0] == 'R';
+			client->out_left =
+			    strtoull(strchr(line, ' ') + 1, NULL, 10);
 			client->stepping = false;
 			client->out_running = true;
 			toy_run_out(client);
@@ -400,6 +420,29 @@ static void test_large_output(void **state)
 	assert_int_equal(mail_sessions_count(), 1);
 }
 
+/* The same written straight into the output buffer; the bytes count for
+ * the logout line. */
+static void test_large_output_reserved(void **state)
+{
+	const unsigned int size = TOY_MAX_OUTPUT * 50;
+
+	session_start(NULL);
+	assert_string_equal(exchange(NULL, "\r\n"), "+hello\r\n");
+	(void)exchange("ROUT 204800\r\nafter\r\n", "ok after\r\n");
+	assert_int_equal(str_len(t.got), size + strlen("\r\nDONE\r\n") +
+					     strlen("ok after\r\n"));
+	assert_memory_equal(str_c(t.got) + size, "\r\nDONE\r\nok after\r\n",
+			    strlen("\r\nDONE\r\nok after\r\n"));
+	assert_string_equal(exchange("QUIT\r\n", NULL), "BYE\r\n");
+	{
+		char *log = read_log();
+
+		assert_non_null(strstr(log, "Disconnected: Logged out in=26 "
+					    "out=204831\n"));
+		free(log);
+	}
+}
+
 /* A client that reads nothing for a while: the command waits (input is
  * not read meanwhile) and continues once it reads. */
 static void test_slow_reader(void **state)
@@ -548,6 +591,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_greeting_leftover_pipelining,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_large_output, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_large_output_reserved, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_slow_reader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_continue_after_synchronous_drain, setup, teardown),
