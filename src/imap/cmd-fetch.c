@@ -13,7 +13,6 @@
 #include "imap-fetch.h"
 #include "imap-parser.h"
 #include "imap-seqset.h"
-#include "iostream.h"
 #include "mailbox.h"
 
 #include <time.h>
@@ -141,36 +140,17 @@ static void fetch_output_write(void *context, const void *data, size_t size)
 	(void)client_send_raw(context, data, size);
 }
 
-/* The connection's state: in the client itself, or in the session base
- * it embeds once that is in (src/mailsvc/mail-session.h); the fields
- * used here have the same names in both. */
-#ifdef LOFT_MAIL_SESSION_H
-#define FETCH_CONN(client) (&(client)->session)
-#else
-#define FETCH_CONN(client) (client)
-#endif
-
 /* Bodies are converted straight into the stream's output buffer. */
 static unsigned char *fetch_output_reserve(void *context, size_t min_size,
 					   size_t *size_r)
 {
-	struct client *client = context;
-
-	*size_r = 0;
-	if (FETCH_CONN(client)->output_error ||
-	    FETCH_CONN(client)->disconnecting)
-		return NULL;
-	return iostream_write_reserve(FETCH_CONN(client)->stream, min_size,
-				      size_r);
+	return client_output_reserve(context, min_size, size_r);
 }
 
 static void fetch_output_commit(void *context, size_t size)
 {
-	struct client *client = context;
-
 	/* an error of the flush this may start shows at the next wait() */
-	iostream_write_commit(FETCH_CONN(client)->stream, size);
-	FETCH_CONN(client)->output_bytes += size;
+	client_output_commit(context, size);
 }
 
 static void fetch_abort(struct client_command *cmd)
