@@ -85,7 +85,11 @@ struct maildir_scan {
 	size_t names_bytes;
 };
 
-static char maildir_errbuf[2048];
+/* Big enough for a system call's failure on the path of the longest
+ * mailbox name (MAILBOX_LIST_NAME_MAX_LENGTH bytes, up to twice that in
+ * modified UTF-7) under its root, so that the text keeps its ": <strerror>"
+ * ending that mailbox_error_get_kind() reads. */
+static char maildir_errbuf[3 * PATH_MAX];
 
 const char *maildir_error(const char *fmt, ...)
 {
