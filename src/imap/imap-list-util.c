@@ -86,13 +86,9 @@ bool imap_cmd_mailbox_name_is_valid(struct client *client, const char *name,
 
 void imap_cmd_name_refused(struct client_command *cmd, const char *error)
 {
-	/* RFC 5530 section 3: a name deeper than the storage allows ran up
-	 * against a limit; Dovecot's refusals are [CANNOT] */
-	client_command_no(cmd,
-			  mailbox_error_get_kind(error) == MAILBOX_ERROR_LIMIT
-			      ? "LIMIT"
-			      : "CANNOT",
-			  error);
+	/* Dovecot's refusals of a name, "too long" included, are [CANNOT]
+	 * (RFC 5530 section 3) */
+	client_command_no(cmd, "CANNOT", error);
 }
 
 void imap_cmd_storage_failed(struct client_command *cmd, const char *what,
@@ -111,6 +107,11 @@ void imap_cmd_storage_failed(struct client_command *cmd, const char *what,
 		return;
 	case MAILBOX_ERROR_LIMIT:
 		client_command_no(cmd, "LIMIT", error);
+		return;
+	case MAILBOX_ERROR_NAMETOOLONG:
+		/* a name within the name limits whose Maildir++ directory
+		 * exceeds NAME_MAX: Dovecot's answer to its CREATE */
+		client_command_no(cmd, NULL, "Not found");
 		return;
 	case MAILBOX_ERROR_INTERNAL:
 		break;

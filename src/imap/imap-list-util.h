@@ -42,15 +42,15 @@ void imap_cmd_close_selected(struct client *client);
 bool imap_cmd_mailbox_name_is_valid(struct client *client, const char *name,
 				    const char **error_r);
 
-/* Answers a name imap_cmd_mailbox_name_is_valid() refused: "NO [LIMIT]
- * <error>" for one deeper than the storage allows, "NO [CANNOT] <error>"
- * for the others. */
+/* Answers a name imap_cmd_mailbox_name_is_valid() refused: "NO [CANNOT]
+ * <error>", as Dovecot does. */
 void imap_cmd_name_refused(struct client_command *cmd, const char *error);
 
 /* Answers a storage failure by its kind (mailbox-error.h): a full
  * filesystem "NO [OVERQUOTA] Not enough disk space" (logged as well), an
  * exceeded filesystem quota "NO [OVERQUOTA] Not enough disk quota", a
- * storage limit "NO [LIMIT] <error>"; anything else is logged ("<what>
+ * storage limit "NO [LIMIT] <error>", a path too long for the filesystem
+ * "NO Not found" (Dovecot's answer); anything else is logged ("<what>
  * failed: <error>") and answered "NO [SERVERBUG] Internal error occurred.
  * ...". */
 void imap_cmd_storage_failed(struct client_command *cmd, const char *what,

@@ -27,7 +27,7 @@ enum mailbox_error_kind mailbox_error_get_kind(const char *error)
 	if (strncmp(error, MAILBOX_ERRSTR_TOO_MANY_KEYWORDS,
 		    strlen(MAILBOX_ERRSTR_TOO_MANY_KEYWORDS)) == 0)
 		return MAILBOX_ERROR_LIMIT;
-	if (strcmp(error, MAILBOX_ERRSTR_TOO_MANY_LEVELS) == 0)
-		return MAILBOX_ERROR_LIMIT;
+	if (error_ends_with_errno(error, ENAMETOOLONG))
+		return MAILBOX_ERROR_NAMETOOLONG;
 	return MAILBOX_ERROR_INTERNAL;
 }

@@ -15,7 +15,6 @@
 #include "mutf7.h"
 #include "dotlock.h"
 #include "maildir-private.h"
-#include "mailbox-error.h"
 #include "mailbox-list.h"
 
 #include <dirent.h>
@@ -117,8 +116,9 @@ bool mailbox_list_name_is_valid(const struct mailbox_list *list,
 				const char *name, const char **error_r)
 {
 	const char *p = name, *level = name;
-	unsigned int levels = 1;
 	string_t *tmp;
+	size_t level_len = 0;
+	bool too_long = false;
 	int ret;
 
 	if (name[0] == '\0') {
@@ -147,10 +147,6 @@ bool mailbox_list_name_is_valid(const struct mailbox_list *list,
 			}
 			if (*p == '\0')
 				break;
-			if (++levels > MAILBOX_LIST_MAX_LEVELS) {
-				*error_r = MAILBOX_ERRSTR_TOO_MANY_LEVELS;
-				return false;
-			}
 			level = p + 1;
 			continue;
 		}
@@ -166,11 +162,27 @@ bool mailbox_list_name_is_valid(const struct mailbox_list *list,
 			return false;
 		}
 	}
-	tmp = str_new(NULL, 64);
+	/* each level in its on-disk form: the separator is printable ASCII,
+	 * so it ends any base64 run and the encoded name splits where the
+	 * name does */
+	tmp = str_new(NULL, strlen(name) * 2 + 8);
 	ret = mutf7_from_utf8(name, tmp);
+	for (size_t i = 0; ret == 0 && i <= str_len(tmp); i++) {
+		if (i == str_len(tmp) || str_data(tmp)[i] == list->sep) {
+			too_long = too_long ||
+				   level_len > MAILBOX_LIST_LEVEL_MAX_LENGTH;
+			level_len = 0;
+		} else {
+			level_len++;
+		}
+	}
 	str_free(&tmp);
 	if (ret < 0) {
 		*error_r = "Mailbox name is not valid UTF-8";
+		return false;
+	}
+	if (too_long) {
+		*error_r = "Mailbox name too long";
 		return false;
 	}
 	return true;
@@ -359,7 +371,10 @@ static void list_fs_dir(struct mailbox_list *list, struct list_ctx *ctx,
 	struct dirent *d;
 	DIR *dirp;
 
-	if (depth >= MAILBOX_LIST_MAX_LEVELS || (dirp = opendir(dir)) == NULL)
+	/* a valid name has at most this many levels ("a/b/..."); deeper
+	 * directories (a symlink loop) are not listed */
+	if (depth > MAILBOX_LIST_NAME_MAX_LENGTH / 2 ||
+	    (dirp = opendir(dir)) == NULL)
 		return;
 	while ((d = readdir(dirp)) != NULL) {
 		const char *path, *sname, *name;

@@ -27,14 +27,20 @@
 #include "array.h"
 #include "mailbox.h"
 
+#include <limits.h>
+
 struct mailbox_list;
 struct mailbox;
 
 #define MAILBOX_LIST_SUBSCRIPTIONS_FNAME "subscriptions"
 #define MAILBOX_LIST_MAILDIRFOLDER_FNAME "maildirfolder"
-/* Longest accepted mailbox name (UTF-8 bytes) and hierarchy depth. */
-#define MAILBOX_LIST_NAME_MAX_LENGTH 255
-#define MAILBOX_LIST_MAX_LEVELS 16
+/* Longest accepted mailbox name in UTF-8 bytes, and longest hierarchy
+ * level in its on-disk form (modified UTF-7): the filesystem's PATH_MAX and
+ * NAME_MAX, which are also Dovecot's limits (4096 and 255). The depth of
+ * the hierarchy is not limited; a Maildir++ name whose ".a.b.c" directory
+ * name exceeds NAME_MAX fails at mkdir() (ENAMETOOLONG). */
+#define MAILBOX_LIST_NAME_MAX_LENGTH PATH_MAX
+#define MAILBOX_LIST_LEVEL_MAX_LENGTH NAME_MAX
 
 enum mailbox_info_flags {
 	MAILBOX_INFO_NOSELECT = 0x01,
@@ -90,8 +96,9 @@ const char *mailbox_list_get_special_use(const struct mailbox_list *list,
 /* Checks a mailbox name: valid UTF-8, no empty level, no control
  * characters, no storage separator inside a level (Maildir++: '.' when the
  * namespace separator is another), no "." or ".." level, not starting with
- * '~' (LAYOUT=fs) and within the limits above. Returns true when usable,
- * else false with *error_r (static text for the client). */
+ * '~' (LAYOUT=fs), at most MAILBOX_LIST_NAME_MAX_LENGTH bytes and each level
+ * at most MAILBOX_LIST_LEVEL_MAX_LENGTH bytes on disk. Returns true when
+ * usable, else false with *error_r (static text for the client). */
 bool mailbox_list_name_is_valid(const struct mailbox_list *list,
 				const char *name, const char **error_r);
 

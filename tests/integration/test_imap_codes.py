@@ -1,5 +1,5 @@
 """The response codes of RFC 5530 that a storage failure or a storage limit
-earns:
+earns, and the answers to names beyond the limits:
 
 - [OVERQUOTA]: the filesystem under the Maildir is full (ENOSPC: its
   blocks, or its inodes) during APPEND, COPY, MOVE or CREATE. The home
@@ -11,22 +11,32 @@ earns:
   keeps [OVERQUOTA] for EDQUOT ("Not enough disk quota", which Loft
   answers too; a filesystem with quotas is not set up here).
 - [LIMIT]: a Maildir mailbox has 26 keyword letters (a-z), so a 27th
-  keyword is refused (STORE and APPEND), and a mailbox name may have 16
-  hierarchy levels. Dovecot keeps further keywords in its own index and
-  allows deeper names, so it has neither limit: these are Loft's.
+  keyword is refused (STORE and APPEND). Dovecot keeps further keywords in
+  its own index, so this limit is Loft's.
+- Mailbox names, as Debian's Dovecot 2.3.19 answers them: the hierarchy
+  depth is not limited; a name longer than 4096 bytes, or with a level
+  longer than 255 bytes in its on-disk form (modified UTF-7), is "NO
+  [CANNOT] Mailbox name too long"; a name within those limits whose
+  Maildir++ directory ".a.b.c" exceeds the filesystem's NAME_MAX fails at
+  mkdir() with ENAMETOOLONG, which Dovecot's CREATE answers "NO Not found".
+  Its RENAME answers that case "NO [SERVERBUG]" (an internal error, logged);
+  Loft answers RENAME "NO Not found" as well.
 
-Hence loft_only; with LOFT_TEST_SERVER=dovecot the differences show."""
+The OVERQUOTA and LIMIT tests are loft_only (with LOFT_TEST_SERVER=dovecot
+the differences show); the name tests run against either server, and
+test_names_as_dovecot runs both side by side
+(skipped without Dovecot)."""
 
+import base64
 import imaplib
 import os
+import re
 import shutil
 import subprocess
 
 import pytest
 
-from loftlib import chown_tree, crlf, mail_owner
-
-pytestmark = pytest.mark.loft_only
+from loftlib import chown_tree, crlf, dovecot_available, mail_owner
 
 MSG = (b"From: a@example.org\r\nTo: b@example.org\r\nSubject: big\r\n\r\n" +
        b"x" * 76 + b"\r\n") * 4000  # about 300 KB
@@ -117,6 +127,7 @@ def _tmp_files(home, box=""):
     return sorted(os.listdir(d)) if d.exists() else []
 
 
+@pytest.mark.loft_only
 @pytest.mark.parametrize("full", ["blocks", "inodes"])
 def test_append_on_full_filesystem(small_fs, full):
     srv, u, home = small_fs
@@ -140,6 +151,7 @@ def test_append_on_full_filesystem(small_fs, full):
         c.logout()
 
 
+@pytest.mark.loft_only
 @pytest.mark.parametrize("free_inodes", [1, 2, 3])
 def test_append_running_out_of_room(small_fs, free_inodes):
     """The message file fits but not what the UID needs (the uidlist
@@ -165,6 +177,7 @@ def test_append_running_out_of_room(small_fs, free_inodes):
         c.logout()
 
 
+@pytest.mark.loft_only
 @pytest.mark.parametrize("full", ["blocks", "inodes"])
 def test_copy_and_move_on_full_filesystem(small_fs, full):
     srv, u, home = small_fs
@@ -189,6 +202,7 @@ def test_copy_and_move_on_full_filesystem(small_fs, full):
         c.logout()
 
 
+@pytest.mark.loft_only
 @pytest.mark.parametrize("free_inodes", [3, 5, 8])
 def test_copy_running_out_of_room(small_fs, free_inodes):
     """A few copies fit, then the disk is full: a NO leaves the
@@ -215,6 +229,7 @@ def test_copy_running_out_of_room(small_fs, free_inodes):
         c.logout()
 
 
+@pytest.mark.loft_only
 def test_create_on_full_filesystem(small_fs):
     srv, u, home = small_fs
     c = _login(srv, u)
@@ -232,6 +247,7 @@ def test_create_on_full_filesystem(small_fs):
 
 # ------------------------------------------------------------- LIMIT ---
 
+@pytest.mark.loft_only
 def test_27th_keyword_is_limit(server_factory):
     srv = server_factory.start(ports=("imap",), plaintext=True)
     u = srv.users["alice"]
@@ -260,22 +276,124 @@ def test_27th_keyword_is_limit(server_factory):
         c.logout()
 
 
-def test_hierarchy_depth_is_limit(server_factory):
+def _mutf7(text):
+    """text in modified UTF-7 (RFC 3501 section 5.1.3), all of it encoded:
+    for names of non-ASCII characters only."""
+    b = base64.b64encode(text.encode("utf-16-be")).decode()
+    return "&" + b.rstrip("=").replace("/", ",") + "-"
+
+
+def _answer(result):
+    """(type, text) of a tagged answer, without Dovecot's timing
+    ("(0.001 + 0.000 secs).")."""
+    typ, data = result
+    text = b" ".join(d for d in data if isinstance(d, bytes)).decode()
+    text = re.sub(r" \(\d+\.\d+( \+ \d+\.\d+)* secs\)\.$", "", text)
+    return typ, text.rstrip(".")
+
+
+TOO_LONG = ("NO", "[CANNOT] Mailbox name too long")
+NOT_FOUND = ("NO", "Not found")
+CREATED = ("OK", "Create completed")
+
+
+def _name_cases():
+    """(label, name, CREATE's answer) with the separator ".": the depth is
+    free, the whole name and each level are bounded, and so is the
+    Maildir++ directory name (".name", NAME_MAX 255)."""
+    levels40 = ".".join("l%02d" % i for i in range(40))
+    return [
+        ("40 levels", levels40, CREATED),
+        ("41 levels", levels40 + ".l40", CREATED),
+        ("level of 254", "c" * 254, CREATED),
+        ("level of 255, directory of 256", "c" * 255, NOT_FOUND),
+        ("level of 256", "p." + "c" * 256, TOO_LONG),
+        ("300 levels of 1", ".".join(["a"] * 300), NOT_FOUND),
+        ("25 short levels, directory of 300",
+         ".".join("m" * 9 + "%02d" % i for i in range(25)), NOT_FOUND),
+        ("directory of 255", "q" * 200 + "." + "r" * 53, CREATED),
+        ("directory of 256", "q" * 200 + "." + "r" * 54, NOT_FOUND),
+        ("name of 4096", ".".join(["w" * 99] * 40) + "." + "v" * 96,
+         NOT_FOUND),
+        ("name of 4097", ".".join(["w" * 99] * 40) + "." + "v" * 97,
+         TOO_LONG),
+        ("name of 12059", ".".join(["z" * 200] * 60), TOO_LONG),
+        # the level's bound is on its on-disk form: 90 CJK characters are
+        # 270 bytes of UTF-8 but 242 of modified UTF-7; 95 are 256
+        ("CJK level, 242 on disk", "p." + _mutf7("\u4e2d" * 90), CREATED),
+        ("CJK level, 256 on disk", "p." + _mutf7("\u4e2d" * 95), TOO_LONG),
+        ("a-umlaut level, 269 on disk", _mutf7("\u00e4" * 100), TOO_LONG),
+        # the whole name's bound is on UTF-8: 3619 bytes, 4859 on disk
+        ("20 a-umlaut levels", ".".join([_mutf7("\u00e4" * 90)] * 20),
+         NOT_FOUND),
+    ]
+
+
+def _rename_cases(src):
+    """(label, new name, RENAME's answer) for renaming src."""
+    levels40 = ".".join("l%02d" % i for i in range(40))
+    return [
+        ("to 41 levels", levels40 + ".x", ("OK", "Rename completed")),
+        ("to a level of 256", "d" * 256, TOO_LONG),
+        ("to a name of 12059", ".".join(["z" * 200] * 60), TOO_LONG),
+    ]
+
+
+def _check_names(c):
+    """CREATE and RENAME of each case; returns what was answered."""
+    seen = []
+    for label, name, want in _name_cases():
+        got = _answer(c.create(name))
+        seen.append((label, got))
+        assert got == want, (label, got)
+    assert c.create("Src")[0] == "OK"
+    for label, name, want in _rename_cases("Src"):
+        got = _answer(c.rename("Src", name))
+        seen.append((label, got))
+        assert got == want, (label, got)
+    # the 41 levels deep mailbox is usable
+    deep = _rename_cases("Src")[0][1]
+    assert c.append(deep, None, None, MSG)[0] == "OK"
+    typ, data = c.select(deep)
+    assert typ == "OK" and int(data[0]) == 1, data
+    typ, data = c.list('""', deep)
+    assert typ == "OK" and data[0] is not None, data
+    assert c.select("INBOX")[0] == "OK"
+    return seen
+
+
+def test_deep_and_long_names(server_factory):
     srv = server_factory.start(ports=("imap",), plaintext=True)
     u = srv.users["alice"]
     c = _login(srv, u)
     try:
-        deep = ".".join("l%02d" % i for i in range(16))
-        assert c.create(deep)[0] == "OK"
-        typ, data = c.create(deep + ".l16")
-        assert typ == "NO", data
-        assert _code(data).startswith(b"[LIMIT] "), data
-        typ, data = c.rename(deep, deep + ".l16")
-        assert typ == "NO", data
-        assert _code(data).startswith(b"[LIMIT] "), data
-        # too long stays [CANNOT], as Dovecot answers it
-        typ, data = c.create("n" * 300)
-        assert typ == "NO", data
-        assert _code(data).startswith(b"[CANNOT] "), data
+        _check_names(c)
+        if srv.kind == "loft":
+            # a RENAME whose Maildir++ directory would exceed NAME_MAX
+            # (Dovecot: [SERVERBUG])
+            typ, text = _answer(c.rename(
+                "c" * 254, ".".join("m" * 9 + "%02d" % i
+                                    for i in range(25))))
+            assert (typ, text) == NOT_FOUND, text
+            assert c.select("c" * 254)[0] == "OK"
     finally:
         c.logout()
+
+
+@pytest.mark.loft_only
+def test_names_as_dovecot(server_factory):
+    """Both servers, the same cases, the same answers (Dovecot's timing
+    left out)."""
+    if not dovecot_available():
+        pytest.skip("Debian's Dovecot is not installed")
+    seen = {}
+    for kind in ("loft", "dovecot"):
+        srv = server_factory.start(kind=kind, ports=("imap",),
+                                   plaintext=True)
+        c = _login(srv, srv.users["alice"])
+        try:
+            seen[kind] = _check_names(c)
+        finally:
+            c.logout()
+        server_factory.stop(srv)
+    assert seen["loft"] == seen["dovecot"]

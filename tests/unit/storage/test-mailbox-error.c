@@ -1,6 +1,6 @@
 /* Unit tests for mailbox_error_get_kind(): the storage's error texts of a
- * full filesystem, an exceeded quota and the storage limits, told from
- * everything else. */
+ * full filesystem, an exceeded quota, the storage limits and a path too
+ * long for the filesystem, told from everything else. */
 #include "lib.h"
 #include "mailbox-error.h"
 
@@ -14,7 +14,7 @@
 
 static void test_kinds(void **state)
 {
-	char nospc[256], dquot[256], eacces[256], bare[256];
+	char nospc[256], dquot[256], eacces[256], bare[256], nametoolong[256];
 	const struct {
 		const char *error;
 		enum mailbox_error_kind kind;
@@ -27,7 +27,7 @@ static void test_kinds(void **state)
 	    /* only a system call's failure: ": <strerror>" at the end */
 	    {bare, MAILBOX_ERROR_INTERNAL},
 	    {"Too many keywords in mailbox (max 26)", MAILBOX_ERROR_LIMIT},
-	    {"Mailbox name has too many hierarchy levels", MAILBOX_ERROR_LIMIT},
+	    {nametoolong, MAILBOX_ERROR_NAMETOOLONG},
 	    {"Mailbox name too long", MAILBOX_ERROR_INTERNAL},
 	    {"Invalid keyword: a b", MAILBOX_ERROR_INTERNAL},
 	};
@@ -39,6 +39,8 @@ static void test_kinds(void **state)
 		 strerror(EDQUOT));
 	snprintf(eacces, sizeof(eacces), "open(/m/tmp/1.x) failed: %s",
 		 strerror(EACCES));
+	snprintf(nametoolong, sizeof(nametoolong), "mkdir(/m/.a.b) failed: %s",
+		 strerror(ENAMETOOLONG));
 	snprintf(bare, sizeof(bare), "%s", strerror(ENOSPC));
 	for (unsigned int i = 0; i < N_ELEMENTS(tests); i++) {
 		if (mailbox_error_get_kind(tests[i].error) != tests[i].kind)
