@@ -148,6 +148,10 @@ const struct setting_def settings_registry[] = {
 	 "them, each user always to the same one); 0 = one per CPU."),
     IMPL("mail_debug", NULL, SET_BOOL, "no", mail_debug, 0,
 	 "Log mail process debug lines."),
+    IMPL("mail_max_keyword_length", NULL, SET_UINT, "50",
+	 mail_max_keyword_length, 0,
+	 "Longest keyword (bytes) that STORE and APPEND accept; a longer one "
+	 "is refused with NO [CANNOT] Keyword length too long."),
     IMPL("login_greeting", NULL, SET_STR, "Loft ready.", login_greeting, 0,
 	 "Greeting sent to clients on connect."),
     IMPL("login_trusted_networks", NULL, SET_STR, "", login_trusted_networks, 0,
@@ -354,7 +358,6 @@ const struct setting_def settings_registry[] = {
     UNUSED("mail_full_filesystem_access", NULL, SET_BOOL, "no", 0),
     UNUSED("mail_home", NULL, SET_STR, "", 0),
     UNUSED("mail_log_prefix", NULL, SET_STR, "%s(%u)<%{pid}><%{session}>: ", 0),
-    UNUSED("mail_max_keyword_length", NULL, SET_UINT, "50", 0),
     UNUSED("mail_max_lock_timeout", NULL, SET_UINT, "0", 0),
     UNUSED("mail_never_cache_fields", NULL, SET_STR, "imap.envelope", 0),
     UNUSED("mail_nfs_index", NULL, SET_BOOL, "no", 0),

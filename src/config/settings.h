@@ -157,6 +157,7 @@ struct loft_settings {
 	unsigned int mail_max_userip_connections;
 	unsigned int mail_workers_per_uid; /* 0 = one per online CPU */
 	bool mail_debug;
+	unsigned int mail_max_keyword_length; /* bytes */
 
 	const char *login_greeting;
 	const char *login_trusted_networks;

@@ -252,6 +252,11 @@ cmd_append_literal_begin(struct client_command *cmd,
 			return append_refuse_storage(cmd, storage_name, error);
 		ctx->box_opened = true;
 	}
+	if (!imap_cmd_keywords_fit(client, ctx->keywords)) {
+		/* Dovecot's mail_max_keyword_length */
+		return append_refuse_no(cmd, "CANNOT",
+					IMAP_CMD_ERRSTR_KEYWORD_TOO_LONG);
+	}
 	if (mailbox_save_begin(ctx->box, &ctx->save, &error) < 0)
 		return append_refuse_storage(cmd, storage_name, error);
 	return COMMAND_LITERAL_STREAM;

@@ -15,6 +15,7 @@
 #include "imap-parser.h"
 #include "imap-seqset.h"
 #include "imap-commands-util.h"
+#include "imap-list-util.h"
 #include "mailbox.h"
 #include "mailbox-error.h"
 
@@ -198,6 +199,12 @@ bool cmd_store(struct client_command *cmd)
 		/* EXAMINE: nothing changes; Dovecot's answer */
 		client_command_reply(
 		    cmd, "OK Store ignored with read-only mailbox.");
+		return true;
+	}
+	if (!imap_cmd_keywords_fit(client, keywords)) {
+		/* Dovecot's mail_max_keyword_length, also when removing */
+		client_command_no(cmd, "CANNOT",
+				  IMAP_CMD_ERRSTR_KEYWORD_TOO_LONG);
 		return true;
 	}
 	if (kw_count > 0 && mailbox_keywords_to_mask(

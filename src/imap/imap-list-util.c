@@ -91,6 +91,16 @@ void imap_cmd_name_refused(struct client_command *cmd, const char *error)
 	client_command_no(cmd, "CANNOT", error);
 }
 
+bool imap_cmd_keywords_fit(const struct client *client,
+			   const char *const *keywords)
+{
+	for (; keywords != NULL && *keywords != NULL; keywords++) {
+		if (strlen(*keywords) > client->set->mail_max_keyword_length)
+			return false;
+	}
+	return true;
+}
+
 void imap_cmd_storage_failed(struct client_command *cmd, const char *what,
 			     const char *error)
 {

@@ -46,6 +46,15 @@ bool imap_cmd_mailbox_name_is_valid(struct client *client, const char *name,
  * <error>", as Dovecot does. */
 void imap_cmd_name_refused(struct client_command *cmd, const char *error);
 
+/* The text of Dovecot's "NO [CANNOT]" for a keyword longer than
+ * mail_max_keyword_length. */
+#define IMAP_CMD_ERRSTR_KEYWORD_TOO_LONG "Keyword length too long"
+/* True when every keyword of the NULL-terminated list (or NULL) is at most
+ * mail_max_keyword_length bytes; false when one is longer (STORE and
+ * APPEND then answer "NO [CANNOT] " IMAP_CMD_ERRSTR_KEYWORD_TOO_LONG). */
+bool imap_cmd_keywords_fit(const struct client *client,
+			   const char *const *keywords);
+
 /* Answers a storage failure by its kind (mailbox-error.h): a full
  * filesystem "NO [OVERQUOTA] Not enough disk space" (logged as well), an
  * exceeded filesystem quota "NO [OVERQUOTA] Not enough disk quota", a

@@ -1,5 +1,5 @@
 """The response codes of RFC 5530 that a storage failure or a storage limit
-earns, and the answers to names beyond the limits:
+earns, and the answers to names and keywords beyond the limits:
 
 - [OVERQUOTA]: the filesystem under the Maildir is full (ENOSPC: its
   blocks, or its inodes) during APPEND, COPY, MOVE or CREATE. The home
@@ -21,10 +21,12 @@ earns, and the answers to names beyond the limits:
   mkdir() with ENAMETOOLONG, which Dovecot's CREATE answers "NO Not found".
   Its RENAME answers that case "NO [SERVERBUG]" (an internal error, logged);
   Loft answers RENAME "NO Not found" as well.
+- mail_max_keyword_length (default 50): a longer keyword in STORE or
+  APPEND is "NO [CANNOT] Keyword length too long", as in Dovecot.
 
 The OVERQUOTA and LIMIT tests are loft_only (with LOFT_TEST_SERVER=dovecot
-the differences show); the name tests run against either server, and
-test_names_as_dovecot runs both side by side
+the differences show); the name and keyword tests run against either
+server, and test_names_and_keywords_as_dovecot runs both side by side
 (skipped without Dovecot)."""
 
 import base64
@@ -380,8 +382,64 @@ def test_deep_and_long_names(server_factory):
         c.logout()
 
 
+def _check_keywords(c, limit):
+    """STORE and APPEND of keywords of limit and limit + 1 characters."""
+    ok, long = "k" * limit, "k" * (limit + 1)
+    refused = ("NO", "[CANNOT] Keyword length too long")
+    assert c.select("INBOX")[0] == "OK"
+    seen = []
+    for what, result, want in [
+            ("STORE +FLAGS %d" % limit, c.store("1", "+FLAGS", ok), "OK"),
+            ("STORE +FLAGS %d" % (limit + 1), c.store("1", "+FLAGS", long),
+             refused),
+            ("STORE FLAGS %d" % (limit + 1), c.store("1", "FLAGS", long),
+             refused),
+            ("STORE -FLAGS %d" % (limit + 1), c.store("1", "-FLAGS", long),
+             refused),
+            ("APPEND %d" % (limit + 1),
+             c.append("INBOX", "(\\Seen %s)" % long, None, MSG), refused),
+            ("APPEND %d" % limit,
+             c.append("INBOX", "(\\Seen %s)" % ok, None, MSG), "OK")]:
+        got = _answer(result)
+        # an OK's text has the message's UIDs: only its type is compared
+        seen.append((what, got if got[0] != "OK" else ("OK",)))
+        if want == "OK":
+            assert got[0] == "OK", (what, got)
+        else:
+            assert got == want, (what, got)
+    typ, data = c.fetch("1:*", "(FLAGS)")
+    flags = b" ".join(d if isinstance(d, bytes) else b"" for d in data)
+    assert long.encode() not in flags, flags
+    assert flags.count(ok.encode()) == 2, flags
+    return seen
+
+
+def test_keyword_length(server_factory):
+    srv = server_factory.start(ports=("imap",), plaintext=True)
+    u = srv.users["alice"]
+    count = len(u.messages)
+    c = _login(srv, u)
+    try:
+        _check_keywords(c, 50)
+        typ, data = c.select("INBOX")
+        assert int(data[0]) == count + 1, data
+        assert _tmp_files(u.home) == []
+    finally:
+        c.logout()
+
+
+def test_keyword_length_setting(server_factory):
+    srv = server_factory.start(ports=("imap",), plaintext=True,
+                               extra=["mail_max_keyword_length = 10"])
+    c = _login(srv, srv.users["alice"])
+    try:
+        _check_keywords(c, 10)
+    finally:
+        c.logout()
+
+
 @pytest.mark.loft_only
-def test_names_as_dovecot(server_factory):
+def test_names_and_keywords_as_dovecot(server_factory):
     """Both servers, the same cases, the same answers (Dovecot's timing
     left out)."""
     if not dovecot_available():
@@ -392,7 +450,7 @@ def test_names_as_dovecot(server_factory):
                                    plaintext=True)
         c = _login(srv, srv.users["alice"])
         try:
-            seen[kind] = _check_names(c)
+            seen[kind] = _check_names(c) + _check_keywords(c, 50)
         finally:
             c.logout()
         server_factory.stop(srv)
