@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import procs
 from conftest import SERVER_KIND, require_dovecot
 from imapclient import RawImap, require_imap, response_code
 from loftlib import crlf, mail_owner, standard_messages, wire_size
@@ -454,9 +455,16 @@ def test_fetch_corpus_matches_dovecot(server_factory):
 # ------------------------------------------------------- large, slowly ---
 
 def _imap_pid(srv):
-    text = srv.log_path.read_text(errors="replace")
-    pids = re.findall(r"Login: user=<alice>.*mpid=(\d+)", text)
-    return int(pids[-1]) if pids else None
+    """The mail process of the last login of alice.  imap-login logs the
+    Login line only after the mail process has answered the hand-off, which
+    it does after it sent the tagged OK to the client: a client's next
+    command can finish before the line is in the log, so it is waited for
+    (readiness polling; the deadline is a safety net)."""
+    def last_pid():
+        text = srv.log_path.read_text(errors="replace")
+        pids = re.findall(r"Login: user=<alice>.*mpid=(\d+)", text)
+        return int(pids[-1]) if pids else None
+    return procs.wait_until(last_pid, "imap-login's Login line for alice")
 
 
 def _vm_hwm_kb(pid):
