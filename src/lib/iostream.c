@@ -231,11 +231,17 @@ static ssize_t raw_read(struct iostream *s, unsigned char *buf, size_t size)
 	s->tls_read_wants_write = false;
 	errno = 0;
 	int r = SSL_read(s->ssl, buf, n);
-	if (r > 0) {
-		/* progress may unblock a write waiting for the peer */
+	if (r > 0 || SSL_is_init_finished(s->ssl)) {
+		/* progress may unblock a write waiting for the peer. A read
+		   that took in the peer's last handshake records finished
+		   the handshake without returning data: the write that waits
+		   for them (a greeting sent before the handshake) must be
+		   retried now, as the socket need not become readable
+		   again. */
 		s->tls_write_wants_read = false;
-		return r;
 	}
+	if (r > 0)
+		return r;
 	return tls_handle_error(s, r, true);
 }
 

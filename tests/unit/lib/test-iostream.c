@@ -2,7 +2,8 @@
  * fed all at once and one byte at a time, too-long lines with skip_line,
  * partial writes with small socket buffers and the flush callback, and a
  * TLS handshake plus echo between two streams in one ioloop using a
- * throw-away self-signed certificate. */
+ * throw-away self-signed certificate, and a greeting written before the
+ * handshake that must go out when a read finishes the handshake. */
 #include "lib.h"
 #include "ioloop.h"
 #include "iostream.h"
@@ -14,6 +15,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -386,6 +388,8 @@ static void make_cert(void)
 
 	assert_non_null(pkey);
 	assert_non_null(x509);
+	/* mkdtemp() fills in the template: restore it for the next test */
+	snprintf(tls_dir, sizeof(tls_dir), "/tmp/loft-test-tls-XXXXXX");
 	assert_non_null(mkdtemp(tls_dir));
 	snprintf(cert_path, sizeof(cert_path), "%s/cert.pem", tls_dir);
 	snprintf(key_path, sizeof(key_path), "%s/key.pem", tls_dir);
@@ -572,6 +576,179 @@ static void test_tls_echo(void **state)
 	remove_cert();
 }
 
+/* ---- TLS: a write that waits for the handshake ---- */
+
+/* The server writes a greeting before the handshake (implicit TLS: POP3S,
+ * IMAPS), so its SSL_write() waits for the client's records. The client
+ * here is a bare SSL object on the other end of the socketpair, driven by
+ * hand so that its Finished arrives in the one place the loop could lose
+ * it: after the server's SSL_write() sent its flight and before the
+ * input callback's SSL_read(), which then finishes the handshake but
+ * returns no application data. The greeting must still go out. The
+ * client sends its first command as soon as its side of the handshake is
+ * done (with TLS 1.3 right behind its Finished, before the greeting), and
+ * the server must answer it too. */
+struct greeting_ctx {
+	struct ioloop *ioloop;
+	struct iostream *server;
+	SSL *client;
+	struct io *io_client;
+	bool pipelined, client_driven, command_sent;
+	char got[64];
+	size_t got_len;
+	const char *fail_reason;
+};
+
+static void greeting_client_command(struct greeting_ctx *c)
+{
+	if (!c->command_sent) {
+		c->command_sent = true;
+		assert_int_equal(SSL_write(c->client, "CAPA\r\n", 6), 6);
+	}
+}
+
+static void greeting_client_step(struct greeting_ctx *c)
+{
+	int ret = SSL_do_handshake(c->client);
+
+	if (ret != 1 && SSL_get_error(c->client, ret) != SSL_ERROR_WANT_READ)
+		c->fail_reason = "client handshake failed";
+	if (ret == 1 && c->pipelined)
+		greeting_client_command(c);
+}
+
+static void greeting_server_input(void *context)
+{
+	struct greeting_ctx *c = context;
+	char *line;
+
+	if (!c->client_driven && !iostream_tls_handshake_finished(c->server)) {
+		/* the server's flight is in the socket: the client answers
+		   with its Finished before the server reads */
+		c->client_driven = true;
+		greeting_client_step(c);
+	}
+	if (iostream_read(c->server) < 0) {
+		c->fail_reason = iostream_get_error(c->server);
+		ioloop_stop(c->ioloop);
+		return;
+	}
+	/* flushes only after a command, as the login processes do: a
+	   flush here would retry the greeting and hide the lost wake-up */
+	while ((line = iostream_next_line(c->server, NULL)) != NULL) {
+		if (strcmp(line, "CAPA") != 0)
+			c->fail_reason = "unexpected command";
+		(void)iostream_write_str(c->server, "+OK capa\r\n");
+		(void)iostream_flush(c->server);
+	}
+}
+
+static void greeting_client_input(void *context)
+{
+	struct greeting_ctx *c = context;
+	int ret;
+
+	if (!SSL_is_init_finished(c->client)) {
+		greeting_client_step(c);
+		if (!SSL_is_init_finished(c->client))
+			return;
+	}
+	ret = SSL_read(c->client, c->got + c->got_len,
+		       (int)(sizeof(c->got) - 1 - c->got_len));
+	if (ret > 0) {
+		c->got_len += (size_t)ret;
+		c->got[c->got_len] = '\0';
+		if (strstr(c->got, "+OK capa\r\n") != NULL)
+			ioloop_stop(c->ioloop);
+		else if (strcmp(c->got, "+OK ready\r\n") == 0)
+			greeting_client_command(c);
+	} else if (SSL_get_error(c->client, ret) != SSL_ERROR_WANT_READ) {
+		c->fail_reason = "client read failed";
+		ioloop_stop(c->ioloop);
+	}
+}
+
+static void greeting_timeout(void *context)
+{
+	struct greeting_ctx *c = context;
+
+	c->fail_reason = c->got_len == 0 ? "greeting never arrived"
+					 : "no answer to the first command";
+	ioloop_stop(c->ioloop);
+}
+
+static void check_tls_greeting(const char *max_protocol, bool pipelined)
+{
+	struct tls_settings set;
+	struct tls_context *server_ctx;
+	struct greeting_ctx c;
+	struct timeout *to;
+	SSL_CTX *client_ssl_ctx;
+	const char *error;
+	int fds[2], ret;
+
+	make_cert();
+	memset(&set, 0, sizeof(set));
+	set.cert_file = cert_path;
+	set.key_file = key_path;
+	set.min_protocol = "TLSv1.2";
+	server_ctx = tls_context_create_server(&set, &error);
+	if (server_ctx == NULL)
+		fail_msg("server ctx: %s", error);
+	client_ssl_ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(client_ssl_ctx);
+	if (strcmp(max_protocol, "TLSv1.2") == 0)
+		SSL_CTX_set_max_proto_version(client_ssl_ctx, TLS1_2_VERSION);
+
+	memset(&c, 0, sizeof(c));
+	c.pipelined = pipelined;
+	c.ioloop = ioloop_create();
+	make_pair(fds);
+	c.server = iostream_create(fds[0], 4096, 8192);
+	assert_int_equal(
+	    iostream_start_tls_server(c.server, server_ctx, &error), 0);
+	/* the greeting waits for the handshake */
+	assert_int_equal(iostream_write_str(c.server, "+OK ready\r\n"), 0);
+	assert_int_equal(iostream_flush(c.server), 0);
+	iostream_set_input_callback(c.server, greeting_server_input, &c);
+
+	c.client = SSL_new(client_ssl_ctx);
+	assert_non_null(c.client);
+	assert_int_equal(SSL_set_fd(c.client, fds[1]), 1);
+	SSL_set_connect_state(c.client);
+	/* ClientHello */
+	ret = SSL_do_handshake(c.client);
+	assert_int_equal(SSL_get_error(c.client, ret), SSL_ERROR_WANT_READ);
+	c.io_client = io_add(fds[1], IO_READ, greeting_client_input, &c);
+	to = timeout_add_once(5000, greeting_timeout, &c, &to);
+
+	ioloop_run(c.ioloop);
+	if (c.fail_reason != NULL)
+		fail_msg("%s%s: %s", max_protocol,
+			 pipelined ? " pipelined" : "", c.fail_reason);
+	assert_true(c.client_driven);
+	assert_string_equal(c.got, "+OK ready\r\n+OK capa\r\n");
+	assert_true(iostream_tls_handshake_finished(c.server));
+
+	timeout_remove(&to);
+	io_remove(&c.io_client);
+	iostream_destroy(&c.server);
+	SSL_free(c.client);
+	close(fds[1]);
+	SSL_CTX_free(client_ssl_ctx);
+	ioloop_destroy(&c.ioloop);
+	tls_context_unref(&server_ctx);
+	remove_cert();
+}
+
+static void test_tls_greeting_finished_by_read(void **state)
+{
+	check_tls_greeting("TLSv1.3", false);
+	check_tls_greeting("TLSv1.2", false);
+	check_tls_greeting("TLSv1.3", true);
+	check_tls_greeting("TLSv1.2", true);
+}
+
 static void test_tls_errors(void **state)
 {
 	struct tls_settings set;
@@ -598,6 +775,7 @@ int main(void)
 	    cmocka_unit_test(test_partial_writes),
 	    cmocka_unit_test(test_reserve_commit_release),
 	    cmocka_unit_test(test_tls_echo),
+	    cmocka_unit_test(test_tls_greeting_finished_by_read),
 	    cmocka_unit_test(test_tls_errors),
 	};
 	signal(SIGPIPE, SIG_IGN);
