@@ -2,8 +2,9 @@
  * fed all at once and one byte at a time, too-long lines with skip_line,
  * partial writes with small socket buffers and the flush callback, and a
  * TLS handshake plus echo between two streams in one ioloop using a
- * throw-away self-signed certificate, and a greeting written before the
- * handshake that must go out when a read finishes the handshake. */
+ * throw-away self-signed certificate, a greeting written before the
+ * handshake that must go out when a read finishes the handshake, and
+ * plaintext OpenSSL holds after a read outside the input callback. */
 #include "lib.h"
 #include "ioloop.h"
 #include "iostream.h"
@@ -12,6 +13,7 @@
 
 #include <setjmp.h>
 #include <cmocka.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <openssl/evp.h>
@@ -749,6 +751,248 @@ static void test_tls_greeting_finished_by_read(void **state)
 	check_tls_greeting("TLSv1.2", true);
 }
 
+/* ---- TLS: plaintext left in OpenSSL by a read outside the callbacks ---- */
+
+/* A consumer may read a stream from elsewhere than its input callback (the
+ * login proxy pumps the client's stream when the mail side drains). When
+ * the input buffer fills in the middle of a TLS record, OpenSSL keeps the
+ * rest decrypted where epoll cannot see it; once the consumer has made
+ * room, the stream must announce it, or it waits for the client's next
+ * bytes, which may never come. */
+#define PENDING_MAX_INPUT 64
+#define PENDING_PAYLOAD 200
+
+struct pending_ctx {
+	struct ioloop *ioloop;
+	struct iostream *server, *client;
+	size_t got;
+	size_t stop_at;
+	const char *fail_reason;
+};
+
+static void pending_server_input(void *context)
+{
+	struct pending_ctx *c = context;
+	size_t size;
+
+	if (iostream_read(c->server) < 0) {
+		c->fail_reason = iostream_get_error(c->server);
+		ioloop_stop(c->ioloop);
+		return;
+	}
+	(void)iostream_get_data(c->server, &size);
+	iostream_skip(c->server, size);
+	c->got += size;
+	if (c->got >= c->stop_at)
+		ioloop_stop(c->ioloop);
+}
+
+static void pending_timeout(void *context)
+{
+	struct pending_ctx *c = context;
+
+	c->fail_reason = "input left in OpenSSL was never announced";
+	ioloop_stop(c->ioloop);
+}
+
+static void test_tls_pending_after_outside_read(void **state)
+{
+	struct tls_settings set;
+	struct tls_context *server_ctx, *client_ctx;
+	struct pending_ctx c;
+	struct timeout *to;
+	struct pollfd pfd;
+	char payload[PENDING_PAYLOAD];
+	const char *error;
+	size_t size;
+	int fds[2];
+
+	make_cert();
+	memset(&set, 0, sizeof(set));
+	set.cert_file = cert_path;
+	set.key_file = key_path;
+	server_ctx = tls_context_create_server(&set, &error);
+	if (server_ctx == NULL)
+		fail_msg("server ctx: %s", error);
+	memset(&set, 0, sizeof(set));
+	client_ctx = tls_context_create_client(&set, &error);
+	if (client_ctx == NULL)
+		fail_msg("client ctx: %s", error);
+
+	memset(&c, 0, sizeof(c));
+	c.ioloop = ioloop_create();
+	make_pair(fds);
+	c.server = iostream_create(fds[0], PENDING_MAX_INPUT, 4096);
+	c.client = iostream_create(fds[1], 4096, 4096);
+	assert_int_equal(
+	    iostream_start_tls_server(c.server, server_ctx, &error), 0);
+	assert_int_equal(iostream_start_tls_client(c.client, client_ctx,
+						   "localhost", &error),
+			 0);
+	to = timeout_add_once(5000, pending_timeout, &c, &to);
+
+	/* handshake, and one byte through */
+	iostream_set_input_callback(c.server, pending_server_input, &c);
+	c.stop_at = 1;
+	assert_int_equal(iostream_write(c.client, "x", 1), 0);
+	(void)iostream_flush(c.client);
+	ioloop_run(c.ioloop);
+	if (c.fail_reason != NULL)
+		fail_msg("handshake: %s", c.fail_reason);
+	assert_true(iostream_tls_handshake_finished(c.server));
+
+	/* one record, more than the server's input buffer holds */
+	iostream_set_input_callback(c.server, NULL, NULL);
+	memset(payload, 'y', sizeof(payload));
+	assert_int_equal(iostream_write(c.client, payload, sizeof(payload)), 0);
+	assert_int_equal(iostream_flush(c.client), 1);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+
+	/* the consumer resumes and reads at once, outside the callback: the
+	   socket is drained and the rest of the record stays in OpenSSL */
+	iostream_set_input_callback(c.server, pending_server_input, &c);
+	assert_int_equal(iostream_read(c.server), PENDING_MAX_INPUT);
+	assert_true(iostream_input_full(c.server));
+	(void)iostream_get_data(c.server, &size);
+	iostream_skip(c.server, size);
+	c.got += size;
+	c.stop_at = 1 + PENDING_PAYLOAD;
+	ioloop_run(c.ioloop);
+	if (c.fail_reason != NULL)
+		fail_msg("%s", c.fail_reason);
+	assert_int_equal(c.got, 1 + PENDING_PAYLOAD);
+
+	timeout_remove(&to);
+	iostream_destroy(&c.client);
+	iostream_destroy(&c.server);
+	ioloop_destroy(&c.ioloop);
+	tls_context_unref(&server_ctx);
+	tls_context_unref(&client_ctx);
+	remove_cert();
+}
+
+/* ---- TLS: half a record ---- */
+
+/* A record that arrives in two TCP segments sits half in OpenSSL's buffer
+ * (SSL_has_pending() is true) until the rest comes. The stream must wait
+ * for the socket then, not announce input again and again. */
+struct partial_ctx {
+	struct ioloop *ioloop;
+	struct iostream *server;
+	unsigned int calls;
+	size_t got;
+	const char *fail_reason;
+};
+
+static void partial_server_input(void *context)
+{
+	struct partial_ctx *c = context;
+	size_t size;
+
+	c->calls++;
+	if (iostream_read(c->server) < 0) {
+		c->fail_reason = iostream_get_error(c->server);
+		ioloop_stop(c->ioloop);
+		return;
+	}
+	(void)iostream_get_data(c->server, &size);
+	iostream_skip(c->server, size);
+	c->got += size;
+}
+
+static void partial_stop(void *context)
+{
+	struct partial_ctx *c = context;
+
+	ioloop_stop(c->ioloop);
+}
+
+/* Runs the loop for msecs. */
+static void partial_run(struct partial_ctx *c, unsigned int msecs)
+{
+	struct timeout *to = timeout_add_once(msecs, partial_stop, c, &to);
+
+	ioloop_run(c->ioloop);
+	timeout_remove(&to);
+}
+
+static void test_tls_partial_record(void **state)
+{
+	struct tls_settings set;
+	struct tls_context *server_ctx;
+	struct partial_ctx c;
+	SSL_CTX *client_ssl_ctx;
+	SSL *client;
+	BIO *wbio;
+	char payload[2000], *rec;
+	const char *error;
+	long rec_len;
+	int fds[2], ret;
+
+	make_cert();
+	memset(&set, 0, sizeof(set));
+	set.cert_file = cert_path;
+	set.key_file = key_path;
+	server_ctx = tls_context_create_server(&set, &error);
+	if (server_ctx == NULL)
+		fail_msg("server ctx: %s", error);
+	client_ssl_ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(client_ssl_ctx);
+
+	memset(&c, 0, sizeof(c));
+	c.ioloop = ioloop_create();
+	make_pair(fds);
+	c.server = iostream_create(fds[0], 4096, 4096);
+	assert_int_equal(
+	    iostream_start_tls_server(c.server, server_ctx, &error), 0);
+	iostream_set_input_callback(c.server, partial_server_input, &c);
+	client = SSL_new(client_ssl_ctx);
+	assert_non_null(client);
+	assert_int_equal(SSL_set_fd(client, fds[1]), 1);
+	SSL_set_connect_state(client);
+	for (unsigned int i = 0; i < 100; i++) {
+		ret = SSL_do_handshake(client);
+		if (ret == 1 && iostream_tls_handshake_finished(c.server))
+			break;
+		partial_run(&c, 10);
+	}
+	assert_int_equal(ret, 1);
+
+	/* the record goes to memory, and to the socket in two halves */
+	wbio = BIO_new(BIO_s_mem());
+	assert_non_null(wbio);
+	SSL_set0_wbio(client, wbio);
+	memset(payload, 'p', sizeof(payload));
+	assert_int_equal(SSL_write(client, payload, sizeof(payload)),
+			 (int)sizeof(payload));
+	rec_len = BIO_get_mem_data(wbio, &rec);
+	assert_true(rec_len > (long)sizeof(payload));
+	assert_int_equal(write(fds[1], rec, (size_t)rec_len / 2), rec_len / 2);
+	c.calls = 0;
+	partial_run(&c, 100);
+	if (c.fail_reason != NULL)
+		fail_msg("%s", c.fail_reason);
+	assert_int_equal(c.got, 0);
+	/* one call for the half that came; a busy loop makes thousands */
+	if (c.calls > 3)
+		fail_msg("%u input calls for half a record", c.calls);
+	assert_int_equal(
+	    write(fds[1], rec + rec_len / 2, (size_t)(rec_len - rec_len / 2)),
+	    rec_len - rec_len / 2);
+	partial_run(&c, 100);
+	assert_int_equal(c.got, sizeof(payload));
+
+	iostream_destroy(&c.server);
+	SSL_free(client);
+	close(fds[1]);
+	SSL_CTX_free(client_ssl_ctx);
+	ioloop_destroy(&c.ioloop);
+	tls_context_unref(&server_ctx);
+	remove_cert();
+}
+
 static void test_tls_errors(void **state)
 {
 	struct tls_settings set;
@@ -776,6 +1020,8 @@ int main(void)
 	    cmocka_unit_test(test_reserve_commit_release),
 	    cmocka_unit_test(test_tls_echo),
 	    cmocka_unit_test(test_tls_greeting_finished_by_read),
+	    cmocka_unit_test(test_tls_pending_after_outside_read),
+	    cmocka_unit_test(test_tls_partial_record),
 	    cmocka_unit_test(test_tls_errors),
 	};
 	signal(SIGPIPE, SIG_IGN);
