@@ -151,9 +151,12 @@ void login_client_send_raw(struct login_client *client, const char *text)
 	if (client->destroyed || client->stream == NULL)
 		return;
 	if (iostream_write_str(client->stream, text) < 0) {
-		/* The client does not read what we send. */
+		/* The client has gone (a QUIT read together with the end of
+		 * the connection), or it does not read what we send. */
 		login_client_destroy(client,
-				     "Disconnected: Output buffer full");
+				     iostream_is_closed(client->stream)
+					 ? client->binary->closed_reason
+					 : "Disconnected: Output buffer full");
 		return;
 	}
 	(void)iostream_flush(client->stream);
