@@ -15,7 +15,7 @@ import pytest
 
 from loftlib import AUTH_FAILED, chown_tree, login_retry, mail_owner
 from procs import (LogWatch, loft_cli, master_pid, proc_ids, proc_root,
-                   service_pids, worker_pids)
+                   service_pids, wait_until, worker_pids)
 
 pytestmark = [
     pytest.mark.loft_only,
@@ -99,8 +99,14 @@ def mpid_of(log, user):
 def test_login_processes_run_as_default_login_user_in_chroot(priv_server):
     pw = login_user(priv_server.conf_path)
     assert pw.pw_uid != 0
-    logins = service_pids(master_pid(priv_server), "pop3-login")
-    assert logins
+    # a client held at the greeting keeps the login process that serves it
+    # alive and set up while it is looked at (between the start-up probes
+    # and the next client, the master may be replacing one)
+    c = priv_server.poplib()
+    assert c.getwelcome().startswith(b"+OK")
+    master = master_pid(priv_server)
+    logins = wait_until(lambda: service_pids(master, "pop3-login"),
+                        "a pop3-login process")
     for pid in logins:
         uids, gids, groups = proc_ids(pid)
         assert uids == (pw.pw_uid,) * 4, uids
@@ -112,6 +118,7 @@ def test_login_processes_run_as_default_login_user_in_chroot(priv_server):
         inside = os.listdir("/proc/%d/root" % pid)
         assert not any(n.endswith((".conf", ".pid")) or n == "users"
                        for n in inside), inside
+    c.quit()
 
 
 def test_workers_run_as_the_users_uid(priv_server):
