@@ -6,6 +6,7 @@
 #include "pool.h"
 #include "mailbox.h"
 #include "maildir-index.h"
+#include "maildir-filename.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -100,7 +101,8 @@ static void write_index(const void *data, size_t size)
 	close(fd);
 }
 
-/* The first file name in cur/. */
+/* The file in cur/ that gets UID 1: the first in the order a sync gives
+ * UIDs (numeric M<usecs>: "M99999" comes before "M100000"). */
 static const char *cur_file(void)
 {
 	static char name[256];
@@ -111,7 +113,8 @@ static const char *cur_file(void)
 	name[0] = '\0';
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] != '.' &&
-		    (name[0] == '\0' || strcmp(e->d_name, name) < 0))
+		    (name[0] == '\0' ||
+		     maildir_filename_sort_cmp(e->d_name, name) < 0))
 			snprintf(name, sizeof(name), "%s", e->d_name);
 	}
 	closedir(d);
