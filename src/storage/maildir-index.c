@@ -285,22 +285,26 @@ void maildir_index_get_stamp(const char *path,
 		maildir_index_stamp_from_stat(&st, stamp_r);
 }
 
-void maildir_index_get_stamps(struct mailbox *box,
-			      struct maildir_index_stamps *stamps_r)
+void maildir_index_get_stamps_at(const char *box_path, const char *control_dir,
+				 struct maildir_index_stamps *stamps_r)
 {
 	char path[PATH_MAX];
 
 	memset(stamps_r, 0, sizeof(*stamps_r));
-	snprintf(path, sizeof(path), "%s/new", box->path);
+	snprintf(path, sizeof(path), "%s/new", box_path);
 	maildir_index_get_stamp(path, &stamps_r->new_dir);
-	snprintf(path, sizeof(path), "%s/cur", box->path);
+	snprintf(path, sizeof(path), "%s/cur", box_path);
 	maildir_index_get_stamp(path, &stamps_r->cur_dir);
-	snprintf(path, sizeof(path), "%s/" MAILDIR_UIDLIST_FNAME,
-		 box->control_dir);
+	snprintf(path, sizeof(path), "%s/" MAILDIR_UIDLIST_FNAME, control_dir);
 	maildir_index_get_stamp(path, &stamps_r->uidlist);
-	snprintf(path, sizeof(path), "%s/" MAILDIR_KEYWORDS_FNAME,
-		 box->control_dir);
+	snprintf(path, sizeof(path), "%s/" MAILDIR_KEYWORDS_FNAME, control_dir);
 	maildir_index_get_stamp(path, &stamps_r->keywords);
+}
+
+void maildir_index_get_stamps(struct mailbox *box,
+			      struct maildir_index_stamps *stamps_r)
+{
+	maildir_index_get_stamps_at(box->path, box->control_dir, stamps_r);
 }
 
 static bool stamps_equal(const struct maildir_index_stamps *a,

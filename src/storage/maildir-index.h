@@ -58,6 +58,10 @@ void maildir_index_stamp_from_stat(const struct stat *st,
  * give zero stamps). */
 void maildir_index_get_stamps(struct mailbox *box,
 			      struct maildir_index_stamps *stamps_r);
+/* The same from a mailbox directory and its control directory (for a
+ * save thread, whose handle may be gone). */
+void maildir_index_get_stamps_at(const char *box_path, const char *control_dir,
+				 struct maildir_index_stamps *stamps_r);
 
 /* The cheap sync: returns true when the view is up to date with stamps -
  * either it already was, or it was just loaded from a valid loft.index

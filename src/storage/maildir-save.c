@@ -831,24 +831,6 @@ static void save_lock_release(struct save_lock *lock)
 	lock->link_ino = 0;
 }
 
-/* maildir_index_get_stamps() from the save's copies of the paths (the
- * handle may be gone while a save thread runs). */
-static void save_get_stamps(const struct mailbox_save *save,
-			    struct maildir_index_stamps *stamps_r)
-{
-	char path[PATH_MAX];
-
-	memset(stamps_r, 0, sizeof(*stamps_r));
-	snprintf(path, sizeof(path), "%s/new", save->box_path);
-	maildir_index_get_stamp(path, &stamps_r->new_dir);
-	snprintf(path, sizeof(path), "%s/cur", save->box_path);
-	maildir_index_get_stamp(path, &stamps_r->cur_dir);
-	maildir_index_get_stamp(save->uidlist_path, &stamps_r->uidlist);
-	snprintf(path, sizeof(path), "%s/" MAILDIR_KEYWORDS_FNAME,
-		 save->control_dir);
-	maildir_index_get_stamp(path, &stamps_r->keywords);
-}
-
 /* fdatasync of the uidlist record save_durable() wrote (the record stays
  * when it fails: its file is in place). Closes the file. */
 static void save_uidlist_sync(struct mailbox_save *save)
@@ -903,7 +885,8 @@ static void save_durable(struct mailbox_save *save)
 		}
 	}
 	if (locked && save->view_update)
-		save_get_stamps(save, &save->view_before);
+		maildir_index_get_stamps_at(save->box_path, save->control_dir,
+					    &save->view_before);
 	if (rename(save->tmp_path, save->dest_path) < 0) {
 		save->job_errno = errno;
 		save->job_step = SAVE_STEP_RENAME;
@@ -913,7 +896,8 @@ static void save_durable(struct mailbox_save *save)
 	if (locked && save_uidlist_write(save->pool, &ap, save->basename) == 0)
 		written = true;
 	if (written && save->view_update) {
-		save_get_stamps(save, &save->view_after);
+		maildir_index_get_stamps_at(save->box_path, save->control_dir,
+					    &save->view_after);
 		save->view_stamped = true;
 	}
 	if (locked) {

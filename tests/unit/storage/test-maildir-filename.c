@@ -3,6 +3,7 @@
 #include "lib.h"
 #include "pool.h"
 #include "maildir-filename.h"
+#include "maildir-keywords.h"
 #include "mail-location.h"
 
 #include <setjmp.h>
@@ -42,22 +43,6 @@ static const struct name_case name_cases[] = {
     {"1.h:2,S:2,F", "1.h", MAIL_SEEN | MAIL_FLAGGED, -1, -1},
 };
 
-/* maildir_filename_parse() in one pass gives what the separate functions
- * give (keywords as maildir_filename_get_keywords() reads them). */
-static uint32_t keywords_of(const char *name)
-{
-	const char *info = strstr(name, ":2,");
-	uint32_t kw = 0;
-
-	if (info == NULL)
-		return 0;
-	for (info += 3; *info != '\0'; info++) {
-		if (*info >= 'a' && *info <= 'z')
-			kw |= 1u << (*info - 'a');
-	}
-	return kw;
-}
-
 static void test_parse(void **state)
 {
 	static const char *const extra[] = {
@@ -80,7 +65,8 @@ static void test_parse(void **state)
 		assert_int_equal(info.base_len,
 				 maildir_filename_base_len(name));
 		assert_int_equal(info.flags, maildir_filename_get_flags(name));
-		assert_int_equal(info.keywords, keywords_of(name));
+		assert_int_equal(info.keywords,
+				 maildir_filename_get_keywords(name));
 		has = maildir_filename_get_size(name, 'S', &size);
 		assert_int_equal(info.has_psize, has);
 		if (has)
