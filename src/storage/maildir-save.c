@@ -1,14 +1,14 @@
 /* maildir-save.c - delivering one message into a maildir.
  *
- * tmp/<name> created with O_EXCL, written, fsynced, then renamed into new/
- * (or into cur/ with ":2,<flags>" when flags are given) and the directory
- * fsynced, so that a crash leaves either nothing visible or the whole
- * message. The name carries S=<size> and W=<size with CRLF line endings>
- * like Dovecot's LDA. maildir_save_file() does not assign UIDs (the next
- * sync does); the streamed save of mailbox.h (APPEND) does, without
- * rescanning the maildir: under the dovecot-uidlist lock (taken with a
- * hard link, see "the uidlist lock" below) it renames the file into place
- * and appends one record line to the uidlist (as Dovecot does) instead of
+ * A file in tmp/ (unnamed where possible, see maildir-tmp.h) written,
+ * fsynced, then given its name in new/ (or in cur/ with ":2,<flags>" when
+ * flags are given) and the directory fsynced, so that a crash leaves
+ * either nothing visible or the whole message. The name carries S=<size> and
+ * W=<size with CRLF line endings> like Dovecot's LDA. maildir_save_file() does
+ * not assign UIDs (the next sync does); the streamed save of mailbox.h (APPEND)
+ * does, without rescanning the maildir: under the dovecot-uidlist lock (taken
+ * with a hard link, see "the uidlist lock" below) it renames the file into
+ * place and appends one record line to the uidlist (as Dovecot does) instead of
  * rewriting it; then the directory's fsync and the uidlist's fdatasync.
  * mailbox_save_finish_async() runs all that in a few threads, so that one
  * mail process serving many sessions has several saves in flight; the
@@ -28,6 +28,7 @@
 #include "maildir-uidlist.h"
 #include "maildir-private.h"
 #include "maildir-index.h"
+#include "maildir-tmp.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -70,9 +71,11 @@ int maildir_save_file_letters(const char *maildir_path, const void *data,
 {
 	static const char *const subdirs[] = {"cur", "new", "tmp"};
 	pool_t pool = pool_create("maildir save", 1024);
-	const char *name = NULL, *tmp_path = NULL, *dest_dir, *dest_path;
+	const char *base, *name, *dest_dir, *dest_path, *call;
+	struct maildir_tmp tmp = {.fd = -1};
 	uint64_t vsize = count_vsize(data, size);
-	int fd = -1, ret = -1;
+	bool published = false;
+	int ret = -1;
 
 	for (unsigned int i = 0; i < N_ELEMENTS(subdirs); i++) {
 		const char *dir =
@@ -84,23 +87,14 @@ int maildir_save_file_letters(const char *maildir_path, const void *data,
 			goto out;
 		}
 	}
-	for (unsigned int attempt = 0; fd < 0; attempt++) {
-		name = p_strdup_printf(pool, "%s,S=%zu,W=%llu",
-				       maildir_filename_generate(pool), size,
-				       (unsigned long long)vsize);
-		tmp_path = p_strconcat(pool, maildir_path, "/tmp/", name, NULL);
-		fd = open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-			  MAILDIR_FILE_MODE);
-		if (fd < 0 && (errno != EEXIST || attempt >= 10)) {
-			*error_r = maildir_error("open(%s) failed: %s",
-						 tmp_path, strerror(errno));
-			goto out;
-		}
-	}
-	if (write_all(fd, data, size) < 0) {
-		*error_r = maildir_error("write(%s) failed: %s", tmp_path,
+	if (maildir_tmp_create(pool, maildir_path, &tmp, &base, error_r) < 0)
+		goto out;
+	name = p_strdup_printf(pool, "%s,S=%zu,W=%llu", base, size,
+			       (unsigned long long)vsize);
+	if (write_all(tmp.fd, data, size) < 0) {
+		*error_r = maildir_error("write(%s) failed: %s", tmp.desc,
 					 strerror(errno));
-		goto out_unlink;
+		goto out;
 	}
 	if (received_time > 0) {
 		struct timespec ts[2] = {
@@ -108,24 +102,17 @@ int maildir_save_file_letters(const char *maildir_path, const void *data,
 		    {.tv_sec = received_time, .tv_nsec = 0},
 		};
 
-		if (futimens(fd, ts) < 0) {
+		if (futimens(tmp.fd, ts) < 0) {
 			*error_r = maildir_error("futimens(%s) failed: %s",
-						 tmp_path, strerror(errno));
-			goto out_unlink;
+						 tmp.desc, strerror(errno));
+			goto out;
 		}
 	}
-	if (fsync(fd) < 0) {
-		*error_r = maildir_error("fsync(%s) failed: %s", tmp_path,
+	if (fsync(tmp.fd) < 0) {
+		*error_r = maildir_error("fsync(%s) failed: %s", tmp.desc,
 					 strerror(errno));
-		goto out_unlink;
+		goto out;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		*error_r = maildir_error("close(%s) failed: %s", tmp_path,
-					 strerror(errno));
-		goto out_unlink;
-	}
-	fd = -1;
 
 	if (letters[0] != '\0') {
 		dest_dir = p_strconcat(pool, maildir_path, "/cur", NULL);
@@ -135,11 +122,12 @@ int maildir_save_file_letters(const char *maildir_path, const void *data,
 		dest_dir = p_strconcat(pool, maildir_path, "/new", NULL);
 		dest_path = p_strconcat(pool, dest_dir, "/", name, NULL);
 	}
-	if (rename(tmp_path, dest_path) < 0) {
-		*error_r = maildir_error("rename(%s, %s) failed: %s", tmp_path,
-					 dest_path, strerror(errno));
-		goto out_unlink;
+	if (maildir_tmp_publish(&tmp, dest_path, &call) < 0) {
+		*error_r = maildir_error("%s(%s, %s) failed: %s", call,
+					 tmp.desc, dest_path, strerror(errno));
+		goto out;
 	}
+	published = true;
 	if (maildir_fsync_dir(dest_dir) < 0) {
 		/* the message is in place but may not survive a crash */
 		*error_r = maildir_error("fsync(%s) failed: %s", dest_dir,
@@ -149,11 +137,8 @@ int maildir_save_file_letters(const char *maildir_path, const void *data,
 	if (basename_r != NULL)
 		*basename_r = p_strdup(result_pool, name);
 	ret = 0;
-	goto out;
-out_unlink:
-	(void)unlink(tmp_path);
 out:
-	i_close_fd(&fd);
+	maildir_tmp_discard(&tmp, published);
 	pool_unref(&pool);
 	return ret;
 }
@@ -175,8 +160,7 @@ int maildir_save_file(const char *maildir_path, const void *data, size_t size,
 enum save_step {
 	SAVE_STEP_NONE,
 	SAVE_STEP_FSYNC,
-	SAVE_STEP_CLOSE,
-	SAVE_STEP_RENAME,
+	SAVE_STEP_PUBLISH,
 	SAVE_STEP_FSYNC_DIR,
 };
 
@@ -184,8 +168,7 @@ struct mailbox_save {
 	pool_t pool;
 	struct mailbox *box;
 	const char *base; /* unique part of the name */
-	const char *tmp_path;
-	int fd;
+	struct maildir_tmp tmp;
 	uint64_t size, vsize;
 	bool last_cr;	 /* the last byte written was CR */
 	bool pending_cr; /* a CR received, not written yet */
@@ -205,6 +188,7 @@ struct mailbox_save {
 	/* save_durable()'s outcome */
 	int job_errno;
 	enum save_step job_step;
+	const char *publish_call; /* "link" or "rename" */
 	bool renamed;
 	/* save_durable() writes the uidlist record too, when uidlist_path
 	 * is set (copies: a save thread may outlive the mailbox handle);
@@ -231,38 +215,14 @@ int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
 {
 	pool_t pool = pool_create("maildir save stream", 512);
 	struct mailbox_save *save = p_new(pool, struct mailbox_save, 1);
-	const char *tmp_dir = p_strconcat(pool, box->path, "/tmp", NULL);
 
 	save->pool = pool;
 	save->box = box;
-	save->fd = -1;
 	save->uidlist_fd = -1;
-	for (unsigned int attempt = 0; save->fd < 0; attempt++) {
-		save->base = maildir_filename_generate(pool);
-		save->tmp_path =
-		    p_strconcat(pool, tmp_dir, "/", save->base, NULL);
-		save->fd = open(save->tmp_path,
-				O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-				MAILDIR_FILE_MODE);
-		if (save->fd < 0 && errno == ENOENT && attempt == 0) {
-			/* tmp/ was removed after the mailbox was opened */
-			if (maildir_mkdir_parents(tmp_dir, MAILDIR_DIR_MODE) <
-			    0) {
-				*error_r =
-				    maildir_error("mkdir(%s) failed: %s",
-						  tmp_dir, strerror(errno));
-				pool_unref(&pool);
-				return -1;
-			}
-			continue;
-		}
-		if (save->fd < 0 && (errno != EEXIST || attempt >= 10)) {
-			*error_r =
-			    maildir_error("open(%s) failed: %s", save->tmp_path,
-					  strerror(errno));
-			pool_unref(&pool);
-			return -1;
-		}
+	if (maildir_tmp_create(pool, box->path, &save->tmp, &save->base,
+			       error_r) < 0) {
+		pool_unref(&pool);
+		return -1;
 	}
 	*save_r = save;
 	return 0;
@@ -281,10 +241,10 @@ static int save_write(struct mailbox_save *save, const unsigned char *data,
 		save->last_cr = data[size - 1] == '\r';
 	save->size += size;
 	save->vsize += size;
-	if (write_all(save->fd, data, size) < 0) {
-		*error_r = maildir_error("write(%s) failed: %s", save->tmp_path,
+	if (write_all(save->tmp.fd, data, size) < 0) {
+		*error_r = maildir_error("write(%s) failed: %s", save->tmp.desc,
 					 strerror(errno));
-		i_close_fd(&save->fd);
+		i_close_fd(&save->tmp.fd);
 		return -1;
 	}
 	return 0;
@@ -297,9 +257,9 @@ int mailbox_save_continue(struct mailbox_save *save, const void *data,
 	unsigned char buf[8192];
 	size_t n = 0;
 
-	if (save->fd < 0) {
+	if (save->tmp.fd < 0) {
 		*error_r =
-		    maildir_error("%s: save already failed", save->tmp_path);
+		    maildir_error("%s: save already failed", save->tmp.desc);
 		return -1;
 	}
 	/* stored with LF line endings, as Dovecot saves them
@@ -327,11 +287,8 @@ int mailbox_save_continue(struct mailbox_save *save, const void *data,
  * already moved into place stays (the next sync gives it its UID). */
 static void save_discard(struct mailbox_save *save)
 {
-	i_close_fd(&save->fd);
+	maildir_tmp_discard(&save->tmp, save->renamed);
 	i_close_fd(&save->uidlist_fd);
-	if (!save->renamed && unlink(save->tmp_path) < 0 && errno != ENOENT)
-		i_error("unlink(%s) failed: %s", save->tmp_path,
-			strerror(errno));
 	pool_unref(&save->pool);
 }
 
@@ -553,9 +510,9 @@ static int save_prepare(struct mailbox_save *save, enum mail_flags flags,
 	const char *fname, *letters;
 	uint32_t mask;
 
-	if (save->fd < 0) {
+	if (save->tmp.fd < 0) {
 		*error_r =
-		    maildir_error("%s: save already failed", save->tmp_path);
+		    maildir_error("%s: save already failed", save->tmp.desc);
 		return -1;
 	}
 	if (save->pending_cr) {
@@ -571,10 +528,10 @@ static int save_prepare(struct mailbox_save *save, enum mail_flags flags,
 		struct timespec ts[2] = {{.tv_sec = received_time},
 					 {.tv_sec = received_time}};
 
-		if (futimens(save->fd, ts) < 0) {
+		if (futimens(save->tmp.fd, ts) < 0) {
 			*error_r =
 			    maildir_error("futimens(%s) failed: %s",
-					  save->tmp_path, strerror(errno));
+					  save->tmp.desc, strerror(errno));
 			return -1;
 		}
 	}
@@ -863,16 +820,9 @@ static void save_durable(struct mailbox_save *save)
 	int fd;
 
 	save->job_errno = 0;
-	if (fsync(save->fd) < 0) {
+	if (fsync(save->tmp.fd) < 0) {
 		save->job_errno = errno;
 		save->job_step = SAVE_STEP_FSYNC;
-		return;
-	}
-	fd = save->fd;
-	save->fd = -1;
-	if (close(fd) < 0) {
-		save->job_errno = errno;
-		save->job_step = SAVE_STEP_CLOSE;
 		return;
 	}
 	if (save->uidlist_path != NULL && save_lock_take(save, &lock)) {
@@ -887,12 +837,16 @@ static void save_durable(struct mailbox_save *save)
 	if (locked && save->view_update)
 		maildir_index_get_stamps_at(save->box_path, save->control_dir,
 					    &save->view_before);
-	if (rename(save->tmp_path, save->dest_path) < 0) {
+	if (maildir_tmp_publish(&save->tmp, save->dest_path,
+				&save->publish_call) < 0) {
 		save->job_errno = errno;
-		save->job_step = SAVE_STEP_RENAME;
+		save->job_step = SAVE_STEP_PUBLISH;
 		goto out;
 	}
 	save->renamed = true;
+	/* written and fsynced: closing it reports nothing more */
+	(void)close(save->tmp.fd);
+	save->tmp.fd = -1;
 	if (locked && save_uidlist_write(save->pool, &ap, save->basename) == 0)
 		written = true;
 	if (written && save->view_update) {
@@ -1015,16 +969,13 @@ static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
 		}
 		break;
 	case SAVE_STEP_FSYNC:
-	case SAVE_STEP_CLOSE:
-		*error_r = maildir_error(
-		    "%s(%s) failed: %s",
-		    save->job_step == SAVE_STEP_FSYNC ? "fsync" : "close",
-		    save->tmp_path, strerror(save->job_errno));
+		*error_r = maildir_error("fsync(%s) failed: %s", save->tmp.desc,
+					 strerror(save->job_errno));
 		break;
-	case SAVE_STEP_RENAME:
-		*error_r =
-		    maildir_error("rename(%s, %s) failed: %s", save->tmp_path,
-				  save->dest_path, strerror(save->job_errno));
+	case SAVE_STEP_PUBLISH:
+		*error_r = maildir_error(
+		    "%s(%s, %s) failed: %s", save->publish_call, save->tmp.desc,
+		    save->dest_path, strerror(save->job_errno));
 		break;
 	case SAVE_STEP_FSYNC_DIR:
 		/* the message is in place but may not survive a crash */

@@ -18,6 +18,7 @@ import pytest
 
 import loftlib
 from imapclient import ImapError, RawImap, quote, response_code
+from procs import descendants
 
 from test_imap_mailboxes import (NAMESPACE, connect, expect_bad, expect_no,
                                  start, status_of)
@@ -36,6 +37,27 @@ def fresh(server_factory):
 def maildir_files(maildir, sub):
     d = maildir / sub
     return sorted(p.name for p in d.iterdir()) if d.is_dir() else []
+
+
+def partial_files(srv, maildir):
+    """Files of messages being written: names in tmp/, and the unnamed
+    files (O_TMPFILE, "tmp/#<inode> (deleted)") that the server's
+    processes hold open there."""
+    tmp = str(maildir / "tmp") + "/"
+    held = []
+    for pid in [srv.proc.pid] + descendants(srv.proc.pid):
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except OSError:
+            continue  # exited meanwhile
+        for fd in fds:
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if target.startswith(tmp):
+                held.append(target)
+    return maildir_files(maildir, "tmp") + sorted(held)
 
 
 def test_append_flags_date_and_appenduid(fresh):
@@ -277,18 +299,20 @@ def test_append_interrupted_leaves_nothing(fresh):
     line = c.read_response()
     assert line.startswith(b"+"), line
     c.sock.sendall(b"Subject: cut\r\n\r\n" + b"z" * 400000)
-    # Loft writes the partial message to tmp/ as it arrives
+    # Loft writes the partial message to tmp/ as it arrives (unnamed
+    # where the kernel allows it)
     end = time.monotonic() + DEADLINE
-    while not maildir_files(maildir, "tmp") and time.monotonic() < end:
+    while not partial_files(srv, maildir) and time.monotonic() < end:
         time.sleep(0.05)  # polling for the server to have written
     if os.environ.get("LOFT_TEST_SERVER", "loft") == "loft":
-        assert maildir_files(maildir, "tmp"), "nothing written to tmp/"
+        assert partial_files(srv, maildir), "nothing written to tmp/"
     c.close()
-    # nothing in tmp/ once the server has noticed the closed connection
+    # nothing in tmp/ (named or held open) once the server has noticed
+    # the closed connection
     end = time.monotonic() + DEADLINE
-    while maildir_files(maildir, "tmp") and time.monotonic() < end:
+    while partial_files(srv, maildir) and time.monotonic() < end:
         time.sleep(0.05)  # polling for the server to clean up
-    assert maildir_files(maildir, "tmp") == []
+    assert partial_files(srv, maildir) == []
     c2 = connect(srv, srv.users["alice"])
     after = status_of(c2.command("STATUS INBOX (MESSAGES)")[0])
     assert after["MESSAGES"] == before["MESSAGES"]
