@@ -17,7 +17,12 @@
 #     the rest; before each, the MID files are put in the same page-cache
 #     state for every server (-C warm: read whole, the default; -C cold:
 #     dropped with POSIX_FADV_DONTNEED), since the servers share them
-#   - APPEND of a 4 KB message, APPEND_CONNS users for SECS s: messages/s
+#   - APPEND of a 4 KB message, APPEND_CONNS users for SECS s: messages/s;
+#     measured after the loop over the servers, with all of them running,
+#     in APPEND_ROUNDS rounds that take the servers in turn (in a rotated
+#     order each round): the median round of each. The disk's speed
+#     drifts over seconds on a virtual machine; rounds side by side keep
+#     that drift out of the ratio.
 #   - memory per IDLE connection: IDLE users LOGIN, SELECT INBOX and IDLE;
 #     Pss (/proc/PID/smaps_rollup) summed over the server's processes
 #     before and after, divided by IDLE; then the same with MAX_IDLE
@@ -28,7 +33,8 @@
 # bench/results/imap-DATE.txt.
 #
 #   bench/run-imap.sh [-r ROUNDS] [-c FETCH_CONNS] [-R FETCH_ROUNDS]
-#                     [-a APPEND_CONNS] [-d SECS] [-i IDLE] [-I MAX_IDLE]
+#                     [-a APPEND_CONNS] [-d SECS] [-A APPEND_ROUNDS]
+#                     [-i IDLE] [-I MAX_IDLE]
 #                     [-M BIG] [-m MID] [-t "modes"] [-C warm|cold]
 #                     [-s "loft dovecot-stock dovecot-tuned"] [-k]
 #   -t limits the measurements (default: "select fetch-meta search-header
@@ -47,7 +53,8 @@ rounds=5
 fetch_conns=2
 fetch_rounds=3
 append_conns=4
-secs=5
+secs=2
+append_rounds=5
 idle=2000
 max_idle=5000
 big=100000
@@ -56,13 +63,14 @@ modes="select fetch-meta search-header search-body fetch-body append idle"
 servers="loft dovecot-stock dovecot-tuned"
 keep=no
 page_cache=warm
-while getopts "r:c:R:a:d:i:I:M:m:t:s:C:k" o; do
+while getopts "r:c:R:a:d:A:i:I:M:m:t:s:C:k" o; do
 	case $o in
 	r) rounds=$OPTARG ;;
 	c) fetch_conns=$OPTARG ;;
 	R) fetch_rounds=$OPTARG ;;
 	a) append_conns=$OPTARG ;;
 	d) secs=$OPTARG ;;
+	A) append_rounds=$OPTARG ;;
 	i) idle=$OPTARG ;;
 	I) max_idle=$OPTARG ;;
 	M) big=$OPTARG ;;
@@ -266,6 +274,28 @@ for sub in ("cur", "new"):
 PY
 }
 
+# The block device holding directory $1: "writes flushes" completed so
+# far (/sys/block/DEV/stat fields 5 and 16), or nothing when unknown.
+disk_stat() {
+	local dev stat
+	dev=$(stat -c '%d' "$1")
+	stat=/sys/dev/block/$(( dev >> 8 )):$(( dev & 255 ))/stat
+	[ -r "$stat" ] || return 0
+	awk '{ print $5, $16 }' "$stat"
+}
+
+# Shows the device's writes and flushes per message between two
+# disk_stat readings: what the disk did for each APPEND (and anything
+# else writing to it meanwhile, writeback of earlier rounds included).
+disk_per_msg() { # before after messages
+	[ -n "$1" ] && [ -n "$2" ] && [ "${3:-0}" -gt 0 ] 2>/dev/null || return 0
+	python3 -c "import sys
+b, a, n = sys.argv[1].split(), sys.argv[2].split(), int(sys.argv[3])
+print('  disk: %.2f writes, %.2f flushes per message' %
+      ((int(a[0]) - int(b[0])) / n, (int(a[1]) - int(b[1])) / n))" \
+		"$1" "$2" "$3" >&2
+}
+
 # Runs imapbench; prints its result line on stdout, everything on stderr.
 bench() {
 	local out rc=0
@@ -296,12 +326,13 @@ idle_test() { # $1 = connections
 	fi
 }
 
-declare -A sel_first sel_idx fmeta_first fmeta body_mbps shdr_first shdr \
+declare -A server_port sel_first sel_idx fmeta_first fmeta body_mbps shdr_first shdr \
 	sbody_first sbody append_rate mem held held_max mem_max
 for s in $servers; do
 	server_available "$s" || continue
 	prepare_world "$s"
 	port=$(free_port)
+	server_port[$s]=$port
 	write_config "$s" "$port"
 	restart_server "$s" || continue
 	if has_mode select; then
@@ -336,11 +367,6 @@ for s in $servers; do
 			-r "$fetch_rounds" -t 600)
 		body_mbps[$s]=$(field mbps "$out")
 	fi
-	if has_mode append; then
-		echo "run-imap: $s: APPEND, $append_conns users, $secs s" >&2
-		out=$(bench -m append -u bench -n "$append_conns" -c "$append_conns" -d "$secs" -t 600)
-		append_rate[$s]=$(field rate "$out")
-	fi
 	log_errors "$s"
 	# The memory tests each start from a fresh server: processes kept
 	# from earlier tests (reused ones in the tuned Dovecot) and their
@@ -363,6 +389,49 @@ for s in $servers; do
 	[ -f "$work/$s.pid" ] && stop_server "$s"
 done
 
+# APPEND: every server running, APPEND_ROUNDS rounds of SECS s each, the
+# servers in turn and in a rotated order each round.
+if has_mode append; then
+	appending=()
+	for s in $servers; do
+		[ -n "${server_port[$s]:-}" ] || continue
+		port=${server_port[$s]}
+		restart_server "$s" && appending+=("$s")
+	done
+	# the setup's writes (the hard-linked copies) are not any server's
+	sync
+	declare -A append_rates append_msgs append_disk
+	n=${#appending[@]}
+	for r in $(seq 1 "$append_rounds"); do
+		for i in $(seq 0 $(( n - 1 ))); do
+			s=${appending[$(( (i + r - 1) % n ))]}
+			port=${server_port[$s]}
+			echo "run-imap: $s: APPEND, $append_conns users, $secs s (round $r of $append_rounds)" >&2
+			before=$(disk_stat "$work")
+			out=$(bench -m append -u bench -n "$append_conns" -c "$append_conns" -d "$secs" -t 600)
+			after=$(disk_stat "$work")
+			rate=$(field rate "$out")
+			[ -n "$rate" ] || continue
+			append_rates[$s]="${append_rates[$s]:-} $rate"
+			append_msgs[$s]=$(( ${append_msgs[$s]:-0} + $(field messages "$out") ))
+			if [ -n "$before" ] && [ -n "$after" ]; then
+				read -r bw bf <<< "$before"; read -r aw af <<< "$after"
+				read -r w f <<< "${append_disk[$s]:-0 0}"
+				append_disk[$s]="$(( w + aw - bw )) $(( f + af - bf ))"
+			fi
+		done
+	done
+	for s in "${appending[@]}"; do
+		[ -n "${append_rates[$s]:-}" ] || continue
+		append_rate[$s]=$(python3 -c "import statistics, sys
+print('%.1f' % statistics.median(map(float, sys.argv[1:])))" ${append_rates[$s]})
+		echo "run-imap: $s: APPEND rounds:${append_rates[$s]} messages/s; median ${append_rate[$s]}" >&2
+		[ -n "${append_disk[$s]:-}" ] && disk_per_msg "0 0" "${append_disk[$s]}" "${append_msgs[$s]}"
+		log_errors "$s"
+		stop_server "$s"
+	done
+fi
+
 # ratio LOFT STOCK TUNED DIRECTION: Loft / the better Dovecot figure
 # (the higher for DIRECTION=up, the lower for DIRECTION=down).
 ratio() {
@@ -382,7 +451,7 @@ result=$repo/bench/results/imap-$(date +%Y%m%d-%H%M%S).txt
 {
 	echo "# IMAP benchmark $(date -R), $(nproc) CPUs, $(uname -r)"
 	echo "# page cache before SEARCH: $page_cache"
-	echo "# BIG=$big MID=$mid rounds=$rounds fetch=$fetch_conns users x $fetch_rounds append=$append_conns x ${secs}s idle=$idle max_idle=$max_idle"
+	echo "# BIG=$big MID=$mid rounds=$rounds fetch=$fetch_conns users x $fetch_rounds append=$append_conns x ${secs}s x $append_rounds idle=$idle max_idle=$max_idle"
 	printf '%-34s %10s %14s %14s %10s\n' metric loft dovecot-stock \
 		dovecot-tuned loft/best
 	row() { # label array direction
