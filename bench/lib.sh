@@ -32,6 +32,22 @@ bench_cleanup() {
 	if [ "$keep" = no ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
 }
 
+# Marks directory $1 so that ext4 spreads the directories made in it over
+# the file system's block groups (chattr +T, as for directories in the
+# root), where they would otherwise land in the group of $1's parent. On
+# ext4 without a journal a new inode is searched for from the start of
+# its directory's group, walking past every inode freed there in the last
+# minutes; earlier runs and tests free thousands of them in /tmp's
+# group, which made the first APPEND rounds of a run spend most of their
+# CPU time in that walk. ext4 picks the group from a hash of the new
+# directory's name, so the names made in $1 must differ from run to run
+# (the callers add the work directory's random suffix to the homes'
+# names), or each run would land where the last one just freed its
+# files. Every server's users get the same treatment.
+spread_subdirs() {
+	chattr +T "$1" 2>/dev/null || true
+}
+
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

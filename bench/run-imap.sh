@@ -22,7 +22,8 @@
 #     in APPEND_ROUNDS rounds that take the servers in turn (in a rotated
 #     order each round): the median round of each. The disk's speed
 #     drifts over seconds on a virtual machine; rounds side by side keep
-#     that drift out of the ratio.
+#     that drift out of the ratio. Each server first appends for one
+#     unmeasured second.
 #   - memory per IDLE connection: IDLE users LOGIN, SELECT INBOX and IDLE;
 #     Pss (/proc/PID/smaps_rollup) summed over the server's processes
 #     before and after, divided by IDLE; then the same with MAX_IDLE
@@ -104,6 +105,7 @@ bench_pick_servers
 has_mode() { [[ " $modes " == *" $1 "* ]]; }
 
 bench_make_work /tmp/loft-imapbench.XXXXXX
+tok=${work##*.} # in the homes' names: see spread_subdirs
 
 # The Maildirs, generated once per size and reused: message files in cur/
 # named as Dovecot names them (,S=size,W=size with CRLF), LF line ends.
@@ -160,21 +162,22 @@ fi
 prepare_world() { # $1 = server name
 	local root=$work/$1 i
 	mkdir -p "$root/home" "$root/run"
+	spread_subdirs "$root/home"
 	echo "run-imap: $1: copying the Maildirs (hard links)" >&2
-	mkdir -p "$root/home/big" && cp -al "$cache/big" "$root/home/big/Maildir"
+	mkdir -p "$root/home/big.$tok" && cp -al "$cache/big" "$root/home/big.$tok/Maildir"
 	: > "$root/users"
-	echo "big:{PLAIN}$password:$mail_uid:$mail_gid::$root/home/big::" >> "$root/users"
+	echo "big:{PLAIN}$password:$mail_uid:$mail_gid::$root/home/big.$tok::" >> "$root/users"
 	for i in $(seq 1 "$fetch_conns"); do
-		mkdir -p "$root/home/mid$i"
-		cp -al "$cache/mid" "$root/home/mid$i/Maildir"
-		echo "mid$i:{PLAIN}$password:$mail_uid:$mail_gid::$root/home/mid$i::" >> "$root/users"
+		mkdir -p "$root/home/mid$i.$tok"
+		cp -al "$cache/mid" "$root/home/mid$i.$tok/Maildir"
+		echo "mid$i:{PLAIN}$password:$mail_uid:$mail_gid::$root/home/mid$i.$tok::" >> "$root/users"
 	done
-	python3 - "$root" "$users" "$password" "$mail_uid" "$mail_gid" <<'PY'
+	python3 - "$root" "$users" "$password" "$mail_uid" "$mail_gid" "$tok" <<'PY'
 import os, sys
-root, n, pw, uid, gid = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+root, n, pw, uid, gid, tok = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 with open(os.path.join(root, "users"), "a") as f:
     for i in range(1, n + 1):
-        home = os.path.join(root, "home", "bench%d" % i)
+        home = os.path.join(root, "home", "bench%d.%s" % (i, tok))
         for sub in ("cur", "new", "tmp"):
             os.makedirs(os.path.join(home, "Maildir", sub))
         f.write("bench%d:{PLAIN}%s:%s:%s::%s::\n" % (i, pw, uid, gid, home))
@@ -349,14 +352,14 @@ for s in $servers; do
 	fi
 	if has_mode search-header; then
 		echo "run-imap: $s: SEARCH $subject_key over $mid messages x $rounds ($page_cache)" >&2
-		set_page_cache "$work/$s/home/mid1/Maildir"
+		set_page_cache "$work/$s/home/mid1.$tok/Maildir"
 		out=$(bench -m search-header -U mid1 -r "$rounds" -q "$subject_key" -t 600)
 		shdr_first[$s]=$(field first_ms "$out")
 		shdr[$s]=$(field med_ms "$out")
 	fi
 	if has_mode search-body; then
 		echo "run-imap: $s: SEARCH $body_key over $mid messages x $rounds ($page_cache)" >&2
-		set_page_cache "$work/$s/home/mid1/Maildir"
+		set_page_cache "$work/$s/home/mid1.$tok/Maildir"
 		out=$(bench -m search-body -U mid1 -r "$rounds" -q "$body_key" -t 600)
 		sbody_first[$s]=$(field first_ms "$out")
 		sbody[$s]=$(field med_ms "$out")
@@ -398,8 +401,14 @@ if has_mode append; then
 		port=${server_port[$s]}
 		restart_server "$s" && appending+=("$s")
 	done
-	# the setup's writes (the hard-linked copies) are not any server's
+	# the setup's writes (the hard-linked copies) are not any server's;
+	# nor is the first APPEND of each (the first round's first server
+	# was slower, whichever it was): one unmeasured second each
 	sync
+	for s in "${appending[@]}"; do
+		port=${server_port[$s]}
+		bench -m append -u bench -n "$append_conns" -c "$append_conns" -d 1 -t 600 > /dev/null
+	done
 	declare -A append_rates append_msgs append_disk
 	n=${#appending[@]}
 	for r in $(seq 1 "$append_rounds"); do

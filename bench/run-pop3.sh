@@ -59,6 +59,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n 8192 2>/dev/null || true
 
 bench_pick_servers
 bench_make_work /tmp/loft-bench.XXXXXX
+tok=${work##*.} # in the homes' names: see spread_subdirs
 
 echo "run-pop3: preparing $users users, $retr_conns mailboxes of 1,000 messages, in $work" >&2
 
@@ -88,9 +89,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 prepare_world() { # $1 = server name
 	local root=$work/$1 i home
 	mkdir -p "$root/home" "$root/run"
+	spread_subdirs "$root/home"
 	: > "$root/users"
 	for i in $(seq 1 "$users"); do
-		home=$root/home/bench$i
+		home=$root/home/bench$i.$tok
 		if [ "$i" -le "$retr_conns" ]; then
 			mkdir -p "$home"
 			cp -al "$template" "$home/Maildir"
