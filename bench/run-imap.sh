@@ -11,30 +11,32 @@
 #   - SELECT of the BIG INBOX: the first one (no index, no dovecot-uidlist)
 #     and the median of the next ROUNDS-1 (each a new session)
 #   - FETCH 1:* (UID FLAGS RFC822.SIZE) on the BIG INBOX: first, median of the rest
-#   - FETCH BODY.PEEK[] of every MID message, FETCH_CONNS users at once,
-#     FETCH_ROUNDS passes: MB/s
 #   - SEARCH SUBJECT and SEARCH BODY over the MID INBOX: first, median of
 #     the rest; before each, the MID files are put in the same page-cache
 #     state for every server (-C warm: read whole, the default; -C cold:
 #     dropped with POSIX_FADV_DONTNEED), since the servers share them
-#   - APPEND of a 4 KB message, APPEND_CONNS users for SECS s: messages/s;
-#     measured after the loop over the servers, with all of them running,
-#     in APPEND_ROUNDS rounds that take the servers in turn (in a rotated
-#     order each round): the median round of each. The disk's speed
-#     drifts over seconds on a virtual machine; rounds side by side keep
-#     that drift out of the ratio. Each server first appends for one
-#     unmeasured second.
 #   - memory per IDLE connection: IDLE users LOGIN, SELECT INBOX and IDLE;
 #     Pss (/proc/PID/smaps_rollup) summed over the server's processes
 #     before and after, divided by IDLE; then the same with MAX_IDLE
 #     connections, reporting how many were held
 # and stops it. Servers run one at a time so they do not share CPU or
 # split shared pages between them (which would lower each one's Pss).
+# Then, with every server running, side by side:
+#   - FETCH BODY.PEEK[] of every MID message, FETCH_CONNS users at once,
+#     FETCH_PASSES passes: MB/s, FETCH_ROUNDS rounds
+#   - APPEND of a 4 KB message, APPEND_CONNS users for SECS s: messages/s,
+#     APPEND_ROUNDS rounds
+# where each round takes the servers in turn (in a rotated order each
+# round), after one unmeasured warm-up each, and each server's figure is
+# its median round. Throughput moves over seconds on a virtual machine
+# (the disk's above all); rounds side by side keep that drift out of the
+# ratio, where one measurement per server taken minutes apart did not.
 # Prints a table with Loft / better-Dovecot ratios and saves it in
 # bench/results/imap-DATE.txt.
 #
 #   bench/run-imap.sh [-r ROUNDS] [-c FETCH_CONNS] [-R FETCH_ROUNDS]
-#                     [-a APPEND_CONNS] [-d SECS] [-A APPEND_ROUNDS]
+#                     [-P FETCH_PASSES] [-a APPEND_CONNS] [-d SECS]
+#                     [-A APPEND_ROUNDS]
 #                     [-i IDLE] [-I MAX_IDLE]
 #                     [-M BIG] [-m MID] [-t "modes"] [-C warm|cold]
 #                     [-s "loft dovecot-stock dovecot-tuned"] [-k]
@@ -52,7 +54,8 @@ bench_name=run-imap
 . "$repo/bench/lib.sh"
 rounds=5
 fetch_conns=2
-fetch_rounds=3
+fetch_rounds=5
+fetch_passes=2
 append_conns=4
 secs=2
 append_rounds=5
@@ -64,11 +67,12 @@ modes="select fetch-meta search-header search-body fetch-body append idle"
 servers="loft dovecot-stock dovecot-tuned"
 keep=no
 page_cache=warm
-while getopts "r:c:R:a:d:A:i:I:M:m:t:s:C:k" o; do
+while getopts "r:c:R:P:a:d:A:i:I:M:m:t:s:C:k" o; do
 	case $o in
 	r) rounds=$OPTARG ;;
 	c) fetch_conns=$OPTARG ;;
 	R) fetch_rounds=$OPTARG ;;
+	P) fetch_passes=$OPTARG ;;
 	a) append_conns=$OPTARG ;;
 	d) secs=$OPTARG ;;
 	A) append_rounds=$OPTARG ;;
@@ -364,12 +368,6 @@ for s in $servers; do
 		sbody_first[$s]=$(field first_ms "$out")
 		sbody[$s]=$(field med_ms "$out")
 	fi
-	if has_mode fetch-body; then
-		echo "run-imap: $s: FETCH BODY.PEEK[] of $mid messages x $fetch_conns users x $fetch_rounds" >&2
-		out=$(bench -m fetch-body -u mid -n "$fetch_conns" -c "$fetch_conns" \
-			-r "$fetch_rounds" -t 600)
-		body_mbps[$s]=$(field mbps "$out")
-	fi
 	log_errors "$s"
 	# The memory tests each start from a fresh server: processes kept
 	# from earlier tests (reused ones in the tuned Dovecot) and their
@@ -392,50 +390,78 @@ for s in $servers; do
 	[ -f "$work/$s.pid" ] && stop_server "$s"
 done
 
-# APPEND: every server running, APPEND_ROUNDS rounds of SECS s each, the
-# servers in turn and in a rotated order each round.
-if has_mode append; then
-	appending=()
-	for s in $servers; do
-		[ -n "${server_port[$s]:-}" ] || continue
+# Side by side: with every server running, ROUNDS rounds that take the
+# servers in turn, in a rotated order each round, after one unmeasured
+# warm-up each; sets the array named by $1 to each server's median round
+# of the imapbench field $2 and shows every round. The rest of the
+# arguments are imapbench's; "disk" as $3 also counts the disk's writes
+# and flushes per message.
+side_by_side() { # result-array field [disk] rounds label imapbench-args...
+	local -n result=$1
+	local field=$2 disk=no rounds label r i s n out before after rate
+	shift 2
+	if [ "$1" = disk ]; then disk=yes; shift; fi
+	rounds=$1 label=$2
+	shift 2
+	local -A vals msgs diskio
+	n=${#running[@]}
+	for s in "${running[@]}"; do
 		port=${server_port[$s]}
-		restart_server "$s" && appending+=("$s")
+		bench "$@" > /dev/null
 	done
-	# the setup's writes (the hard-linked copies) are not any server's;
-	# nor is the first APPEND of each (the first round's first server
-	# was slower, whichever it was): one unmeasured second each
-	sync
-	for s in "${appending[@]}"; do
-		port=${server_port[$s]}
-		bench -m append -u bench -n "$append_conns" -c "$append_conns" -d 1 -t 600 > /dev/null
-	done
-	declare -A append_rates append_msgs append_disk
-	n=${#appending[@]}
-	for r in $(seq 1 "$append_rounds"); do
+	for r in $(seq 1 "$rounds"); do
 		for i in $(seq 0 $(( n - 1 ))); do
-			s=${appending[$(( (i + r - 1) % n ))]}
+			s=${running[$(( (i + r - 1) % n ))]}
 			port=${server_port[$s]}
-			echo "run-imap: $s: APPEND, $append_conns users, $secs s (round $r of $append_rounds)" >&2
+			echo "run-imap: $s: $label (round $r of $rounds)" >&2
 			before=$(disk_stat "$work")
-			out=$(bench -m append -u bench -n "$append_conns" -c "$append_conns" -d "$secs" -t 600)
+			out=$(bench "$@")
 			after=$(disk_stat "$work")
-			rate=$(field rate "$out")
+			rate=$(field "$field" "$out")
 			[ -n "$rate" ] || continue
-			append_rates[$s]="${append_rates[$s]:-} $rate"
-			append_msgs[$s]=$(( ${append_msgs[$s]:-0} + $(field messages "$out") ))
+			vals[$s]="${vals[$s]:-} $rate"
+			msgs[$s]=$(( ${msgs[$s]:-0} + $(field messages "$out") ))
 			if [ -n "$before" ] && [ -n "$after" ]; then
 				read -r bw bf <<< "$before"; read -r aw af <<< "$after"
-				read -r w f <<< "${append_disk[$s]:-0 0}"
-				append_disk[$s]="$(( w + aw - bw )) $(( f + af - bf ))"
+				read -r w f <<< "${diskio[$s]:-0 0}"
+				diskio[$s]="$(( w + aw - bw )) $(( f + af - bf ))"
 			fi
 		done
 	done
-	for s in "${appending[@]}"; do
-		[ -n "${append_rates[$s]:-}" ] || continue
-		append_rate[$s]=$(python3 -c "import statistics, sys
-print('%.1f' % statistics.median(map(float, sys.argv[1:])))" ${append_rates[$s]})
-		echo "run-imap: $s: APPEND rounds:${append_rates[$s]} messages/s; median ${append_rate[$s]}" >&2
-		[ -n "${append_disk[$s]:-}" ] && disk_per_msg "0 0" "${append_disk[$s]}" "${append_msgs[$s]}"
+	for s in "${running[@]}"; do
+		[ -n "${vals[$s]:-}" ] || continue
+		result[$s]=$(python3 -c "import statistics, sys
+print('%.1f' % statistics.median(map(float, sys.argv[1:])))" ${vals[$s]})
+		echo "run-imap: $s: $label: rounds${vals[$s]}; median ${result[$s]}" >&2
+		if [ $disk = yes ] && [ -n "${diskio[$s]:-}" ]; then
+			disk_per_msg "0 0" "${diskio[$s]}" "${msgs[$s]}"
+		fi
+	done
+}
+
+# FETCH BODY[] and APPEND: side by side (see the top of this file).
+if has_mode fetch-body || has_mode append; then
+	running=()
+	for s in $servers; do
+		[ -n "${server_port[$s]:-}" ] || continue
+		port=${server_port[$s]}
+		restart_server "$s" && running+=("$s")
+	done
+	# the setup's writes (the hard-linked copies) are not any server's
+	sync
+	if has_mode fetch-body; then
+		side_by_side body_mbps mbps "$fetch_rounds" \
+			"FETCH BODY.PEEK[] of $mid messages x $fetch_conns users, $fetch_passes passes" \
+			-m fetch-body -u mid -n "$fetch_conns" -c "$fetch_conns" \
+			-r "$fetch_passes" -t 600
+	fi
+	if has_mode append; then
+		side_by_side append_rate rate disk "$append_rounds" \
+			"APPEND, $append_conns users, $secs s" \
+			-m append -u bench -n "$append_conns" -c "$append_conns" \
+			-d "$secs" -t 600
+	fi
+	for s in "${running[@]}"; do
 		log_errors "$s"
 		stop_server "$s"
 	done
@@ -460,7 +486,7 @@ result=$repo/bench/results/imap-$(date +%Y%m%d-%H%M%S).txt
 {
 	echo "# IMAP benchmark $(date -R), $(nproc) CPUs, $(uname -r)"
 	echo "# page cache before SEARCH: $page_cache"
-	echo "# BIG=$big MID=$mid rounds=$rounds fetch=$fetch_conns users x $fetch_rounds append=$append_conns x ${secs}s x $append_rounds idle=$idle max_idle=$max_idle"
+	echo "# BIG=$big MID=$mid rounds=$rounds fetch=$fetch_conns users x $fetch_passes passes x $fetch_rounds append=$append_conns x ${secs}s x $append_rounds idle=$idle max_idle=$max_idle"
 	printf '%-34s %10s %14s %14s %10s\n' metric loft dovecot-stock \
 		dovecot-tuned loft/best
 	row() { # label array direction
