@@ -30,6 +30,7 @@
 #include "maildir-index.h"
 #include "maildir-tmp.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -570,7 +571,8 @@ static int save_prepare(struct mailbox_save *save, enum mail_flags flags,
  * the link is not possible (the lock is held: dotlock_create() waits for
  * it then; another file system, no hard links) the ordinary dotlock is
  * used. The sources are removed when the process exits; one left by a
- * killed process is a small file that nothing reads. */
+ * killed process is removed by the next process of the host that makes
+ * its own in that directory. */
 #define SAVE_LOCK_SOURCES 32
 #define SAVE_LOCK_SOURCE_PREFIX "loft-uidlist-lock."
 
@@ -619,6 +621,40 @@ static void save_locks_atexit(void)
 
 /* With save_locks.lock held: the source for dir, created when missing.
  * NULL when it cannot be created. */
+/* Removes from dir the sources that processes of this host left behind
+ * when they were killed (one that exits removes its own); a source whose
+ * pid is running, or is not one of this host's, stays. Once per process
+ * and directory, when its own source is made there. */
+static void save_lock_sources_sweep(const char *dir, const char *host)
+{
+	char prefix[300];
+	size_t prefix_len;
+	struct dirent *d;
+	DIR *dirp;
+
+	prefix_len = (size_t)snprintf(prefix, sizeof(prefix), "%s%s.",
+				      SAVE_LOCK_SOURCE_PREFIX, host);
+	if (prefix_len >= sizeof(prefix) || (dirp = opendir(dir)) == NULL)
+		return;
+	while ((d = readdir(dirp)) != NULL) {
+		const char *digits = d->d_name + prefix_len;
+		char *end;
+		long pid;
+
+		if (strncmp(d->d_name, prefix, prefix_len) != 0 ||
+		    *digits < '1' || *digits > '9')
+			continue;
+		errno = 0;
+		pid = strtol(digits, &end, 10);
+		if (errno != 0 || *end != '\0' || pid <= 0 ||
+		    pid > INT_MAX || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			(void)unlinkat(dirfd(dirp), d->d_name, 0);
+	}
+	(void)closedir(dirp);
+}
+
 static struct save_lock_source *save_lock_source_get(const char *dir,
 						     const char *host)
 {
@@ -680,6 +716,7 @@ static struct save_lock_source *save_lock_source_get(const char *dir,
 			return NULL;
 		}
 	}
+	save_lock_sources_sweep(dir, host);
 	src = oldest;
 	if (src->dir != NULL)
 		save_lock_source_free(src, true);

@@ -238,6 +238,59 @@ static void test_save_lock_of_killed_process(void **state)
 	mailbox_close(&box);
 }
 
+/* Writes an empty file Maildir/loft-uidlist-lock.<host>.<suffix>. */
+static void make_helper(const char *host, const char *suffix)
+{
+	char name[200];
+	int fd;
+
+	snprintf(name, sizeof(name), "loft-uidlist-lock.%s.%s", host, suffix);
+	fd = open(path_of(name), O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static bool helper_exists(const char *host, const char *suffix)
+{
+	char name[200];
+	struct stat st;
+
+	snprintf(name, sizeof(name), "loft-uidlist-lock.%s.%s", host, suffix);
+	return stat(path_of(name), &st) == 0;
+}
+
+static void test_save_sweeps_dead_helpers(void **state)
+{
+	struct mailbox *box = open_box(0);
+	const char *host = dotlock_hostname();
+	char dead[32], alive[32], self[32];
+	pid_t pid;
+	int status;
+
+	/* helper files left by killed processes: this host's with a pid
+	 * that is gone go when this process makes its own there */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	snprintf(dead, sizeof(dead), "%ld", (long)pid);
+	snprintf(alive, sizeof(alive), "%ld", (long)getppid());
+	snprintf(self, sizeof(self), "%ld", (long)getpid());
+	make_helper(host, dead);
+	make_helper(host, alive);
+	make_helper("other-host.example", dead);
+	make_helper(host, "12x");
+	assert_int_equal(save_one(box), 1);
+	assert_false(helper_exists(host, dead));
+	assert_true(helper_exists(host, alive));
+	assert_true(helper_exists("other-host.example", dead));
+	assert_true(helper_exists(host, "12x"));
+	assert_true(helper_exists(host, self));
+	assert_int_equal(count_names("", "dovecot-uidlist.lock"), 0);
+	mailbox_close(&box);
+}
+
 static void test_save_joins_view(void **state)
 {
 	struct mailbox *box = open_box(0);
@@ -353,6 +406,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_save_stale_lock_removed, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_save_helper_linked_elsewhere,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_save_sweeps_dead_helpers,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_save_joins_view, setup,
 					    teardown),
