@@ -646,8 +646,8 @@ static void save_lock_sources_sweep(const char *dir, const char *host)
 			continue;
 		errno = 0;
 		pid = strtol(digits, &end, 10);
-		if (errno != 0 || *end != '\0' || pid <= 0 ||
-		    pid > INT_MAX || pid == (long)getpid())
+		if (errno != 0 || *end != '\0' || pid <= 0 || pid > INT_MAX ||
+		    pid == (long)getpid())
 			continue;
 		if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
 			(void)unlinkat(dirfd(dirp), d->d_name, 0);
