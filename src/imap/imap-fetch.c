@@ -719,10 +719,15 @@ bool imap_fetch_get_unknown_cte(const struct imap_fetch_ctx *ctx)
 	return ctx->unknown_cte;
 }
 
-/* Hands pending output over in chunks. false: wait. */
-static bool fetch_flush(struct imap_fetch_ctx *ctx)
+/* Hands pending output over in chunks: all of it, or (!all) nothing
+ * until it holds a chunk, so that short responses (FETCH FLAGS of a big
+ * mailbox) go out a chunk at a time. false: wait. */
+static bool fetch_flush(struct imap_fetch_ctx *ctx, bool all)
 {
 	size_t len = str_len(ctx->pending);
+
+	if (!all && len - ctx->pending_pos < FETCH_WRITE_CHUNK)
+		return true;
 
 	while (ctx->pending_pos < len) {
 		size_t n = MIN_OF(len - ctx->pending_pos, FETCH_WRITE_CHUNK);
@@ -1111,7 +1116,8 @@ static int fetch_write_item(struct imap_fetch_ctx *ctx,
 	switch (item->type) {
 	case IMAP_FETCH_ITEM_UID:
 		fetch_item_sep(ctx);
-		str_printfa(dest, "UID %u", ctx->rec.uid);
+		str_append(dest, "UID ");
+		str_append_uint(dest, ctx->rec.uid);
 		break;
 	case IMAP_FETCH_ITEM_FLAGS:
 		if (item->name != NULL && !ctx->seen_changed)
@@ -1132,13 +1138,14 @@ static int fetch_write_item(struct imap_fetch_ctx *ctx,
 		break;
 	case IMAP_FETCH_ITEM_RFC822_SIZE:
 		fetch_item_sep(ctx);
-		str_printfa(dest, "RFC822.SIZE %llu",
-			    (unsigned long long)ctx->rec.virtual_size);
+		str_append(dest, "RFC822.SIZE ");
+		str_append_uint(dest, ctx->rec.virtual_size);
 		break;
 	case IMAP_FETCH_ITEM_MODSEQ:
 		fetch_item_sep(ctx);
-		str_printfa(dest, "MODSEQ (%llu)",
-			    (unsigned long long)ctx->rec.modseq);
+		str_append(dest, "MODSEQ (");
+		str_append_uint(dest, ctx->rec.modseq);
+		str_append_c(dest, ')');
 		break;
 	case IMAP_FETCH_ITEM_ENVELOPE:
 		fetch_item_sep(ctx);
@@ -1354,19 +1361,23 @@ int imap_fetch_more(struct imap_fetch_ctx *ctx, const char **error_r)
 	for (;;) {
 		int ret;
 
-		if (!fetch_flush(ctx))
+		/* a literal goes straight to the output: nothing before it
+		 * may wait in pending */
+		if (!fetch_flush(ctx, ctx->stage == FETCH_STAGE_LITERAL))
 			return 0;
 		switch (ctx->stage) {
 		case FETCH_STAGE_NEXT:
 			fetch_close_message(ctx);
 			if (!fetch_next_seq(ctx, &ctx->seq))
-				return 1;
+				return fetch_flush(ctx, true) ? 1 : 0;
 			ret = fetch_prepare_message(ctx, error_r);
 			if (ret < 0)
 				return -1;
 			if (ret == 0)
 				continue;
-			str_printfa(ctx->pending, "* %u FETCH (", ctx->seq);
+			str_append(ctx->pending, "* ");
+			str_append_uint(ctx->pending, ctx->seq);
+			str_append(ctx->pending, " FETCH (");
 			ctx->item_idx = 0;
 			ctx->first_item = true;
 			ctx->stage = FETCH_STAGE_ITEMS;
