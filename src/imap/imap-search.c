@@ -2,6 +2,7 @@
 #include "imap-search.h"
 #include "mail-search.h"
 #include "mailbox.h"
+#include "pagecache.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -61,7 +62,10 @@ static ssize_t search_file_read(void *context, uint64_t offset, void *buf,
 		    preadv2(file->fd, &iov, 1, (off_t)offset, RWF_NOWAIT);
 		if (ret >= 0)
 			return ret;
-		if (errno == EAGAIN)
+		/* EAGAIN also comes from a cached page that would start the
+		 * next readahead: that is no cold cache */
+		if (errno == EAGAIN &&
+		    pagecache_range_cached(file->fd, offset, 1) != 1)
 			search_prefetch(file);
 	}
 	for (;;) {

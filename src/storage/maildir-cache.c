@@ -83,7 +83,14 @@ struct maildir_cache {
 	unsigned int pending_count;
 	uint32_t pending_validity;
 	time_t replaced_checked;
+	/* lookups that missed since a refresh last found something: while
+	 * nobody else appends (a first SEARCH building the records), only
+	 * every CACHE_REFRESH_MISSES-th miss looks at the idx file again */
+	unsigned int miss_streak;
 };
+
+/* Misses between two looks at the idx file while they find nothing new. */
+#define CACHE_REFRESH_MISSES 64
 
 /* ---- files ---- */
 
@@ -259,12 +266,14 @@ static time_t monotonic_secs(void)
 	return ts.tv_sec;
 }
 
-/* Loads the idx entries appended since the last call. Whether the files
- * were replaced (compacted or reset by another session) is checked at
- * most once a second: until then a record added to the new files is a
- * miss, which costs a parse, never a wrong answer. */
-static void cache_refresh(struct mailbox *box, struct maildir_cache *cache)
+/* Loads the idx entries appended since the last call; true when there
+ * were any. Whether the files were replaced (compacted or reset by
+ * another session) is checked at most once a second: until then a record
+ * added to the new files is a miss, which costs a parse, never a wrong
+ * answer. */
+static bool cache_refresh(struct mailbox *box, struct maildir_cache *cache)
 {
+	uint64_t old_pos = cache->idx_pos;
 	struct cache_idx_entry entries[512];
 	struct stat st;
 	time_t now = monotonic_secs();
@@ -277,11 +286,12 @@ static void cache_refresh(struct mailbox *box, struct maildir_cache *cache)
 		    file_replaced(box, MAILDIR_CACHE_FNAME, cache->data_fd)) {
 			cache_close_files(cache);
 			if (cache_open(box, cache) < 0)
-				return;
+				return false;
+			old_pos = 0; /* new files: whatever is in them is new */
 		}
 	}
 	if (fstat(cache->idx_fd, &st) < 0)
-		return;
+		return false;
 	while (cache->idx_pos + sizeof(entries[0]) <= (uint64_t)st.st_size) {
 		ssize_t ret = pread(cache->idx_fd, entries, sizeof(entries),
 				    (off_t)cache->idx_pos);
@@ -304,6 +314,7 @@ static void cache_refresh(struct mailbox *box, struct maildir_cache *cache)
 		}
 		cache->idx_pos += n * sizeof(entries[0]);
 	}
+	return cache->idx_pos != old_pos;
 }
 
 /* ---- payload ---- */
@@ -515,10 +526,12 @@ static bool cache_find(struct mailbox *box, struct maildir_cache *cache,
 				return true;
 			}
 		}
-		if (attempt > 0)
+		if (attempt > 0 ||
+		    cache->miss_streak++ % CACHE_REFRESH_MISSES != 0)
 			break;
 		/* not known yet: look at what others appended */
-		cache_refresh(box, cache);
+		if (cache_refresh(box, cache))
+			cache->miss_streak = 0;
 		if (cache->data_fd < 0)
 			return false;
 	}

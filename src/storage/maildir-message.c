@@ -15,6 +15,7 @@
 #include "imap-bodystructure.h"
 #include "maildir-private.h"
 #include "maildir-message.h"
+#include "pagecache.h"
 #include "maildir-cache.h"
 
 #include <fcntl.h>
@@ -310,14 +311,17 @@ static int read_header(struct mailbox *box, unsigned int seq, pool_t pool,
 		p = str_reserve(buf, want);
 		if (old_len == 0) {
 			/* from the page cache only: if it is not there, the
-			 * next messages' reads are started meanwhile */
+			 * next messages' reads are started meanwhile (EAGAIN
+			 * also comes from a cached page that would start the
+			 * next readahead: that is no cold cache) */
 			struct iovec iov = {p, want};
 
 			n = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
 			if (n < 0) {
 				/* EAGAIN: not cached; or RWF_NOWAIT is not
 				 * supported here */
-				if (errno == EAGAIN) {
+				if (errno == EAGAIN &&
+				    pagecache_range_cached(fd, 0, 1) != 1) {
 					/* no readahead: only the first pages
 					 * are wanted, and the message would
 					 * otherwise be read whole */
