@@ -12,7 +12,9 @@
 #     and the median of the next ROUNDS-1 (each a new session)
 #   - FETCH 1:* (UID FLAGS RFC822.SIZE) on the BIG INBOX: first, median of the rest
 #   - SEARCH SUBJECT and SEARCH BODY over the MID INBOX: first, median of
-#     the rest; before each, the MID files are put in the same page-cache
+#     the rest; then FIRST_ROUNDS-1 more first searches, each on a
+#     restarted server without its cache files: the median first search.
+#     Before each, the MID files are put in the same page-cache
 #     state for every server (-C warm: read whole, the default; -C cold:
 #     dropped with POSIX_FADV_DONTNEED), since the servers share them
 #   - memory per IDLE connection: IDLE users LOGIN, SELECT INBOX and IDLE;
@@ -35,7 +37,8 @@
 # bench/results/imap-DATE.txt.
 #
 #   bench/run-imap.sh [-r ROUNDS] [-c FETCH_CONNS] [-R FETCH_ROUNDS]
-#                     [-P FETCH_PASSES] [-a APPEND_CONNS] [-d SECS]
+#                     [-P FETCH_PASSES] [-F FIRST_ROUNDS]
+#                     [-a APPEND_CONNS] [-d SECS]
 #                     [-A APPEND_ROUNDS]
 #                     [-i IDLE] [-I MAX_IDLE]
 #                     [-M BIG] [-m MID] [-t "modes"] [-C warm|cold]
@@ -56,6 +59,7 @@ rounds=5
 fetch_conns=2
 fetch_rounds=5
 fetch_passes=2
+first_rounds=5
 append_conns=4
 secs=2
 append_rounds=5
@@ -67,12 +71,13 @@ modes="select fetch-meta search-header search-body fetch-body append idle"
 servers="loft dovecot-stock dovecot-tuned"
 keep=no
 page_cache=warm
-while getopts "r:c:R:P:a:d:A:i:I:M:m:t:s:C:k" o; do
+while getopts "r:c:R:P:F:a:d:A:i:I:M:m:t:s:C:k" o; do
 	case $o in
 	r) rounds=$OPTARG ;;
 	c) fetch_conns=$OPTARG ;;
 	R) fetch_rounds=$OPTARG ;;
 	P) fetch_passes=$OPTARG ;;
+	F) first_rounds=$OPTARG ;;
 	a) append_conns=$OPTARG ;;
 	d) secs=$OPTARG ;;
 	A) append_rounds=$OPTARG ;;
@@ -303,6 +308,34 @@ print('  disk: %.2f writes, %.2f flushes per message' %
 		"$1" "$2" "$3" >&2
 }
 
+# A SEARCH test on the MID INBOX of server $1 (imapbench mode $2, query
+# $3): ROUNDS searches in one session (out = imapbench's line), then
+# FIRST_ROUNDS-1 more first searches, each on a restarted server whose
+# cache files of the mailbox were removed (Loft's loft.cache*, Dovecot's
+# dovecot.index.cache); first_med = the median first search. A first
+# search reads every file, so the page cache's state (which this
+# machine's proactive reclaim changes over seconds) and the new
+# process's warm-up move it by half from one run to the next.
+search_test() { # server mode query
+	local maildir=$work/$1/home/mid1.$tok/Maildir firsts r one
+	set_page_cache "$maildir"
+	out=$(bench -m "$2" -U mid1 -r "$rounds" -q "$3" -t 600)
+	firsts=$(field first_ms "$out")
+	for r in $(seq 2 "$first_rounds"); do
+		stop_server "$1"
+		rm -f "$maildir/loft.cache" "$maildir/loft.cache.idx" \
+			"$maildir/dovecot.index.cache"
+		restart_server "$1" || return 0
+		set_page_cache "$maildir"
+		one=$(bench -m "$2" -U mid1 -r 1 -q "$3" -t 600)
+		firsts="$firsts $(field first_ms "$one")"
+	done
+	first_med=$(python3 -c "import statistics, sys
+v = [float(x) for x in sys.argv[1:] if x]
+print('%.2f' % statistics.median(v) if v else '')" $firsts)
+	echo "  first searches: $firsts ms; median $first_med" >&2
+}
+
 # Runs imapbench; prints its result line on stdout, everything on stderr.
 bench() {
 	local out rc=0
@@ -356,16 +389,14 @@ for s in $servers; do
 	fi
 	if has_mode search-header; then
 		echo "run-imap: $s: SEARCH $subject_key over $mid messages x $rounds ($page_cache)" >&2
-		set_page_cache "$work/$s/home/mid1.$tok/Maildir"
-		out=$(bench -m search-header -U mid1 -r "$rounds" -q "$subject_key" -t 600)
-		shdr_first[$s]=$(field first_ms "$out")
+		search_test "$s" search-header "$subject_key"
+		shdr_first[$s]=$first_med
 		shdr[$s]=$(field med_ms "$out")
 	fi
 	if has_mode search-body; then
 		echo "run-imap: $s: SEARCH $body_key over $mid messages x $rounds ($page_cache)" >&2
-		set_page_cache "$work/$s/home/mid1.$tok/Maildir"
-		out=$(bench -m search-body -U mid1 -r "$rounds" -q "$body_key" -t 600)
-		sbody_first[$s]=$(field first_ms "$out")
+		search_test "$s" search-body "$body_key"
+		sbody_first[$s]=$first_med
 		sbody[$s]=$(field med_ms "$out")
 	fi
 	log_errors "$s"
