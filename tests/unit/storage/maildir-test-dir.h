@@ -1,12 +1,14 @@
 /* maildir-test-dir.h - a temporary directory with a Maildir location for
  * the storage unit tests: cmocka setup/teardown, paths inside the Maildir
- * and writing a file there. Include after <cmocka.h>; define
+ * and writing and reading a file there. Include after <cmocka.h>; define
  * MAILDIR_TEST_DIR_TEMPLATE ("/tmp/loft-<name>-test.XXXXXX") first. */
 #ifndef LOFT_MAILDIR_TEST_DIR_H
 #define LOFT_MAILDIR_TEST_DIR_H
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static char test_dir[256];
 static char location[300];
@@ -46,6 +48,22 @@ static inline void write_file(const char *rel, const char *content)
 	assert_non_null(f);
 	fputs(content, f);
 	assert_int_equal(fclose(f), 0);
+}
+
+/* The contents of test_dir/Maildir/rel (up to 64 KB), valid until the
+ * next call. */
+static inline char *read_file(const char *rel)
+{
+	static char buf[65536];
+	int fd = open(path_of(rel), O_RDONLY);
+	ssize_t ret;
+
+	assert_true(fd >= 0);
+	ret = read(fd, buf, sizeof(buf) - 1);
+	assert_true(ret >= 0);
+	buf[ret] = '\0';
+	close(fd);
+	return buf;
 }
 
 #endif

@@ -21,20 +21,6 @@
 #define MAILDIR_TEST_DIR_TEMPLATE "/tmp/loft-storage-test.XXXXXX"
 #include "maildir-test-dir.h"
 
-static char *read_file(const char *rel)
-{
-	static char buf[65536];
-	int fd = open(path_of(rel), O_RDONLY);
-	ssize_t ret;
-
-	assert_true(fd >= 0);
-	ret = read(fd, buf, sizeof(buf) - 1);
-	assert_true(ret >= 0);
-	buf[ret] = '\0';
-	close(fd);
-	return buf;
-}
-
 static bool file_exists(const char *rel)
 {
 	struct stat st;

@@ -45,16 +45,7 @@ static void make_maildir(void)
 
 static void read_back(const char *rel, const char *expected)
 {
-	char buf[256];
-	int fd = open(path_of(rel), O_RDONLY);
-	ssize_t n;
-
-	assert_true(fd >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	assert_true(n >= 0);
-	buf[n] = '\0';
-	assert_string_equal(buf, expected);
-	close(fd);
+	assert_string_equal(read_file(rel), expected);
 }
 
 /* Writes "hello" into a new file, publishes it as cur/<name>. */
