@@ -200,15 +200,24 @@ struct mailbox_save {
 	uint32_t uid, uid_validity;
 	int uidlist_fd, uidlist_errno;
 	bool uidlist_written;
-	/* in the save threads: the record's fdatasync runs in a second
-	 * thread while the first fsyncs the directory (split); job_parts
-	 * counts the parts not finished yet */
+	/* an unnamed file's fsync after its link (file_errno): the link
+	 * count it gave the inode is on disk only then where no journal
+	 * commits it with the directory */
+	int file_errno;
+	/* in the save threads: the record's fdatasync and the linked file's
+	 * fsync run in other threads while the first fsyncs the directory
+	 * (split); job_parts counts the parts not finished yet */
 	bool split;
 	unsigned int job_parts;
 	bool job_running, job_done, orphaned;
 	void (*callback)(void *context);
 	void *context;
-	struct mailbox_save *job_next, *sync_next;
+	struct mailbox_save *job_next;
+	struct save_part {
+		struct mailbox_save *save;
+		void (*run)(struct mailbox_save *save);
+		struct save_part *next;
+	} part_uidlist, part_file;
 };
 
 int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
@@ -835,13 +844,25 @@ static void save_uidlist_sync(struct mailbox_save *save)
 	save->uidlist_fd = -1;
 }
 
-static void save_threads_queue_uidlist_sync(struct mailbox_save *save);
+/* fsync of an unnamed file after its link (see file_errno). Closes it. */
+static void save_file_sync(struct mailbox_save *save)
+{
+	if (fsync(save->tmp.fd) < 0)
+		save->file_errno = errno;
+	(void)close(save->tmp.fd);
+	save->tmp.fd = -1;
+}
+
+static void save_threads_queue_part(struct save_part *part,
+				    struct mailbox_save *save,
+				    void (*run)(struct mailbox_save *save));
 
 /* The durable half: fsync the file; under the uidlist lock, move it into
  * place and append its uidlist record (so that a sync, which takes the
  * lock to give new files their UIDs, cannot give it one first); then,
- * with the lock released, fsync the directory and fdatasync the uidlist.
- * Both are on disk before the caller answers; a crash before that leaves
+ * with the lock released, fsync the directory, fdatasync the uidlist
+ * and, for an unnamed file, fsync it again (its link count). All are on
+ * disk before the caller answers; a crash before that leaves
  * the file without its record (the next sync gives it a UID) or a record
  * whose file is not there (dropped as expunged by the next sync): either
  * way nothing the client was told about. Plain system calls only (no
@@ -881,9 +902,13 @@ static void save_durable(struct mailbox_save *save)
 		goto out;
 	}
 	save->renamed = true;
-	/* written and fsynced: closing it reports nothing more */
-	(void)close(save->tmp.fd);
-	save->tmp.fd = -1;
+	if (save->tmp.path != NULL) {
+		/* renamed: fsynced already, closing reports nothing more */
+		(void)close(save->tmp.fd);
+		save->tmp.fd = -1;
+	} else if (save->split) {
+		save_threads_queue_part(&save->part_file, save, save_file_sync);
+	}
 	if (locked && save_uidlist_write(save->pool, &ap, save->basename) == 0)
 		written = true;
 	if (written && save->view_update) {
@@ -901,9 +926,10 @@ static void save_durable(struct mailbox_save *save)
 		save->uidlist_fd = ap.fd;
 		ap.fd = -1;
 		save->uidlist_written = true;
-		/* the two syncs side by side: one disk round trip less */
+		/* the syncs side by side: one disk round trip less */
 		if (save->split)
-			save_threads_queue_uidlist_sync(save);
+			save_threads_queue_part(&save->part_uidlist, save,
+						save_uidlist_sync);
 	}
 	fd = open(save->dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0) {
@@ -914,6 +940,8 @@ static void save_durable(struct mailbox_save *save)
 		(void)close(fd);
 	if (written && !save->split)
 		save_uidlist_sync(save);
+	if (save->tmp.fd >= 0 && !save->split)
+		save_file_sync(save);
 out:
 	if (locked)
 		save_lock_release(&lock);
@@ -982,6 +1010,13 @@ static int save_complete(struct mailbox_save **_save, uint32_t *uid_r,
 	*_save = NULL;
 	switch (save->job_errno == 0 ? SAVE_STEP_NONE : save->job_step) {
 	case SAVE_STEP_NONE:
+		if (save->file_errno != 0) {
+			/* in place, but may not survive a crash */
+			*error_r = maildir_error("fsync(%s) failed: %s",
+						 save->dest_path,
+						 strerror(save->file_errno));
+			break;
+		}
 		if (save->uidlist_written && save->uidlist_errno != 0) {
 			*error_r = maildir_error("fdatasync(%s) failed: %s",
 						 save->uidlist_path,
@@ -1040,19 +1075,20 @@ int mailbox_save_finish(struct mailbox_save **_save, enum mail_flags flags,
 /* ---- save threads ----
  * The fsyncs of a save take milliseconds; one process serves many
  * sessions, so mailbox_save_finish_async() runs save_durable() in one of
- * SAVE_THREADS threads, and the uidlist record's fdatasync in a second
- * one while the first fsyncs the directory. Several saves in flight at
- * once also let the disk take their writes together. Finished saves go
- * back to the ioloop's thread through an eventfd; everything else
- * (logging, the uidlist rewrite, the callbacks) happens there. */
+ * SAVE_THREADS threads, and the uidlist record's fdatasync and the
+ * linked file's fsync in others while the first fsyncs the directory. Several
+ * saves in flight at once also let the disk take their writes together.
+ * Finished saves go back to the ioloop's thread through an eventfd; everything
+ * else (logging, the uidlist rewrite, the callbacks) happens there. */
 #define SAVE_THREADS 8
 
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct mailbox_save *queue_head, *queue_tail; /* waiting for a thread */
-	/* records waiting for their fdatasync (by sync_next) */
-	struct mailbox_save *sync_head, *sync_tail;
+	/* parts of saves waiting for a thread (the syncs beside the
+	 * directory's) */
+	struct save_part *part_head, *part_tail;
 	struct mailbox_save *done; /* back to the loop */
 	int efd;
 	struct io *io;
@@ -1064,47 +1100,35 @@ static struct {
 };
 
 /* With save_threads.lock held: save to the back of the queue of whole
- * saves or (sync) of record fdatasyncs, and a thread woken for it. */
-static void save_threads_push(struct mailbox_save *save, bool sync)
+ * saves, and a thread woken for it. */
+static void save_threads_push(struct mailbox_save *save)
 {
-	struct mailbox_save **head =
-	    sync ? &save_threads.sync_head : &save_threads.queue_head;
-	struct mailbox_save **tail =
-	    sync ? &save_threads.sync_tail : &save_threads.queue_tail;
-
-	*(sync ? &save->sync_next : &save->job_next) = NULL;
-	if (*tail != NULL)
-		*(sync ? &(*tail)->sync_next : &(*tail)->job_next) = save;
+	save->job_next = NULL;
+	if (save_threads.queue_tail != NULL)
+		save_threads.queue_tail->job_next = save;
 	else
-		*head = save;
-	*tail = save;
+		save_threads.queue_head = save;
+	save_threads.queue_tail = save;
 	pthread_cond_signal(&save_threads.cond);
 }
 
-/* With save_threads.lock held: the first save of a queue (as for
- * save_threads_push()), or NULL. */
-static struct mailbox_save *save_threads_pop(bool sync)
+/* Called by save_durable() in a save thread: another thread runs part
+ * (run(save)) meanwhile. */
+static void save_threads_queue_part(struct save_part *part,
+				    struct mailbox_save *save,
+				    void (*run)(struct mailbox_save *save))
 {
-	struct mailbox_save **head =
-	    sync ? &save_threads.sync_head : &save_threads.queue_head;
-	struct mailbox_save *save = *head;
-
-	if (save == NULL)
-		return NULL;
-	*head = sync ? save->sync_next : save->job_next;
-	if (*head == NULL)
-		*(sync ? &save_threads.sync_tail : &save_threads.queue_tail) =
-		    NULL;
-	return save;
-}
-
-/* Called by save_durable() in a save thread: another thread fdatasyncs
- * the record meanwhile. */
-static void save_threads_queue_uidlist_sync(struct mailbox_save *save)
-{
+	part->save = save;
+	part->run = run;
+	part->next = NULL;
 	pthread_mutex_lock(&save_threads.lock);
 	save->job_parts++;
-	save_threads_push(save, true);
+	if (save_threads.part_tail != NULL)
+		save_threads.part_tail->next = part;
+	else
+		save_threads.part_head = part;
+	save_threads.part_tail = part;
+	pthread_cond_signal(&save_threads.cond);
 	pthread_mutex_unlock(&save_threads.lock);
 }
 
@@ -1135,21 +1159,31 @@ static void *save_thread(void *arg)
 	sigfillset(&all);
 	(void)pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
+		struct save_part *part;
 		struct mailbox_save *save;
-		bool sync;
 
 		pthread_mutex_lock(&save_threads.lock);
 		while (save_threads.queue_head == NULL &&
-		       save_threads.sync_head == NULL)
+		       save_threads.part_head == NULL)
 			pthread_cond_wait(&save_threads.cond,
 					  &save_threads.lock);
-		/* the fdatasyncs first: their saves are nearly done */
-		sync = save_threads.sync_head != NULL;
-		save = save_threads_pop(sync);
+		/* the parts first: their saves are nearly done */
+		part = save_threads.part_head;
+		if (part != NULL) {
+			save_threads.part_head = part->next;
+			if (save_threads.part_head == NULL)
+				save_threads.part_tail = NULL;
+			save = part->save;
+		} else {
+			save = save_threads.queue_head;
+			save_threads.queue_head = save->job_next;
+			if (save_threads.queue_head == NULL)
+				save_threads.queue_tail = NULL;
+		}
 		pthread_mutex_unlock(&save_threads.lock);
 
-		if (sync)
-			save_uidlist_sync(save);
+		if (part != NULL)
+			part->run(save);
 		else
 			save_durable(save);
 		save_threads_part_done(save);
@@ -1241,7 +1275,7 @@ int mailbox_save_finish_async(struct mailbox_save **_save,
 	save->split = true;
 	save->job_parts = 1;
 	pthread_mutex_lock(&save_threads.lock);
-	save_threads_push(save, false);
+	save_threads_push(save);
 	pthread_mutex_unlock(&save_threads.lock);
 	return 0;
 }

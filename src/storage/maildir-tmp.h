@@ -36,8 +36,11 @@ int maildir_tmp_create(pool_t pool, const char *maildir_path,
 
 /* Gives the written (and fsynced) file its final name dest_path: a link
  * for an unnamed file (EEXIST when dest_path exists), a rename for a named
- * one. Plain system calls only (safe in a save thread). 0, or -1 with
- * errno; *call_r names the call ("link" or "rename"). */
+ * one. The link changes the file's inode (its link count): where no
+ * journal commits that with the directory (ext4 without one), the file
+ * is to be fsynced again, as well as the directory, before the message
+ * counts as saved. Plain system calls only (safe in a save thread). 0, or -1
+ * with errno; *call_r names the call ("link" or "rename"). */
 int maildir_tmp_publish(struct maildir_tmp *tmp, const char *dest_path,
 			const char **call_r);
 
