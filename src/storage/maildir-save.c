@@ -212,12 +212,15 @@ struct mailbox_save {
 	bool job_running, job_done, orphaned;
 	void (*callback)(void *context);
 	void *context;
-	struct mailbox_save *job_next;
+	struct mailbox_save *done_next;
+	/* what the save threads run: the whole save_durable() (job), and
+	 * beside its directory fsync the record's fdatasync and the linked
+	 * file's fsync */
 	struct save_part {
 		struct mailbox_save *save;
 		void (*run)(struct mailbox_save *save);
 		struct save_part *next;
-	} part_uidlist, part_file;
+	} part_job, part_uidlist, part_file;
 };
 
 int mailbox_save_begin(struct mailbox *box, struct mailbox_save **save_r,
@@ -1082,13 +1085,16 @@ int mailbox_save_finish(struct mailbox_save **_save, enum mail_flags flags,
  * else (logging, the uidlist rewrite, the callbacks) happens there. */
 #define SAVE_THREADS 8
 
+struct save_queue {
+	struct save_part *head, *tail;
+};
+
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct mailbox_save *queue_head, *queue_tail; /* waiting for a thread */
-	/* parts of saves waiting for a thread (the syncs beside the
-	 * directory's) */
-	struct save_part *part_head, *part_tail;
+	/* waiting for a thread: whole saves, and the parts beside a
+	 * directory's fsync (taken first: their saves are nearly done) */
+	struct save_queue jobs, parts;
 	struct mailbox_save *done; /* back to the loop */
 	int efd;
 	struct io *io;
@@ -1099,17 +1105,37 @@ static struct {
     .efd = -1,
 };
 
-/* With save_threads.lock held: save to the back of the queue of whole
- * saves, and a thread woken for it. */
-static void save_threads_push(struct mailbox_save *save)
+/* Puts part (run(save)) at the back of queue, counted in the save's
+ * job_parts, and wakes a thread for it. */
+static void save_threads_push(struct save_queue *queue, struct save_part *part,
+			      struct mailbox_save *save,
+			      void (*run)(struct mailbox_save *save))
 {
-	save->job_next = NULL;
-	if (save_threads.queue_tail != NULL)
-		save_threads.queue_tail->job_next = save;
+	part->save = save;
+	part->run = run;
+	part->next = NULL;
+	pthread_mutex_lock(&save_threads.lock);
+	save->job_parts++;
+	if (queue->tail != NULL)
+		queue->tail->next = part;
 	else
-		save_threads.queue_head = save;
-	save_threads.queue_tail = save;
+		queue->head = part;
+	queue->tail = part;
 	pthread_cond_signal(&save_threads.cond);
+	pthread_mutex_unlock(&save_threads.lock);
+}
+
+/* With save_threads.lock held: the front of queue, or NULL. */
+static struct save_part *save_threads_pop(struct save_queue *queue)
+{
+	struct save_part *part = queue->head;
+
+	if (part != NULL) {
+		queue->head = part->next;
+		if (queue->head == NULL)
+			queue->tail = NULL;
+	}
+	return part;
 }
 
 /* Called by save_durable() in a save thread: another thread runs part
@@ -1118,18 +1144,7 @@ static void save_threads_queue_part(struct save_part *part,
 				    struct mailbox_save *save,
 				    void (*run)(struct mailbox_save *save))
 {
-	part->save = save;
-	part->run = run;
-	part->next = NULL;
-	pthread_mutex_lock(&save_threads.lock);
-	save->job_parts++;
-	if (save_threads.part_tail != NULL)
-		save_threads.part_tail->next = part;
-	else
-		save_threads.part_head = part;
-	save_threads.part_tail = part;
-	pthread_cond_signal(&save_threads.cond);
-	pthread_mutex_unlock(&save_threads.lock);
+	save_threads_push(&save_threads.parts, part, save, run);
 }
 
 /* One part of save's job is finished: the last one sends it back to the
@@ -1142,7 +1157,7 @@ static void save_threads_part_done(struct mailbox_save *save)
 	pthread_mutex_lock(&save_threads.lock);
 	last = --save->job_parts == 0;
 	if (last) {
-		save->job_next = save_threads.done;
+		save->done_next = save_threads.done;
 		save_threads.done = save;
 	}
 	pthread_mutex_unlock(&save_threads.lock);
@@ -1160,33 +1175,19 @@ static void *save_thread(void *arg)
 	(void)pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
 		struct save_part *part;
-		struct mailbox_save *save;
 
 		pthread_mutex_lock(&save_threads.lock);
-		while (save_threads.queue_head == NULL &&
-		       save_threads.part_head == NULL)
+		while (save_threads.jobs.head == NULL &&
+		       save_threads.parts.head == NULL)
 			pthread_cond_wait(&save_threads.cond,
 					  &save_threads.lock);
-		/* the parts first: their saves are nearly done */
-		part = save_threads.part_head;
-		if (part != NULL) {
-			save_threads.part_head = part->next;
-			if (save_threads.part_head == NULL)
-				save_threads.part_tail = NULL;
-			save = part->save;
-		} else {
-			save = save_threads.queue_head;
-			save_threads.queue_head = save->job_next;
-			if (save_threads.queue_head == NULL)
-				save_threads.queue_tail = NULL;
-		}
+		part = save_threads_pop(&save_threads.parts);
+		if (part == NULL)
+			part = save_threads_pop(&save_threads.jobs);
 		pthread_mutex_unlock(&save_threads.lock);
 
-		if (part != NULL)
-			part->run(save);
-		else
-			save_durable(save);
-		save_threads_part_done(save);
+		part->run(part->save);
+		save_threads_part_done(part->save);
 	}
 	return NULL;
 }
@@ -1205,7 +1206,7 @@ static void save_threads_done(void *context)
 	save_threads.done = NULL;
 	pthread_mutex_unlock(&save_threads.lock);
 	for (; list != NULL; list = next) {
-		next = list->job_next;
+		next = list->done_next;
 		list->job_running = false;
 		list->job_done = true;
 		if (list->orphaned) {
@@ -1273,10 +1274,8 @@ int mailbox_save_finish_async(struct mailbox_save **_save,
 	save->context = context;
 	save->job_running = true;
 	save->split = true;
-	save->job_parts = 1;
-	pthread_mutex_lock(&save_threads.lock);
-	save_threads_push(save);
-	pthread_mutex_unlock(&save_threads.lock);
+	save_threads_push(&save_threads.jobs, &save->part_job, save,
+			  save_durable);
 	return 0;
 }
 
