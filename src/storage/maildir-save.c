@@ -7,8 +7,8 @@
  * W=<size with CRLF line endings> like Dovecot's LDA. maildir_save_file() does
  * not assign UIDs (the next sync does); the streamed save of mailbox.h (APPEND)
  * does, without rescanning the maildir: under the dovecot-uidlist lock (taken
- * with a hard link, see "the uidlist lock" below) it renames the file into
- * place and appends one record line to the uidlist (as Dovecot does) instead of
+ * with a hard link, see "the uidlist lock" below) it gives the file its name
+ * and appends one record line to the uidlist (as Dovecot does) instead of
  * rewriting it; then the directory's fsync and the uidlist's fdatasync.
  * mailbox_save_finish_async() runs all that in a few threads, so that one
  * mail process serving many sessions has several saves in flight; the
@@ -132,6 +132,12 @@ int maildir_save_file_letters(const char *maildir_path, const void *data,
 	if (maildir_fsync_dir(dest_dir) < 0) {
 		/* the message is in place but may not survive a crash */
 		*error_r = maildir_error("fsync(%s) failed: %s", dest_dir,
+					 strerror(errno));
+		goto out;
+	}
+	/* an unnamed file's link count (see maildir_tmp_publish()) */
+	if (tmp.path == NULL && fsync(tmp.fd) < 0) {
+		*error_r = maildir_error("fsync(%s) failed: %s", dest_path,
 					 strerror(errno));
 		goto out;
 	}
