@@ -100,6 +100,8 @@ int maildir_tmp_create(pool_t pool, const char *maildir_path,
 		int fd = tmp_open_unnamed(pool, tmp_dir, base);
 
 		if (fd >= 0) {
+			/* no name, even if a named file was tried before */
+			tmp_r->path = NULL;
 			tmp_r->fd = fd;
 			tmp_r->link_by_proc = tmp_link_method == TMP_LINK_PROC;
 			tmp_r->desc =
