@@ -491,6 +491,38 @@ static void client_input(void *context)
 	}
 }
 
+/* A server context with the test certificate; min_protocol may be NULL. */
+static struct tls_context *test_server_ctx(const char *min_protocol)
+{
+	struct tls_settings set;
+	struct tls_context *ctx;
+	const char *error;
+
+	make_cert();
+	memset(&set, 0, sizeof(set));
+	set.cert_file = cert_path;
+	set.key_file = key_path;
+	set.min_protocol = min_protocol;
+	ctx = tls_context_create_server(&set, &error);
+	if (ctx == NULL)
+		fail_msg("server ctx: %s", error);
+	return ctx;
+}
+
+/* A client context with the default settings. */
+static struct tls_context *test_client_ctx(void)
+{
+	struct tls_settings set;
+	struct tls_context *ctx;
+	const char *error;
+
+	memset(&set, 0, sizeof(set));
+	ctx = tls_context_create_client(&set, &error);
+	if (ctx == NULL)
+		fail_msg("client ctx: %s", error);
+	return ctx;
+}
+
 static void tls_timeout(void *context)
 {
 	struct tls_ctx *c = context;
@@ -502,7 +534,6 @@ static void tls_timeout(void *context)
 
 static void test_tls_echo(void **state)
 {
-	struct tls_settings set;
 	struct tls_context *server_ctx, *client_ctx;
 	struct tls_ctx c;
 	struct timeout *to;
@@ -510,18 +541,8 @@ static void test_tls_echo(void **state)
 	int fds[2];
 	unsigned char cb_server[32], cb_client[32];
 
-	make_cert();
-	memset(&set, 0, sizeof(set));
-	set.cert_file = cert_path;
-	set.key_file = key_path;
-	set.min_protocol = "TLSv1.2";
-	server_ctx = tls_context_create_server(&set, &error);
-	if (server_ctx == NULL)
-		fail_msg("server ctx: %s", error);
-	memset(&set, 0, sizeof(set));
-	client_ctx = tls_context_create_client(&set, &error);
-	if (client_ctx == NULL)
-		fail_msg("client ctx: %s", error);
+	server_ctx = test_server_ctx("TLSv1.2");
+	client_ctx = test_client_ctx();
 	assert_non_null(tls_context_get_ssl_ctx(server_ctx));
 
 	memset(&c, 0, sizeof(c));
@@ -681,7 +702,6 @@ static void greeting_timeout(void *context)
 
 static void check_tls_greeting(const char *max_protocol, bool pipelined)
 {
-	struct tls_settings set;
 	struct tls_context *server_ctx;
 	struct greeting_ctx c;
 	struct timeout *to;
@@ -689,14 +709,7 @@ static void check_tls_greeting(const char *max_protocol, bool pipelined)
 	const char *error;
 	int fds[2], ret;
 
-	make_cert();
-	memset(&set, 0, sizeof(set));
-	set.cert_file = cert_path;
-	set.key_file = key_path;
-	set.min_protocol = "TLSv1.2";
-	server_ctx = tls_context_create_server(&set, &error);
-	if (server_ctx == NULL)
-		fail_msg("server ctx: %s", error);
+	server_ctx = test_server_ctx("TLSv1.2");
 	client_ssl_ctx = SSL_CTX_new(TLS_client_method());
 	assert_non_null(client_ssl_ctx);
 	if (strcmp(max_protocol, "TLSv1.2") == 0)
@@ -797,7 +810,6 @@ static void pending_timeout(void *context)
 
 static void test_tls_pending_after_outside_read(void **state)
 {
-	struct tls_settings set;
 	struct tls_context *server_ctx, *client_ctx;
 	struct pending_ctx c;
 	struct timeout *to;
@@ -807,17 +819,8 @@ static void test_tls_pending_after_outside_read(void **state)
 	size_t size;
 	int fds[2];
 
-	make_cert();
-	memset(&set, 0, sizeof(set));
-	set.cert_file = cert_path;
-	set.key_file = key_path;
-	server_ctx = tls_context_create_server(&set, &error);
-	if (server_ctx == NULL)
-		fail_msg("server ctx: %s", error);
-	memset(&set, 0, sizeof(set));
-	client_ctx = tls_context_create_client(&set, &error);
-	if (client_ctx == NULL)
-		fail_msg("client ctx: %s", error);
+	server_ctx = test_server_ctx(NULL);
+	client_ctx = test_client_ctx();
 
 	memset(&c, 0, sizeof(c));
 	c.ioloop = ioloop_create();
@@ -920,7 +923,6 @@ static void partial_run(struct partial_ctx *c, unsigned int msecs)
 
 static void test_tls_partial_record(void **state)
 {
-	struct tls_settings set;
 	struct tls_context *server_ctx;
 	struct partial_ctx c;
 	SSL_CTX *client_ssl_ctx;
@@ -931,13 +933,7 @@ static void test_tls_partial_record(void **state)
 	long rec_len;
 	int fds[2], ret;
 
-	make_cert();
-	memset(&set, 0, sizeof(set));
-	set.cert_file = cert_path;
-	set.key_file = key_path;
-	server_ctx = tls_context_create_server(&set, &error);
-	if (server_ctx == NULL)
-		fail_msg("server ctx: %s", error);
+	server_ctx = test_server_ctx(NULL);
 	client_ssl_ctx = SSL_CTX_new(TLS_client_method());
 	assert_non_null(client_ssl_ctx);
 
