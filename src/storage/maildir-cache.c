@@ -11,6 +11,7 @@
 #include "str.h"
 #include "hash.h"
 #include "log.h"
+#include "file-mmap.h"
 #include "maildir-private.h"
 #include "maildir-index.h"
 #include "maildir-message.h"
@@ -19,7 +20,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -74,9 +74,12 @@ struct maildir_cache {
 	uint64_t idx_pos; /* idx bytes already loaded into offsets */
 	/* uid -> offset | OFFSET_* flags (as pointers; never 0) */
 	struct hash_table *offsets;
-	/* read-only mapping of the data file's first map_size bytes */
-	const unsigned char *map;
-	size_t map_size;
+	/* read-only mapping of the data file's first map.size bytes; a
+	 * record is copied out of it (into copy) before it is checked or
+	 * decoded, so that a file shortened under the mapping (zeros, see
+	 * file-mmap.h) is noticed before any of it is believed */
+	struct file_mmap map;
+	string_t *copy;
 	/* header-only records not written yet, back to back as in the data
 	 * file, for UIDVALIDITY pending_validity */
 	string_t *pending;
@@ -134,10 +137,7 @@ static uint32_t entry_crc(const struct cache_idx_entry *e)
 
 static void cache_unmap(struct maildir_cache *cache)
 {
-	if (cache->map != NULL)
-		(void)munmap((void *)cache->map, cache->map_size);
-	cache->map = NULL;
-	cache->map_size = 0;
+	file_mmap_unmap(&cache->map);
 }
 
 static void pending_drop(struct maildir_cache *cache);
@@ -434,28 +434,44 @@ bool maildir_cache_payload_decode(const unsigned char *payload, size_t size,
 static bool cache_remap(struct maildir_cache *cache)
 {
 	struct stat st;
-	void *map;
 
 	if (fstat(cache->data_fd, &st) < 0 || st.st_size <= 0 ||
 	    (uint64_t)st.st_size > SIZE_MAX)
 		return false;
-	if ((size_t)st.st_size <= cache->map_size)
+	if ((size_t)st.st_size <= cache->map.size)
 		return false;
 	cache_unmap(cache);
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED,
-		   cache->data_fd, 0);
-	if (map == MAP_FAILED)
-		return false;
-	cache->map = map;
-	cache->map_size = (size_t)st.st_size;
-	return true;
+	return file_mmap_map(&cache->map, cache->data_fd, (size_t)st.st_size,
+			     MAP_SHARED) == 0;
+}
+
+/* Copies size bytes at offset of the mapping (within it) to cache->copy
+ * from pos on. False when the data file turned out shorter than the
+ * mapping: the files are closed, to be opened again by the next lookup. */
+static bool map_copy(struct mailbox *box, struct maildir_cache *cache,
+		     uint64_t offset, size_t size, size_t pos)
+{
+	unsigned int faults = file_mmap_faults(&cache->map);
+
+	if (cache->copy == NULL)
+		cache->copy = str_new(NULL, 1024);
+	str_truncate(cache->copy, pos);
+	str_append_n(cache->copy, cache->map.data + offset, size);
+	if (file_mmap_faults(&cache->map) == faults)
+		return true;
+	i_warning("Cache file %s/" MAILDIR_CACHE_FNAME
+		  " was shortened by another process, reopening",
+		  box->index_dir);
+	cache_close_files(cache);
+	return false;
 }
 
 /* The payload of uid's record at value (an offsets table value): checks
  * it the first time. False when it is missing or damaged. */
-static bool record_payload(struct maildir_cache *cache, uint32_t uid,
-			   uint64_t value, const unsigned char **payload_r,
-			   size_t *size_r, bool *headers_only_r)
+static bool record_payload(struct mailbox *box, struct maildir_cache *cache,
+			   uint32_t uid, uint64_t value,
+			   const unsigned char **payload_r, size_t *size_r,
+			   bool *headers_only_r)
 {
 	struct cache_record_header rh;
 	const unsigned char *rec;
@@ -471,19 +487,22 @@ static bool record_payload(struct maildir_cache *cache, uint32_t uid,
 		*headers_only_r = true;
 		return true;
 	}
-	if (offset + sizeof(rh) > cache->map_size && !cache_remap(cache))
+	if (offset + sizeof(rh) > cache->map.size && !cache_remap(cache))
 		return false;
-	if (offset + sizeof(rh) > cache->map_size)
+	if (offset + sizeof(rh) > cache->map.size ||
+	    !map_copy(box, cache, offset, sizeof(rh), 0))
 		return false;
-	memcpy(&rh, cache->map + offset, sizeof(rh));
+	memcpy(&rh, str_data(cache->copy), sizeof(rh));
 	if (rh.magic != CACHE_RECORD_MAGIC || rh.uid != uid ||
 	    rh.size > MAILDIR_CACHE_MAX_RECORD)
 		return false;
-	if (offset + sizeof(rh) + rh.size > cache->map_size &&
+	if (offset + sizeof(rh) + rh.size > cache->map.size &&
 	    (!cache_remap(cache) ||
-	     offset + sizeof(rh) + rh.size > cache->map_size))
+	     offset + sizeof(rh) + rh.size > cache->map.size))
 		return false;
-	rec = cache->map + offset + sizeof(rh);
+	if (!map_copy(box, cache, offset + sizeof(rh), rh.size, 0))
+		return false;
+	rec = str_data(cache->copy);
 	if ((value & OFFSET_VERIFIED) == 0) {
 		crc = maildir_index_crc32(0, &rh.uid,
 					  sizeof(rh.uid) + sizeof(rh.size));
@@ -518,7 +537,7 @@ static bool cache_find(struct mailbox *box, struct maildir_cache *cache,
 		    (uint64_t)(uintptr_t)hash_table_lookup(cache->offsets, key);
 
 		if (value != 0) {
-			if (!record_payload(cache, uid, value, payload_r,
+			if (!record_payload(box, cache, uid, value, payload_r,
 					    size_r, &headers_only)) {
 				/* damaged, or the files were replaced */
 				(void)hash_table_remove(cache->offsets, key);
@@ -846,7 +865,7 @@ static int cache_compact(struct mailbox *box, struct maildir_cache *cache)
 		bool headers_only;
 
 		if (value == 0 || (value & OFFSET_PENDING) != 0 ||
-		    !record_payload(cache, uid, value, &payload, &size,
+		    !record_payload(box, cache, uid, value, &payload, &size,
 				    &headers_only))
 			continue;
 		record_build(records, uid, payload, size);
@@ -928,5 +947,7 @@ void maildir_cache_deinit(struct mailbox *box)
 	hash_table_destroy(&cache->offsets);
 	if (cache->pending != NULL)
 		str_free(&cache->pending);
+	if (cache->copy != NULL)
+		str_free(&cache->copy);
 	box->cache = NULL;
 }

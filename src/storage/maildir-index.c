@@ -11,6 +11,7 @@
 #include "pool.h"
 #include "str.h"
 #include "log.h"
+#include "file-mmap.h"
 #include "maildir-filename.h"
 #include "maildir-keywords.h"
 #include "maildir-uidlist.h"
@@ -23,7 +24,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define INDEX_MAGIC "LOFTIDX\001"
@@ -412,7 +412,11 @@ struct index_mapping {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
-	void *map;
+	/* the file, mapped privately; another process that shortens it
+	 * (by hand: Loft only renames a new file over it) makes the rest
+	 * zeros (file-mmap.h), and the mapping is then used no more */
+	struct file_mmap fm;
+	const void *map; /* fm.data */
 	unsigned int refs;
 	/* every record checked (record_is_valid()), not only the header and
 	 * checksums */
@@ -421,6 +425,13 @@ struct index_mapping {
 
 /* most recently used first */
 static struct index_mapping *index_mappings;
+
+/* True when the file was shortened under the mapping: what was read from
+ * it since may be zeros. */
+static bool mapping_shortened(const struct index_mapping *m)
+{
+	return file_mmap_faults(&m->fm) != 0;
+}
 
 static void mapping_destroy(struct index_mapping *m)
 {
@@ -432,7 +443,7 @@ static void mapping_destroy(struct index_mapping *m)
 			break;
 		}
 	}
-	(void)munmap(m->map, (size_t)m->size);
+	file_mmap_unmap(&m->fm);
 	i_free(m->path);
 	i_free(m);
 }
@@ -448,6 +459,10 @@ static void mapping_unref(struct index_mapping **_m)
 	i_assert(m->refs > 0);
 	if (--m->refs > 0)
 		return;
+	if (mapping_shortened(m)) {
+		mapping_destroy(m);
+		return;
+	}
 	for (struct index_mapping *i = index_mappings; i != NULL; i = i->next) {
 		if (i->refs == 0) {
 			idle++;
@@ -490,7 +505,6 @@ static struct index_mapping *index_map(struct mailbox *box, bool check_records)
 	char path[PATH_MAX];
 	struct index_mapping *m, *next;
 	struct stat st;
-	void *map;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/" MAILDIR_INDEX_FNAME, box->index_dir);
@@ -515,7 +529,7 @@ static struct index_mapping *index_map(struct mailbox *box, bool check_records)
 		if (strcmp(m->path, path) != 0)
 			continue;
 		if (m->dev == st.st_dev && m->ino == st.st_ino &&
-		    m->size == st.st_size &&
+		    m->size == st.st_size && !mapping_shortened(m) &&
 		    m->mtime.tv_sec == st.st_mtim.tv_sec &&
 		    m->mtime.tv_nsec == st.st_mtim.tv_nsec)
 			break;
@@ -526,7 +540,8 @@ static struct index_mapping *index_map(struct mailbox *box, bool check_records)
 	if (m != NULL) {
 		i_close_fd(&fd);
 		if (check_records && !m->records_checked) {
-			if (!image_check_records(m->map)) {
+			if (!image_check_records(m->map) ||
+			    mapping_shortened(m)) {
 				i_warning("Index %s is damaged, rebuilding",
 					  path);
 				if (m->refs == 0)
@@ -538,30 +553,34 @@ static struct index_mapping *index_map(struct mailbox *box, bool check_records)
 		m->refs++;
 		return m;
 	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	i_close_fd(&fd);
-	if (map == MAP_FAILED) {
+	m = i_malloc(sizeof(*m));
+	if (file_mmap_map(&m->fm, fd, (size_t)st.st_size, MAP_PRIVATE) < 0) {
 		i_error("mmap(%s) failed: %s", path, strerror(errno));
+		i_close_fd(&fd);
+		i_free(m);
 		return NULL;
 	}
-	if (image_check(map, (size_t)st.st_size, check_records) == NULL) {
-		const struct index_header *hdr = map;
+	i_close_fd(&fd);
+	if (image_check(m->fm.data, (size_t)st.st_size, check_records) ==
+		NULL ||
+	    mapping_shortened(m)) {
+		const struct index_header *hdr = (const void *)m->fm.data;
 
 		/* a file of another version (written before an upgrade)
 		 * is rebuilt without a warning */
 		if (memcmp(hdr->magic, INDEX_MAGIC, 8) != 0 ||
-		    hdr->version == INDEX_VERSION)
+		    hdr->version == INDEX_VERSION || mapping_shortened(m))
 			i_warning("Index %s is damaged, rebuilding", path);
-		(void)munmap(map, (size_t)st.st_size);
+		file_mmap_unmap(&m->fm);
+		i_free(m);
 		return NULL;
 	}
-	m = i_malloc(sizeof(*m));
+	m->map = m->fm.data;
 	m->path = i_strdup(path);
 	m->dev = st.st_dev;
 	m->ino = st.st_ino;
 	m->size = st.st_size;
 	m->mtime = st.st_mtim;
-	m->map = map;
 	m->refs = 1;
 	m->records_checked = check_records;
 	m->next = index_mappings;
@@ -592,8 +611,16 @@ bool maildir_index_sync_fast(struct mailbox *box,
 	bool check;
 	pool_t pool;
 
-	if (st->view_valid)
+	if (st->view_valid) {
+		if (st->mapping != NULL && mapping_shortened(st->mapping)) {
+			i_warning("Index %s/" MAILDIR_INDEX_FNAME
+				  " was shortened by another process, "
+				  "rebuilding",
+				  box->index_dir);
+			return false;
+		}
 		return stamps_equal(&st->stamps, stamps);
+	}
 	if (box->view_pool != NULL)
 		return false;
 	/* first open: the view straight from the mapped index file; names
@@ -651,7 +678,7 @@ bool maildir_index_sync_fast(struct mailbox *box,
 		};
 		box->mails.items[i] = mail;
 	}
-	if (check && offset != hdr->strings_size) {
+	if ((check && offset != hdr->strings_size) || mapping_shortened(m)) {
 		i_warning("Index %s/" MAILDIR_INDEX_FNAME
 			  " is damaged, rebuilding",
 			  box->index_dir);
@@ -687,7 +714,8 @@ bool maildir_index_view_is_current(struct mailbox *box)
 	struct maildir_index_state *st = state(box);
 	struct maildir_index_stamps stamps;
 
-	if (!st->view_valid)
+	if (!st->view_valid ||
+	    (st->mapping != NULL && mapping_shortened(st->mapping)))
 		return false;
 	maildir_index_get_stamps(box, &stamps);
 	return stamps_equal(&st->stamps, &stamps);
@@ -749,6 +777,8 @@ void maildir_index_sync_begin(struct mailbox *box)
 		st->old_count = hdr->count;
 		st->old_uid_validity = hdr->uid_validity;
 		st->old_highest = hdr->highest_modseq;
+		if (mapping_shortened(m))
+			maildir_index_sync_abort(box);
 		mapping_unref(&m);
 	}
 }

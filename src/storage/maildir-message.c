@@ -218,6 +218,13 @@ int maildir_message_open_file(struct mailbox *box,
 	unsigned int dir = mail->in_new ? 1 : 0;
 	int fd;
 
+	if (mail->filename[0] == '\0') {
+		/* a name read from a loft.index shortened under its mapping
+		 * (zeros, see file-mmap.h): no such file; "" would open the
+		 * directory itself */
+		errno = ENOENT;
+		return -1;
+	}
 	if (msg_files.box != box) {
 		if (msg_files.box != NULL)
 			maildir_message_deinit((struct mailbox *)msg_files.box);

@@ -1616,6 +1616,11 @@ static int mail_stat(struct mailbox *box, const struct maildir_mail *mail,
 {
 	char path[PATH_MAX];
 
+	if (mail->filename[0] == '\0') {
+		/* see maildir_message_open_file() */
+		errno = ENOENT;
+		return -1;
+	}
 	if (snprintf(path, sizeof(path), "%s/%s/%s", box->path,
 		     mail->in_new ? "new" : "cur",
 		     mail->filename) >= (int)sizeof(path)) {
@@ -1686,7 +1691,10 @@ int mailbox_open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
 		return fd;
 	for (unsigned int attempt = 0;; attempt++) {
 		path = mail_path(box, mail);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = mail->filename[0] == '\0'
+			 ? (errno = ENOENT,
+			    -1) /* see maildir_message_open_file */
+			 : open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0)
 			return fd;
 		if (errno != ENOENT) {
