@@ -83,10 +83,9 @@ struct recent_range {
 struct maildir_index_state {
 	bool view_valid; /* box->mails matches stamps */
 	/* loft.index mapped for a view loaded from it: its file names,
-	 * base names and UIDLs point into the mapping; view_mem holds its
-	 * records */
+	 * base names and UIDLs point into the mapping, and the records not
+	 * changed by this session are the mapping's view_base */
 	struct index_mapping *mapping;
-	struct maildir_mail *view_mem;
 	/* the view learned received times loft.index does not have */
 	bool received_dirty;
 	struct maildir_index_stamps stamps;
@@ -418,6 +417,14 @@ struct index_mapping {
 	struct file_mmap fm;
 	const void *map; /* fm.data */
 	unsigned int refs;
+	/* the records as a view, made by the first session that opens the
+	 * mailbox from this file and shared by every later one: a session's
+	 * view points at these until it changes one
+	 * (maildir_index_mail_writable() copies it into the session's view
+	 * pool first) */
+	struct maildir_mail *view_base;
+	struct maildir_mail **view_items;
+	unsigned int view_count;
 	/* every record checked (record_is_valid()), not only the header and
 	 * checksums */
 	bool records_checked;
@@ -444,6 +451,8 @@ static void mapping_destroy(struct index_mapping *m)
 		}
 	}
 	file_mmap_unmap(&m->fm);
+	i_free(m->view_base);
+	i_free(m->view_items);
 	i_free(m->path);
 	i_free(m);
 }
@@ -595,71 +604,52 @@ void maildir_index_view_free(struct mailbox *box)
 	if (st == NULL || st->mapping == NULL)
 		return;
 	mapping_unref(&st->mapping);
-	i_free(st->view_mem);
 }
 
-bool maildir_index_sync_fast(struct mailbox *box,
-			     const struct maildir_index_stamps *stamps)
+struct maildir_mail *maildir_index_mail_writable(struct mailbox *box,
+						 unsigned int seq)
 {
-	struct maildir_index_state *st = state(box);
-	const struct index_header *hdr;
-	const struct index_record *recs;
-	const char *strings;
-	struct maildir_mail *mails;
-	struct index_mapping *m;
-	uint64_t offset = 0;
-	bool check;
-	pool_t pool;
+	struct maildir_index_state *st = box->index;
+	struct maildir_mail *mail = box->mails.items[seq - 1];
+	const struct index_mapping *m = st == NULL ? NULL : st->mapping;
+	uintptr_t p = (uintptr_t)mail, base;
 
-	if (st->view_valid) {
-		if (st->mapping != NULL && mapping_shortened(st->mapping)) {
-			i_warning("Index %s/" MAILDIR_INDEX_FNAME
-				  " was shortened by another process, "
-				  "rebuilding",
-				  box->index_dir);
-			return false;
-		}
-		return stamps_equal(&st->stamps, stamps);
-	}
-	if (box->view_pool != NULL)
-		return false;
-	/* first open: the view straight from the mapped index file; names
-	 * point into the mapping, which lives as long as the view */
-	m = index_map(box, false);
-	if (m == NULL)
-		return false;
-	hdr = m->map;
-	if (!stamps_equal(&hdr->stamps, stamps)) {
-		mapping_unref(&m);
-		return false;
-	}
-	check = !m->records_checked;
-	pool = pool_create("maildir view", 1024);
-	recs = (const void *)(hdr + 1);
-	strings = (const char *)(recs + hdr->count);
-	/* the records of the view: one block, freed with the mapping */
+	if (m == NULL || m->view_base == NULL)
+		return mail;
+	base = (uintptr_t)m->view_base;
+	if (p < base || p - base >= m->view_count * sizeof(*mail))
+		return mail;
+	mail = p_new(box->view_pool, struct maildir_mail, 1);
+	*mail = *box->mails.items[seq - 1];
+	box->mails.items[seq - 1] = mail;
+	return mail;
+}
+
+/* Makes m's shared view of its records (the first session that opens the
+ * mailbox from m), checking each record unless that was done. False when
+ * the file is damaged. */
+static bool mapping_build_view(struct mailbox *box, struct index_mapping *m)
+{
+	const struct index_header *hdr = m->map;
+	const struct index_record *recs = (const void *)(hdr + 1);
+	const char *strings = (const char *)(recs + hdr->count);
+	bool check = !m->records_checked;
+	struct maildir_mail *mails;
+	struct maildir_mail **items;
+	uint64_t offset = 0;
+
 	/* not cleared first: every record is written whole below */
 	mails = i_realloc(NULL, sizeof(*mails) * (hdr->count + 1));
-	array_init(&box->mails, pool, hdr->count + 1);
+	items = i_realloc(NULL, sizeof(*items) * (hdr->count + 1));
 	for (uint32_t i = 0; i < hdr->count; i++) {
 		const struct index_record *r = &recs[i];
-		struct maildir_mail *mail = &mails[i];
 		const char *name = strings + r->str_offset;
 		const char *base = name + r->name_len + 1;
 
 		/* checked here rather than in a pass of its own */
-		if (check && !record_is_valid(hdr, recs, i, &offset)) {
-			i_warning("Index %s/" MAILDIR_INDEX_FNAME
-				  " is damaged, rebuilding",
-				  box->index_dir);
-			array_init(&box->mails, box->pool, 1);
-			pool_unref(&pool);
-			i_free(mails);
-			mapping_discard(&m);
-			return false;
-		}
-
-		*mail = (struct maildir_mail){
+		if (check && !record_is_valid(hdr, recs, i, &offset))
+			break;
+		mails[i] = (struct maildir_mail){
 		    .rec = {.uid = r->uid,
 			    .flags = r->flags,
 			    .physical_size = r->psize,
@@ -676,24 +666,66 @@ bool maildir_index_sync_fast(struct mailbox *box,
 		    .in_new = r->in_new != 0,
 		    .received_unknown = r->received == RECEIVED_UNKNOWN,
 		};
-		box->mails.items[i] = mail;
+		items[i] = &mails[i];
 	}
 	if ((check && offset != hdr->strings_size) || mapping_shortened(m)) {
 		i_warning("Index %s/" MAILDIR_INDEX_FNAME
 			  " is damaged, rebuilding",
 			  box->index_dir);
-		array_init(&box->mails, box->pool, 1);
-		pool_unref(&pool);
 		i_free(mails);
-		mapping_discard(&m);
+		i_free(items);
 		return false;
 	}
 	m->records_checked = true;
+	m->view_base = mails;
+	m->view_items = items;
+	m->view_count = hdr->count;
+	return true;
+}
+
+bool maildir_index_sync_fast(struct mailbox *box,
+			     const struct maildir_index_stamps *stamps)
+{
+	struct maildir_index_state *st = state(box);
+	const struct index_header *hdr;
+	struct index_mapping *m;
+	pool_t pool;
+
+	if (st->view_valid) {
+		if (st->mapping != NULL && mapping_shortened(st->mapping)) {
+			i_warning("Index %s/" MAILDIR_INDEX_FNAME
+				  " was shortened by another process, "
+				  "rebuilding",
+				  box->index_dir);
+			return false;
+		}
+		return stamps_equal(&st->stamps, stamps);
+	}
+	if (box->view_pool != NULL)
+		return false;
+	/* first open: the view straight from the mapped index file (the
+	 * mapping's shared one); names point into the mapping, which lives
+	 * as long as the view */
+	m = index_map(box, false);
+	if (m == NULL)
+		return false;
+	hdr = m->map;
+	if (!stamps_equal(&hdr->stamps, stamps)) {
+		mapping_unref(&m);
+		return false;
+	}
+	if (m->view_items == NULL && !mapping_build_view(box, m)) {
+		mapping_discard(&m);
+		return false;
+	}
+	pool = pool_create("maildir view", 1024);
+	array_init(&box->mails, pool, hdr->count + 1);
+	memcpy(box->mails.items, m->view_items,
+	       sizeof(*m->view_items) * hdr->count);
 	box->mails.count = hdr->count;
 	box->view_pool = pool;
 	maildir_index_view_free(box);
 	st->mapping = m;
-	st->view_mem = mails;
 	box->uid_validity = hdr->uid_validity;
 	box->next_uid = hdr->next_uid;
 	st->highest_modseq = hdr->highest_modseq;

@@ -89,6 +89,13 @@ bool maildir_index_view_advance(struct mailbox *box,
  * (when box->view_pool is replaced or the mailbox closed). */
 void maildir_index_view_free(struct mailbox *box);
 
+/* Message seq of the view, to be changed: a view loaded from loft.index
+ * shares its records with the other sessions of the process that opened
+ * the same file, so the record is first copied into box->view_pool (once).
+ * Whoever changes a record of box->mails gets it through this. */
+struct maildir_mail *maildir_index_mail_writable(struct mailbox *box,
+						 unsigned int seq);
+
 /* Before a full sync: remembers UID/flags/keywords/modseq of the current
  * view (or, when there is none, of a valid loft.index with the same
  * UIDVALIDITY) so that maildir_index_sync_done() can give changed messages

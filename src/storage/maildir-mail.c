@@ -214,6 +214,7 @@ int mailbox_update_flags(struct mailbox *box, unsigned int seq,
 		dest = p_strconcat(box->view_pool, box->path, "/cur/", new_name,
 				   NULL);
 		if (rename(src, dest) == 0) {
+			mail = maildir_index_mail_writable(box, seq);
 			mail->filename = new_name;
 			mail->in_new = false;
 			mail->rec.flags = new_flags;
@@ -226,7 +227,7 @@ int mailbox_update_flags(struct mailbox *box, unsigned int seq,
 						 src, dest, strerror(errno));
 			return -1;
 		}
-		if (attempt > 0 || !maildir_mail_refind(box, mail))
+		if (attempt > 0 || !maildir_mail_refind(box, seq, &mail))
 			break;
 	}
 	*error_r = maildir_error("Message UID=%u was expunged", mail->rec.uid);

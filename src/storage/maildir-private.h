@@ -86,7 +86,10 @@ int maildir_box_uidlist_commit(struct mailbox *box, pool_t pool,
 			       const char **error_r);
 const char *maildir_mail_path(struct mailbox *box,
 			      const struct maildir_mail *mail);
-bool maildir_mail_refind(struct mailbox *box, struct maildir_mail *mail);
+/* Message seq was renamed by someone else: finds its new name and sets
+ * *mail_r to its (now writable) record. False when it is gone. */
+bool maildir_mail_refind(struct mailbox *box, unsigned int seq,
+			 struct maildir_mail **mail_r);
 /* Gives basename, just placed in box's maildir, its UID in dovecot-uidlist
  * (maildir-mail.c): under the uidlist lock, the record it already has (a
  * sync may have found the file first), else a new record; with no usable

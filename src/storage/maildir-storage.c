@@ -1630,15 +1630,20 @@ static int mail_stat(struct mailbox *box, const struct maildir_mail *mail,
 	return stat(path, st_r);
 }
 
-/* The message was renamed by someone else: find its new name. */
-static bool mail_refind(struct mailbox *box, struct maildir_mail *mail)
+/* Message seq was renamed by someone else: finds its new name, and sets
+ * *mail_r to its record (writable now, see maildir_index_mail_writable()). */
+static bool mail_refind(struct mailbox *box, unsigned int seq,
+			struct maildir_mail **mail_r)
 {
+	struct maildir_mail *mail = box->mails.items[seq - 1];
 	const char *name;
 	bool in_new;
 
 	if (!maildir_find_file(box, box->view_pool, mail->rec.basename, &name,
 			       &in_new))
 		return false;
+	mail = maildir_index_mail_writable(box, seq);
+	*mail_r = mail;
 	mail->filename = name;
 	mail->in_new = in_new;
 	mail->rec.flags = maildir_filename_get_flags(name);
@@ -1663,9 +1668,10 @@ time_t mailbox_get_received_time(struct mailbox *box, unsigned int seq)
 				strerror(errno));
 			return 0;
 		}
-		if (attempt > 0 || !mail_refind(box, mail))
+		if (attempt > 0 || !mail_refind(box, seq, &mail))
 			return 0; /* expunged */
 	}
+	mail = maildir_index_mail_writable(box, seq);
 	mail->rec.received_time = st.st_mtime;
 	mail->received_unknown = false;
 	maildir_index_received_learned(box);
@@ -1691,10 +1697,13 @@ int mailbox_open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
 		return fd;
 	for (unsigned int attempt = 0;; attempt++) {
 		path = mail_path(box, mail);
-		fd = mail->filename[0] == '\0'
-			 ? (errno = ENOENT,
-			    -1) /* see maildir_message_open_file */
-			 : open(path, O_RDONLY | O_CLOEXEC);
+		if (mail->filename[0] == '\0') {
+			/* see maildir_message_open_file() */
+			fd = -1;
+			errno = ENOENT;
+		} else {
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
 		if (fd >= 0)
 			return fd;
 		if (errno != ENOENT) {
@@ -1702,7 +1711,7 @@ int mailbox_open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
 						 strerror(errno));
 			return -1;
 		}
-		if (attempt > 0 || !mail_refind(box, mail))
+		if (attempt > 0 || !mail_refind(box, seq, &mail))
 			break;
 	}
 	*expunged_r = true;
@@ -1732,6 +1741,7 @@ int mailbox_add_flags(struct mailbox *box, unsigned int seq,
 		dest = p_strconcat(box->view_pool, box->path, "/cur/", new_name,
 				   NULL);
 		if (rename(src, dest) == 0) {
+			mail = maildir_index_mail_writable(box, seq);
 			mail->filename = new_name;
 			mail->in_new = false;
 			mail->rec.flags = new_flags;
@@ -1743,7 +1753,7 @@ int mailbox_add_flags(struct mailbox *box, unsigned int seq,
 						 src, dest, strerror(errno));
 			return -1;
 		}
-		if (attempt > 0 || !mail_refind(box, mail))
+		if (attempt > 0 || !mail_refind(box, seq, &mail))
 			break;
 	}
 	*error_r = maildir_error("Message UID=%u was expunged", mail->rec.uid);
@@ -1787,7 +1797,7 @@ int mailbox_expunge_seqs(struct mailbox *box, const unsigned int *seqs,
 				failed = true;
 				break;
 			}
-			if (attempt > 0 || !mail_refind(box, mail))
+			if (attempt > 0 || !mail_refind(box, seqs[i], &mail))
 				break; /* already gone */
 		}
 		if (!failed) {
@@ -1873,7 +1883,8 @@ const char *maildir_mail_path(struct mailbox *box,
 	return mail_path(box, mail);
 }
 
-bool maildir_mail_refind(struct mailbox *box, struct maildir_mail *mail)
+bool maildir_mail_refind(struct mailbox *box, unsigned int seq,
+			 struct maildir_mail **mail_r)
 {
-	return mail_refind(box, mail);
+	return mail_refind(box, seq, mail_r);
 }
