@@ -258,7 +258,10 @@ CONF
 log_errors() { # $1 = server name
 	local n
 	n=$(grep -ciE 'error|fatal|panic' "$work/$1/server.log" 2>/dev/null) || true
-	[ "${n:-0}" = 0 ] || echo "  $1: ${n} log lines with error/fatal/panic" >&2
+	[ "${n:-0}" = 0 ] && return
+	echo "  $1: ${n} log lines with error/fatal/panic, the first:" >&2
+	grep -iE 'error|fatal|panic' "$work/$1/server.log" | head -n 3 |
+		sed 's/^/    /' >&2
 }
 
 field() { # $1 = key, $2 = imapbench output line
