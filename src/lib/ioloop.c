@@ -472,11 +472,15 @@ void ioloop_stop(struct ioloop *ioloop)
 
 /* ---- signals ---- */
 
+/* caught and not yet handed to its callback */
+static volatile sig_atomic_t sig_pending[NSIG];
+
 static void signal_handler(int signo)
 {
 	int saved_errno = errno;
 	unsigned char c = (unsigned char)signo;
 
+	sig_pending[signo] = 1;
 	/* a full pipe just drops the notification: one is already pending */
 	if (write(sig_pipe[1], &c, 1) < 0) {
 		/* nothing useful to do in signal context */
@@ -497,6 +501,8 @@ static void signal_pipe_read(void *context)
 		}
 	}
 	for (int signo = 1; signo < NSIG; signo++) {
+		if (seen[signo])
+			sig_pending[signo] = 0;
 		if (seen[signo] && sig_handlers[signo].cb != NULL)
 			sig_handlers[signo].cb(signo,
 					       sig_handlers[signo].context);
@@ -528,6 +534,12 @@ void signal_add(int signo, signal_callback_t *cb, void *context)
 	act.sa_flags = SA_RESTART;
 	if (sigaction(signo, &act, NULL) < 0)
 		i_fatal("sigaction(%d) failed: %m", signo);
+}
+
+bool signal_is_pending(int signo)
+{
+	i_assert(signo > 0 && signo < NSIG);
+	return sig_pending[signo] != 0;
 }
 
 void signal_remove(int signo)

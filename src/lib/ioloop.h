@@ -56,6 +56,10 @@ void timeout_reset(struct timeout *to);
 typedef void signal_callback_t(int signo, void *context);
 void signal_add(int signo, signal_callback_t *cb, void *context);
 void signal_remove(int signo);
+/* True when signo (given to signal_add()) was caught and its callback has
+ * not run yet: e.g. a SIGTERM that arrived in the same loop iteration as
+ * the event being handled. */
+bool signal_is_pending(int signo);
 void signal_ignore(int signo);
 
 #endif

@@ -14,6 +14,8 @@
 #include "log.h"
 #include "auth-client.h"
 
+#include <signal.h>
+
 #define AUTH_CLIENT_OUTPUT_MAX (256 * 1024)
 #define AUTH_RECONNECT_MIN_MSECS 200
 #define AUTH_RECONNECT_MAX_MSECS 5000
@@ -236,8 +238,17 @@ static void auth_client_input(void *context)
 		return;
 	}
 	if (ret < 0) {
-		i_error("Auth server %s disconnected: %s", client->socket_path,
-			iostream_get_error(stream));
+		/* at a stop the master signals this process before auth,
+		 * so auth going away with our SIGTERM pending is the stop,
+		 * not an error */
+		if (signal_is_pending(SIGTERM) || signal_is_pending(SIGINT)) {
+			i_debug("Auth server %s disconnected: stopping",
+				client->socket_path);
+		} else {
+			i_error("Auth server %s disconnected: %s",
+				client->socket_path,
+				iostream_get_error(stream));
+		}
 		auth_client_disconnect(client, AUTH_CLIENT_TEMP_REASON);
 	}
 }

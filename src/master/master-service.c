@@ -858,9 +858,18 @@ unsigned int master_services_stop(void)
 				timeout_remove(&service->to_restart);
 		}
 	}
-	for (struct master_process *p = processes; p != NULL; p = p->next) {
-		process_signal(p, SIGTERM);
-		count++;
+	/* auth last: a login process that sees auth go away then already
+	 * has its own SIGTERM, and does not log the stop as an error */
+	for (unsigned int auth_pass = 0; auth_pass < 2; auth_pass++) {
+		for (struct master_process *p = processes; p != NULL;
+		     p = p->next) {
+			bool is_auth = strcmp(p->service->name, "auth") == 0;
+
+			if (is_auth != (auth_pass == 1))
+				continue;
+			process_signal(p, SIGTERM);
+			count++;
+		}
 	}
 	return count;
 }
