@@ -1448,6 +1448,23 @@ int mailbox_sync(struct mailbox *box, const char **error_r)
 
 /* ---- the public mailbox API ---- */
 
+/* mkdir() content to find the directory there: 0, or -1 with errno. */
+static int mkdir_or_found(const char *dir)
+{
+	return mkdir(dir, MAILDIR_DIR_MODE) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* True when dir is path or one of its parents. */
+static bool path_is_within(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	return strncmp(path, dir, len) == 0 &&
+	       (path[len] == '\0' || path[len] == '/');
+}
+
 int maildir_mailbox_open_dir(const char *path, const char *control_dir,
 			     const char *index_dir, const char *uidvalidity_dir,
 			     enum mailbox_open_flags flags,
@@ -1456,7 +1473,7 @@ int maildir_mailbox_open_dir(const char *path, const char *control_dir,
 	static const char *const subdirs[] = {"cur", "new", "tmp"};
 	pool_t pool = pool_create("maildir mailbox", 2048);
 	struct mailbox *box;
-	const char *dirs[3];
+	const char *dirs[2];
 
 	*box_r = NULL;
 	box = p_new(pool, struct mailbox, 1);
@@ -1466,24 +1483,39 @@ int maildir_mailbox_open_dir(const char *path, const char *control_dir,
 	box->index_dir = p_strdup(pool, index_dir);
 	box->uidvalidity_dir = p_strdup(pool, uidvalidity_dir);
 
-	dirs[0] = box->path;
-	dirs[1] = box->control_dir;
-	dirs[2] = box->uidvalidity_dir;
-	for (unsigned int i = 0; i < N_ELEMENTS(dirs); i++) {
-		if (maildir_mkdir_parents(dirs[i], MAILDIR_DIR_MODE) < 0) {
-			*error_r = maildir_error("mkdir(%s) failed: %s",
-						 dirs[i], strerror(errno));
+	/* cur/ first: when it is made or found, the mailbox's directory
+	 * exists; the control and uidvalidity directories are that one or
+	 * its parents unless CONTROL= put them elsewhere. An existing
+	 * mailbox costs three mkdir() calls. */
+	for (unsigned int i = 0; i < N_ELEMENTS(subdirs); i++) {
+		const char *dir =
+		    p_strconcat(pool, box->path, "/", subdirs[i], NULL);
+		int ret = mkdir_or_found(dir);
+
+		if (ret < 0 && errno == ENOENT && i == 0) {
+			/* the mailbox's own directory is missing too */
+			ret =
+			    maildir_mkdir_parents(box->path, MAILDIR_DIR_MODE);
+			if (ret < 0)
+				dir = box->path;
+			else
+				ret = mkdir_or_found(dir);
+		}
+		if (ret < 0) {
+			*error_r = maildir_error("mkdir(%s) failed: %s", dir,
+						 strerror(errno));
 			pool_unref(&pool);
 			return -1;
 		}
 	}
-	for (unsigned int i = 0; i < N_ELEMENTS(subdirs); i++) {
-		const char *dir =
-		    p_strconcat(pool, box->path, "/", subdirs[i], NULL);
-
-		if (mkdir(dir, MAILDIR_DIR_MODE) < 0 && errno != EEXIST) {
-			*error_r = maildir_error("mkdir(%s) failed: %s", dir,
-						 strerror(errno));
+	dirs[0] = box->control_dir;
+	dirs[1] = box->uidvalidity_dir;
+	for (unsigned int i = 0; i < N_ELEMENTS(dirs); i++) {
+		if (path_is_within(box->path, dirs[i]))
+			continue;
+		if (maildir_mkdir_parents(dirs[i], MAILDIR_DIR_MODE) < 0) {
+			*error_r = maildir_error("mkdir(%s) failed: %s",
+						 dirs[i], strerror(errno));
 			pool_unref(&pool);
 			return -1;
 		}

@@ -78,6 +78,41 @@ static void test_open_creates(void **state)
 	assert_null(box);
 }
 
+/* Missing directories a few levels up are made, and with CONTROL= the
+ * control directory elsewhere (where dovecot-uidlist goes) too. */
+static void test_open_creates_parents_and_control(void **state)
+{
+	char loc[700];
+	struct mailbox *box;
+	const char *error = NULL;
+	struct stat st;
+
+	(void)state;
+	snprintf(loc, sizeof(loc), "maildir:%s/a/b/Maildir:CONTROL=%s/ctl/x",
+		 test_dir, test_dir);
+	if (mailbox_open_inbox(loc, NULL, &box, &error) < 0)
+		fail_msg("open failed: %s", error);
+	mailbox_close(&box);
+	snprintf(loc, sizeof(loc), "%s/a/b/Maildir/cur", test_dir);
+	assert_int_equal(stat(loc, &st), 0);
+	snprintf(loc, sizeof(loc), "%s/a/b/Maildir/tmp", test_dir);
+	assert_int_equal(stat(loc, &st), 0);
+	snprintf(loc, sizeof(loc), "%s/ctl/x/dovecot-uidlist", test_dir);
+	assert_int_equal(stat(loc, &st), 0);
+	/* opened again, as it is now */
+	snprintf(loc, sizeof(loc), "maildir:%s/a/b/Maildir:CONTROL=%s/ctl/x",
+		 test_dir, test_dir);
+	if (mailbox_open_inbox(loc, NULL, &box, &error) < 0)
+		fail_msg("second open failed: %s", error);
+	mailbox_close(&box);
+	/* a file where the mailbox's directory should be: a clear error */
+	snprintf(loc, sizeof(loc), "%s/file", test_dir);
+	assert_int_equal(close(open(loc, O_CREAT | O_WRONLY, 0600)), 0);
+	snprintf(loc, sizeof(loc), "maildir:%s/file/Maildir", test_dir);
+	assert_int_equal(mailbox_open_inbox(loc, NULL, &box, &error), -1);
+	assert_non_null(strstr(error, "mkdir("));
+}
+
 static void test_sync_order(void **state)
 {
 	struct mailbox *box;
@@ -572,6 +607,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_creates, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_open_creates_parents_and_control, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_first_scan, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_first_scan_unpackable, setup,
