@@ -637,6 +637,7 @@ static bool mapping_build_view(struct mailbox *box, struct index_mapping *m)
 	struct maildir_mail *mails;
 	struct maildir_mail **items;
 	uint64_t offset = 0;
+	bool valid = true;
 
 	/* not cleared first: every record is written whole below */
 	mails = i_realloc(NULL, sizeof(*mails) * (hdr->count + 1));
@@ -647,8 +648,10 @@ static bool mapping_build_view(struct mailbox *box, struct index_mapping *m)
 		const char *base = name + r->name_len + 1;
 
 		/* checked here rather than in a pass of its own */
-		if (check && !record_is_valid(hdr, recs, i, &offset))
+		if (check && !record_is_valid(hdr, recs, i, &offset)) {
+			valid = false;
 			break;
+		}
 		mails[i] = (struct maildir_mail){
 		    .rec = {.uid = r->uid,
 			    .flags = r->flags,
@@ -668,7 +671,8 @@ static bool mapping_build_view(struct mailbox *box, struct index_mapping *m)
 		};
 		items[i] = &mails[i];
 	}
-	if ((check && offset != hdr->strings_size) || mapping_shortened(m)) {
+	if (!valid || (check && offset != hdr->strings_size) ||
+	    mapping_shortened(m)) {
 		i_warning("Index %s/" MAILDIR_INDEX_FNAME
 			  " is damaged, rebuilding",
 			  box->index_dir);

@@ -158,6 +158,64 @@ static void test_open_from_index(void **state)
 	mailbox_close(&box);
 }
 
+/* Two handles opened from the same loft.index share one view of its
+ * records: a change through one (flags, a learned received time) is its
+ * own until the other syncs, and the shared records stay as the file
+ * has them for a third handle opened from the same mapping. */
+static void test_shared_view(void **state)
+{
+	struct mailbox *first, *a, *b, *c;
+	const char *error;
+
+	(void)state;
+	populate(4);
+	first = open_box(); /* writes loft.index */
+	mailbox_close(&first);
+	a = open_box();
+	b = open_box();
+	assert_ptr_equal(mailbox_get(a, 2), mailbox_get(b, 2));
+	assert_int_equal(mailbox_get(a, 2)->flags & MAIL_FLAGGED, 0);
+
+	assert_int_equal(mailbox_update_flags(a, 2, MAIL_MODIFY_ADD,
+					      MAIL_FLAGGED, 0, &error),
+			 0);
+	assert_int_not_equal(mailbox_get(a, 2)->flags & MAIL_FLAGGED, 0);
+	assert_ptr_not_equal(mailbox_get(a, 2), mailbox_get(b, 2));
+	/* b has not synced: its record is the shared one, unchanged */
+	assert_int_equal(mailbox_get(b, 2)->flags & MAIL_FLAGGED, 0);
+	assert_ptr_equal(mailbox_get(a, 3), mailbox_get(b, 3));
+	/* a opened file through its own copy's new name */
+	{
+		bool expunged;
+		int fd = mailbox_open_mail(a, 2, &expunged, &error);
+
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	/* b still has the old name: it finds the file under the new one,
+	 * in a record of its own */
+	{
+		bool expunged;
+		int fd = mailbox_open_mail(b, 2, &expunged, &error);
+
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(mailbox_get(b, 2)->flags & MAIL_FLAGGED, MAIL_FLAGGED);
+	assert_ptr_not_equal(mailbox_get(a, 2), mailbox_get(b, 2));
+	assert_ptr_equal(mailbox_get(a, 4), mailbox_get(b, 4));
+	assert_int_equal(mailbox_sync(b, &error), 0);
+	assert_int_not_equal(mailbox_get(b, 2)->flags & MAIL_FLAGGED, 0);
+	mailbox_close(&b);
+	mailbox_close(&a);
+
+	/* the file changed (a flag): a new handle sees the change */
+	c = open_box();
+	assert_int_not_equal(mailbox_get(c, 2)->flags & MAIL_FLAGGED, 0);
+	assert_int_equal(mailbox_get(c, 3)->flags & MAIL_FLAGGED, 0);
+	mailbox_close(&c);
+}
+
 /* An index larger than the buffer it is written through (records and
  * strings both span several buffers): valid, and the next open comes
  * from it. */
@@ -549,6 +607,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_open_from_index, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_shared_view, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_big_index, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_damaged_index, setup,
 					    teardown),
