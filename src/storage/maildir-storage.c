@@ -37,6 +37,9 @@ struct scan_file {
 	enum mail_flags flags;
 	uint16_t name_len, base_len;
 	bool in_new, has_psize, has_vsize;
+	/* a dovecot-uidlist record has its base name (set by the matching
+	 * of records to files, which looks each record up in by_base) */
+	bool has_rec;
 };
 
 /* A new file's place in the order of its UID (set_sort_key()): sorted as
@@ -714,38 +717,30 @@ static bool vsize_known(const struct maildir_uidlist_rec *rec)
 	       rec_get_vsize(rec, &size);
 }
 
-static struct hash_table *uidlist_hash(pool_t pool,
-				       struct maildir_uidlist *list)
+/* True when a file of a keyed scan has no record, or its record no cached
+ * virtual size. Each record is looked up in the scan's by_base (the
+ * files there are the scan's files, one per base name), so no table of
+ * the records is built. */
+static bool uidlist_needs_update(struct maildir_uidlist *list, bool header_ok,
+				 struct maildir_scan *scan)
 {
-	struct hash_table *hash;
-
-	hash =
-	    hash_table_create(pool, list->recs.count + 16, str_hash, str_cmp);
-	for (unsigned int i = 0; i < list->recs.count; i++) {
-		struct maildir_uidlist_rec *rec = &list->recs.items[i];
-
-		hash_table_insert(hash, rec->basename, rec);
-	}
-	return hash;
-}
-
-static bool uidlist_needs_update(pool_t pool, struct maildir_uidlist *list,
-				 bool header_ok, struct maildir_scan *scan)
-{
-	struct hash_table *hash;
+	unsigned int matched = 0;
 
 	if (list == NULL || !header_ok)
 		return true;
-	hash = uidlist_hash(pool, list);
-	for (unsigned int i = 0; i < scan->files.count; i++) {
-		struct scan_file *f = scan->files.items[i];
-		struct maildir_uidlist_rec *rec;
+	for (unsigned int i = 0; i < list->recs.count; i++) {
+		const struct maildir_uidlist_rec *rec = &list->recs.items[i];
+		struct scan_file *f =
+		    hash_table_lookup(scan->by_base, rec->basename);
 
-		rec = hash_table_lookup(hash, f->basename);
-		if (rec == NULL || !vsize_known(rec))
+		if (f == NULL || f->has_rec)
+			continue;
+		if (!vsize_known(rec))
 			return true;
+		f->has_rec = true;
+		matched++;
 	}
-	return false;
+	return matched != scan->files.count;
 }
 
 /* A leading decimal number of up to 19 digits, as
@@ -1080,7 +1075,6 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 {
 	struct maildir_uidlist *list, *old_list;
 	struct maildir_scan *scan;
-	struct hash_table *hash;
 	struct dotlock *lock;
 	ARRAY(struct sort_key) new_files;
 	ARRAY(struct scan_file *) rec_files;
@@ -1127,7 +1121,8 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 	} else {
 		if (scan_pool != NULL)
 			scan_key_files(box, scan);
-		/* drop records whose files are gone */
+		/* drop records whose files are gone; the files found
+		 * have a record */
 		for (unsigned int i = 0; i < list->recs.count; i++) {
 			struct scan_file *f = hash_table_lookup(
 			    scan->by_base, list->recs.items[i].basename);
@@ -1135,17 +1130,16 @@ static int uidlist_update_locked(struct mailbox *box, pool_t pool,
 			if (f != NULL) {
 				list->recs.items[kept++] = list->recs.items[i];
 				array_push(&rec_files, f);
+				f->has_rec = true;
 			}
 		}
 		list->recs.count = kept;
 
-		/* new files get UIDs sorted by file name */
-		hash = list->recs.count == 0 ? NULL : uidlist_hash(pool, list);
+		/* the others are new: they get UIDs sorted by file name */
 		for (unsigned int i = 0; i < scan->files.count; i++) {
 			struct scan_file *f = scan->files.items[i];
 
-			if (hash == NULL ||
-			    hash_table_lookup(hash, f->basename) == NULL)
+			if (!f->has_rec)
 				set_sort_key(array_append_space(&new_files), f);
 		}
 		qsort(new_files.items, new_files.count,
@@ -1366,7 +1360,7 @@ static int mailbox_sync_full(struct mailbox *box,
 	if (ret > 0 && header_ok &&
 	    maildir_scan(box, pool, true, &scan, stamps_r, error_r) < 0)
 		goto fail;
-	if (scan == NULL || uidlist_needs_update(pool, list, header_ok, scan)) {
+	if (scan == NULL || uidlist_needs_update(list, header_ok, scan)) {
 		if (uidlist_update_locked(box, pool, stamps_r, &scan, &list,
 					  &rec_files, error_r) < 0)
 			goto fail;
