@@ -445,17 +445,17 @@ static bool cache_remap(struct maildir_cache *cache)
 			     MAP_SHARED) == 0;
 }
 
-/* Copies size bytes at offset of the mapping (within it) to cache->copy
- * from pos on. False when the data file turned out shorter than the
- * mapping: the files are closed, to be opened again by the next lookup. */
+/* Copies size bytes at offset of the mapping (within it) into cache->copy.
+ * False when the data file turned out shorter than the mapping: the files
+ * are closed, to be opened again by the next lookup. */
 static bool map_copy(struct mailbox *box, struct maildir_cache *cache,
-		     uint64_t offset, size_t size, size_t pos)
+		     uint64_t offset, size_t size)
 {
 	unsigned int faults = file_mmap_faults(&cache->map);
 
 	if (cache->copy == NULL)
 		cache->copy = str_new(NULL, 1024);
-	str_truncate(cache->copy, pos);
+	str_truncate(cache->copy, 0);
 	str_append_n(cache->copy, cache->map.data + offset, size);
 	if (file_mmap_faults(&cache->map) == faults)
 		return true;
@@ -490,7 +490,7 @@ static bool record_payload(struct mailbox *box, struct maildir_cache *cache,
 	if (offset + sizeof(rh) > cache->map.size && !cache_remap(cache))
 		return false;
 	if (offset + sizeof(rh) > cache->map.size ||
-	    !map_copy(box, cache, offset, sizeof(rh), 0))
+	    !map_copy(box, cache, offset, sizeof(rh)))
 		return false;
 	memcpy(&rh, str_data(cache->copy), sizeof(rh));
 	if (rh.magic != CACHE_RECORD_MAGIC || rh.uid != uid ||
@@ -500,7 +500,7 @@ static bool record_payload(struct mailbox *box, struct maildir_cache *cache,
 	    (!cache_remap(cache) ||
 	     offset + sizeof(rh) + rh.size > cache->map.size))
 		return false;
-	if (!map_copy(box, cache, offset + sizeof(rh), rh.size, 0))
+	if (!map_copy(box, cache, offset + sizeof(rh), rh.size))
 		return false;
 	rec = str_data(cache->copy);
 	if ((value & OFFSET_VERIFIED) == 0) {

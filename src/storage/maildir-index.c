@@ -415,7 +415,6 @@ struct index_mapping {
 	 * (by hand: Loft only renames a new file over it) makes the rest
 	 * zeros (file-mmap.h), and the mapping is then used no more */
 	struct file_mmap fm;
-	const void *map; /* fm.data */
 	unsigned int refs;
 	/* the records as a view, made by the first session that opens the
 	 * mailbox from this file and shared by every later one: a session's
@@ -549,7 +548,7 @@ static struct index_mapping *index_map(struct mailbox *box, bool check_records)
 	if (m != NULL) {
 		i_close_fd(&fd);
 		if (check_records && !m->records_checked) {
-			if (!image_check_records(m->map) ||
+			if (!image_check_records((const void *)m->fm.data) ||
 			    mapping_shortened(m)) {
 				i_warning("Index %s is damaged, rebuilding",
 					  path);
@@ -584,7 +583,6 @@ static struct index_mapping *index_map(struct mailbox *box, bool check_records)
 		i_free(m);
 		return NULL;
 	}
-	m->map = m->fm.data;
 	m->path = i_strdup(path);
 	m->dev = st.st_dev;
 	m->ino = st.st_ino;
@@ -630,7 +628,7 @@ struct maildir_mail *maildir_index_mail_writable(struct mailbox *box,
  * the file is damaged. */
 static bool mapping_build_view(struct mailbox *box, struct index_mapping *m)
 {
-	const struct index_header *hdr = m->map;
+	const struct index_header *hdr = (const void *)m->fm.data;
 	const struct index_record *recs = (const void *)(hdr + 1);
 	const char *strings = (const char *)(recs + hdr->count);
 	bool check = !m->records_checked;
@@ -713,7 +711,7 @@ bool maildir_index_sync_fast(struct mailbox *box,
 	m = index_map(box, false);
 	if (m == NULL)
 		return false;
-	hdr = m->map;
+	hdr = (const void *)m->fm.data;
 	if (!stamps_equal(&hdr->stamps, stamps)) {
 		mapping_unref(&m);
 		return false;
@@ -798,7 +796,8 @@ void maildir_index_sync_begin(struct mailbox *box)
 		return;
 	}
 	struct index_mapping *m = index_map(box, true);
-	const struct index_header *hdr = m == NULL ? NULL : m->map;
+	const struct index_header *hdr =
+	    m == NULL ? NULL : (const void *)m->fm.data;
 
 	if (hdr != NULL) {
 		const struct index_record *recs = (const void *)(hdr + 1);

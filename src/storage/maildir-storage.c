@@ -1708,7 +1708,6 @@ int mailbox_open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
 		      const char **error_r)
 {
 	struct maildir_mail *mail;
-	const char *path;
 	int fd;
 
 	*expunged_r = false;
@@ -1717,23 +1716,14 @@ int mailbox_open_mail(struct mailbox *box, unsigned int seq, bool *expunged_r,
 		return -1;
 	}
 	mail = box->mails.items[seq - 1];
-	/* by its known name first: one path component to look up */
-	fd = maildir_message_open_file(box, mail);
-	if (fd >= 0)
-		return fd;
 	for (unsigned int attempt = 0;; attempt++) {
-		path = mail_path(box, mail);
-		if (mail->filename[0] == '\0') {
-			/* see maildir_message_open_file() */
-			fd = -1;
-			errno = ENOENT;
-		} else {
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		}
+		/* by its known name: one path component to look up */
+		fd = maildir_message_open_file(box, mail);
 		if (fd >= 0)
 			return fd;
 		if (errno != ENOENT) {
-			*error_r = maildir_error("open(%s) failed: %s", path,
+			*error_r = maildir_error("open(%s) failed: %s",
+						 mail_path(box, mail),
 						 strerror(errno));
 			return -1;
 		}

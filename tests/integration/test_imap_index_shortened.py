@@ -21,21 +21,36 @@ MESSAGES = [
     (b"From: Sender %d <s%d@example.org>\nTo: user@example.com\n"
      b"Subject: message number %d\n"
      b"Date: Mon, 4 Mar 2024 10:%02d:00 +0000\n\n"
-     b"body %d\n" % (i, i, i, i, i)) * 1
+     b"body %d\n" % (i, i, i, i, i))
     for i in range(1, 41)
 ]
 
 
-def connect(srv):
+def examine(srv):
+    """A new session with INBOX examined."""
     user = srv.users["alice"]
     c = RawImap(srv.host, srv.port("imap"))
     c.login(user.name, user.password)
+    c.command("EXAMINE INBOX")
     return c
 
 
 def fetch(c, items):
     untagged, _ = c.command("FETCH 1:* (%s)" % items)
     return untagged
+
+
+def fetch_in_new_session(srv, items):
+    c = examine(srv)
+    try:
+        return fetch(c, items)
+    finally:
+        c.close()
+
+
+def shorten(path):
+    with open(path, "r+b") as f:
+        f.truncate(0)
 
 
 def start(factory):
@@ -50,18 +65,14 @@ def test_index_shortened(server_factory):
     maildir = srv.users["alice"].maildir
     # the first session writes loft.index; the second one's view is the
     # mapped file
-    c = connect(srv)
-    c.command("EXAMINE INBOX")
-    want = fetch(c, "UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)]")
-    c.close()
+    items = "UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)]"
+    want = fetch_in_new_session(srv, items)
     assert len(want) == len(MESSAGES)
     index = maildir / "loft.index"
     assert index.stat().st_size > 4096
 
-    c = connect(srv)
-    c.command("EXAMINE INBOX")
-    with open(index, "r+b") as f:
-        f.truncate(0)
+    c = examine(srv)
+    shorten(index)
     # the names are read from the shortened mapping during this command:
     # it ends with a tagged answer, not a lost connection
     tag = c.next_tag()
@@ -76,40 +87,28 @@ def test_index_shortened(server_factory):
     # EXPUNGE
     untagged, _ = c.command("NOOP")
     assert not [l for l in untagged if b"EXPUNGE" in l], c.trace()
-    assert fetch(c, "UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)]") == want
+    assert fetch(c, items) == want
     c.close()
     assert "loft.index was shortened by another process" in srv.log_text()
     assert index.stat().st_size > 4096
-
-    c = connect(srv)
-    c.command("EXAMINE INBOX")
-    assert fetch(c, "UID FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)]") == want
-    c.close()
+    assert fetch_in_new_session(srv, items) == want
 
 
 @pytest.mark.loft_only
 def test_cache_shortened(server_factory):
     srv = start(server_factory)
     maildir = srv.users["alice"].maildir
-    c = connect(srv)
-    c.command("EXAMINE INBOX")
-    want = fetch(c, "UID ENVELOPE BODYSTRUCTURE")
-    c.close()
+    items = "UID ENVELOPE BODYSTRUCTURE"
+    want = fetch_in_new_session(srv, items)
     cache = maildir / "loft.cache"
     assert cache.stat().st_size > 4096
 
-    c = connect(srv)
-    c.command("EXAMINE INBOX")
+    c = examine(srv)
     # from loft.cache, which is mapped now
-    assert fetch(c, "UID ENVELOPE BODYSTRUCTURE") == want
-    with open(cache, "r+b") as f:
-        f.truncate(0)
-    assert fetch(c, "UID ENVELOPE BODYSTRUCTURE") == want
-    assert fetch(c, "UID ENVELOPE BODYSTRUCTURE") == want
+    assert fetch(c, items) == want
+    shorten(cache)
+    assert fetch(c, items) == want
+    assert fetch(c, items) == want
     c.close()
     assert "loft.cache was shortened by another process" in srv.log_text()
-
-    other = connect(srv)
-    other.command("EXAMINE INBOX")
-    assert fetch(other, "UID ENVELOPE BODYSTRUCTURE") == want
-    other.close()
+    assert fetch_in_new_session(srv, items) == want
